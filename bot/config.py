@@ -1,0 +1,279 @@
+"""Settings (environment and `.env`) and Policy (YAML), both validated at start-up.
+
+A bad value must stop the program with one line naming the setting, the value and what
+is expected; `ConfigError` carries that line and the CLI prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who has to fix it."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError("expected a duration such as 45s, 30m, 4h or 3d")
+    amount, unit = match.groups()
+    return timedelta(**{_UNITS[unit]: int(amount)})
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _host_port(value: str) -> str:
+    if value == "":
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected host:port such as 127.0.0.1:2525, or empty to disable")
+    return value
+
+
+def _email_address(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise ValueError("expected a plain address such as support@example.com")
+    return value.lower()
+
+
+def _channel_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[CGD][A-Z0-9]{2,}", value):
+        raise ValueError("expected a Slack channel ID such as C0123ABCD (not a #name)")
+    return value
+
+
+ChannelId = Annotated[str, AfterValidator(_channel_id)]
+
+
+class Settings(BaseSettings):
+    """Secrets and endpoints, from the environment (and `.env`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    helpdesk_support_channel: ChannelId | None = None
+    helpdesk_escalation_channel: ChannelId | None = None
+    helpdesk_digest_channel: ChannelId | None = None
+    helpdesk_config: Path | None = None
+
+    database_url: str = "sqlite:///./helpdesk.db"
+    helpdesk_http_host: str = "127.0.0.1"
+    helpdesk_http_port: int = Field(default=3000, ge=0, le=65535)
+    helpdesk_public_url: str = "http://localhost:3000"
+
+    helpdesk_support_address: Annotated[str | None, AfterValidator(_email_address)] = None
+    helpdesk_smtp_listen: Annotated[str, AfterValidator(_host_port)] = "127.0.0.1:2525"
+    helpdesk_max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    outbound_smtp_url: str | None = None
+    # How long a crashed sender's claim on an outbox row blocks a retry; above any send's time.
+    helpdesk_outbox_lease_seconds: int = Field(default=60, ge=5)
+
+    imap_url: str | None = None
+    imap_poll_seconds: int = Field(default=30, gt=0)
+
+    shopify_shop: str | None = None
+    shopify_access_token: str | None = None
+    shopify_api_version: str | None = None
+    shopify_api_url: str | None = None
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xoxb-"):
+            raise ValueError("expected a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("expected an app-level token starting with xapp-")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("expected sqlite:///path.db or postgresql://user@host/db")
+        if value.startswith(("postgres:", "postgresql:")):
+            # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
+            value = "postgresql+psycopg:" + value.split(":", 1)[1]
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def smtp_listen(self) -> tuple[str, int] | None:
+        if not self.helpdesk_smtp_listen:
+            return None
+        host, _, port = self.helpdesk_smtp_listen.rpartition(":")
+        return host, int(port)
+
+    @property
+    def escalation_channel(self) -> str | None:
+        return self.helpdesk_escalation_channel or self.helpdesk_support_channel
+
+    @property
+    def digest_channel(self) -> str | None:
+        return self.helpdesk_digest_channel or self.helpdesk_support_channel
+
+
+class _PolicyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlaTarget(_PolicyModel):
+    first_response: Duration | None = None
+    next_response: Duration | None = None
+    resolution: Duration | None = None
+
+
+class SlaPolicy(_PolicyModel):
+    urgent: SlaTarget | None = None
+    high: SlaTarget | None = None
+    normal: SlaTarget | None = None
+    low: SlaTarget | None = None
+    warn_at: float = Field(default=0.75, gt=0, lt=1)
+    sweep_every: Duration = timedelta(seconds=60)
+
+
+class EscalationTier(_PolicyModel):
+    name: str
+    channel: ChannelId
+    notify: list[str] = []
+
+
+class EscalationPolicy(_PolicyModel):
+    tiers: list[EscalationTier] = []
+
+
+class DigestPolicy(_PolicyModel):
+    channel: ChannelId | None = None
+    time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Inbox(_PolicyModel):
+    address: Annotated[str, AfterValidator(_email_address)]
+    channel: ChannelId
+    tags: list[str] = []
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _business_hours(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    for days, hours in value.items():
+        parts = days.split("-")
+        if not 1 <= len(parts) <= 2 or any(p not in _DAYS for p in parts):
+            raise ValueError(f"day range {days!r}: expected e.g. mon-fri or sat")
+        if not _HOURS.match(str(hours)):
+            raise ValueError(f"hours {hours!r}: expected HH:MM-HH:MM such as 09:00-18:00")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected an IANA time zone such as America/New_York") from None
+    return value
+
+
+class Policy(_PolicyModel):
+    """The team's policy, from the YAML file; every key optional."""
+
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    business_hours: Annotated[dict[str, str] | None, AfterValidator(_business_hours)] = None
+    holidays: list[str] = []
+    sla: SlaPolicy = SlaPolicy()
+    escalation: EscalationPolicy = EscalationPolicy()
+    digest: DigestPolicy = DigestPolicy()
+    inboxes: list[Inbox] = []
+    tags: list[str] = []
+    agents: list[str] | None = None
+
+    def inbox_for(self, addresses: list[str]) -> Inbox | None:
+        wanted = {a.lower() for a in addresses}
+        return next((inbox for inbox in self.inboxes if inbox.address in wanted), None)
+
+
+def _describe(error: dict[str, Any], name: str) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{name} is missing"
+    if "input" in error and not isinstance(error["input"], dict | list):
+        return f"{name}={error['input']!r} is invalid: {message}"
+    return f"{name} is invalid: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(_describe(error, str(error["loc"][0]).upper())) from None
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The policy from `path`, else ./helpdesk.yml when it exists, else built-in defaults."""
+    if path is None:
+        default = Path("helpdesk.yml")
+        if not default.exists():
+            return Policy()
+        path = default
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"HELPDESK_CONFIG={str(path)!r} cannot be read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"HELPDESK_CONFIG={str(path)!r} is not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"HELPDESK_CONFIG={str(path)!r} must be a mapping of policy keys")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise ConfigError(f"{path}: " + _describe(error, f"policy key {where}")) from None
