@@ -1,0 +1,19 @@
+"""Alembic environment: the engine comes from `bot.storage.migrate`, never from a URL here."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+engine = context.config.attributes["engine"]
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,152 @@
+"""The tables. Every change to them comes with an Alembic migration in `migrations/versions/`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text
+from sqlmodel import Field, SQLModel
+
+from bot.storage.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    NOTE = "note"
+
+
+class Source(StrEnum):
+    EMAIL = "email"
+    CHAT = "chat"
+    SLACK = "slack"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Counter(SQLModel, table=True):
+    """Named sequences, such as the human ticket number, incremented under a row lock."""
+
+    __tablename__ = "counters"
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    status: TicketStatus = Field(default=TicketStatus.OPEN, sa_type=String(16))
+    priority: Priority = Field(default=Priority.NORMAL, sa_type=String(16))
+    source: Source = Field(default=Source.EMAIL, sa_type=String(16))
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    channel: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    assignee: str | None = Field(default=None, max_length=32)
+    # Unguessable part of the ticket's reply address (support+<token>@domain).
+    reply_token: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    solved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TicketTag(SQLModel, table=True):
+    __tablename__ = "ticket_tags"
+    ticket_id: int = Field(foreign_key="tickets.id", primary_key=True)
+    tag: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    direction: Direction = Field(sa_type=String(16))
+    source: Source = Field(sa_type=String(16))
+    author: str = Field(max_length=320)
+    author_name: str = Field(default="", max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the new visible text
+    full_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Without angle brackets; unique so a redelivered mail is recognised and not doubled.
+    email_message_id: str | None = Field(default=None, max_length=998, unique=True)
+    content_hash: str | None = Field(default=None, max_length=64)
+    slack_ts: str | None = Field(default=None, max_length=32, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only log of every state change: what, who, when."""
+
+    __tablename__ = "ticket_events"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    kind: str = Field(max_length=64)
+    actor: str = Field(max_length=320)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutboxItem(SQLModel, table=True):
+    """An effect on the outside world, written in the same transaction as the change causing it.
+
+    Items of one ticket are delivered strictly in id order; `claimed_until` is a lease so
+    that several workers (or processes, on PostgreSQL) never send the same item at once.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_ticket_status", "ticket_id", "status", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    message_id: int | None = Field(default=None, foreign_key="messages.id")
+    kind: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Coalesces effects that need to happen once while waiting (e.g. re-render a root).
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
+    attempts: int = 0
+    # Set while a send may have reached the far side without us hearing back (a crash, a
+    # broken connection); the next attempt first looks for it there instead of resending.
+    in_doubt: bool = False
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
