@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.mail.subjects import normalize_subject, ticket_number_in_subject
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Re: [#1234] Where is my order?", 1234),
+        ("AW: RE: Fwd: Order [#7] and [#8]", 7),
+        ("[#0042]", 42),
+        ("[# 12] spaced", None),
+        ("#12 without brackets", None),
+        ("[12] no hash", None),
+        ("[#] empty", None),
+        ("[#" + "9" * 30 + "]", None),
+        ("", None),
+    ],
+)
+def test_ticket_number_in_subject(subject: str, expected: int | None) -> None:
+    assert ticket_number_in_subject(subject) == expected
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("RE : TR : Commande", "Commande"),
+        ("Re[2]: SV: Vs: WG: hello", "hello"),
+        ("回复\uff1a转发\uff1a你好", "你好"),
+        ("Re: [#1234] Where is my order?", "Where is my order?"),
+        ("[#1234]", "[#1234]"),
+        ("Review: the product", "Review: the product"),
+        ("Invoice (fwd)", "Invoice"),
+    ],
+)
+def test_normalize_subject(subject: str, expected: str) -> None:
+    assert normalize_subject(subject) == expected
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["re: " * 200_000 + "x", "(fwd)" * 200_000, "[a] re: " * 100_000 + "x", "[a]" * 200_000],
+    ids=["prefixes", "trailing markers", "tags and prefixes", "tags"],
+)
+def test_normalize_subject_stays_linear(subject: str) -> None:
+    started = time.perf_counter()
+    normalize_subject(subject)
+    assert time.perf_counter() - started < 1
