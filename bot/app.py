@@ -1,0 +1,184 @@
+"""The composition root: builds every part from settings, and starts and stops them together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import uvicorn
+from fastapi import FastAPI
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.config import ConfigError, Policy, Settings
+from bot.core.intake import Routing
+from bot.handlers.email.ingest import MailIngest
+from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
+from bot.handlers.http import build_http_app
+from bot.handlers.slack import build_bolt_app
+from bot.jobs.outbox import OutboxWorker
+from bot.slack_client import delivery_client, interactive_client
+from bot.storage.db import make_engine
+from bot.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Helpdesk:
+    """Everything `helpdesk serve` runs, as one object tests can build many of."""
+
+    settings: Settings
+    policy: Policy
+    engine: Engine
+    bolt: App
+    http: FastAPI
+    outbox: OutboxWorker
+    ingest: MailIngest
+    smtp: InboundSmtpServer | None
+    _http_server: uvicorn.Server | None = field(default=None, repr=False)
+    _threads: list[threading.Thread] = field(default_factory=list, repr=False)
+    _socket_mode: object | None = field(default=None, repr=False)
+
+    def start(self, *, http: bool = True) -> None:
+        self.outbox.start()
+        if self.smtp is not None:
+            try:
+                self.smtp.start()
+            except Exception as exc:
+                raise ConfigError(
+                    f"HELPDESK_SMTP_LISTEN={self.settings.helpdesk_smtp_listen!r}: the SMTP "
+                    f"server could not listen there ({exc}); is the port taken?"
+                ) from None
+        if self.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            self._socket_mode = SocketModeHandler(self.bolt, self.settings.slack_app_token)
+            self._socket_mode.connect()
+        if http:
+            self._start_http()
+
+    def _start_http(self) -> None:
+        config = uvicorn.Config(
+            self.http,
+            host=self.settings.helpdesk_http_host,
+            port=self.settings.helpdesk_http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._http_server = uvicorn.Server(config)
+        # Signals belong to the CLI, which stops everything in order.
+        self._http_server.install_signal_handlers = lambda: None
+        thread = threading.Thread(target=self._http_server.run, name="http", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        deadline = time.monotonic() + 10
+        while not self._http_server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise ConfigError(
+                    f"HELPDESK_HTTP_PORT={self.settings.helpdesk_http_port}: the HTTP server "
+                    f"could not listen on {self.settings.helpdesk_http_host}; is the port taken?"
+                )
+            time.sleep(0.02)
+
+    @property
+    def http_port(self) -> int:
+        assert self._http_server is not None
+        return self._http_server.servers[0].sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        if self._http_server is not None:
+            self._http_server.should_exit = True
+        for thread in self._threads:
+            thread.join(10)
+        if self._socket_mode is not None:
+            self._socket_mode.close()
+        if self.smtp is not None:
+            self.smtp.stop()
+        self.outbox.stop()
+        self.engine.dispose()
+
+
+def create_app(
+    settings: Settings,
+    policy: Policy | None = None,
+    *,
+    engine: Engine | None = None,
+    migrate: bool = True,
+) -> Helpdesk:
+    policy = policy or Policy()
+    _require(settings)
+    engine = engine or make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    outbox = OutboxWorker(
+        engine,
+        delivery_client(settings),
+        lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
+    )
+    routing = Routing(
+        support_channel=settings.helpdesk_support_channel,
+        support_address=settings.helpdesk_support_address,
+        policy=policy,
+    )
+    ingest = MailIngest(engine, routing, on_committed=outbox.wake)
+    services = HelpdeskServices(settings=settings, policy=policy, engine=engine)
+    socket_mode = settings.slack_app_token is not None
+    bolt = build_bolt_app(
+        interactive_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        services=services,
+        socket_mode=socket_mode,
+    )
+    return Helpdesk(
+        settings=settings,
+        policy=policy,
+        engine=engine,
+        bolt=bolt,
+        http=build_http_app(None if socket_mode else bolt, engine),
+        outbox=outbox,
+        ingest=ingest,
+        smtp=_smtp_server(settings, policy, ingest),
+    )
+
+
+@dataclass(frozen=True)
+class HelpdeskServices:
+    """What Slack listeners reach through `context["helpdesk"]`."""
+
+    settings: Settings
+    policy: Policy
+    engine: Engine
+
+
+def _require(settings: Settings) -> None:
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…)")
+    if not settings.helpdesk_support_channel:
+        raise ConfigError(
+            "HELPDESK_SUPPORT_CHANNEL is missing: set it to the ID of the channel for new tickets"
+        )
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN "
+            "for Socket Mode)"
+        )
+    if settings.smtp_listen and not settings.helpdesk_support_address:
+        raise ConfigError(
+            "HELPDESK_SUPPORT_ADDRESS is missing: the SMTP server needs the support address "
+            "(or set HELPDESK_SMTP_LISTEN= to disable it)"
+        )
+
+
+def _smtp_server(
+    settings: Settings, policy: Policy, ingest: MailIngest
+) -> InboundSmtpServer | None:
+    if settings.smtp_listen is None:
+        return None
+    host, port = settings.smtp_listen
+    accepted = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
+    handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address)
+    return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes)

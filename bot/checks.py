@@ -1,0 +1,230 @@
+"""`helpdesk check`: configuration and connectivity, each problem with how to fix it."""
+
+from __future__ import annotations
+
+import imaplib
+import json
+import smtplib
+import socket
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from rich.console import Console
+from rich.table import Table
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Policy, Settings
+from bot.slack_client import interactive_client
+from bot.storage.db import make_engine, ping
+from bot.storage.migrate import is_current
+
+TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    status: str  # ok, warning, error or skipped
+    detail: str
+
+
+def run_checks(settings: Settings, policy: Policy, console: Console | None = None) -> bool:
+    console = console or Console()
+    table = Table(title="helpdesk check")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail / how to fix", overflow="fold")
+    styles = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim"}
+    failed = False
+    for outcome in _all_checks(settings, policy):
+        failed |= outcome.status == "error"
+        table.add_row(outcome.name, f"[{styles[outcome.status]}]{outcome.status}", outcome.detail)
+    console.print(table)
+    console.print("[bold red]problems found[/]" if failed else "[green]all good[/]")
+    return not failed
+
+
+def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
+    yield from _required_settings(settings)
+    yield _guard("database", lambda: _database(settings))
+    yield from _slack(settings, policy)
+    yield _guard("inbound SMTP port", lambda: _smtp_listen(settings))
+    yield _guard("outbound SMTP", lambda: _outbound_smtp(settings))
+    yield _guard("IMAP mailbox", lambda: _imap(settings))
+    yield _guard("Shopify", lambda: _shopify(settings))
+
+
+def _guard(name: str, check: Callable[[], Outcome]) -> Outcome:
+    try:
+        return check()
+    except Exception as exc:
+        return Outcome(name, "error", f"{type(exc).__name__}: {exc}")
+
+
+def _required_settings(settings: Settings) -> Iterator[Outcome]:
+    required = {
+        "SLACK_BOT_TOKEN": (settings.slack_bot_token, "the app's Bot User OAuth Token (xoxb-…)"),
+        "HELPDESK_SUPPORT_CHANNEL": (
+            settings.helpdesk_support_channel,
+            "the ID of the channel for new tickets (channel details → bottom of About)",
+        ),
+        "HELPDESK_SUPPORT_ADDRESS": (settings.helpdesk_support_address, "e.g. support@shop.com"),
+    }
+    if not settings.slack_app_token:
+        required["SLACK_SIGNING_SECRET"] = (
+            settings.slack_signing_secret,
+            "Basic Information → Signing Secret (or set SLACK_APP_TOKEN for Socket Mode)",
+        )
+    for name, (value, hint) in required.items():
+        if value:
+            yield Outcome(name, "ok", "set")
+        else:
+            yield Outcome(name, "error", f"missing: set it to {hint}")
+
+
+def _database(settings: Settings) -> Outcome:
+    engine = make_engine(settings.database_url)
+    try:
+        ping(engine)
+        if not is_current(engine):
+            return Outcome(
+                "database", "warning", "schema is behind: `helpdesk migrate` (serve does it too)"
+            )
+        return Outcome("database", "ok", "reachable, schema current")
+    finally:
+        engine.dispose()
+
+
+def _slack(settings: Settings, policy: Policy) -> Iterator[Outcome]:
+    if not settings.slack_bot_token:
+        yield Outcome("Slack", "skipped", "no SLACK_BOT_TOKEN")
+        return
+    client = interactive_client(settings)
+    try:
+        auth = client.auth_test()
+    except SlackApiError as exc:
+        yield Outcome(
+            "Slack auth.test", "error", f"{exc.response.get('error')}: check SLACK_BOT_TOKEN"
+        )
+        return
+    except Exception as exc:
+        yield Outcome("Slack auth.test", "error", f"{exc}: check SLACK_API_URL and the network")
+        return
+    yield Outcome("Slack auth.test", "ok", f"team {auth.get('team')}, bot {auth.get('user')}")
+    for channel, purpose in _channels(settings, policy).items():
+        yield _guard(f"channel {channel}", lambda c=channel, p=purpose: _channel(client, c, p))
+
+
+def _channels(settings: Settings, policy: Policy) -> dict[str, str]:
+    channels: dict[str, str] = {}
+    for channel, purpose in [
+        (settings.helpdesk_support_channel, "support"),
+        (settings.escalation_channel if not policy.escalation.tiers else None, "escalation"),
+        (policy.digest.channel or settings.digest_channel, "digest"),
+        *((tier.channel, f"tier {tier.name}") for tier in policy.escalation.tiers),
+        *((inbox.channel, f"inbox {inbox.address}") for inbox in policy.inboxes),
+    ]:
+        if channel:
+            channels[channel] = ", ".join(filter(None, [channels.get(channel), purpose]))
+    return channels
+
+
+def _channel(client, channel: str, purpose: str) -> Outcome:
+    name = f"channel {channel}"
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        return Outcome(name, "error", f"{purpose}: {error}; check the ID and invite the app")
+    if not info.get("is_member"):
+        return Outcome(
+            name, "error", f"{purpose}: the app is not in #{info.get('name')}; /invite it there"
+        )
+    return Outcome(name, "ok", f"{purpose}: #{info.get('name')}")
+
+
+def _smtp_listen(settings: Settings) -> Outcome:
+    name = "inbound SMTP port"
+    if settings.smtp_listen is None:
+        return Outcome(name, "skipped", "HELPDESK_SMTP_LISTEN is empty")
+    host, port = settings.smtp_listen
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return Outcome(
+                name,
+                "warning",
+                f"{host}:{port} is in use ({exc.strerror}); "
+                "fine if the helpdesk is already running",
+            )
+    return Outcome(name, "ok", f"{host}:{port} is free")
+
+
+def _outbound_smtp(settings: Settings) -> Outcome:
+    name = "outbound SMTP"
+    if not settings.outbound_smtp_url:
+        return Outcome(name, "warning", "OUTBOUND_SMTP_URL unset: replies by email will fail")
+    url = urlsplit(settings.outbound_smtp_url)
+    if url.scheme not in ("smtp", "smtps"):
+        return Outcome(name, "error", "OUTBOUND_SMTP_URL must start with smtp:// or smtps://")
+    factory = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+    with factory(
+        url.hostname, url.port or (465 if url.scheme == "smtps" else 587), timeout=TIMEOUT_SECONDS
+    ) as smtp:
+        smtp.ehlo()
+        if "starttls=true" in url.query:
+            smtp.starttls()
+            smtp.ehlo()
+        if url.username:
+            smtp.login(unquote(url.username), unquote(url.password or ""))
+    return Outcome(name, "ok", f"{url.hostname} accepted the connection")
+
+
+def _imap(settings: Settings) -> Outcome:
+    name = "IMAP mailbox"
+    if not settings.imap_url:
+        return Outcome(name, "skipped", "IMAP_URL unset: no polling")
+    url = urlsplit(settings.imap_url)
+    if url.scheme not in ("imap", "imaps"):
+        return Outcome(name, "error", "IMAP_URL must start with imaps:// or imap://")
+    factory = imaplib.IMAP4_SSL if url.scheme == "imaps" else imaplib.IMAP4
+    client = factory(
+        url.hostname, url.port or (993 if url.scheme == "imaps" else 143), timeout=TIMEOUT_SECONDS
+    )
+    try:
+        client.login(unquote(url.username or ""), unquote(url.password or ""))
+        folder = url.path.strip("/") or "INBOX"
+        status, _ = client.select(folder, readonly=True)
+        if status != "OK":
+            return Outcome(name, "error", f"folder {folder!r} not found")
+    finally:
+        client.logout()
+    return Outcome(name, "ok", f"logged in to {url.hostname}, folder {folder}")
+
+
+def _shopify(settings: Settings) -> Outcome:
+    name = "Shopify"
+    if not settings.shopify_shop and not settings.shopify_api_url:
+        return Outcome(name, "skipped", "SHOPIFY_SHOP unset: no order context")
+    if not settings.shopify_access_token:
+        return Outcome(name, "error", "SHOPIFY_ACCESS_TOKEN is missing: an Admin API token")
+    version = settings.shopify_api_version or "2025-07"
+    base = settings.shopify_api_url or (
+        f"https://{settings.shopify_shop}.myshopify.com/admin/api/{version}"
+    )
+    request = urllib.request.Request(
+        base.rstrip("/") + "/graphql.json",
+        data=json.dumps({"query": "{ shop { name } }"}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "X-Shopify-Access-Token": settings.shopify_access_token,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        body = json.load(response)
+    if body.get("errors"):
+        return Outcome(name, "error", f"Shopify answered: {body['errors']}")
+    return Outcome(name, "ok", f"shop {body['data']['shop']['name']}")

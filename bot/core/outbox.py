@@ -1,0 +1,62 @@
+"""Effects on the outside world, recorded as outbox rows inside the caller's transaction.
+
+The core never talks to Slack or SMTP; it says what must happen, and `bot.jobs.outbox`
+delivers it, in order per ticket, exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.storage.models import OutboxItem, OutboxStatus
+
+SLACK_POST_ROOT = "slack.post_root"
+SLACK_POST_MESSAGE = "slack.post_message"
+SLACK_UPDATE_ROOT = "slack.update_root"
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    *,
+    ticket_id: int | None,
+    message_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    if dedupe_key is not None:
+        pending = session.exec(
+            select(OutboxItem.id).where(
+                OutboxItem.dedupe_key == dedupe_key,
+                OutboxItem.status == OutboxStatus.PENDING,
+                # One already being sent may have rendered the state before this change.
+                OutboxItem.claimed_until.is_(None),
+            )
+        ).first()
+        if pending is not None:
+            return
+    session.add(
+        OutboxItem(
+            kind=kind,
+            ticket_id=ticket_id,
+            message_id=message_id,
+            payload=payload or {},
+            dedupe_key=dedupe_key,
+        )
+    )
+    session.flush()
+
+
+def post_root(session: Session, ticket_id: int) -> None:
+    enqueue(session, SLACK_POST_ROOT, ticket_id=ticket_id)
+
+
+def post_message(session: Session, ticket_id: int, message_id: int) -> None:
+    enqueue(session, SLACK_POST_MESSAGE, ticket_id=ticket_id, message_id=message_id)
+
+
+def refresh_root(session: Session, ticket_id: int) -> None:
+    """Re-render the root; one pending refresh per ticket is enough, it renders current state."""
+    enqueue(session, SLACK_UPDATE_ROOT, ticket_id=ticket_id, dedupe_key=f"root:{ticket_id}")

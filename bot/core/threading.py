@@ -1,0 +1,66 @@
+"""Which ticket does an incoming email belong to?
+
+In the contract's order of trust: a Message-ID we already know (In-Reply-To, then
+References, newest first), the ticket's own reply address, and `[#n]` in the subject.
+The subject rule also requires the sender to be the ticket's customer, since anyone can
+type a ticket number; the other two carry values only the conversation's members saw.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.mail.subjects import ticket_number_in_subject
+from bot.storage.models import Customer, Message, Ticket
+
+
+def reply_address(support_address: str, reply_token: str) -> str:
+    local, _, domain = support_address.partition("@")
+    return f"{local}+{reply_token}@{domain}"
+
+
+def reply_token_in(addresses: list[str], support_address: str) -> str | None:
+    local, _, domain = support_address.lower().partition("@")
+    for address in addresses:
+        candidate_local, _, candidate_domain = address.lower().partition("@")
+        prefix, plus, token = candidate_local.partition("+")
+        if plus and prefix == local and candidate_domain == domain and token:
+            return token
+    return None
+
+
+def find_ticket(
+    session: Session,
+    *,
+    in_reply_to: list[str],
+    references: list[str],
+    recipients: list[str],
+    subject: str,
+    sender: str | None,
+    support_address: str | None,
+) -> Ticket | None:
+    known_ids = [*in_reply_to, *reversed(references)]
+    if known_ids:
+        rows = session.exec(
+            select(Message.email_message_id, Message.ticket_id).where(
+                Message.email_message_id.in_(known_ids)
+            )
+        ).all()
+        ticket_by_id = dict(rows)
+        for message_id in known_ids:
+            if message_id in ticket_by_id:
+                return session.get(Ticket, ticket_by_id[message_id])
+    if support_address:
+        token = reply_token_in(recipients, support_address)
+        if token:
+            ticket = session.exec(select(Ticket).where(Ticket.reply_token == token)).first()
+            if ticket is not None:
+                return ticket
+    number = ticket_number_in_subject(subject)
+    if number is not None and sender:
+        return session.exec(
+            select(Ticket)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .where(Ticket.number == number, Customer.email == sender.lower())
+        ).first()
+    return None

@@ -1,0 +1,145 @@
+"""Tickets and their lifecycle, over storage; no Slack, no SMTP."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.core import outbox
+from bot.storage.models import (
+    Counter,
+    Customer,
+    Direction,
+    Message,
+    Source,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TicketTag,
+    utcnow,
+)
+
+TICKET_NUMBER = "ticket_number"
+SUBJECT_LIMIT = 998  # RFC 5322's line limit; longer subjects are cut, never refused
+REOPENS_ON_CUSTOMER_REPLY = {TicketStatus.PENDING, TicketStatus.SOLVED}
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A customer's message as the core needs it, whatever channel it came through."""
+
+    source: Source
+    author: str
+    author_name: str
+    body: str
+    full_body: str = ""
+    email_message_id: str | None = None
+    content_hash: str | None = None
+
+
+def next_ticket_number(session: Session) -> int:
+    # One UPDATE … RETURNING takes the row lock, so concurrent writers get distinct numbers.
+    result = session.execute(
+        update(Counter)
+        .where(Counter.name == TICKET_NUMBER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one()
+    return int(result)
+
+
+def customer_for(session: Session, email: str, name: str) -> Customer:
+    email = email.lower()
+    customer = session.exec(select(Customer).where(Customer.email == email)).first()
+    if customer is None:
+        customer = Customer(email=email, name=name)
+        session.add(customer)
+        session.flush()
+    elif name and not customer.name:
+        customer.name = name
+    return customer
+
+
+def record_event(
+    session: Session, ticket: Ticket, kind: str, actor: str, **data: Any
+) -> TicketEvent:
+    event = TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor, data=data)
+    session.add(event)
+    return event
+
+
+def open_ticket(
+    session: Session,
+    *,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    source: Source,
+    tags: list[str] = (),
+    first_message: NewMessage,
+) -> Ticket:
+    ticket = Ticket(
+        number=next_ticket_number(session),
+        subject=subject[:SUBJECT_LIMIT] or "(no subject)",
+        source=source,
+        customer_id=customer.id,
+        channel=channel,
+        reply_token=secrets.token_hex(10),
+    )
+    session.add(ticket)
+    session.flush()
+    for tag in sorted(set(tags)):
+        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    record_event(session, ticket, "created", customer.email, source=source, channel=channel)
+    outbox.post_root(session, ticket.id)
+    add_customer_message(session, ticket, first_message)
+    return ticket
+
+
+def add_customer_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
+    message = Message(
+        ticket_id=ticket.id,
+        direction=Direction.INBOUND,
+        source=new.source,
+        author=new.author,
+        author_name=new.author_name,
+        body=new.body,
+        full_body=new.full_body,
+        email_message_id=new.email_message_id,
+        content_hash=new.content_hash,
+    )
+    session.add(message)
+    session.flush()
+    ticket.updated_at = utcnow()
+    if ticket.status in REOPENS_ON_CUSTOMER_REPLY:
+        set_status(session, ticket, TicketStatus.OPEN, actor=new.author, reason="customer replied")
+    outbox.post_message(session, ticket.id, message.id)
+    return message
+
+
+def set_status(
+    session: Session, ticket: Ticket, status: TicketStatus, *, actor: str, reason: str = ""
+) -> None:
+    if ticket.status == status:
+        return
+    previous = ticket.status
+    ticket.status = status
+    ticket.updated_at = utcnow()
+    if status == TicketStatus.SOLVED:
+        ticket.solved_at = ticket.updated_at
+    elif status == TicketStatus.OPEN:
+        ticket.solved_at = None
+    record_event(session, ticket, "status_changed", actor, old=previous, new=status, reason=reason)
+    outbox.refresh_root(session, ticket.id)
+
+
+def tags_of(session: Session, ticket_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(TicketTag.tag).where(TicketTag.ticket_id == ticket_id).order_by(TicketTag.tag)
+        )
+    )

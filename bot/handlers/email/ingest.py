@@ -1,0 +1,47 @@
+"""Raw mail in, committed ticket messages out: shared by the SMTP server and the IMAP poller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.intake import IntakeResult, Routing, receive_email
+from bot.mail.parse import parse_email
+from bot.storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+class MailIngest:
+    def __init__(self, engine: Engine, routing: Routing, on_committed: Callable[[], None]):
+        self._engine = engine
+        self._routing = routing
+        self._on_committed = on_committed
+
+    def accept(self, raw: bytes, recipients: list[str]) -> IntakeResult:
+        """Stores the mail; returns only once it is committed. Database errors propagate."""
+        mail = parse_email(raw)
+        for attempt in (1, 2):
+            try:
+                with transaction(self._engine) as session:
+                    result = receive_email(
+                        session, mail, raw, recipients=recipients, routing=self._routing
+                    )
+                break
+            except IntegrityError:
+                # The same mail committed concurrently by another connection: the second
+                # pass sees it and reports a duplicate.
+                if attempt == 2:
+                    raise
+        if result.ticket_number is not None and not result.duplicate:
+            log.info(
+                "mail %s stored on ticket #%s%s",
+                mail.message_id,
+                result.ticket_number,
+                " (new)" if result.created else "",
+            )
+            self._on_committed()
+        return result

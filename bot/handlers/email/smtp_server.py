@@ -1,0 +1,76 @@
+"""The built-in inbound SMTP server (aiosmtpd).
+
+A message is committed before `250` is answered; when the database is away the answer is a
+temporary `451`, so the sending server keeps the mail and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from bot.core.threading import reply_token_in
+from bot.handlers.email.ingest import MailIngest
+
+log = logging.getLogger(__name__)
+
+
+class InboundMailHandler:
+    def __init__(self, ingest: MailIngest, accepted_addresses: set[str], support_address: str):
+        self._ingest = ingest
+        self._accepted = {a.lower() for a in accepted_addresses}
+        self._support_address = support_address
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options
+    ) -> str:
+        if address.lower() not in self._accepted and not reply_token_in(
+            [address], self._support_address
+        ):
+            log.info("refused recipient %s from %s", address, session.peer)
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(
+                None, self._ingest.accept, raw, list(envelope.rcpt_tos)
+            )
+        except Exception:
+            log.exception("could not store mail from %s; asked the sender to retry", session.peer)
+            return "451 4.3.0 Temporary failure storing the message, please try again later"
+        if result.ignored:
+            return f"250 2.0.0 Accepted, not turned into a ticket: {result.ignored}"
+        if result.duplicate:
+            return "250 2.0.0 Already received"
+        return f"250 2.0.0 Accepted as ticket #{result.ticket_number}"
+
+
+class InboundSmtpServer:
+    def __init__(self, handler: InboundMailHandler, host: str, port: int, max_bytes: int):
+        self._controller = Controller(
+            handler,
+            hostname=host,
+            port=port,
+            data_size_limit=max_bytes,
+            # Keeps the original bytes: the stored copy and its hash must be what was sent.
+            decode_data=False,
+            server_hostname="helpdesk",
+            ready_timeout=10,
+        )
+
+    @property
+    def port(self) -> int:
+        return self._controller.server.sockets[0].getsockname()[1]
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()

@@ -1,0 +1,56 @@
+"""HTTP routes: Slack's requests and the health check."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from slack_bolt import App, BoltRequest
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from bot.storage.db import ping
+
+log = logging.getLogger(__name__)
+
+# Slack's own payloads are a few KB; view submissions with many inputs stay well below this.
+MAX_SLACK_BODY_BYTES = 1024 * 1024
+
+
+def build_http_app(bolt: App | None, engine: Engine) -> FastAPI:
+    http = FastAPI(title="helpdesk-bot", docs_url="/docs", redoc_url=None)
+
+    @http.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            await run_in_threadpool(ping, engine)
+        except Exception as exc:
+            log.warning("health check: database unreachable: %s", exc)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @http.post("/slack/events")
+    async def slack_events(request: Request) -> Response:
+        if bolt is None:
+            return JSONResponse(
+                {"error": "Slack is connected over Socket Mode; this path is not used"},
+                status_code=404,
+            )
+        body = await request.body()
+        if len(body) > MAX_SLACK_BODY_BYTES:
+            return JSONResponse({"error": "request body too large"}, status_code=413)
+        bolt_request = BoltRequest(
+            body=body.decode("utf-8", errors="replace"),
+            query=request.url.query,
+            headers={k: v for k, v in request.headers.items()},
+        )
+        # Bolt is synchronous; running it here would stall every other request.
+        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        return Response(
+            status_code=bolt_response.status,
+            content=bolt_response.body,
+            headers={k: v[0] for k, v in bolt_response.headers.items() if v},
+        )
+
+    return http

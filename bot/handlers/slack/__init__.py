@@ -1,0 +1,33 @@
+"""Slack adapter: the Bolt app and its listeners, one module per kind of request."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.handlers.slack import commands, shortcuts, thread_messages, ticket_actions
+
+LISTENER_MODULES = (ticket_actions, shortcuts, commands, thread_messages)
+
+
+def build_bolt_app(
+    client: WebClient, *, signing_secret: str | None, services: object, socket_mode: bool
+) -> App:
+    """A Bolt app whose listeners reach the helpdesk's services as `context["helpdesk"]`."""
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        # Socket Mode traffic is authenticated by the app token, not by signatures.
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=False,
+        process_before_response=False,
+    )
+
+    @app.middleware
+    def provide_services(context, next):
+        context["helpdesk"] = services
+        next()
+
+    for module in LISTENER_MODULES:
+        module.register(app)
+    return app

@@ -1,0 +1,38 @@
+"""Customer text made safe and sized for Slack."""
+
+from __future__ import annotations
+
+SECTION_LIMIT = 3000  # characters in a section block's text
+MESSAGE_BLOCK_LIMIT = 50
+FALLBACK_TEXT_LIMIT = 3900  # Slack shows at most about 4,000 characters of `text`
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Slack's three control characters, so customer text can't mention, link or ping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int, marker: str = "…") -> str:
+    return text if len(text) <= limit else text[: limit - len(marker)] + marker
+
+
+def split_for_sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Chunks of at most `limit` characters, cut at line ends or spaces where possible.
+
+    Cuts never fall inside an escape entity such as `&amp;`, which would show as garbage.
+    """
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        amp = text.rfind("&", cut - 6, cut)
+        if amp != -1 and ";" not in text[amp:cut]:
+            cut = amp
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n ")
+    if text or not chunks:
+        chunks.append(text)
+    return chunks

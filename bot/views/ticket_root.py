@@ -1,0 +1,98 @@
+"""The ticket's root message: the thread's first post, kept current with chat.update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.views import ids
+from bot.views.text import escape_mrkdwn, truncate
+
+STATUS_LABELS = {
+    "open": ":large_green_circle: Open",
+    "pending": ":hourglass_flowing_sand: Pending",
+    "solved": ":white_check_mark: Solved",
+    "closed": ":lock: Closed",
+}
+SOURCE_LABELS = {"email": "email", "chat": "live chat", "slack": "Slack"}
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """What the root shows, gathered by the caller from storage."""
+
+    ticket_id: int
+    number: int
+    subject: str
+    status: str
+    priority: str
+    source: str
+    customer_name: str
+    customer_email: str
+    assignee: str | None
+    tags: list[str]
+
+
+def root_text(ticket: TicketSummary) -> str:
+    return truncate(f"#{ticket.number} {escape_mrkdwn(ticket.subject)}", 300)
+
+
+def root_blocks(ticket: TicketSummary) -> list[dict]:
+    customer = escape_mrkdwn(ticket.customer_email)
+    if ticket.customer_name:
+        customer = f"{escape_mrkdwn(ticket.customer_name)} ({customer})"
+    assignee = f"<@{ticket.assignee}>" if ticket.assignee else "Unassigned"
+    tags = ", ".join(f"`{escape_mrkdwn(tag)}`" for tag in ticket.tags) or "none"
+    value = str(ticket.ticket_id)
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": truncate(f"*#{ticket.number} {escape_mrkdwn(ticket.subject)}*", 3000),
+            },
+        },
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": truncate(
+                        f"From {customer} via {SOURCE_LABELS.get(ticket.source, ticket.source)}",
+                        3000,
+                    ),
+                }
+            ],
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Status*\n{STATUS_LABELS[ticket.status]}"},
+                {"type": "mrkdwn", "text": f"*Priority*\n{ticket.priority.capitalize()}"},
+                {"type": "mrkdwn", "text": f"*Assignee*\n{assignee}"},
+                {"type": "mrkdwn", "text": truncate(f"*Tags*\n{tags}", 2000)},
+            ],
+        },
+        {
+            "type": "actions",
+            "block_id": ids.ROOT_ACTIONS_BLOCK,
+            "elements": [
+                _button("Reply", ids.TICKET_REPLY, value, style="primary"),
+                _button("Tag", ids.TICKET_TAG, value),
+                _button("Escalate", ids.TICKET_ESCALATE, value),
+                _button("Assign", ids.TICKET_ASSIGN, value),
+                _button("Close", ids.TICKET_CLOSE, value, style="danger"),
+            ],
+        },
+    ]
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button

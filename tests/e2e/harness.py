@@ -1,0 +1,116 @@
+"""Start the real helpdesk on free loopback ports against a fake Slack, and mail it."""
+
+from __future__ import annotations
+
+import email.policy
+import os
+import smtplib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from bot.app import Helpdesk, create_app
+from bot.config import Policy, Settings
+from bot.devtools.fake_slack import FakeSlack
+from tests.conftest import free_port
+
+SUPPORT = "support@shop.example"
+CHANNEL = "C0SUPPORT"
+SIGNING_SECRET = "test-signing-secret"
+
+
+def serve_environment(database_url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
+    """The environment of a `helpdesk` subprocess: this one's, less any real Slack settings."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HELPDESK_"))}
+    return {
+        **inherited,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.url,
+        "HELPDESK_SUPPORT_CHANNEL": CHANNEL,
+        "HELPDESK_SUPPORT_ADDRESS": SUPPORT,
+        "DATABASE_URL": database_url,
+        "HELPDESK_HTTP_PORT": str(free_port()),
+        "HELPDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+        **extra,
+    }
+
+
+def settings_for(database_url: str, slack: FakeSlack, **overrides) -> Settings:
+    values = {
+        "slack_bot_token": slack.bot_token,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack.url,
+        "helpdesk_support_channel": CHANNEL,
+        "helpdesk_support_address": SUPPORT,
+        "database_url": database_url,
+        "helpdesk_http_port": 0,
+        "helpdesk_smtp_listen": f"127.0.0.1:{free_port()}",
+        "helpdesk_outbox_lease_seconds": 5,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@contextmanager
+def running_helpdesk(
+    database_url: str, slack: FakeSlack, policy: Policy | None = None, **overrides
+) -> Iterator[Helpdesk]:
+    helpdesk = create_app(settings_for(database_url, slack, **overrides), policy)
+    helpdesk.start()
+    try:
+        yield helpdesk
+    finally:
+        helpdesk.stop()
+
+
+def customer_mail(
+    body: str = "Hello, where is my order?",
+    *,
+    subject: str = "Where is my order?",
+    sender: str = "Jane Doe <jane@customer.example>",
+    to: str = SUPPORT,
+    in_reply_to: str | None = None,
+    references: list[str] = (),
+    message_id: str | None = None,
+) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Message-ID"] = message_id or make_msgid(domain="customer.example")
+    if in_reply_to:
+        mail["In-Reply-To"] = in_reply_to
+    if references:
+        mail["References"] = " ".join(references)
+    mail.set_content(body)
+    return mail
+
+
+def smtp_send(port: int, mail: EmailMessage | bytes, recipients: list[str] | None = None) -> tuple:
+    """Sends over a real SMTP connection; returns the server's (code, message) for DATA."""
+    # On the wire, lines end in CRLF; smtplib leaves bytes as they are.
+    raw = mail if isinstance(mail, bytes) else mail.as_bytes(policy=email.policy.SMTP)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo()
+        client.mail("jane@customer.example")
+        for recipient in recipients or [SUPPORT]:
+            code, message = client.rcpt(recipient)
+            if code >= 400:
+                return code, message
+        try:
+            return client.data(raw)
+        except smtplib.SMTPDataError as refused:
+            return refused.smtp_code, refused.smtp_error
+
+
+def eventually(predicate: Callable[[], bool], timeout: float = 10) -> bool:
+    """Polls a condition on state the test can't be notified about, such as the database."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

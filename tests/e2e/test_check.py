@@ -1,0 +1,56 @@
+"""`helpdesk check` against the fake Slack: a table, the fix for each problem, the exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bot.devtools.fake_slack import FakeSlack
+from tests.e2e.harness import CHANNEL, serve_environment
+
+
+def run_check(tmp_path, slack: FakeSlack, policy: str = "", **extra) -> subprocess.CompletedProcess:
+    (tmp_path / "helpdesk.yml").write_text(policy)
+    env = serve_environment(f"sqlite:///{tmp_path}/helpdesk.db", slack, COLUMNS="200", **extra)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_passes_when_everything_is_reachable(tmp_path):
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        result = run_check(tmp_path, slack)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all good" in result.stdout
+    assert "#support" in result.stdout
+    assert "OUTBOUND_SMTP_URL unset" in result.stdout  # a warning, not an error
+
+
+def test_check_names_each_problem_and_fails(tmp_path):
+    policy = (
+        "digest: {channel: C0DIGEST}\ninboxes:\n  - {address: r@shop.example, channel: C0RETURNS}\n"
+    )
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        slack.add_channel("C0RETURNS", "returns", is_member=False)
+        result = run_check(tmp_path, slack, policy, OUTBOUND_SMTP_URL="ftp://nope")
+    assert result.returncode == 1
+    out = " ".join(result.stdout.split())
+    assert "problems found" in out
+    assert "channel_not_found" in out  # C0DIGEST does not exist
+    assert "not in #returns; /invite it there" in out
+    assert "OUTBOUND_SMTP_URL must start with smtp:// or smtps://" in out
+
+
+def test_check_reports_a_refused_token(tmp_path):
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        result = run_check(tmp_path, slack, SLACK_BOT_TOKEN="xoxb-wrong")
+    assert result.returncode == 1
+    assert "invalid_auth" in result.stdout

@@ -1,0 +1,85 @@
+"""`kill -9` of `helpdesk serve` in the middle of delivering to Slack, then a restart.
+
+The fake Slack applies a post and then holds its HTTP answer, so the process dies after Slack
+has the message but before the helpdesk learns its ts: the hardest case for exactly-once.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from bot.devtools.fake_slack import FakeSlack
+from tests.conftest import free_port
+from tests.e2e.harness import CHANNEL, customer_mail, serve_environment, smtp_send
+
+
+def start_serve(database_url: str, slack: FakeSlack, smtp_port: int, cwd) -> subprocess.Popen:
+    env = serve_environment(
+        database_url,
+        slack,
+        HELPDESK_SMTP_LISTEN=f"127.0.0.1:{smtp_port}",
+        HELPDESK_OUTBOX_LEASE_SECONDS="5",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            url = f"http://127.0.0.1:{env['HELPDESK_HTTP_PORT']}/healthz"
+            with urllib.request.urlopen(url, timeout=1):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"serve exited: {process.stderr.read().decode()}")
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("serve did not come up within 30 s")
+
+
+def thread_texts(slack: FakeSlack) -> tuple[list[dict], list[str]]:
+    roots = [m for m in slack.messages_in(CHANNEL) if m.get("thread_ts") in (None, m["ts"])]
+    texts = [r["text"] for root in roots for r in slack.thread(CHANNEL, root["ts"])[1:]]
+    return roots, texts
+
+
+def test_kill_9_mid_delivery_loses_nothing_and_doubles_nothing(database_url, tmp_path):
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        smtp_port = free_port()
+        serve = start_serve(database_url, slack, smtp_port, tmp_path)
+        try:
+            slack.hold_responses("chat.postMessage")
+            first = customer_mail("message 1")
+            assert smtp_send(smtp_port, first)[0] == 250
+            for n in (2, 3):
+                mail = customer_mail(f"message {n}", in_reply_to=first["Message-ID"])
+                assert smtp_send(smtp_port, mail)[0] == 250
+            # The root is in Slack, its answer held: the helpdesk cannot know its ts yet.
+            slack.wait_for(lambda: len(slack.messages_in(CHANNEL)) == 1, timeout=15)
+        finally:
+            serve.send_signal(signal.SIGKILL)
+            serve.wait(10)
+            slack.release_responses()
+
+        restarted = start_serve(database_url, slack, smtp_port, tmp_path)
+        try:
+            slack.wait_for(lambda: len(thread_texts(slack)[1]) >= 3, timeout=30)
+            time.sleep(1)  # long enough for a wrongly repeated post to show up
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            assert restarted.wait(15) == 0
+
+        roots, texts = thread_texts(slack)
+        assert len(roots) == 1
+        assert texts == ["message 1", "message 2", "message 3"]

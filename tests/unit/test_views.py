@@ -1,0 +1,96 @@
+"""Block Kit builders: escaping, sizes, and what the contract promises the root shows."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block
+
+from bot.views import ids
+from bot.views.text import SECTION_LIMIT, escape_mrkdwn, split_for_sections
+from bot.views.thread_message import CustomerMessage, customer_message_blocks, customer_message_text
+from bot.views.ticket_root import TicketSummary, root_blocks, root_text
+
+
+def summary(**overrides) -> TicketSummary:
+    values = {
+        "ticket_id": 7,
+        "number": 42,
+        "subject": "Refund <!channel> & more",
+        "status": "open",
+        "priority": "normal",
+        "source": "email",
+        "customer_name": "Jane <@U123>",
+        "customer_email": "jane@customer.example",
+        "assignee": None,
+        "tags": ["refund"],
+    }
+    values.update(overrides)
+    return TicketSummary(**values)
+
+
+def test_escape_neutralises_mentions_and_links():
+    assert escape_mrkdwn("<!channel> <@U1> <http://x|y> a&b") == (
+        "&lt;!channel&gt; &lt;@U1&gt; &lt;http://x|y&gt; a&amp;b"
+    )
+
+
+def test_root_names_ticket_and_has_the_contract_buttons():
+    blocks = root_blocks(summary())
+    assert root_text(summary()).startswith("#42 ")
+    labels = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    for label in ("Reply", "Tag", "Escalate", "Assign", "Close"):
+        assert any(label in text for text in labels)
+    action_ids = {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    assert action_ids == {
+        ids.TICKET_REPLY,
+        ids.TICKET_TAG,
+        ids.TICKET_ESCALATE,
+        ids.TICKET_ASSIGN,
+        ids.TICKET_CLOSE,
+    }
+    rendered = str(blocks)
+    assert "<!channel>" not in rendered and "<@U123>" not in rendered
+    for block in blocks:
+        Block.parse(block).validate_json()
+
+
+def test_root_survives_a_2000_character_subject():
+    blocks = root_blocks(summary(subject="x" * 2000))
+    for block in blocks:
+        Block.parse(block).validate_json()
+    assert len(root_text(summary(subject="x" * 2000))) <= 300
+
+
+@given(st.text(min_size=1, max_size=12000))
+def test_split_keeps_every_character_within_the_limit(text):
+    escaped = escape_mrkdwn(text)
+    chunks = split_for_sections(escaped)
+    assert all(len(chunk) <= SECTION_LIMIT for chunk in chunks)
+    # Only the whitespace at the cuts may go.
+    assert "".join(chunks).replace(" ", "").replace("\n", "") == escaped.replace(" ", "").replace(
+        "\n", ""
+    )
+
+
+def test_split_never_cuts_inside_an_entity():
+    text = "a" * 2997 + "&amp;" + "b" * 10
+    chunks = split_for_sections(text)
+    assert chunks[0] == "a" * 2997
+    assert chunks[1].startswith("&amp;")
+
+
+def test_long_message_is_truncated_with_a_note():
+    message = CustomerMessage("Jane", "jane@x.example", "word " * 60000, "email")
+    blocks = customer_message_blocks(message)
+    assert len(blocks) <= 50
+    assert "Message truncated" in blocks[-1]["elements"][0]["text"]
+    for block in blocks:
+        Block.parse(block).validate_json()
+    assert len(customer_message_text(message)) < 4000
+
+
+def test_customer_text_is_escaped_in_text_and_blocks():
+    message = CustomerMessage("<!here>", "a@b.example", "hi <!channel> <@U999>", "email")
+    assert "<!channel>" not in customer_message_text(message)
+    assert "<!" not in str(customer_message_blocks(message))
