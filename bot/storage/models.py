@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -40,6 +40,14 @@ class Source(StrEnum):
     EMAIL = "email"
     CHAT = "chat"
     SLACK = "slack"
+
+
+class Delivery(StrEnum):
+    """Where an agent's reply to the customer stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class OutboxStatus(StrEnum):
@@ -93,6 +101,11 @@ class TicketTag(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
+    # A Slack message is one note at most, however often Slack delivers its event.
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "slack_ts", name="uq_messages_ticket_slack_ts"),
+        UniqueConstraint("request_key", name="uq_messages_request_key"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
     direction: Direction = Field(sa_type=String(16))
@@ -105,7 +118,24 @@ class Message(SQLModel, table=True):
     email_message_id: str | None = Field(default=None, max_length=998, unique=True)
     content_hash: str | None = Field(default=None, max_length=64)
     slack_ts: str | None = Field(default=None, max_length=32, index=True)
+    # For outbound replies: whether the email went out, and why not.
+    delivery: Delivery | None = Field(default=None, sa_type=String(16))
+    delivery_error: str | None = Field(default=None, sa_column=Column(Text))
+    # The Slack view that submitted this reply, so a resubmission sends nothing twice.
+    request_key: str | None = Field(default=None, max_length=200)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SavedReply(SQLModel, table=True):
+    __tablename__ = "saved_replies"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=75, unique=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class TicketEvent(SQLModel, table=True):
