@@ -19,7 +19,13 @@ from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
 from bot.handlers.slack import build_bolt_app
+from bot.handlers.slack.agents import AgentDirectory
+from bot.handlers.slack.permalinks import Permalinks
+from bot.handlers.slack.services import Services
+from bot.jobs.email_delivery import email_deliverers
 from bot.jobs.outbox import OutboxWorker
+from bot.jobs.slack_delivery import slack_deliverers
+from bot.jobs.smtp_sender import SmtpSender
 from bot.slack_client import delivery_client, interactive_client
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
@@ -114,10 +120,14 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+    deliverers = {
+        **slack_deliverers(delivery_client(settings)),
+        **email_deliverers(
+            SmtpSender(settings.outbound_smtp_url), settings.helpdesk_support_address
+        ),
+    }
     outbox = OutboxWorker(
-        engine,
-        delivery_client(settings),
-        lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
+        engine, deliverers, lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds)
     )
     routing = Routing(
         support_channel=settings.helpdesk_support_channel,
@@ -125,10 +135,18 @@ def create_app(
         policy=policy,
     )
     ingest = MailIngest(engine, routing, on_committed=outbox.wake)
-    services = HelpdeskServices(settings=settings, policy=policy, engine=engine)
+    client = interactive_client(settings)
+    services = Services(
+        settings=settings,
+        policy=policy,
+        engine=engine,
+        agents=AgentDirectory(client, policy.agents, settings.helpdesk_support_channel),
+        wake_outbox=outbox.wake,
+        permalinks=Permalinks(client),
+    )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(
-        interactive_client(settings),
+        client,
         signing_secret=settings.slack_signing_secret,
         services=services,
         socket_mode=socket_mode,
@@ -143,15 +161,6 @@ def create_app(
         ingest=ingest,
         smtp=_smtp_server(settings, policy, ingest),
     )
-
-
-@dataclass(frozen=True)
-class HelpdeskServices:
-    """What Slack listeners reach through `context["helpdesk"]`."""
-
-    settings: Settings
-    policy: Policy
-    engine: Engine
 
 
 def _require(settings: Settings) -> None:

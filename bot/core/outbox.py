@@ -15,6 +15,9 @@ from bot.storage.models import OutboxItem, OutboxStatus
 SLACK_POST_ROOT = "slack.post_root"
 SLACK_POST_MESSAGE = "slack.post_message"
 SLACK_UPDATE_ROOT = "slack.update_root"
+SLACK_UPDATE_MESSAGE = "slack.update_message"
+SLACK_DIRECT_MESSAGE = "slack.direct_message"
+EMAIL_SEND = "email.send"
 
 
 def enqueue(
@@ -60,3 +63,27 @@ def post_message(session: Session, ticket_id: int, message_id: int) -> None:
 def refresh_root(session: Session, ticket_id: int) -> None:
     """Re-render the root; one pending refresh per ticket is enough, it renders current state."""
     enqueue(session, SLACK_UPDATE_ROOT, ticket_id=ticket_id, dedupe_key=f"root:{ticket_id}")
+
+
+def refresh_message(session: Session, ticket_id: int, message_id: int) -> None:
+    """Re-render a message already in the thread, e.g. once a failed reply went out."""
+    enqueue(
+        session,
+        SLACK_UPDATE_MESSAGE,
+        ticket_id=ticket_id,
+        message_id=message_id,
+        dedupe_key=f"message:{message_id}",
+    )
+
+
+def send_email(session: Session, ticket_id: int, message_id: int) -> None:
+    enqueue(session, EMAIL_SEND, ticket_id=ticket_id, message_id=message_id)
+
+
+def notify_assignee(session: Session, ticket_id: int, user: str, assigned_by: str) -> None:
+    enqueue(
+        session,
+        SLACK_DIRECT_MESSAGE,
+        ticket_id=ticket_id,
+        payload={"user": user, "about": "assigned", "by": assigned_by},
+    )

@@ -1,4 +1,4 @@
-"""Delivers outbox rows to Slack: in order per ticket, exactly once, across crashes and outages.
+"""Delivers outbox rows (Slack posts, emails): in order per ticket, once, across crashes.
 
 How each guarantee is kept:
 - order: only the oldest pending row of a ticket is ever eligible;
@@ -19,40 +19,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, and_, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from bot.core import outbox as kinds
-from bot.core.tickets import tags_of
+from bot.jobs.delivery import Deliverer, RetryLater
 from bot.storage.db import transaction
-from bot.storage.models import Customer, Message, OutboxItem, OutboxStatus, Ticket, utcnow
-from bot.views import ids
-from bot.views.thread_message import (
-    CustomerMessage,
-    customer_message_blocks,
-    customer_message_text,
-)
-from bot.views.ticket_root import TicketSummary, root_blocks, root_text
+from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
 
 log = logging.getLogger(__name__)
 
 # Errors about the content itself: resending the same content can never succeed.
 PERMANENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text"}
 MAX_BACKOFF_SECONDS = 300
-LOOKUP_PAGES = 10
-
-
-class RetryLater(Exception):
-    """Delivery cannot happen yet; try again after `delay` seconds."""
-
-    def __init__(self, reason: str, delay: float | None = None, definite: bool = True):
-        super().__init__(reason)
-        self.delay = delay
-        # False when the request may still have reached Slack.
-        self.definite = definite
 
 
 @dataclass(frozen=True)
@@ -66,7 +46,7 @@ class OutboxWorker:
     def __init__(
         self,
         engine: Engine,
-        client: WebClient,
+        deliverers: dict[str, Deliverer],
         *,
         concurrency: int = 4,
         lease: timedelta = timedelta(seconds=60),
@@ -74,7 +54,7 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utcnow,
     ):
         self._engine = engine
-        self._client = client
+        self._deliverers = deliverers
         self._lease = lease
         self._idle_poll = idle_poll_seconds
         self._clock = clock
@@ -166,8 +146,9 @@ class OutboxWorker:
         try:
             with Session(self._engine, expire_on_commit=False) as session:
                 item = session.get(OutboxItem, claim.item_id)
-                result = self._send(session, item, claim.in_doubt)
-            self._record_success(claim.item_id, result)
+                deliverer = self._deliverers[item.kind]
+                result = deliverer.send(session, item, claim.in_doubt)
+            self._record_success(claim.item_id, deliverer, result)
         except RetryLater as retry:
             self._record_retry(claim, str(retry), retry.delay, retry.definite)
         except SlackApiError as exc:
@@ -176,104 +157,10 @@ class OutboxWorker:
             # Timeouts and broken connections: the request may have landed.
             self._record_retry(claim, f"{type(exc).__name__}: {exc}", None, definite=False)
 
-    def _send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
-        ticket = session.get(Ticket, item.ticket_id)
-        if item.kind == kinds.SLACK_POST_ROOT:
-            if ticket.thread_ts:
-                return {"ts": ticket.thread_ts}
-            found = self._find_posted(item, ticket, thread_ts=None) if in_doubt else None
-            return found or self._post(item, ticket, None, *self._render_root(session, ticket))
-        if ticket.thread_ts is None:
-            raise RetryLater("the ticket's root message is not in Slack yet", delay=5)
-        if item.kind == kinds.SLACK_POST_MESSAGE:
-            found = (
-                self._find_posted(item, ticket, thread_ts=ticket.thread_ts) if in_doubt else None
-            )
-            text, blocks = self._render_message(session, item)
-            return found or self._post(item, ticket, ticket.thread_ts, text, blocks)
-        if item.kind == kinds.SLACK_UPDATE_ROOT:
-            text, blocks = self._render_root(session, ticket)
-            self._client.chat_update(
-                channel=ticket.channel, ts=ticket.thread_ts, text=text, blocks=blocks
-            )
-            return {"ts": ticket.thread_ts}
-        raise ValueError(f"unknown outbox kind {item.kind!r}")
-
-    def _post(
-        self, item: OutboxItem, ticket: Ticket, thread_ts: str | None, text: str, blocks: list
-    ) -> dict:
-        response = self._client.chat_postMessage(
-            channel=ticket.channel,
-            thread_ts=thread_ts,
-            text=text,
-            blocks=blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-            metadata={
-                "event_type": ids.OUTBOX_METADATA_EVENT,
-                "event_payload": {"outbox_id": item.id, "ticket": ticket.number},
-            },
-        )
-        return {"ts": response["ts"]}
-
-    def _find_posted(self, item: OutboxItem, ticket: Ticket, thread_ts: str | None) -> dict | None:
-        """The ts of this row's message if an earlier attempt did post it, else None."""
-        cursor = None
-        for _ in range(LOOKUP_PAGES):
-            arguments = {
-                "channel": ticket.channel,
-                "include_all_metadata": True,
-                "limit": 200,
-                "cursor": cursor,
-            }
-            if thread_ts:
-                response = self._client.conversations_replies(ts=thread_ts, **arguments)
-            else:
-                oldest = item.created_at.timestamp() - 60
-                response = self._client.conversations_history(oldest=f"{oldest:.6f}", **arguments)
-            for message in response.get("messages", []):
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if (
-                    metadata.get("event_type") == ids.OUTBOX_METADATA_EVENT
-                    and payload.get("outbox_id") == item.id
-                ):
-                    log.info("outbox row %s was already in Slack as %s", item.id, message["ts"])
-                    return {"ts": message["ts"]}
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
-        raise RetryLater("could not finish looking for an earlier attempt", definite=False)
-
-    def _render_root(self, session: Session, ticket: Ticket) -> tuple[str, list]:
-        customer = session.get(Customer, ticket.customer_id)
-        summary = TicketSummary(
-            ticket_id=ticket.id,
-            number=ticket.number,
-            subject=ticket.subject,
-            status=ticket.status,
-            priority=ticket.priority,
-            source=ticket.source,
-            customer_name=customer.name,
-            customer_email=customer.email,
-            assignee=ticket.assignee,
-            tags=tags_of(session, ticket.id),
-        )
-        return root_text(summary), root_blocks(summary)
-
-    def _render_message(self, session: Session, item: OutboxItem) -> tuple[str, list]:
-        message = session.get(Message, item.message_id)
-        view = CustomerMessage(
-            author_name=message.author_name,
-            author_email=message.author,
-            body=message.body,
-            source=message.source,
-        )
-        return customer_message_text(view), customer_message_blocks(view)
-
-    def _record_success(self, item_id: int, result: dict) -> None:
+    def _record_success(self, item_id: int, deliverer: Deliverer, result: dict) -> None:
         with transaction(self._engine) as session:
             item = session.get(OutboxItem, item_id)
+            deliverer.record(session, item, result)
             item.status = OutboxStatus.SENT
             item.sent_at = self._clock()
             item.result = result
@@ -281,10 +168,6 @@ class OutboxWorker:
             item.dedupe_key = None
             item.in_doubt = False
             item.last_error = None
-            if item.kind == kinds.SLACK_POST_ROOT:
-                session.get(Ticket, item.ticket_id).thread_ts = result["ts"]
-            elif item.kind == kinds.SLACK_POST_MESSAGE:
-                session.get(Message, item.message_id).slack_ts = result["ts"]
 
     def _record_slack_error(self, claim: Claimed, exc: SlackApiError) -> None:
         response = exc.response
