@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from bot.storage.models import (
     Customer,
     Direction,
     Message,
+    Priority,
     Source,
     Ticket,
     TicketEvent,
@@ -143,3 +145,53 @@ def tags_of(session: Session, ticket_id: int) -> list[str]:
             select(TicketTag.tag).where(TicketTag.ticket_id == ticket_id).order_by(TicketTag.tag)
         )
     )
+
+
+TAG_LIMIT = 64
+_TAG_JUNK = re.compile(r"[^a-z0-9_-]+")
+
+
+def normalize_tag(raw: str) -> str:
+    """`Order Status!` becomes `order-status`: one spelling per tag, safe in any view."""
+    words = _TAG_JUNK.sub("-", raw.strip().lower().replace(" ", "-"))
+    return re.sub(r"-{2,}", "-", words).strip("-")[:TAG_LIMIT]
+
+
+def set_tags(session: Session, ticket: Ticket, tags: list[str], *, actor: str) -> list[str]:
+    wanted = sorted({t for t in (normalize_tag(raw) for raw in tags) if t})
+    current = tags_of(session, ticket.id)
+    if wanted == current:
+        return current
+    for row in session.exec(select(TicketTag).where(TicketTag.ticket_id == ticket.id)):
+        if row.tag not in wanted:
+            session.delete(row)
+    for tag in set(wanted) - set(current):
+        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    ticket.updated_at = utcnow()
+    record_event(session, ticket, "tags_changed", actor, old=current, new=wanted)
+    outbox.refresh_root(session, ticket.id)
+    return wanted
+
+
+def assign(session: Session, ticket: Ticket, assignee: str | None, *, actor: str) -> bool:
+    if ticket.assignee == assignee:
+        return False
+    previous = ticket.assignee
+    ticket.assignee = assignee
+    ticket.updated_at = utcnow()
+    record_event(session, ticket, "assigned", actor, old=previous, new=assignee)
+    outbox.refresh_root(session, ticket.id)
+    if assignee and assignee != actor:
+        outbox.notify_assignee(session, ticket.id, assignee, actor)
+    return True
+
+
+def set_priority(session: Session, ticket: Ticket, priority: Priority, *, actor: str) -> bool:
+    if ticket.priority == priority:
+        return False
+    previous = ticket.priority
+    ticket.priority = priority
+    ticket.updated_at = utcnow()
+    record_event(session, ticket, "priority_changed", actor, old=previous, new=priority)
+    outbox.refresh_root(session, ticket.id)
+    return True

@@ -17,3 +17,37 @@ SHORTCUT_ESCALATE_GLOBAL = "escalate_ticket_global"
 
 # Marks the messages the helpdesk posts, so a restarted outbox can find what it already sent.
 OUTBOX_METADATA_EVENT = "helpdesk_outbox"
+
+# The root message's other controls.
+TICKET_PRIORITY = "ticket_priority"
+TICKET_STATUS_MENU = "ticket_status_menu"
+TICKET_ASSIGN_PICK = "ticket_assign_pick"
+
+# Reply modal.
+REPLY_MODAL = "reply_modal"
+REPLY_SAVED_PICK = "reply_saved_pick"
+REPLY_ANSWER_BLOCK = "reply_answer"  # suffixed with a version so Slack applies a new prefill
+REPLY_ANSWER = "reply_answer_input"
+REPLY_STATUS_BLOCK = "reply_status"
+REPLY_STATUS = "reply_status_input"
+REPLY_RETRY = "reply_retry"
+
+# Tag modal.
+TAG_MODAL = "tag_modal"
+TAG_PICK_BLOCK = "tag_pick"
+TAG_PICK = "tag_pick_input"
+TAG_NEW_BLOCK = "tag_new"
+TAG_NEW = "tag_new_input"
+
+# Saved replies.
+SAVED_REPLIES_MODAL = "saved_replies_modal"
+SAVED_REPLY_EDIT_MODAL = "saved_reply_edit_modal"
+SAVED_REPLY_NEW = "saved_reply_new"
+SAVED_REPLY_EDIT = "saved_reply_edit"
+SAVED_REPLY_TITLE_BLOCK = "saved_reply_title"
+SAVED_REPLY_TITLE = "saved_reply_title_input"
+SAVED_REPLY_BODY_BLOCK = "saved_reply_body"
+SAVED_REPLY_BODY = "saved_reply_body_input"
+
+# App Home.
+HOME_SAVED_REPLIES = "home_saved_replies"

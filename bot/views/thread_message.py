@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.views import ids
+from bot.views.elements import button, context, section
 from bot.views.text import (
     FALLBACK_TEXT_LIMIT,
     MESSAGE_BLOCK_LIMIT,
@@ -62,3 +64,44 @@ def customer_message_blocks(message: CustomerMessage) -> list[dict]:
             }
         )
     return blocks
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    """An agent's answer as the thread shows it: what was sent, by whom, and if it arrived."""
+
+    message_id: int
+    agent_user_id: str
+    body: str
+    delivery: str  # pending, sent or failed
+    error: str | None = None
+
+
+REPLY_STATUS_LINES = {
+    "pending": ":hourglass_flowing_sand: Sending to the customer…",
+    "sent": ":outbox_tray: Sent to the customer by <@{agent}>",
+    "failed": ":warning: *Not delivered to the customer* (written by <@{agent}>): {error}",
+}
+
+
+def agent_reply_text(reply: AgentReply) -> str:
+    status = "Not delivered" if reply.delivery == "failed" else "Sent to the customer"
+    return truncate(f"{status}: {escape_mrkdwn(reply.body)}", FALLBACK_TEXT_LIMIT)
+
+
+def agent_reply_blocks(reply: AgentReply) -> list[dict]:
+    status = REPLY_STATUS_LINES[reply.delivery].format(
+        agent=reply.agent_user_id, error=escape_mrkdwn(reply.error or "unknown error")
+    )
+    blocks = [context(status)]
+    blocks += [section(chunk) for chunk in split_for_sections(escape_mrkdwn(reply.body))]
+    if reply.delivery == "failed":
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    button("Retry sending", ids.REPLY_RETRY, str(reply.message_id), "primary")
+                ],
+            }
+        )
+    return blocks[:MESSAGE_BLOCK_LIMIT]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.views import ids
+from bot.views.elements import button, option, plain
 from bot.views.text import escape_mrkdwn, truncate
 
 STATUS_LABELS = {
@@ -14,6 +15,8 @@ STATUS_LABELS = {
     "closed": ":lock: Closed",
 }
 SOURCE_LABELS = {"email": "email", "chat": "live chat", "slack": "Slack"}
+PRIORITIES = ["urgent", "high", "normal", "low"]
+STATUS_MENU = {"open": "Reopen", "pending": "Mark pending", "solved": "Mark solved"}
 
 
 @dataclass(frozen=True)
@@ -74,25 +77,43 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
         },
         {
             "type": "actions",
-            "block_id": ids.ROOT_ACTIONS_BLOCK,
-            "elements": [
-                _button("Reply", ids.TICKET_REPLY, value, style="primary"),
-                _button("Tag", ids.TICKET_TAG, value),
-                _button("Escalate", ids.TICKET_ESCALATE, value),
-                _button("Assign", ids.TICKET_ASSIGN, value),
-                _button("Close", ids.TICKET_CLOSE, value, style="danger"),
-            ],
+            # The ticket rides in the block ID: selects and menus carry no value of their own.
+            "block_id": f"{ids.ROOT_ACTIONS_BLOCK}:{ticket.ticket_id}",
+            "elements": _actions(ticket, value),
         },
     ]
 
 
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict:
-    button = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label},
-        "action_id": action_id,
-        "value": value,
+def _actions(ticket: TicketSummary, value: str) -> list[dict]:
+    assign_picker = {
+        "type": "users_select",
+        "action_id": ids.TICKET_ASSIGN_PICK,
+        "placeholder": plain("Assign to…"),
     }
-    if style:
-        button["style"] = style
-    return button
+    if ticket.assignee:
+        assign_picker["initial_user"] = ticket.assignee
+    priorities = [option(p.capitalize(), p) for p in PRIORITIES]
+    return [
+        button("Reply", ids.TICKET_REPLY, value, style="primary"),
+        button("Tag", ids.TICKET_TAG, value),
+        button("Escalate", ids.TICKET_ESCALATE, value),
+        button("Assign to me", ids.TICKET_ASSIGN, value),
+        assign_picker,
+        {
+            "type": "static_select",
+            "action_id": ids.TICKET_PRIORITY,
+            "placeholder": plain("Priority"),
+            "options": priorities,
+            "initial_option": priorities[PRIORITIES.index(ticket.priority)],
+        },
+        {
+            "type": "overflow",
+            "action_id": ids.TICKET_STATUS_MENU,
+            "options": [
+                option(label, status)
+                for status, label in STATUS_MENU.items()
+                if status != ticket.status
+            ],
+        },
+        button("Close", ids.TICKET_CLOSE, value, style="danger"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import email.policy
 import os
 import smtplib
@@ -10,6 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
+
+from aiosmtpd.controller import Controller
 
 from bot.app import Helpdesk, create_app
 from bot.config import Policy, Settings
@@ -114,3 +117,39 @@ def eventually(predicate: Callable[[], bool], timeout: float = 10) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+class MailSink:
+    """A real SMTP server standing in for the team's outbound mail provider."""
+
+    def __init__(self):
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.refusals: list[str] = []  # answers to give to the next RCPTs, first first
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.refusals:
+            return self.refusals.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def parsed(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(raw, policy=email.policy.default) for _, raw in self.messages
+        ]
+
+    def __enter__(self) -> MailSink:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._controller.stop()

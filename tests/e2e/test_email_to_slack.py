@@ -54,10 +54,14 @@ def test_new_email_becomes_a_ticket_thread(database_url, slack):
     [root] = roots(slack)
     assert "#1" in root["text"] and "Where is my order?" in root["text"]
     buttons = [
-        e["text"]["text"] for b in root["blocks"] if b["type"] == "actions" for e in b["elements"]
+        e["text"]["text"]
+        for b in root["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if "text" in e
     ]
     for label in ("Reply", "Tag", "Escalate", "Assign", "Close"):
-        assert label in buttons
+        assert any(label in button for button in buttons), label
     shown = str(root["blocks"])
     assert "Jane Doe" in shown and "jane@customer.example" in shown
     [reply] = replies(slack, root)

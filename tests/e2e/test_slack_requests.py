@@ -56,9 +56,9 @@ def test_unsigned_and_forged_requests_are_refused(database_url, slack):
         assert unsigned.status == 401
 
 
-def test_root_buttons_answer_honestly_and_ephemerally(database_url, slack):
+def test_escalate_answers_honestly_and_ephemerally(database_url, slack):
     with running_helpdesk(database_url, slack) as helpdesk:
-        response = sender_for(helpdesk).send_interaction(button_payload(ids.TICKET_CLOSE))
+        response = sender_for(helpdesk).send_interaction(button_payload(ids.TICKET_ESCALATE))
         assert response.status == 200
         slack.wait_for(lambda: slack.calls("chat.postEphemeral"), timeout=5)
     [call] = slack.calls("chat.postEphemeral")

@@ -38,7 +38,13 @@ def test_escape_neutralises_mentions_and_links():
 def test_root_names_ticket_and_has_the_contract_buttons():
     blocks = root_blocks(summary())
     assert root_text(summary()).startswith("#42 ")
-    labels = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    labels = [
+        e["text"]["text"]
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if "text" in e
+    ]
     for label in ("Reply", "Tag", "Escalate", "Assign", "Close"):
         assert any(label in text for text in labels)
     action_ids = {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
@@ -47,6 +53,9 @@ def test_root_names_ticket_and_has_the_contract_buttons():
         ids.TICKET_TAG,
         ids.TICKET_ESCALATE,
         ids.TICKET_ASSIGN,
+        ids.TICKET_ASSIGN_PICK,
+        ids.TICKET_PRIORITY,
+        ids.TICKET_STATUS_MENU,
         ids.TICKET_CLOSE,
     }
     rendered = str(blocks)
@@ -94,3 +103,15 @@ def test_customer_text_is_escaped_in_text_and_blocks():
     message = CustomerMessage("<!here>", "a@b.example", "hi <!channel> <@U999>", "email")
     assert "<!channel>" not in customer_message_text(message)
     assert "<!" not in str(customer_message_blocks(message))
+
+
+def test_root_shows_the_current_priority_assignee_and_other_statuses():
+    blocks = root_blocks(summary(priority="urgent", assignee="U0AGENT1", status="pending"))
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    by_id = {e["action_id"]: e for e in actions["elements"]}
+    assert by_id[ids.TICKET_PRIORITY]["initial_option"]["value"] == "urgent"
+    assert by_id[ids.TICKET_ASSIGN_PICK]["initial_user"] == "U0AGENT1"
+    menu = [o["value"] for o in by_id[ids.TICKET_STATUS_MENU]["options"]]
+    assert menu == ["open", "solved"]
+    assert actions["block_id"].endswith(":7")
+    assert "<@U0AGENT1>" in str(blocks)

@@ -5,9 +5,27 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.handlers.slack import commands, shortcuts, thread_messages, ticket_actions
+from bot.handlers.slack import (
+    commands,
+    home,
+    replies,
+    saved_replies,
+    shortcuts,
+    tagging,
+    thread_messages,
+    ticket_actions,
+)
 
-LISTENER_MODULES = (ticket_actions, shortcuts, commands, thread_messages)
+LISTENER_MODULES = (
+    ticket_actions,
+    replies,
+    tagging,
+    shortcuts,
+    commands,
+    thread_messages,
+    home,
+    saved_replies,
+)
 
 
 def build_bolt_app(

@@ -1,16 +1,31 @@
-"""The `/escalate` and `/helpdesk` slash commands."""
+"""The `/helpdesk` and `/escalate` slash commands."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlmodel import Session
 
+from bot.handlers.slack import saved_replies
+from bot.handlers.slack.agents import NOT_AN_AGENT
+from bot.handlers.slack.common import services_of
 from bot.handlers.slack.not_yet import NOT_YET
+from bot.handlers.slack.permalinks import ticket_lines, with_customers
+from bot.handlers.slack.services import Services
+from bot.storage import queries
+from bot.storage.models import utcnow
+from bot.views.text import escape_mrkdwn, truncate
+from bot.views.ticket_list import FIND_LIST_LIMIT, find_answer
 
 HELP = (
     "*Helpdesk*: customer email arrives in this channel as one thread per ticket.\n"
     "• `/helpdesk help`: this message\n"
+    "• `/helpdesk find <text, #number or email>`: look tickets up\n"
+    "• `/helpdesk replies`: create, edit and delete saved replies\n"
     "• `/escalate #number reason`: escalate a ticket\n"
 )
+AGENT_SUBCOMMANDS = ("find", "replies")
+FIND_USAGE = "Say what to look for: `/helpdesk find refund`, `/helpdesk find #12` or an email."
 
 
 def register(app: App) -> None:
@@ -18,12 +33,34 @@ def register(app: App) -> None:
     app.command("/escalate")(on_escalate)
 
 
-def on_helpdesk(ack: Ack, command: dict) -> None:
-    text = (command.get("text") or "").strip()
-    if text in ("", "help"):
+def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
+    subcommand, _, rest = (command.get("text") or "").strip().partition(" ")
+    subcommand = subcommand.lower()
+    if subcommand in ("", "help"):
         ack(HELP)
+        return
+    if subcommand not in AGENT_SUBCOMMANDS:
+        ack(f"I did not understand `{escape_mrkdwn(truncate(subcommand, 50))}`.\n{HELP}")
+        return
+    services = services_of(context)
+    if not services.agents.is_agent(command["user_id"]):
+        ack(NOT_AN_AGENT)
+        return
+    if subcommand == "find":
+        find(ack, services, rest.strip())
     else:
-        ack(f"`/helpdesk {text.split()[0]}` is not available yet. {NOT_YET}")
+        ack()
+        saved_replies.open_list(client, services.engine, command["trigger_id"])
+
+
+def find(ack: Ack, services: Services, query: str) -> None:
+    """Answers in the ack itself: one query is well inside Slack's three seconds."""
+    if not query:
+        ack(FIND_USAGE)
+        return
+    with Session(services.engine) as session:
+        found = with_customers(session, queries.find_tickets(session, query, FIND_LIST_LIMIT + 1))
+    ack(**find_answer(query, ticket_lines(found, services.permalinks), utcnow()))
 
 
 def on_escalate(ack: Ack) -> None:

@@ -1,4 +1,4 @@
-"""Message shortcuts and the global shortcut declared in manifest.yml."""
+"""The escalation shortcuts declared in manifest.yml (Reply's lives in replies.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.views import ids
 
 
 def register(app: App) -> None:
-    for callback_id in (ids.SHORTCUT_REPLY, ids.SHORTCUT_ESCALATE, ids.SHORTCUT_ESCALATE_GLOBAL):
+    for callback_id in (ids.SHORTCUT_ESCALATE, ids.SHORTCUT_ESCALATE_GLOBAL):
         app.shortcut(callback_id)(on_shortcut)
 
 

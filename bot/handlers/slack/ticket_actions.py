@@ -1,27 +1,95 @@
-"""The buttons on a ticket's root message."""
+"""The controls on a ticket's root message: one click where one click suffices."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
+from bot.core import tickets
+from bot.handlers.slack.common import is_agent_or_tell, services_of, tell, ticket_of_action
 from bot.handlers.slack.not_yet import tell_not_yet
+from bot.storage.db import transaction
+from bot.storage.models import Priority, Ticket, TicketStatus
 from bot.views import ids
 
-ROOT_BUTTONS = (
-    ids.TICKET_REPLY,
-    ids.TICKET_TAG,
-    ids.TICKET_ESCALATE,
-    ids.TICKET_ASSIGN,
-    ids.TICKET_CLOSE,
-)
+# A ticket change: returns what to tell the agent when nothing changed, else None.
+Change = Callable[[Session, Ticket, str, dict], str | None]
 
 
 def register(app: App) -> None:
-    for action_id in ROOT_BUTTONS:
-        app.action(action_id)(on_root_button)
+    app.action(ids.TICKET_ESCALATE)(on_escalate)
+    for action_id, change in CHANGES.items():
+        app.action(action_id)(_listener(change))
 
 
-def on_root_button(ack: Ack, body: dict, client: WebClient) -> None:
+def on_escalate(ack: Ack, body: dict, client: WebClient) -> None:
     ack()
     tell_not_yet(client, body)
+
+
+def _listener(change: Change):
+    def on_action(ack: Ack, body: dict, client: WebClient, context) -> None:
+        ack()
+        helpdesk = services_of(context)
+        if not is_agent_or_tell(helpdesk, client, body):
+            return
+        action = body["actions"][0]
+        user = body["user"]["id"]
+        with transaction(helpdesk.engine) as session:
+            ticket = ticket_of_action(session, action)
+            if ticket is None:
+                answer = "That ticket no longer exists."
+            else:
+                answer = change(session, ticket, user, action)
+        if answer:
+            tell(client, body, answer)
+        else:
+            helpdesk.wake_outbox()
+
+    return on_action
+
+
+def assign_to_me(session: Session, ticket: Ticket, user: str, action: dict) -> str | None:
+    if not tickets.assign(session, ticket, user, actor=user):
+        return f"You already have ticket #{ticket.number}."
+    return None
+
+
+def assign_to_picked(session: Session, ticket: Ticket, user: str, action: dict) -> str | None:
+    tickets.assign(session, ticket, action.get("selected_user"), actor=user)
+    return None
+
+
+def set_priority(session: Session, ticket: Ticket, user: str, action: dict) -> str | None:
+    choice = (action.get("selected_option") or {}).get("value")
+    if choice not in Priority.__members__.values():
+        return "That priority is not one the helpdesk knows."
+    tickets.set_priority(session, ticket, Priority(choice), actor=user)
+    return None
+
+
+def set_status(session: Session, ticket: Ticket, user: str, action: dict) -> str | None:
+    choice = (action.get("selected_option") or {}).get("value")
+    if choice not in (TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED):
+        return "That status is not one the helpdesk knows."
+    tickets.set_status(session, ticket, TicketStatus(choice), actor=user)
+    return None
+
+
+def close(session: Session, ticket: Ticket, user: str, action: dict) -> str | None:
+    if ticket.status == TicketStatus.CLOSED:
+        return f"Ticket #{ticket.number} is already closed; reopen it from the ⋯ menu."
+    tickets.set_status(session, ticket, TicketStatus.CLOSED, actor=user)
+    return None
+
+
+CHANGES: dict[str, Change] = {
+    ids.TICKET_ASSIGN: assign_to_me,
+    ids.TICKET_ASSIGN_PICK: assign_to_picked,
+    ids.TICKET_PRIORITY: set_priority,
+    ids.TICKET_STATUS_MENU: set_status,
+    ids.TICKET_CLOSE: close,
+}

@@ -1,0 +1,99 @@
+"""An agent's answer to the customer: stored, emailed through the outbox, copied to the thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from bot.core import outbox
+from bot.core.tickets import record_event, set_status
+from bot.mail.compose import new_message_id
+from bot.storage.models import (
+    Delivery,
+    Direction,
+    Message,
+    Source,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+
+ANSWER_LIMIT = 3000
+
+
+class ReplyRefused(ValueError):
+    """The answer can't be sent as it is; the message says why, for the agent."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    user_id: str
+    name: str
+
+
+def reply_to_customer(
+    session: Session,
+    ticket: Ticket,
+    agent: Agent,
+    body: str,
+    *,
+    support_address: str | None,
+    new_status: TicketStatus | None = None,
+    request_key: str | None = None,
+) -> Message:
+    """Records the answer and enqueues the email and the thread copy, in that order.
+
+    `request_key` makes a resubmitted modal a no-op: the first reply with it is returned.
+    """
+    if request_key:
+        earlier = session.exec(select(Message).where(Message.request_key == request_key)).first()
+        if earlier is not None:
+            return earlier
+    body = body.strip()
+    if not body:
+        raise ReplyRefused("Write an answer before sending.")
+    if len(body) > ANSWER_LIMIT:
+        raise ReplyRefused(f"Answers are limited to {ANSWER_LIMIT:,} characters.")
+    if ticket.status == TicketStatus.CLOSED:
+        raise ReplyRefused(f"Ticket #{ticket.number} is closed; reopen it to reply.")
+    if not support_address:
+        raise ReplyRefused("HELPDESK_SUPPORT_ADDRESS is not set, so no email can be sent.")
+    message = Message(
+        ticket_id=ticket.id,
+        direction=Direction.OUTBOUND,
+        source=Source.EMAIL,
+        author=agent.user_id,
+        author_name=agent.name,
+        body=body,
+        full_body=body,
+        email_message_id=new_message_id(support_address),
+        delivery=Delivery.PENDING,
+        request_key=request_key,
+    )
+    session.add(message)
+    session.flush()
+    now = utcnow()
+    ticket.updated_at = now
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        record_event(session, ticket, "first_response", agent.user_id, message_id=message.id)
+    record_event(session, ticket, "replied", agent.user_id, message_id=message.id)
+    outbox.send_email(session, ticket.id, message.id)
+    outbox.post_message(session, ticket.id, message.id)
+    if new_status is not None:
+        set_status(session, ticket, new_status, actor=agent.user_id, reason="set with the reply")
+    return message
+
+
+def retry_reply(session: Session, message: Message, actor: str) -> bool:
+    """Sends a failed reply again; False when it is not in a state to be retried."""
+    if message.direction != Direction.OUTBOUND or message.delivery != Delivery.FAILED:
+        return False
+    message.delivery = Delivery.PENDING
+    message.delivery_error = None
+    ticket = session.get(Ticket, message.ticket_id)
+    record_event(session, ticket, "reply_retried", actor, message_id=message.id)
+    outbox.send_email(session, ticket.id, message.id)
+    outbox.refresh_message(session, ticket.id, message.id)
+    return True

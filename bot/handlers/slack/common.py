@@ -1,0 +1,64 @@
+"""What every listener needs: the services, the agent check, private answers, the ticket."""
+
+from __future__ import annotations
+
+import json
+
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.handlers.slack.agents import NOT_AN_AGENT
+from bot.handlers.slack.services import Services
+from bot.storage.models import Ticket
+
+
+def services_of(context) -> Services:
+    return context["helpdesk"]
+
+
+def tell(client: WebClient, body: dict, text: str) -> None:
+    """A private answer where the person acted: the thread, the channel, or a DM."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    message = body.get("message") or {}
+    if channel is None:
+        channel = client.conversations_open(users=user)["channel"]["id"]
+    client.chat_postEphemeral(
+        channel=channel,
+        user=user,
+        text=text,
+        thread_ts=message.get("thread_ts") or message.get("ts"),
+    )
+
+
+def is_agent_or_tell(services: Services, client: WebClient, body: dict) -> bool:
+    if services.agents.is_agent(body["user"]["id"]):
+        return True
+    tell(client, body, NOT_AN_AGENT)
+    return False
+
+
+def ticket_of_action(session: Session, action: dict) -> Ticket | None:
+    """Buttons carry the ticket's id in their value, selects and menus in their block's ID.
+
+    A stale or forged payload finds nothing.
+    """
+    raw = action.get("value") or action.get("block_id", "").rpartition(":")[2]
+    return session.get(Ticket, int(raw)) if raw.isdigit() else None
+
+
+def metadata_of(view: dict) -> dict:
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def user_name(client: WebClient, user_id: str) -> str:
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except Exception:
+        return ""
+    profile = user.get("profile") or {}
+    return profile.get("real_name") or user.get("real_name") or user.get("name") or ""

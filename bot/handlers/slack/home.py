@@ -1,0 +1,35 @@
+"""The App Home tab: an agent's open tickets and the unassigned ones, with thread links."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.handlers.slack.common import services_of
+from bot.handlers.slack.permalinks import ticket_lines, with_customers
+from bot.storage import queries
+from bot.storage.models import utcnow
+from bot.views.ticket_list import HOME_LIST_LIMIT, home_view, outsider_home_view
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(on_home_opened)
+
+
+def on_home_opened(ack: Ack, event: dict, client: WebClient, context) -> None:
+    ack()
+    # It fires for the Messages tab too, which has nothing of ours to draw.
+    if event.get("tab") != "home":
+        return
+    services = services_of(context)
+    user = event["user"]
+    if not services.agents.is_agent(user):
+        client.views_publish(user_id=user, view=outsider_home_view())
+        return
+    with Session(services.engine) as session:
+        mine = with_customers(session, queries.tickets_assigned_to(session, user, HOME_LIST_LIMIT))
+        unassigned = with_customers(session, queries.unassigned_tickets(session, HOME_LIST_LIMIT))
+    links = services.permalinks
+    view = home_view(ticket_lines(mine, links), ticket_lines(unassigned, links), utcnow())
+    client.views_publish(user_id=user, view=view)

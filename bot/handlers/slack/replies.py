@@ -1,0 +1,165 @@
+"""Replying to the customer: the Reply modal, its saved-reply picker, submission and retry."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.core import saved_replies
+from bot.core.replies import Agent, ReplyRefused, reply_to_customer, retry_reply
+from bot.handlers.slack.agents import NOT_AN_AGENT
+from bot.handlers.slack.common import (
+    is_agent_or_tell,
+    metadata_of,
+    services_of,
+    tell,
+    ticket_of_action,
+    user_name,
+)
+from bot.storage.db import transaction
+from bot.storage.models import Customer, Message, Ticket, TicketStatus
+from bot.storage.queries import last_customer_message, ticket_for_thread
+from bot.storage.queries import saved_replies as all_saved_replies
+from bot.views import ids
+from bot.views.reply_modal import ReplyDraft, reply_modal
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.action(ids.TICKET_REPLY)(on_reply_button)
+    app.shortcut(ids.SHORTCUT_REPLY)(on_reply_shortcut)
+    app.action(ids.REPLY_SAVED_PICK)(on_saved_reply_picked)
+    app.view(ids.REPLY_MODAL)(on_reply_submitted)
+    app.action(ids.REPLY_RETRY)(on_retry)
+
+
+def draft_for(session: Session, ticket: Ticket, answer: str = "", version: int = 0) -> ReplyDraft:
+    customer = session.get(Customer, ticket.customer_id)
+    last = last_customer_message(session, ticket.id)
+    return ReplyDraft(
+        ticket_id=ticket.id,
+        number=ticket.number,
+        subject=ticket.subject,
+        customer_name=customer.name,
+        customer_email=customer.email,
+        last_customer_message=last.body if last else None,
+        saved_replies=[(r.id, r.title) for r in all_saved_replies(session)],
+        answer=answer,
+        version=version,
+    )
+
+
+def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> None:
+    helpdesk = services_of(context)
+    if not is_agent_or_tell(helpdesk, client, body):
+        return
+    with transaction(helpdesk.engine) as session:
+        ticket = find_ticket(session)
+        if ticket is None:
+            tell(client, body, "This is not a ticket thread, or the ticket no longer exists.")
+            return
+        if ticket.status == TicketStatus.CLOSED:
+            tell(client, body, f"Ticket #{ticket.number} is closed; reopen it to reply.")
+            return
+        view = reply_modal(draft_for(session, ticket))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_reply_button(ack: Ack, body: dict, client: WebClient, context) -> None:
+    ack()
+    action = body["actions"][0]
+    open_reply_modal(client, body, context, lambda session: ticket_of_action(session, action))
+
+
+def on_reply_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:
+    ack()
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id", "")
+    root_ts = message.get("thread_ts") or message.get("ts", "")
+    open_reply_modal(
+        client, body, context, lambda session: ticket_for_thread(session, channel, root_ts)
+    )
+
+
+def on_saved_reply_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
+    ack()
+    helpdesk = services_of(context)
+    view = body["view"]
+    metadata = metadata_of(view)
+    picked = (body["actions"][0].get("selected_option") or {}).get("value", "")
+    agent_name = user_name(client, body["user"]["id"])
+    with transaction(helpdesk.engine) as session:
+        ticket = session.get(Ticket, metadata.get("ticket_id", 0))
+        if ticket is None or not picked.isdigit():
+            return
+        text = saved_replies.render_for(session, int(picked), ticket, agent_name)
+        if text is None:
+            return
+        draft = draft_for(session, ticket, text, version=metadata.get("version", 0) + 1)
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
+
+
+def answer_of(view: dict) -> tuple[str | None, str]:
+    """The answer's block ID (it carries a version) and its text."""
+    for block_id, inputs in view.get("state", {}).get("values", {}).items():
+        if block_id.startswith(ids.REPLY_ANSWER_BLOCK):
+            return block_id, (inputs.get(ids.REPLY_ANSWER) or {}).get("value") or ""
+    return None, ""
+
+
+def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
+    helpdesk = services_of(context)
+    view = body["view"]
+    block_id, answer = answer_of(view)
+    errors_at = block_id or ids.REPLY_STATUS_BLOCK
+    user = body["user"]
+    if not helpdesk.agents.is_agent(user["id"]):
+        ack(response_action="errors", errors={errors_at: NOT_AN_AGENT})
+        return
+    status_input = view["state"]["values"].get(ids.REPLY_STATUS_BLOCK, {}).get(ids.REPLY_STATUS)
+    status = ((status_input or {}).get("selected_option") or {}).get("value")
+    try:
+        with transaction(helpdesk.engine) as session:
+            ticket = session.get(Ticket, metadata_of(view).get("ticket_id", 0))
+            if ticket is None:
+                raise ReplyRefused("This ticket no longer exists.")
+            reply_to_customer(
+                session,
+                ticket,
+                Agent(user["id"], user.get("name", "")),
+                answer,
+                support_address=helpdesk.settings.helpdesk_support_address,
+                new_status=TicketStatus(status) if status in ("pending", "solved") else None,
+                request_key=f"view:{view['id']}",
+            )
+    except ReplyRefused as refused:
+        ack(response_action="errors", errors={errors_at: str(refused)})
+        return
+    except Exception:
+        log.exception("could not store a reply for view %s", view.get("id"))
+        ack(
+            response_action="errors",
+            errors={errors_at: "The helpdesk could not save your answer; please try again."},
+        )
+        return
+    ack()
+    helpdesk.wake_outbox()
+
+
+def on_retry(ack: Ack, body: dict, client: WebClient, context) -> None:
+    ack()
+    helpdesk = services_of(context)
+    if not is_agent_or_tell(helpdesk, client, body):
+        return
+    raw = body["actions"][0].get("value", "")
+    with transaction(helpdesk.engine) as session:
+        message = session.get(Message, int(raw)) if raw.isdigit() else None
+        retried = message is not None and retry_reply(session, message, body["user"]["id"])
+    if retried:
+        helpdesk.wake_outbox()
+    else:
+        tell(client, body, "That reply has already been sent, or is being sent.")

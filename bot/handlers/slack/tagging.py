@@ -1,0 +1,63 @@
+"""The Tag modal: open it from the root, apply what was chosen."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.core.tickets import set_tags, tags_of
+from bot.handlers.slack.agents import NOT_AN_AGENT
+from bot.handlers.slack.common import (
+    is_agent_or_tell,
+    metadata_of,
+    services_of,
+    tell,
+    ticket_of_action,
+)
+from bot.storage.db import transaction
+from bot.storage.models import Ticket
+from bot.views import ids
+from bot.views.tag_modal import tag_modal
+
+
+def register(app: App) -> None:
+    app.action(ids.TICKET_TAG)(on_tag_button)
+    app.view(ids.TAG_MODAL)(on_tags_submitted)
+
+
+def on_tag_button(ack: Ack, body: dict, client: WebClient, context) -> None:
+    ack()
+    helpdesk = services_of(context)
+    if not is_agent_or_tell(helpdesk, client, body):
+        return
+    with transaction(helpdesk.engine) as session:
+        ticket = ticket_of_action(session, body["actions"][0])
+        if ticket is None:
+            tell(client, body, "That ticket no longer exists.")
+            return
+        view = tag_modal(
+            ticket.id, ticket.number, tags_of(session, ticket.id), helpdesk.policy.tags
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def chosen_tags(values: dict) -> list[str]:
+    picked = (values.get(ids.TAG_PICK_BLOCK) or {}).get(ids.TAG_PICK) or {}
+    typed = ((values.get(ids.TAG_NEW_BLOCK) or {}).get(ids.TAG_NEW) or {}).get("value") or ""
+    return [o["value"] for o in picked.get("selected_options") or []] + typed.split(",")
+
+
+def on_tags_submitted(ack: Ack, body: dict, context) -> None:
+    helpdesk = services_of(context)
+    if not helpdesk.agents.is_agent(body["user"]["id"]):
+        ack(response_action="errors", errors={ids.TAG_NEW_BLOCK: NOT_AN_AGENT})
+        return
+    view = body["view"]
+    with transaction(helpdesk.engine) as session:
+        ticket = session.get(Ticket, metadata_of(view).get("ticket_id", 0))
+        if ticket is None:
+            ack(response_action="errors", errors={ids.TAG_NEW_BLOCK: "The ticket is gone."})
+            return
+        set_tags(session, ticket, chosen_tags(view["state"]["values"]), actor=body["user"]["id"])
+    ack()
+    helpdesk.wake_outbox()

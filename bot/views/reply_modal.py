@@ -1,0 +1,115 @@
+"""The Reply modal: the customer's last words, a saved-reply picker, the answer, a status."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from bot.views import ids
+from bot.views.elements import option
+from bot.views.text import escape_mrkdwn, truncate
+
+ANSWER_LIMIT = 3000  # Slack's limit for a plain-text input
+STATUS_CHOICES = {"pending": "Pending (waiting on the customer)", "solved": "Solved"}
+
+
+@dataclass(frozen=True)
+class ReplyDraft:
+    ticket_id: int
+    number: int
+    subject: str
+    customer_name: str
+    customer_email: str
+    last_customer_message: str | None
+    saved_replies: list[tuple[int, str]]  # (id, title)
+    answer: str = ""
+    version: int = 0  # bumped whenever `answer` is replaced, so Slack shows the new text
+
+
+def reply_metadata(draft: ReplyDraft) -> str:
+    return json.dumps({"ticket_id": draft.ticket_id, "version": draft.version})
+
+
+def reply_modal(draft: ReplyDraft) -> dict:
+    to = escape_mrkdwn(draft.customer_email)
+    if draft.customer_name:
+        to = f"{escape_mrkdwn(draft.customer_name)} ({to})"
+    blocks: list[dict] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": truncate(
+                    f"*To:* {to}\n*Subject:* Re: {escape_mrkdwn(draft.subject)}", 3000
+                ),
+            },
+        }
+    ]
+    if draft.last_customer_message:
+        quoted = "\n".join(
+            f"> {line}" for line in escape_mrkdwn(draft.last_customer_message).splitlines()
+        )
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": truncate(f"*The customer wrote:*\n{quoted}", 3000),
+                },
+            }
+        )
+    if draft.saved_replies:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "static_select",
+                        "action_id": ids.REPLY_SAVED_PICK,
+                        "placeholder": {"type": "plain_text", "text": "Start from a saved reply"},
+                        "options": [
+                            option(truncate(title, 75), str(reply_id))
+                            for reply_id, title in draft.saved_replies[:100]
+                        ],
+                    }
+                ],
+            }
+        )
+    answer = {
+        "type": "plain_text_input",
+        "action_id": ids.REPLY_ANSWER,
+        "multiline": True,
+        "max_length": ANSWER_LIMIT,
+        "placeholder": {"type": "plain_text", "text": "Your answer, sent to the customer"},
+    }
+    if draft.answer:
+        answer["initial_value"] = truncate(draft.answer, ANSWER_LIMIT)
+    blocks += [
+        {
+            "type": "input",
+            "block_id": f"{ids.REPLY_ANSWER_BLOCK}-{draft.version}",
+            "label": {"type": "plain_text", "text": "Answer"},
+            "element": answer,
+        },
+        {
+            "type": "input",
+            "block_id": ids.REPLY_STATUS_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "And set status to"},
+            "element": {
+                "type": "static_select",
+                "action_id": ids.REPLY_STATUS,
+                "placeholder": {"type": "plain_text", "text": "Keep it open"},
+                "options": [option(label, value) for value, label in STATUS_CHOICES.items()],
+            },
+        },
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.REPLY_MODAL,
+        "private_metadata": reply_metadata(draft),
+        "title": {"type": "plain_text", "text": truncate(f"Reply to #{draft.number}", 24)},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
