@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
 from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.config import ConfigError, Policy, Settings
+from bot.core.escalation import tiers_of
 from bot.core.intake import Routing
 from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
@@ -24,6 +26,7 @@ from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.jobs.email_delivery import email_deliverers
 from bot.jobs.outbox import OutboxWorker
+from bot.jobs.scheduler import build_scheduler
 from bot.jobs.slack_delivery import slack_deliverers
 from bot.jobs.smtp_sender import SmtpSender
 from bot.slack_client import delivery_client, interactive_client
@@ -45,12 +48,14 @@ class Helpdesk:
     outbox: OutboxWorker
     ingest: MailIngest
     smtp: InboundSmtpServer | None
+    scheduler: BackgroundScheduler
     _http_server: uvicorn.Server | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _socket_mode: object | None = field(default=None, repr=False)
 
     def start(self, *, http: bool = True) -> None:
         self.outbox.start()
+        self.scheduler.start()
         if self.smtp is not None:
             try:
                 self.smtp.start()
@@ -104,6 +109,7 @@ class Helpdesk:
             self._socket_mode.close()
         if self.smtp is not None:
             self.smtp.stop()
+        self.scheduler.shutdown(wait=True)
         self.outbox.stop()
         self.engine.dispose()
 
@@ -121,7 +127,9 @@ def create_app(
     if migrate:
         upgrade(engine)
     deliverers = {
-        **slack_deliverers(delivery_client(settings)),
+        **slack_deliverers(
+            delivery_client(settings), tiers_of(policy, settings.escalation_channel)
+        ),
         **email_deliverers(
             SmtpSender(settings.outbound_smtp_url), settings.helpdesk_support_address
         ),
@@ -160,6 +168,7 @@ def create_app(
         outbox=outbox,
         ingest=ingest,
         smtp=_smtp_server(settings, policy, ingest),
+        scheduler=build_scheduler(engine, policy, outbox.wake),
     )
 
 

@@ -182,6 +182,8 @@ class EscalationTier(_PolicyModel):
 
 class EscalationPolicy(_PolicyModel):
     tiers: list[EscalationTier] = []
+    # An escalation nobody has taken by then is announced once more in its tier's channel.
+    unacknowledged_after: Duration = timedelta(minutes=30)
 
 
 class DigestPolicy(_PolicyModel):

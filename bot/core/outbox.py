@@ -18,6 +18,10 @@ SLACK_UPDATE_ROOT = "slack.update_root"
 SLACK_UPDATE_MESSAGE = "slack.update_message"
 SLACK_DIRECT_MESSAGE = "slack.direct_message"
 EMAIL_SEND = "email.send"
+SLACK_POST_ESCALATION = "slack.post_escalation"
+SLACK_UPDATE_ESCALATION = "slack.update_escalation"
+SLACK_REANNOUNCE_ESCALATION = "slack.reannounce_escalation"
+SLACK_THREAD_NOTICE = "slack.thread_notice"
 
 
 def enqueue(
@@ -80,10 +84,41 @@ def send_email(session: Session, ticket_id: int, message_id: int) -> None:
     enqueue(session, EMAIL_SEND, ticket_id=ticket_id, message_id=message_id)
 
 
-def notify_assignee(session: Session, ticket_id: int, user: str, assigned_by: str) -> None:
+def direct_message(session: Session, ticket_id: int, user: str, about: str, **details) -> None:
+    """A DM to `user` about the ticket; `about` names the message (see views.notifications)."""
     enqueue(
         session,
         SLACK_DIRECT_MESSAGE,
         ticket_id=ticket_id,
-        payload={"user": user, "about": "assigned", "by": assigned_by},
+        payload={"user": user, "about": about, **details},
+    )
+
+
+def thread_notice(session: Session, ticket_id: int, text: str) -> None:
+    """A line from the helpdesk in the ticket's thread, e.g. who escalated and why."""
+    enqueue(session, SLACK_THREAD_NOTICE, ticket_id=ticket_id, payload={"text": text})
+
+
+def post_escalation(session: Session, ticket_id: int, escalation_id: int) -> None:
+    enqueue(
+        session, SLACK_POST_ESCALATION, ticket_id=ticket_id, payload={"escalation": escalation_id}
+    )
+
+
+def refresh_escalation(session: Session, ticket_id: int, escalation_id: int) -> None:
+    enqueue(
+        session,
+        SLACK_UPDATE_ESCALATION,
+        ticket_id=ticket_id,
+        payload={"escalation": escalation_id},
+        dedupe_key=f"escalation:{escalation_id}",
+    )
+
+
+def reannounce_escalation(session: Session, ticket_id: int, escalation_id: int) -> None:
+    enqueue(
+        session,
+        SLACK_REANNOUNCE_ESCALATION,
+        ticket_id=ticket_id,
+        payload={"escalation": escalation_id},
     )

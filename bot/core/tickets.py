@@ -182,7 +182,7 @@ def assign(session: Session, ticket: Ticket, assignee: str | None, *, actor: str
     record_event(session, ticket, "assigned", actor, old=previous, new=assignee)
     outbox.refresh_root(session, ticket.id)
     if assignee and assignee != actor:
-        outbox.notify_assignee(session, ticket.id, assignee, actor)
+        outbox.direct_message(session, ticket.id, assignee, "assigned", by=actor)
     return True
 
 

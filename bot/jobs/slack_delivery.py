@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core import outbox as kinds
+from bot.core.escalation import Tier, current_escalation
 from bot.core.tickets import tags_of
 from bot.jobs.delivery import Deliverer, RetryLater
-from bot.storage.models import Customer, Direction, Message, OutboxItem, Ticket
+from bot.storage.models import (
+    Customer,
+    Direction,
+    Escalation,
+    Message,
+    OutboxItem,
+    Ticket,
+    utcnow,
+)
+from bot.storage.queries import last_customer_message
 from bot.views import ids
-from bot.views.notifications import assigned_text
+from bot.views.escalation import (
+    EscalationSummary,
+    escalation_badge_text,
+    escalation_blocks,
+    escalation_text,
+    reannounce_text,
+)
+from bot.views.notifications import direct_message_text
+from bot.views.text import FALLBACK_TEXT_LIMIT, truncate
 from bot.views.thread_message import (
     AgentReply,
     CustomerMessage,
@@ -28,26 +47,37 @@ log = logging.getLogger(__name__)
 LOOKUP_PAGES = 10
 
 
-def slack_deliverers(client: WebClient) -> dict[str, Deliverer]:
-    slack = SlackDelivery(client)
+def slack_deliverers(client: WebClient, tiers: list[Tier]) -> dict[str, Deliverer]:
+    slack = SlackDelivery(client, tiers)
     return {
         kinds.SLACK_POST_ROOT: RootPost(slack),
         kinds.SLACK_POST_MESSAGE: MessagePost(slack),
         kinds.SLACK_UPDATE_ROOT: RootUpdate(slack),
         kinds.SLACK_UPDATE_MESSAGE: MessageUpdate(slack),
         kinds.SLACK_DIRECT_MESSAGE: DirectMessage(slack),
+        kinds.SLACK_THREAD_NOTICE: ThreadNotice(slack),
+        kinds.SLACK_POST_ESCALATION: EscalationPost(slack),
+        kinds.SLACK_UPDATE_ESCALATION: EscalationUpdate(slack),
+        kinds.SLACK_REANNOUNCE_ESCALATION: EscalationReminder(slack),
     }
 
 
 class SlackDelivery:
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, tiers: list[Tier]):
         self.client = client
+        self.tiers = tiers
 
     def post(
-        self, item: OutboxItem, ticket: Ticket, thread_ts: str | None, text: str, blocks: list
+        self,
+        item: OutboxItem,
+        ticket: Ticket,
+        where: tuple[str, str | None],
+        text: str,
+        blocks: list | None,
     ) -> dict:
+        channel, thread_ts = where
         response = self.client.chat_postMessage(
-            channel=ticket.channel,
+            channel=channel,
             thread_ts=thread_ts,
             text=text,
             blocks=blocks,
@@ -60,12 +90,46 @@ class SlackDelivery:
         )
         return {"ts": response["ts"]}
 
-    def find_posted(self, item: OutboxItem, ticket: Ticket, thread_ts: str | None) -> dict | None:
+    def permalink(self, ticket: Ticket) -> str | None:
+        if ticket.thread_ts is None:
+            return None
+        response = self.client.chat_getPermalink(
+            channel=ticket.channel, message_ts=ticket.thread_ts
+        )
+        return response.get("permalink")
+
+    def escalation_summary(
+        self, session: Session, ticket: Ticket, escalation: Escalation
+    ) -> EscalationSummary:
+        customer = session.get(Customer, ticket.customer_id)
+        last = last_customer_message(session, ticket.id)
+        tier = self.tiers[escalation.tier] if escalation.tier < len(self.tiers) else None
+        return EscalationSummary(
+            escalation_id=escalation.id,
+            number=ticket.number,
+            subject=ticket.subject,
+            customer=f"{customer.name} <{customer.email}>" if customer.name else customer.email,
+            priority=ticket.priority,
+            ticket_created_at=ticket.created_at,
+            tier_name=escalation.tier_name,
+            urgency=escalation.urgency,
+            reason=escalation.reason,
+            escalated_by=escalation.escalated_by,
+            escalated_at=escalation.created_at,
+            last_customer_message=last.body if last else None,
+            permalink=self.permalink(ticket),
+            groups=tuple(tier.groups) if tier else (),
+            taken_by=escalation.taken_by,
+            resolved_by=escalation.resolved_by,
+        )
+
+    def find_posted(self, item: OutboxItem, where: tuple[str, str | None]) -> dict | None:
         """The ts of this row's message if an earlier attempt did post it, else None."""
+        channel, thread_ts = where
         cursor = None
         for _ in range(LOOKUP_PAGES):
             arguments = {
-                "channel": ticket.channel,
+                "channel": channel,
                 "include_all_metadata": True,
                 "limit": 200,
                 "cursor": cursor,
@@ -90,10 +154,16 @@ class SlackDelivery:
         raise RetryLater("could not finish looking for an earlier attempt", definite=False)
 
     def post_once(
-        self, item: OutboxItem, ticket: Ticket, thread_ts: str | None, in_doubt: bool, render
+        self,
+        item: OutboxItem,
+        ticket: Ticket,
+        where: tuple[str, str | None],
+        in_doubt: bool,
+        render: Callable[[], tuple[str, list | None]],
     ) -> dict:
-        found = self.find_posted(item, ticket, thread_ts) if in_doubt else None
-        return found or self.post(item, ticket, thread_ts, *render())
+        """Posts to (channel, thread_ts), unless an attempt in doubt turns out to have landed."""
+        found = self.find_posted(item, where) if in_doubt else None
+        return found or self.post(item, ticket, where, *render())
 
 
 class _SlackDeliverer:
@@ -110,7 +180,7 @@ class RootPost(_SlackDeliverer):
         if ticket.thread_ts:
             return {"ts": ticket.thread_ts}
         return self.slack.post_once(
-            item, ticket, None, in_doubt, lambda: render_root(session, ticket)
+            item, ticket, (ticket.channel, None), in_doubt, lambda: render_root(session, ticket)
         )
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
@@ -122,7 +192,7 @@ class MessagePost(_SlackDeliverer):
         ticket = posted_ticket(session, item)
         message = session.get(Message, item.message_id)
         return self.slack.post_once(
-            item, ticket, ticket.thread_ts, in_doubt, lambda: render_message(message)
+            item, ticket, thread_of(ticket), in_doubt, lambda: render_message(message)
         )
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
@@ -156,13 +226,77 @@ class DirectMessage(_SlackDeliverer):
     def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         client = self.slack.client
-        permalink = client.chat_getPermalink(channel=ticket.channel, message_ts=ticket.thread_ts)
-        channel = client.conversations_open(users=item.payload["user"])["channel"]["id"]
-        text = assigned_text(
-            ticket.number, ticket.subject, permalink.get("permalink"), item.payload["by"]
+        details = dict(item.payload)
+        user, about = details.pop("user"), details.pop("about")
+        channel = client.conversations_open(users=user)["channel"]["id"]
+        text = direct_message_text(
+            about, ticket.number, ticket.subject, self.slack.permalink(ticket), details
         )
         response = client.chat_postMessage(channel=channel, text=text)
         return {"ts": response["ts"]}
+
+
+class ThreadNotice(_SlackDeliverer):
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        ticket = posted_ticket(session, item)
+        text = truncate(item.payload["text"], FALLBACK_TEXT_LIMIT)
+        return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (text, None))
+
+
+class _EscalationDeliverer(_SlackDeliverer):
+    def gather(
+        self, session: Session, item: OutboxItem
+    ) -> tuple[Ticket, Escalation, EscalationSummary]:
+        ticket = posted_ticket(session, item)
+        escalation = session.get(Escalation, item.payload["escalation"])
+        return ticket, escalation, self.slack.escalation_summary(session, ticket, escalation)
+
+
+class EscalationPost(_EscalationDeliverer):
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        ticket, escalation, summary = self.gather(session, item)
+        if escalation.post_ts:
+            return {"ts": escalation.post_ts}
+        return self.slack.post_once(
+            item,
+            ticket,
+            (escalation.channel, None),
+            in_doubt,
+            lambda: (escalation_text(summary), escalation_blocks(summary, utcnow())),
+        )
+
+    def record(self, session: Session, item: OutboxItem, result: dict) -> None:
+        session.get(Escalation, item.payload["escalation"]).post_ts = result["ts"]
+
+
+class EscalationUpdate(_EscalationDeliverer):
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        _, escalation, summary = self.gather(session, item)
+        if escalation.post_ts is None:
+            raise RetryLater("the escalation is not in Slack yet", delay=5)
+        self.slack.client.chat_update(
+            channel=escalation.channel,
+            ts=escalation.post_ts,
+            text=escalation_text(summary),
+            blocks=escalation_blocks(summary, utcnow()),
+        )
+        return {"ts": escalation.post_ts}
+
+
+class EscalationReminder(_EscalationDeliverer):
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        ticket, escalation, summary = self.gather(session, item)
+        return self.slack.post_once(
+            item,
+            ticket,
+            (escalation.channel, None),
+            in_doubt,
+            lambda: (reannounce_text(summary, utcnow()), None),
+        )
+
+
+def thread_of(ticket: Ticket) -> tuple[str, str | None]:
+    return ticket.channel, ticket.thread_ts
 
 
 def posted_ticket(session: Session, item: OutboxItem) -> Ticket:
@@ -185,6 +319,7 @@ def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
         customer_email=customer.email,
         assignee=ticket.assignee,
         tags=tags_of(session, ticket.id),
+        escalation=escalation_badge(current_escalation(session, ticket.id)),
     )
     return root_text(summary), root_blocks(summary)
 
@@ -206,3 +341,9 @@ def render_message(message: Message) -> tuple[str, list]:
         source=message.source,
     )
     return customer_message_text(view), customer_message_blocks(view)
+
+
+def escalation_badge(escalation: Escalation | None) -> str | None:
+    if escalation is None:
+        return None
+    return escalation_badge_text(escalation.tier_name, escalation.escalated_by, escalation.taken_by)

@@ -128,6 +128,33 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Escalation(SQLModel, table=True):
+    """A ticket handed to an escalation tier; open until taken back down (resolved)."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("request_key", name="uq_escalations_request_key"),
+        Index("ix_escalations_waiting", "resolved_at", "taken_at", "reannounced_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    tier: int  # index into the policy's tiers
+    tier_name: str = Field(max_length=100)
+    channel: str = Field(max_length=32)
+    urgency: str = Field(default="normal", sa_type=String(16))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    escalated_by: str = Field(max_length=32)
+    # The Slack request that asked for it, so a redelivery or double submit escalates once.
+    request_key: str | None = Field(default=None, max_length=200)
+    post_ts: str | None = Field(default=None, max_length=32)
+    taken_by: str | None = Field(default=None, max_length=32)
+    taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reannounced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class SavedReply(SQLModel, table=True):
     __tablename__ = "saved_replies"
     id: int | None = Field(default=None, primary_key=True)

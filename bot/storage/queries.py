@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_
+from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, select
 
 from bot.storage.models import (
     Customer,
     Direction,
+    Escalation,
     Message,
     SavedReply,
     Ticket,
@@ -73,6 +74,12 @@ def unassigned_tickets(session: Session, limit: int = 45) -> list[Ticket]:
     )
 
 
+def contains(column, text: str):
+    """Case-insensitive substring match; the user's % and _ are searched for as themselves."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
 def find_tickets(session: Session, query: str, limit: int = 20) -> list[Ticket]:
     """`#12` or `12` by number, an address by customer, anything else in subjects and messages."""
     query = query.strip()
@@ -81,20 +88,13 @@ def find_tickets(session: Session, query: str, limit: int = 20) -> list[Ticket]:
     if number.isdecimal() and len(number) <= 18:
         ticket = ticket_by_number(session, int(number))
         return [ticket] if ticket else []
-    # The user's % and _ are searched for as themselves, not as LIKE wildcards.
-    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-
-    def contains(column):
-        return func.lower(column).like(pattern, escape="\\")
-
     if "@" in query:
-        condition = contains(Customer.email)
+        condition = contains(Customer.email, query)
     else:
         in_messages = select(Message.ticket_id).where(
-            contains(Message.body), Message.deleted_at.is_(None)
+            contains(Message.body, query), Message.deleted_at.is_(None)
         )
-        condition = or_(contains(Ticket.subject), Ticket.id.in_(in_messages))
+        condition = or_(contains(Ticket.subject, query), Ticket.id.in_(in_messages))
     return list(
         session.exec(
             select(Ticket)
@@ -108,3 +108,32 @@ def find_tickets(session: Session, query: str, limit: int = 20) -> list[Ticket]:
 
 def saved_replies(session: Session) -> list[SavedReply]:
     return list(session.exec(select(SavedReply).order_by(SavedReply.title)))
+
+
+def escalation_candidates(
+    session: Session, query: str, channel: str | None, limit: int = 20
+) -> list[Ticket]:
+    """Open tickets for the escalation picker: by number or subject, else the channel's newest."""
+    query = query.strip().lstrip("#")
+    statement = select(Ticket).where(Ticket.status.in_(ACTIVE))
+    if query.isdigit():
+        statement = statement.where(cast(Ticket.number, String).like(f"{query}%"))
+    elif query:
+        statement = statement.where(contains(Ticket.subject, query))
+    elif channel:
+        in_channel = statement.where(Ticket.channel == channel)
+        if session.exec(in_channel.limit(1)).first() is not None:
+            statement = in_channel
+    return list(session.exec(statement.order_by(Ticket.created_at.desc()).limit(limit)))
+
+
+def open_escalations(session: Session, limit: int = 30) -> list[tuple[Escalation, Ticket]]:
+    return list(
+        session.exec(
+            select(Escalation, Ticket)
+            .join(Ticket, Ticket.id == Escalation.ticket_id)
+            .where(Escalation.resolved_at.is_(None))
+            .order_by(Escalation.created_at)
+            .limit(limit)
+        )
+    )

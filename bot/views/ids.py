@@ -51,3 +51,17 @@ SAVED_REPLY_BODY = "saved_reply_body_input"
 
 # App Home.
 HOME_SAVED_REPLIES = "home_saved_replies"
+
+# Escalation.
+ESCALATION_MODAL = "escalation_modal"
+ESCALATION_TICKET_BLOCK = "escalation_ticket"
+ESCALATION_TICKET = "escalation_ticket_input"
+ESCALATION_TIER_BLOCK = "escalation_tier"
+ESCALATION_TIER = "escalation_tier_input"
+ESCALATION_URGENCY_BLOCK = "escalation_urgency"
+ESCALATION_URGENCY = "escalation_urgency_input"
+ESCALATION_REASON_BLOCK = "escalation_reason"
+ESCALATION_REASON = "escalation_reason_input"
+ESCALATION_TAKE = "escalation_take"
+ESCALATION_OPEN_THREAD = "escalation_open_thread"
+ESCALATION_RESOLVE = "escalation_resolve"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.views import ids
-from bot.views.elements import button, option, plain
+from bot.views.elements import button, context, option, plain
 from bot.views.text import escape_mrkdwn, truncate
 
 STATUS_LABELS = {
@@ -33,6 +33,7 @@ class TicketSummary:
     customer_email: str
     assignee: str | None
     tags: list[str]
+    escalation: str | None = None  # one line on where an escalation stands, if any
 
 
 def root_text(ticket: TicketSummary) -> str:
@@ -66,6 +67,7 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
                 }
             ],
         },
+        *([context(f":rotating_light: {ticket.escalation}")] if ticket.escalation else []),
         {
             "type": "section",
             "fields": [

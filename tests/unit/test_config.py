@@ -113,3 +113,12 @@ def test_every_command_has_help(tmp_path):
         result = _run_cli(tmp_path, command, "--help")
         assert result.returncode == 0, result.stderr
         assert "Usage" in result.stdout
+
+
+def test_without_tiers_there_is_one_tier_posting_to_the_escalation_channel():
+    from bot.config import Policy
+    from bot.core.escalation import tiers_of
+
+    [tier] = tiers_of(Policy(), "C0ESCALATE")
+    assert (tier.index, tier.channel) == (0, "C0ESCALATE")
+    assert tiers_of(Policy(), "C0ESCALATE")[0].notify == ()

@@ -7,10 +7,10 @@ from slack_sdk import WebClient
 
 from bot.handlers.slack import (
     commands,
+    escalation,
     home,
     replies,
     saved_replies,
-    shortcuts,
     tagging,
     thread_messages,
     ticket_actions,
@@ -20,7 +20,7 @@ LISTENER_MODULES = (
     ticket_actions,
     replies,
     tagging,
-    shortcuts,
+    escalation,
     commands,
     thread_messages,
     home,

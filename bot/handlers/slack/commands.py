@@ -1,4 +1,4 @@
-"""The `/helpdesk` and `/escalate` slash commands."""
+"""The `/helpdesk` slash command (`/escalate` lives with escalation)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from sqlmodel import Session
 from bot.handlers.slack import saved_replies
 from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import services_of
-from bot.handlers.slack.not_yet import NOT_YET
 from bot.handlers.slack.permalinks import ticket_lines, with_customers
 from bot.handlers.slack.services import Services
 from bot.storage import queries
 from bot.storage.models import utcnow
+from bot.views.escalation import EscalationLine, escalation_list
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import FIND_LIST_LIMIT, find_answer
 
@@ -22,15 +22,15 @@ HELP = (
     "• `/helpdesk help`: this message\n"
     "• `/helpdesk find <text, #number or email>`: look tickets up\n"
     "• `/helpdesk replies`: create, edit and delete saved replies\n"
+    "• `/helpdesk escalated`: open escalations, since when, and who took them\n"
     "• `/escalate #number reason`: escalate a ticket\n"
 )
-AGENT_SUBCOMMANDS = ("find", "replies")
+AGENT_SUBCOMMANDS = ("find", "replies", "escalated")
 FIND_USAGE = "Say what to look for: `/helpdesk find refund`, `/helpdesk find #12` or an email."
 
 
 def register(app: App) -> None:
     app.command("/helpdesk")(on_helpdesk)
-    app.command("/escalate")(on_escalate)
 
 
 def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
@@ -48,6 +48,13 @@ def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
         return
     if subcommand == "find":
         find(ack, services, rest.strip())
+    elif subcommand == "escalated":
+        with Session(services.engine) as session:
+            rows = [
+                EscalationLine(t.number, t.subject, e.tier_name, e.created_at, e.taken_by)
+                for e, t in queries.open_escalations(session)
+            ]
+        ack(blocks=escalation_list(rows, utcnow()), text=f"{len(rows)} open escalation(s)")
     else:
         ack()
         saved_replies.open_list(client, services.engine, command["trigger_id"])
@@ -61,7 +68,3 @@ def find(ack: Ack, services: Services, query: str) -> None:
     with Session(services.engine) as session:
         found = with_customers(session, queries.find_tickets(session, query, FIND_LIST_LIMIT + 1))
     ack(**find_answer(query, ticket_lines(found, services.permalinks), utcnow()))
-
-
-def on_escalate(ack: Ack) -> None:
-    ack(NOT_YET)

@@ -10,7 +10,6 @@ from sqlmodel import Session
 
 from bot.core import tickets
 from bot.handlers.slack.common import is_agent_or_tell, services_of, tell, ticket_of_action
-from bot.handlers.slack.not_yet import tell_not_yet
 from bot.storage.db import transaction
 from bot.storage.models import Priority, Ticket, TicketStatus
 from bot.views import ids
@@ -20,14 +19,8 @@ Change = Callable[[Session, Ticket, str, dict], str | None]
 
 
 def register(app: App) -> None:
-    app.action(ids.TICKET_ESCALATE)(on_escalate)
     for action_id, change in CHANGES.items():
         app.action(action_id)(_listener(change))
-
-
-def on_escalate(ack: Ack, body: dict, client: WebClient) -> None:
-    ack()
-    tell_not_yet(client, body)
 
 
 def _listener(change: Change):
