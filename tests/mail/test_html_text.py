@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.mail.html_text import html_to_text
@@ -91,6 +89,9 @@ def test_broken_markup() -> None:
     assert html_to_text("") == ""
 
 
+# No time limit asserted: the watchdog fails a hang (ReDoS, quadratic loop); speed is
+# for benchmarks.
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     "hostile",
     [
@@ -108,9 +109,8 @@ def test_broken_markup() -> None:
     ids=["<a", "attr", "</", "<!--", "<!", "cdata", "&", "quotes", "lists", "pre"],
 )
 def test_hostile_markup_stays_linear(hostile: str) -> None:
-    started = time.perf_counter()
-    html_to_text(hostile)
-    assert time.perf_counter() - started < 2
+    # Nesting prefixes are capped, so the text stays proportional to the markup.
+    assert len(html_to_text(hostile)) <= 3 * len(hostile)
 
 
 def test_unclosed_head_ends_at_the_first_body_tag() -> None:

@@ -1,10 +1,9 @@
-"""parse_email must return something usable for any bytes at all, quickly."""
+"""parse_email must return something usable for any bytes at all, and never hang."""
 
 from __future__ import annotations
 
 import base64
 import re
-import time
 from dataclasses import fields
 
 import pytest
@@ -54,13 +53,19 @@ def _corpus_files() -> list:
     return sorted(path for path in CORPORA.rglob("*") if path.suffix in (".eml", ".txt"))
 
 
+# No wall-clock assertions: hostile inputs run under a generous pytest-timeout watchdog.
+# A catastrophic-backtracking regex or a quadratic parser (email.policy.default took 67 s
+# on the many-parts case below) hangs and fails; a loaded CI machine cannot trip it.
+# Speed is for benchmarks, not tests.
+HANG_WATCHDOG = pytest.mark.timeout(60)
+
+
+@HANG_WATCHDOG
 def test_every_corpus_file_parses() -> None:
     files = _corpus_files()
     assert len(files) > 300  # all .eml and .txt files, malformed/ and error_emails/ included
     for path in files:
-        started = time.perf_counter()
         assert_storable(parse_email(path.read_bytes()))
-        assert time.perf_counter() - started < 1, path
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -116,11 +121,8 @@ def test_text_helpers_never_raise(text: str) -> None:
     assert isinstance(normalize_subject(text), str)
 
 
-def _timed(raw: bytes, budget: float) -> ParsedEmail:
-    started = time.perf_counter()
+def _parse(raw: bytes) -> ParsedEmail:
     parsed = parse_email(raw)
-    elapsed = time.perf_counter() - started
-    assert elapsed < budget, f"{elapsed:.1f} s"
     assert_storable(parsed)
     return parsed
 
@@ -150,20 +152,21 @@ NASTY = {
 }
 
 
+@HANG_WATCHDOG
 @pytest.mark.parametrize("raw", NASTY.values(), ids=NASTY.keys())
 def test_nasty_inputs(raw: bytes) -> None:
-    _timed(raw, budget=1)
+    _parse(raw)
 
 
 def test_unknown_charset_falls_back_to_utf8_then_windows_1252() -> None:
-    utf8 = _timed(b"Content-Type: text/plain; charset=x-unknown\n\ncaf\xc3\xa9\n", 1)
+    utf8 = _parse(b"Content-Type: text/plain; charset=x-unknown\n\ncaf\xc3\xa9\n")
     assert utf8.text == "café\n"
-    latin = _timed(b"Content-Type: text/plain; charset=x-unknown\n\ncaf\xe9 \x80\n", 1)
+    latin = _parse(b"Content-Type: text/plain; charset=x-unknown\n\ncaf\xe9 \x80\n")
     assert latin.text == "café €\n"
 
 
 def test_missing_message_id() -> None:
-    assert _timed(b"Subject: x\n\nbody\n", 1).message_id is None
+    assert _parse(b"Subject: x\n\nbody\n").message_id is None
 
 
 def test_duplicate_headers_take_the_first() -> None:
@@ -171,7 +174,7 @@ def test_duplicate_headers_take_the_first() -> None:
         b"Message-ID: <one@x>\nMessage-ID: <two@x>\nSubject: first\nSubject: second\n"
         b"From: a@x.org\nFrom: b@x.org\nReferences: <r1@x>\nReferences: <r2@x>\n\nbody"
     )
-    parsed = _timed(raw, 1)
+    parsed = _parse(raw)
     assert parsed.message_id == "one@x"
     assert parsed.subject == "first"
     assert parsed.sender is not None and parsed.sender.address == "a@x.org"
@@ -180,7 +183,7 @@ def test_duplicate_headers_take_the_first() -> None:
 
 def test_long_subject_is_kept_whole() -> None:
     subject = "Where is my order " + "x" * 1982
-    parsed = _timed(f"Subject: {subject}\n\nbody".encode(), 1)
+    parsed = _parse(f"Subject: {subject}\n\nbody".encode())
     assert parsed.subject == subject and len(parsed.subject) == 2000
 
 
@@ -190,11 +193,12 @@ def test_html_only_mail_drops_scripts() -> None:
         b"<style>p{color:red}</style></head><body><p>Hello &amp; welcome</p>"
         b"<script>more()</script></body></html>"
     )
-    parsed = _timed(raw, 1)
+    parsed = _parse(raw)
     assert parsed.text == "Hello & welcome"
     assert parsed.html is not None and "<script>" in parsed.html
 
 
+@HANG_WATCHDOG
 @pytest.mark.parametrize(
     "header",
     [
@@ -213,39 +217,43 @@ def test_html_only_mail_drops_scripts() -> None:
     ],
 )  # fmt: skip
 def test_huge_header_lines(header: bytes) -> None:
-    parsed = _timed(header + b"\n\nbody\n", budget=3)
+    parsed = _parse(header + b"\n\nbody\n")
     assert len(parsed.references) <= 100
 
 
+@HANG_WATCHDOG
 def test_many_parts_with_long_headers() -> None:
     # 10,000 parts with 200-character crafted Content-Type values: the case that makes
     # email.policy.default take a minute.
     part = b'--b\nContent-Type: text/plain; name="' + b'"' * 200 + b"\n\nx\n"
     raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + part * 10_000 + b"--b--\n"
-    _timed(raw, budget=5)
+    _parse(raw)
 
 
+@HANG_WATCHDOG
 def test_deeply_nested_multiparts_keep_the_headers() -> None:
     levels = b"".join(
         b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (n, n) for n in range(3000)
     )
-    parsed = _timed(b"Subject: deep\nMessage-ID: <deep@x>\n" + levels + b"\nhi\n", budget=3)
+    parsed = _parse(b"Subject: deep\nMessage-ID: <deep@x>\n" + levels + b"\nhi\n")
     assert parsed.subject == "deep" and parsed.message_id == "deep@x"
 
 
+@HANG_WATCHDOG
 def test_20_mb_body() -> None:
     line = b"The parcel never arrived and I would like a refund for order 1001, please.\n"
     body = line * (20 * 1024 * 1024 // len(line))
-    plain = _timed(b"Subject: big\nContent-Type: text/plain\n\n" + body, budget=10)
+    plain = _parse(b"Subject: big\nContent-Type: text/plain\n\n" + body)
     assert len(plain.text) == len(body)
     encoded = base64.encodebytes(body[: 15 * 1024 * 1024])
     raw = b"Content-Transfer-Encoding: base64\n\n" + encoded
-    assert len(_timed(raw, budget=10).text) == 15 * 1024 * 1024
+    assert len(_parse(raw).text) == 15 * 1024 * 1024
 
 
+@HANG_WATCHDOG
 def test_5_mb_html_body() -> None:
     chunk = (
         b"<div><p>Hello <b>there</b> &amp; <a href='https://shop.example/o/1'>order</a></p></div>"
     )
-    parsed = _timed(b"Content-Type: text/html\n\n" + chunk * (5 * 1024 * 1024 // len(chunk)), 10)
+    parsed = _parse(b"Content-Type: text/html\n\n" + chunk * (5 * 1024 * 1024 // len(chunk)))
     assert parsed.text.startswith("Hello there & order (https://shop.example/o/1)")

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.mail.subjects import normalize_subject, ticket_number_in_subject
@@ -41,12 +39,18 @@ def test_normalize_subject(subject: str, expected: str) -> None:
     assert normalize_subject(subject) == expected
 
 
+# No time limit asserted: the watchdog fails a hang (ReDoS, quadratic loop); speed is
+# for benchmarks.
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize(
-    "subject",
-    ["re: " * 200_000 + "x", "(fwd)" * 200_000, "[a] re: " * 100_000 + "x", "[a]" * 200_000],
+    ("subject", "expected"),
+    [
+        ("re: " * 200_000 + "x", "x"),
+        ("(fwd)" * 200_000, ""),
+        ("[a] re: " * 100_000 + "x", "x"),
+        ("[a]" * 200_000, "[a]" * 200_000),  # nothing but tags: they stay
+    ],
     ids=["prefixes", "trailing markers", "tags and prefixes", "tags"],
 )
-def test_normalize_subject_stays_linear(subject: str) -> None:
-    started = time.perf_counter()
-    normalize_subject(subject)
-    assert time.perf_counter() - started < 1
+def test_normalize_subject_stays_linear(subject: str, expected: str) -> None:
+    assert normalize_subject(subject) == expected
