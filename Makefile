@@ -24,6 +24,10 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+## bench: run every benchmark under bench/ and print their tables
+bench: $(VENV)/.dev
+	@for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from bot.config import ConfigError, Policy, Settings
 from bot.core.escalation import tiers_of
 from bot.core.intake import Routing
+from bot.core.sla import SlaRules
 from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
@@ -137,10 +138,12 @@ def create_app(
     outbox = OutboxWorker(
         engine, deliverers, lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds)
     )
+    sla = SlaRules.from_policy(policy)
     routing = Routing(
         support_channel=settings.helpdesk_support_channel,
         support_address=settings.helpdesk_support_address,
         policy=policy,
+        sla=sla,
     )
     ingest = MailIngest(engine, routing, on_committed=outbox.wake)
     client = interactive_client(settings)
@@ -151,6 +154,7 @@ def create_app(
         agents=AgentDirectory(client, policy.agents, settings.helpdesk_support_channel),
         wake_outbox=outbox.wake,
         permalinks=Permalinks(client),
+        sla=sla,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(
@@ -168,7 +172,9 @@ def create_app(
         outbox=outbox,
         ingest=ingest,
         smtp=_smtp_server(settings, policy, ingest),
-        scheduler=build_scheduler(engine, policy, outbox.wake),
+        scheduler=build_scheduler(
+            engine, policy, sla, _breach_channel(settings, policy), outbox.wake
+        ),
     )
 
 
@@ -200,3 +206,10 @@ def _smtp_server(
     accepted = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
     handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address)
     return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes)
+
+
+def _breach_channel(settings: Settings, policy: Policy) -> str | None:
+    """SLA breaches also reach the first escalation tier."""
+    if policy.escalation.tiers:
+        return policy.escalation.tiers[0].channel
+    return settings.escalation_channel

@@ -80,6 +80,15 @@ def check() -> None:
 
 
 @cli.command()
+def sla() -> None:
+    """Show each open ticket's SLA clocks: state and business time left, most urgent first."""
+    from bot.reports import sla_table
+
+    settings = load_settings()
+    Console().print(sla_table(settings, load_policy(settings.helpdesk_config)))
+
+
+@cli.command()
 def migrate() -> None:
     """Upgrade the database schema to the latest version (serve does this by itself)."""
     from bot.storage.db import make_engine

@@ -7,7 +7,7 @@ is expected; `ConfigError` carries that line and the CLI prints it without a tra
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +40,8 @@ def parse_duration(value: Any) -> timedelta:
     if not match:
         raise ValueError("expected a duration such as 45s, 30m, 4h or 3d")
     amount, unit = match.groups()
+    if int(amount) == 0:
+        raise ValueError("a duration must be more than zero")
     return timedelta(**{_UNITS[unit]: int(amount)})
 
 
@@ -197,19 +199,49 @@ class Inbox(_PolicyModel):
     tags: list[str] = []
 
 
-_HOURS = re.compile(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+_HOURS = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d-(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def days_of(day_range: str) -> list[int]:
+    """`mon-fri` as [0, 1, 2, 3, 4]; `sat` as [5]."""
+    parts = day_range.split("-")
+    if not 1 <= len(parts) <= 2 or any(p not in _DAYS for p in parts):
+        raise ValueError(f"day range {day_range!r}: expected e.g. mon-fri or sat")
+    first, last = _DAYS.index(parts[0]), _DAYS.index(parts[-1])
+    if last < first:
+        raise ValueError(f"day range {day_range!r} runs backwards; write e.g. mon-fri")
+    return list(range(first, last + 1))
 
 
 def _business_hours(value: dict[str, str] | None) -> dict[str, str] | None:
     if value is None:
         return None
-    for days, hours in value.items():
-        parts = days.split("-")
-        if not 1 <= len(parts) <= 2 or any(p not in _DAYS for p in parts):
-            raise ValueError(f"day range {days!r}: expected e.g. mon-fri or sat")
+    if not value:
+        raise ValueError("no day is open; give some hours, or omit business_hours for 24/7")
+    seen: dict[int, str] = {}
+    for day_range, hours in value.items():
+        for day in days_of(day_range):
+            if day in seen:
+                raise ValueError(
+                    f"{_DAYS[day]} is in both {seen[day]!r} and {day_range!r}; give each day once"
+                )
+            seen[day] = day_range
         if not _HOURS.match(str(hours)):
             raise ValueError(f"hours {hours!r}: expected HH:MM-HH:MM such as 09:00-18:00")
+        start, end = str(hours).split("-")
+        if end <= start:
+            raise ValueError(
+                f"hours {hours!r} end before they start; hours must lie within one day"
+            )
+    return value
+
+
+def _iso_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected a date such as 2026-12-25") from None
     return value
 
 
@@ -226,7 +258,7 @@ class Policy(_PolicyModel):
 
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     business_hours: Annotated[dict[str, str] | None, AfterValidator(_business_hours)] = None
-    holidays: list[str] = []
+    holidays: list[Annotated[str, AfterValidator(_iso_date)]] = []
     sla: SlaPolicy = SlaPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
     digest: DigestPolicy = DigestPolicy()

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from bot.config import Policy
 from bot.core import outbox
+from bot.core.sla import SlaRules
 from bot.core.tickets import assign, record_event, set_priority
 from bot.storage.models import Escalation, Priority, Ticket, TicketStatus, utcnow
 
@@ -72,6 +73,7 @@ def escalate(
     urgency: str = "normal",
     tier: int | None = None,
     request_key: str | None = None,
+    sla: SlaRules | None = None,
 ) -> Escalation:
     """Moves the ticket to `tier`, or one tier up; the same request twice escalates once."""
     if request_key:
@@ -119,7 +121,7 @@ def escalate(
     session.flush()
     wanted = URGENCY_PRIORITY.get(urgency)
     if wanted and PRIORITY_RANK.index(wanted) > PRIORITY_RANK.index(ticket.priority):
-        set_priority(session, ticket, wanted, actor=actor)
+        set_priority(session, ticket, wanted, actor=actor, sla=sla)
     record_event(
         session, ticket, "escalated", actor, tier=chosen.name, urgency=urgency, reason=reason
     )

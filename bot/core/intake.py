@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from bot.config import Policy
 from bot.core import tickets
+from bot.core.sla import SlaRules
 from bot.core.threading import find_ticket
 from bot.mail.parse import ParsedEmail
 from bot.storage.models import Message, Source, Ticket, TicketStatus
@@ -27,6 +28,7 @@ class Routing:
     support_channel: str
     support_address: str | None
     policy: Policy = field(default_factory=Policy)
+    sla: SlaRules | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def receive_email(
         support_address=routing.support_address,
     )
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
-        tickets.add_customer_message(session, ticket, new_message)
+        tickets.add_customer_message(session, ticket, new_message, routing.sla)
         return IntakeResult(ticket_number=ticket.number)
 
     inbox = routing.policy.inbox_for(all_recipients)
@@ -106,6 +108,7 @@ def receive_email(
         source=Source.EMAIL,
         tags=inbox.tags if inbox else [],
         first_message=new_message,
+        sla=routing.sla,
     )
     if ticket is not None:
         tickets.record_event(

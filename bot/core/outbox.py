@@ -22,6 +22,7 @@ SLACK_POST_ESCALATION = "slack.post_escalation"
 SLACK_UPDATE_ESCALATION = "slack.update_escalation"
 SLACK_REANNOUNCE_ESCALATION = "slack.reannounce_escalation"
 SLACK_THREAD_NOTICE = "slack.thread_notice"
+SLACK_CHANNEL_NOTICE = "slack.channel_notice"
 
 
 def enqueue(
@@ -97,6 +98,16 @@ def direct_message(session: Session, ticket_id: int, user: str, about: str, **de
 def thread_notice(session: Session, ticket_id: int, text: str) -> None:
     """A line from the helpdesk in the ticket's thread, e.g. who escalated and why."""
     enqueue(session, SLACK_THREAD_NOTICE, ticket_id=ticket_id, payload={"text": text})
+
+
+def channel_notice(session: Session, ticket_id: int, channel: str, text: str) -> None:
+    """A line from the helpdesk in another channel about the ticket, e.g. an SLA breach."""
+    enqueue(
+        session,
+        SLACK_CHANNEL_NOTICE,
+        ticket_id=ticket_id,
+        payload={"channel": channel, "text": text},
+    )
 
 
 def post_escalation(session: Session, ticket_id: int, escalation_id: int) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from bot.core import outbox
+from bot.core import sla as clocks
+from bot.core.sla import SlaRules
 from bot.core.tickets import record_event, set_status
 from bot.mail.compose import new_message_id
 from bot.storage.models import (
@@ -41,6 +43,7 @@ def reply_to_customer(
     support_address: str | None,
     new_status: TicketStatus | None = None,
     request_key: str | None = None,
+    sla: SlaRules | None = None,
 ) -> Message:
     """Records the answer and enqueues the email and the thread copy, in that order.
 
@@ -79,10 +82,14 @@ def reply_to_customer(
         ticket.first_response_at = now
         record_event(session, ticket, "first_response", agent.user_id, message_id=message.id)
     record_event(session, ticket, "replied", agent.user_id, message_id=message.id)
+    if sla is not None:
+        clocks.stop(session, sla, ticket, (clocks.FIRST_RESPONSE, clocks.NEXT_RESPONSE), now)
     outbox.send_email(session, ticket.id, message.id)
     outbox.post_message(session, ticket.id, message.id)
     if new_status is not None:
-        set_status(session, ticket, new_status, actor=agent.user_id, reason="set with the reply")
+        set_status(
+            session, ticket, new_status, actor=agent.user_id, reason="set with the reply", sla=sla
+        )
     return message
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.core import outbox
+from bot.core import sla as clocks
+from bot.core.sla import SlaRules
 from bot.storage.models import (
     Counter,
     Customer,
@@ -83,6 +85,7 @@ def open_ticket(
     source: Source,
     tags: list[str] = (),
     first_message: NewMessage,
+    sla: SlaRules | None = None,
 ) -> Ticket:
     ticket = Ticket(
         number=next_ticket_number(session),
@@ -97,12 +100,17 @@ def open_ticket(
     for tag in sorted(set(tags)):
         session.add(TicketTag(ticket_id=ticket.id, tag=tag))
     record_event(session, ticket, "created", customer.email, source=source, channel=channel)
+    if sla is not None:
+        for kind in (clocks.FIRST_RESPONSE, clocks.RESOLUTION):
+            clocks.start(session, sla, ticket, kind, ticket.created_at)
     outbox.post_root(session, ticket.id)
-    add_customer_message(session, ticket, first_message)
+    add_customer_message(session, ticket, first_message, sla)
     return ticket
 
 
-def add_customer_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
+def add_customer_message(
+    session: Session, ticket: Ticket, new: NewMessage, sla: SlaRules | None = None
+) -> Message:
     message = Message(
         ticket_id=ticket.id,
         direction=Direction.INBOUND,
@@ -118,25 +126,52 @@ def add_customer_message(session: Session, ticket: Ticket, new: NewMessage) -> M
     session.flush()
     ticket.updated_at = utcnow()
     if ticket.status in REOPENS_ON_CUSTOMER_REPLY:
-        set_status(session, ticket, TicketStatus.OPEN, actor=new.author, reason="customer replied")
+        set_status(
+            session, ticket, TicketStatus.OPEN, actor=new.author, reason="customer replied", sla=sla
+        )
+    if sla is not None and ticket.first_response_at is not None:
+        # Each customer message after an agent's reply waits for the next one.
+        clocks.start(session, sla, ticket, clocks.NEXT_RESPONSE, ticket.updated_at)
     outbox.post_message(session, ticket.id, message.id)
     return message
 
 
 def set_status(
-    session: Session, ticket: Ticket, status: TicketStatus, *, actor: str, reason: str = ""
+    session: Session,
+    ticket: Ticket,
+    status: TicketStatus,
+    *,
+    actor: str,
+    reason: str = "",
+    sla: SlaRules | None = None,
 ) -> None:
     if ticket.status == status:
         return
     previous = ticket.status
     ticket.status = status
     ticket.updated_at = utcnow()
+    if sla is not None:
+        _move_clocks(session, sla, ticket, previous, ticket.updated_at)
     if status == TicketStatus.SOLVED:
         ticket.solved_at = ticket.updated_at
     elif status == TicketStatus.OPEN:
         ticket.solved_at = None
     record_event(session, ticket, "status_changed", actor, old=previous, new=status, reason=reason)
     outbox.refresh_root(session, ticket.id)
+
+
+def _move_clocks(
+    session: Session, sla: SlaRules, ticket: Ticket, previous: TicketStatus, now
+) -> None:
+    """Pending pauses the clocks, solved and closed stop them, reopening resumes them."""
+    if ticket.status == TicketStatus.PENDING:
+        clocks.pause_all(session, sla, ticket, now)
+    elif ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        clocks.stop(session, sla, ticket, tuple(clocks.CLOCK_LABELS), now)
+    elif previous == TicketStatus.PENDING:
+        clocks.resume_all(session, sla, ticket, now)
+    else:
+        clocks.reopen_resolution(session, sla, ticket, now)
 
 
 def tags_of(session: Session, ticket_id: int) -> list[str]:
@@ -186,12 +221,21 @@ def assign(session: Session, ticket: Ticket, assignee: str | None, *, actor: str
     return True
 
 
-def set_priority(session: Session, ticket: Ticket, priority: Priority, *, actor: str) -> bool:
+def set_priority(
+    session: Session,
+    ticket: Ticket,
+    priority: Priority,
+    *,
+    actor: str,
+    sla: SlaRules | None = None,
+) -> bool:
     if ticket.priority == priority:
         return False
     previous = ticket.priority
     ticket.priority = priority
     ticket.updated_at = utcnow()
+    if sla is not None:
+        clocks.retarget(session, sla, ticket, ticket.updated_at)
     record_event(session, ticket, "priority_changed", actor, old=previous, new=priority)
     outbox.refresh_root(session, ticket.id)
     return True

@@ -3,18 +3,35 @@ database, so a restart or a second process loses and doubles nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot.config import Policy
+from bot.core.sla import SlaRules
 from bot.jobs.escalation_reminders import remind_unacknowledged
+from bot.jobs.sla_sweep import run_sla_sweep
 
 REMINDER_SWEEP_SECONDS = 60
 
 
-def build_scheduler(engine: Engine, policy: Policy, wake_outbox) -> BackgroundScheduler:
+def build_scheduler(
+    engine: Engine, policy: Policy, sla: SlaRules, escalation_channel: str | None, wake_outbox
+) -> BackgroundScheduler:
+    # Missed runs (a stopped process, a busy machine) collapse into one run as soon as
+    # possible: each job works from the database's state, so one late run catches up fully.
     scheduler = BackgroundScheduler(
-        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    scheduler.add_job(
+        run_sla_sweep,
+        "interval",
+        seconds=policy.sla.sweep_every.total_seconds(),
+        args=[engine, sla, escalation_channel, wake_outbox],
+        id="sla_sweep",
+        next_run_time=datetime.now(UTC),  # at start-up too: what fell due while down goes now
     )
     scheduler.add_job(
         remind_unacknowledged,

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
+from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import tags_of
 from bot.jobs.delivery import Deliverer, RetryLater
 from bot.storage.models import (
@@ -40,7 +41,7 @@ from bot.views.thread_message import (
     customer_message_blocks,
     customer_message_text,
 )
-from bot.views.ticket_root import TicketSummary, root_blocks, root_text
+from bot.views.ticket_root import SlaState, TicketSummary, root_blocks, root_text
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def slack_deliverers(client: WebClient, tiers: list[Tier]) -> dict[str, Delivere
         kinds.SLACK_UPDATE_MESSAGE: MessageUpdate(slack),
         kinds.SLACK_DIRECT_MESSAGE: DirectMessage(slack),
         kinds.SLACK_THREAD_NOTICE: ThreadNotice(slack),
+        kinds.SLACK_CHANNEL_NOTICE: ChannelNotice(slack),
         kinds.SLACK_POST_ESCALATION: EscalationPost(slack),
         kinds.SLACK_UPDATE_ESCALATION: EscalationUpdate(slack),
         kinds.SLACK_REANNOUNCE_ESCALATION: EscalationReminder(slack),
@@ -243,6 +245,16 @@ class ThreadNotice(_SlackDeliverer):
         return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (text, None))
 
 
+class ChannelNotice(_SlackDeliverer):
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        ticket = posted_ticket(session, item)
+        permalink = self.slack.permalink(ticket)
+        text = item.payload["text"] + (f" <{permalink}|Open thread>" if permalink else "")
+        return self.slack.post_once(
+            item, ticket, (item.payload["channel"], None), in_doubt, lambda: (text, None)
+        )
+
+
 class _EscalationDeliverer(_SlackDeliverer):
     def gather(
         self, session: Session, item: OutboxItem
@@ -320,6 +332,15 @@ def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
         assignee=ticket.assignee,
         tags=tags_of(session, ticket.id),
         escalation=escalation_badge(current_escalation(session, ticket.id)),
+        sla=tuple(
+            SlaState(
+                label=CLOCK_LABELS[clock.kind],
+                due_at=clock.due_at,
+                left_seconds=clock.target_seconds - clock.consumed_seconds,
+                breached=clock.breached,
+            )
+            for clock in clocks_of(session, ticket.id)
+        ),
     )
     return root_text(summary), root_blocks(summary)
 

@@ -155,6 +155,46 @@ class Escalation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class SlaClock(SQLModel, table=True):
+    """One SLA target on one ticket, counted in business time.
+
+    Running: `running_since` is set and `due_at`/`warn_at` are wall-clock instants. Paused:
+    only `consumed_seconds` counts. Stopped: `stopped_at` and `outcome` are set. The sweep
+    looks only at rows whose `due_at`/`warn_at` have passed, through the two indexes.
+    """
+
+    __tablename__ = "sla_clocks"
+    __table_args__ = (
+        Index("ix_sla_clocks_breach_due", "breached", "due_at"),
+        Index("ix_sla_clocks_warning_due", "warned", "warn_at"),
+        Index("ix_sla_clocks_ticket_kind", "ticket_id", "kind"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    kind: str = Field(sa_type=String(32))  # first_response, next_response or resolution
+    target_seconds: int
+    consumed_seconds: int = 0
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    running_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    warn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    warned: bool = False
+    breached: bool = False
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, sa_type=String(16))  # met or breached
+
+
+class SlaAlert(SQLModel, table=True):
+    """A warning or breach announced; unique, so each is sent once whoever sweeps."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (UniqueConstraint("clock_id", "kind", name="uq_sla_alerts_clock_kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clock_id: int = Field(foreign_key="sla_clocks.id")
+    kind: str = Field(sa_type=String(16))  # warning or breach
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class SavedReply(SQLModel, table=True):
     __tablename__ = "saved_replies"
     id: int | None = Field(default=None, primary_key=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, cast, func, or_
+from datetime import datetime
+
+from sqlalchemy import String, case, cast, func, or_
 from sqlmodel import Session, select
 
 from bot.storage.models import (
@@ -11,6 +13,7 @@ from bot.storage.models import (
     Escalation,
     Message,
     SavedReply,
+    SlaClock,
     Ticket,
     TicketStatus,
 )
@@ -52,26 +55,54 @@ def email_chain(session: Session, ticket_id: int, before_id: int) -> list[Messag
     )
 
 
-def tickets_assigned_to(session: Session, user: str, limit: int = 45) -> list[Ticket]:
-    return list(
-        session.exec(
-            select(Ticket)
-            .where(Ticket.assignee == user, Ticket.status.in_(ACTIVE))
-            .order_by(Ticket.updated_at)
-            .limit(limit)
+def _clock_urgency():
+    """Per ticket: whether a running SLA clock was missed, and the nearest due instant."""
+    return (
+        select(
+            SlaClock.ticket_id,
+            func.max(case((SlaClock.breached, 1), else_=0)).label("missed"),
+            func.min(SlaClock.due_at).label("due"),
+        )
+        .where(SlaClock.stopped_at.is_(None))
+        .group_by(SlaClock.ticket_id)
+        .subquery()
+    )
+
+
+def _most_urgent_first(statement, limit: int) -> list[Ticket]:
+    urgency = _clock_urgency()
+    return (
+        statement.join(urgency, urgency.c.ticket_id == Ticket.id, isouter=True)
+        .order_by(
+            urgency.c.missed.desc().nulls_last(),
+            urgency.c.due.asc().nulls_last(),
+            Ticket.updated_at,
+        )
+        .limit(limit)
+    )
+
+
+def sla_urgency(session: Session, ticket_ids: list[int]) -> dict[int, tuple[bool, datetime | None]]:
+    """For list views: (missed, nearest due instant) of each ticket with running clocks."""
+    urgency = _clock_urgency()
+    rows = session.exec(
+        select(urgency.c.ticket_id, urgency.c.missed, urgency.c.due).where(
+            urgency.c.ticket_id.in_(ticket_ids)
         )
     )
+    return {ticket_id: (bool(missed), due) for ticket_id, missed, due in rows}
+
+
+def tickets_assigned_to(session: Session, user: str, limit: int = 45) -> list[Ticket]:
+    """An agent's open and pending tickets, at-risk SLAs first."""
+    statement = select(Ticket).where(Ticket.assignee == user, Ticket.status.in_(ACTIVE))
+    return list(session.exec(_most_urgent_first(statement, limit)))
 
 
 def unassigned_tickets(session: Session, limit: int = 45) -> list[Ticket]:
-    return list(
-        session.exec(
-            select(Ticket)
-            .where(Ticket.assignee.is_(None), Ticket.status == TicketStatus.OPEN)
-            .order_by(Ticket.updated_at)
-            .limit(limit)
-        )
-    )
+    """Open tickets nobody has, at-risk SLAs first."""
+    statement = select(Ticket).where(Ticket.assignee.is_(None), Ticket.status == TicketStatus.OPEN)
+    return list(session.exec(_most_urgent_first(statement, limit)))
 
 
 def contains(column, text: str):

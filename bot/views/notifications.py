@@ -22,6 +22,11 @@ def escalated_text(
 def direct_message_text(
     about: str, number: int, subject: str, permalink: str | None, details: dict
 ) -> str:
+    if about in ("sla_warning", "sla_breach"):
+        what = "is due soon" if about == "sla_warning" else "was missed"
+        title = f"#{number} {escape_mrkdwn(truncate(subject, 150))}"
+        link = f"<{permalink}|{title}>" if permalink else title
+        return f"{details['clock']} ({details['target']}) on your ticket {link} {what}."
     if about == "escalated":
         return escalated_text(
             number, subject, permalink, details["by"], details["tier"], details["reason"]

@@ -23,14 +23,22 @@ class TicketLine:
     customer: str
     updated_at: datetime
     permalink: str | None  # None until the ticket's thread exists
+    sla_missed: bool = False
+    sla_due: datetime | None = None  # the nearest running SLA clock's breach
 
 
 def ticket_line(ticket: TicketLine, now: datetime) -> dict:
     title = f"#{ticket.number} {escape_mrkdwn(truncate(ticket.subject, 120))}"
     link = f"<{ticket.permalink}|{title}>" if ticket.permalink else title
+    sla = ""
+    if ticket.sla_missed:
+        sla = " · :red_circle: SLA missed"
+    elif ticket.sla_due is not None:
+        left = ticket.sla_due - now
+        sla = f" · :stopwatch: SLA due in {age(left)}" if left.total_seconds() > 0 else ""
     return section(
         f"*{link}*\n{escape_mrkdwn(truncate(ticket.customer, 200))} · {ticket.status} · "
-        f"updated {age(now - ticket.updated_at)} ago"
+        f"updated {age(now - ticket.updated_at)} ago{sla}"
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.views import ids
 from bot.views.elements import button, context, option, plain
 from bot.views.text import escape_mrkdwn, truncate
+from bot.views.ticket_list import age
 
 STATUS_LABELS = {
     "open": ":large_green_circle: Open",
@@ -34,6 +36,28 @@ class TicketSummary:
     assignee: str | None
     tags: list[str]
     escalation: str | None = None  # one line on where an escalation stands, if any
+    sla: tuple[SlaState, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlaState:
+    label: str  # "First response"
+    due_at: datetime | None  # while running
+    left_seconds: int  # while paused
+    breached: bool
+
+
+def sla_line(state: SlaState) -> str:
+    if state.breached:
+        return f":red_circle: {state.label}: target missed"
+    if state.due_at is None:
+        left = age(timedelta(seconds=state.left_seconds))
+        return f":double_vertical_bar: {state.label}: paused, {left} left"
+    stamp = int(state.due_at.timestamp())
+    # Slack renders the instant in each reader's own time zone, so the line never goes stale.
+    fallback = state.due_at.strftime("%Y-%m-%d %H:%M UTC")
+    when = f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return f":stopwatch: {state.label} due {when}"
 
 
 def root_text(ticket: TicketSummary) -> str:
@@ -68,6 +92,7 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
             ],
         },
         *([context(f":rotating_light: {ticket.escalation}")] if ticket.escalation else []),
+        *([context("  ·  ".join(sla_line(state) for state in ticket.sla))] if ticket.sla else []),
         {
             "type": "section",
             "fields": [

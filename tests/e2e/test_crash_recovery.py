@@ -19,12 +19,15 @@ from tests.conftest import free_port
 from tests.e2e.harness import CHANNEL, customer_mail, serve_environment, smtp_send
 
 
-def start_serve(database_url: str, slack: FakeSlack, smtp_port: int, cwd) -> subprocess.Popen:
+def start_serve(
+    database_url: str, slack: FakeSlack, smtp_port: int, cwd, **extra: str
+) -> subprocess.Popen:
     env = serve_environment(
         database_url,
         slack,
         HELPDESK_SMTP_LISTEN=f"127.0.0.1:{smtp_port}",
         HELPDESK_OUTBOX_LEASE_SECONDS="5",
+        **extra,
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve"],

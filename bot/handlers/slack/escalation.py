@@ -82,6 +82,7 @@ def on_command(ack: Ack, command: dict, client: WebClient, context) -> None:
                 actor=command["user_id"],
                 reason=reason,
                 request_key=f"command:{command['trigger_id']}",
+                sla=helpdesk.sla,
             )
         except EscalationRefused as refused:
             ack(str(refused))
@@ -173,6 +174,7 @@ def on_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
                 or "normal",
                 tier=int(tier) if tier and tier.isdigit() else None,
                 request_key=f"view:{view['id']}",
+                sla=helpdesk.sla,
             )
             channel = escalation.channel
     except EscalationRefused as refused:

@@ -30,6 +30,7 @@ def on_home_opened(ack: Ack, event: dict, client: WebClient, context) -> None:
     with Session(services.engine) as session:
         mine = with_customers(session, queries.tickets_assigned_to(session, user, HOME_LIST_LIMIT))
         unassigned = with_customers(session, queries.unassigned_tickets(session, HOME_LIST_LIMIT))
+        sla = queries.sla_urgency(session, [ticket.id for ticket, _ in mine + unassigned])
     links = services.permalinks
-    view = home_view(ticket_lines(mine, links), ticket_lines(unassigned, links), utcnow())
+    view = home_view(ticket_lines(mine, links, sla), ticket_lines(unassigned, links, sla), utcnow())
     client.views_publish(user_id=user, view=view)

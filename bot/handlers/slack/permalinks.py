@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -54,8 +55,13 @@ def with_customers(session: Session, tickets: list[Ticket]) -> list[tuple[Ticket
     return [(ticket, customers[ticket.customer_id]) for ticket in tickets]
 
 
-def ticket_lines(listed: list[tuple[Ticket, Customer]], permalinks: Permalinks) -> list[TicketLine]:
+def ticket_lines(
+    listed: list[tuple[Ticket, Customer]],
+    permalinks: Permalinks,
+    sla: dict[int, tuple[bool, datetime | None]] | None = None,
+) -> list[TicketLine]:
     """List lines; called outside a database session, as it may wait on Slack for the links."""
+    sla = sla or {}
     return [
         TicketLine(
             number=ticket.number,
@@ -64,6 +70,8 @@ def ticket_lines(listed: list[tuple[Ticket, Customer]], permalinks: Permalinks) 
             customer=customer.name or customer.email,
             updated_at=ticket.updated_at,
             permalink=permalinks.thread(ticket.channel, ticket.thread_ts),
+            sla_missed=sla.get(ticket.id, (False, None))[0],
+            sla_due=sla.get(ticket.id, (False, None))[1],
         )
         for ticket, customer in listed
     ]

@@ -135,6 +135,7 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
                 support_address=helpdesk.settings.helpdesk_support_address,
                 new_status=TicketStatus(status) if status in ("pending", "solved") else None,
                 request_key=f"view:{view['id']}",
+                sla=helpdesk.sla,
             )
     except ReplyRefused as refused:
         ack(response_action="errors", errors={errors_at: str(refused)})

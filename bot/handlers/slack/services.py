@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from bot.config import Policy, Settings
+from bot.core.sla import SlaRules
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 
@@ -20,3 +21,4 @@ class Services:
     agents: AgentDirectory
     wake_outbox: Callable[[], None]
     permalinks: Permalinks
+    sla: SlaRules
