@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot.core import outbox
 from bot.core import sla as clocks
 from bot.core.sla import SlaRules
-from bot.core.tickets import record_event, set_status
+from bot.core.tickets import measured, record_event, set_status
 from bot.mail.compose import new_message_id
 from bot.storage.models import (
     Delivery,
@@ -80,6 +80,9 @@ def reply_to_customer(
     ticket.updated_at = now
     if ticket.first_response_at is None:
         ticket.first_response_at = now
+        ticket.first_response_seconds, ticket.first_response_business_seconds = measured(
+            sla, ticket.created_at, now
+        )
         record_event(session, ticket, "first_response", agent.user_id, message_id=message.id)
     record_event(session, ticket, "replied", agent.user_id, message_id=message.id)
     if sla is not None:

@@ -154,10 +154,20 @@ def set_status(
         _move_clocks(session, sla, ticket, previous, ticket.updated_at)
     if status == TicketStatus.SOLVED:
         ticket.solved_at = ticket.updated_at
+        ticket.resolution_seconds, ticket.resolution_business_seconds = measured(
+            sla, ticket.created_at, ticket.solved_at
+        )
     elif status == TicketStatus.OPEN:
         ticket.solved_at = None
     record_event(session, ticket, "status_changed", actor, old=previous, new=status, reason=reason)
     outbox.refresh_root(session, ticket.id)
+
+
+def measured(sla: SlaRules | None, start, end) -> tuple[int, int | None]:
+    """Wall-clock and business seconds between two instants (business needs the calendar)."""
+    wall = int((end - start).total_seconds())
+    business = int(sla.calendar.elapsed(start, end).total_seconds()) if sla else None
+    return wall, business
 
 
 def _move_clocks(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -74,7 +74,11 @@ class Customer(SQLModel, table=True):
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_tickets_status_created", "status", "created_at"),
+        Index("ix_tickets_solved_at", "solved_at"),
+        Index("ix_tickets_first_response_at", "first_response_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     subject: str = Field(sa_column=Column(Text, nullable=False))
@@ -91,6 +95,11 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     solved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Measured once, when they happen, so metrics are plain SQL aggregates over columns.
+    first_response_seconds: int | None = None
+    first_response_business_seconds: int | None = None
+    resolution_seconds: int | None = None
+    resolution_business_seconds: int | None = None
 
 
 class TicketTag(SQLModel, table=True):
@@ -192,6 +201,31 @@ class SlaAlert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     clock_id: int = Field(foreign_key="sla_clocks.id")
     kind: str = Field(sa_type=String(16))  # warning or breach
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CsatSurvey(SQLModel, table=True):
+    """A satisfaction survey sent when a ticket was solved, and the customer's answer."""
+
+    __tablename__ = "csat_surveys"
+    __table_args__ = (Index("ix_csat_surveys_customer_sent", "customer_id", "sent_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    customer_id: int = Field(foreign_key="customers.id")
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    rating: int | None = None  # 1 to 5
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class DigestRun(SQLModel, table=True):
+    """One daily digest sent; unique per day and channel, whoever sends it."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("day", "channel", name="uq_digest_runs_day_channel"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    channel: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
