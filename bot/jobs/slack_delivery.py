@@ -121,6 +121,7 @@ class SlackDelivery:
             last_customer_message=last.body if last else None,
             permalink=self.permalink(ticket),
             groups=tuple(tier.groups) if tier else (),
+            sla=sla_states(session, ticket),
             taken_by=escalation.taken_by,
             resolved_by=escalation.resolved_by,
         )
@@ -332,17 +333,21 @@ def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
         assignee=ticket.assignee,
         tags=tags_of(session, ticket.id),
         escalation=escalation_badge(current_escalation(session, ticket.id)),
-        sla=tuple(
-            SlaState(
-                label=CLOCK_LABELS[clock.kind],
-                due_at=clock.due_at,
-                left_seconds=clock.target_seconds - clock.consumed_seconds,
-                breached=clock.breached,
-            )
-            for clock in clocks_of(session, ticket.id)
-        ),
+        sla=sla_states(session, ticket),
     )
     return root_text(summary), root_blocks(summary)
+
+
+def sla_states(session: Session, ticket: Ticket) -> tuple[SlaState, ...]:
+    return tuple(
+        SlaState(
+            label=CLOCK_LABELS[clock.kind],
+            due_at=clock.due_at,
+            left_seconds=clock.target_seconds - clock.consumed_seconds,
+            breached=clock.breached,
+        )
+        for clock in clocks_of(session, ticket.id)
+    )
 
 
 def render_message(message: Message) -> tuple[str, list]:

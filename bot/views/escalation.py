@@ -10,6 +10,7 @@ from bot.views import ids
 from bot.views.elements import button, context, option, plain, section
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import age
+from bot.views.ticket_root import SlaState, sla_line
 
 REASON_SHOWN = 1500
 LAST_MESSAGE_SHOWN = 1000
@@ -33,6 +34,7 @@ class EscalationSummary:
     groups: tuple[str, ...] = ()
     taken_by: str | None = None
     resolved_by: str | None = None
+    sla: tuple[SlaState, ...] = ()
 
 
 def escalation_text(summary: EscalationSummary) -> str:
@@ -63,6 +65,8 @@ def escalation_blocks(summary: EscalationSummary, now: datetime) -> list[dict]:
         },
         section(f"*Why*\n{truncate(summary.reason, REASON_SHOWN)}"),
     ]
+    if summary.sla:
+        blocks.append(context("  ·  ".join(sla_line(state) for state in summary.sla)))
     if summary.last_customer_message:
         quoted = "\n".join(
             f"> {line}"

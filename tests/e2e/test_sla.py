@@ -206,3 +206,25 @@ def test_helpdesk_sla_prints_a_table_of_open_clocks(database_url, tmp_path):
     assert "SLA clocks of open tickets (2)" in result.stdout
     assert "First response" in result.stdout and "Resolution" in result.stdout
     assert "#1" in result.stdout
+
+
+def test_an_escalation_summary_carries_the_sla_state(database_url):
+    policy = Policy.model_validate(SECONDS_POLICY)
+    with ExitStack() as stack:
+        slack = stack.enter_context(FakeSlack())
+        slack.add_channel(CHANNEL, "support", members=[AGENT["id"]])
+        slack.add_channel(ESCALATION, "escalations")
+        helpdesk = stack.enter_context(
+            running_helpdesk(database_url, slack, policy, helpdesk_escalation_channel=ESCALATION)
+        )
+        desk = Desk(helpdesk, slack, sink=None)
+        response = desk.sender.send_command(
+            "/escalate", "#1 urgent", user_id=AGENT["id"], channel_id=CHANNEL
+        )
+        assert "Escalated #1" in response.body
+        assert eventually(
+            lambda: any(
+                "Resolution due" in json.dumps(m.get("blocks"))
+                for m in slack.messages_in(ESCALATION)
+            )
+        )
