@@ -15,9 +15,11 @@ from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.config import ConfigError, Policy, Settings
+from bot.core.csat import survey_tokens
 from bot.core.escalation import tiers_of
 from bot.core.intake import Routing
 from bot.core.sla import SlaRules
+from bot.handlers.csat_routes import csat_router
 from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
@@ -25,6 +27,7 @@ from bot.handlers.slack import build_bolt_app
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
+from bot.jobs.digest import digest_channel
 from bot.jobs.email_delivery import email_deliverers
 from bot.jobs.outbox import OutboxWorker
 from bot.jobs.scheduler import build_scheduler
@@ -127,12 +130,16 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+    tokens = survey_tokens(settings, policy)
     deliverers = {
         **slack_deliverers(
             delivery_client(settings), tiers_of(policy, settings.escalation_channel)
         ),
         **email_deliverers(
-            SmtpSender(settings.outbound_smtp_url), settings.helpdesk_support_address
+            SmtpSender(settings.outbound_smtp_url),
+            settings.helpdesk_support_address,
+            tokens,
+            settings.helpdesk_public_url,
         ),
     }
     outbox = OutboxWorker(
@@ -155,6 +162,7 @@ def create_app(
         wake_outbox=outbox.wake,
         permalinks=Permalinks(client),
         sla=sla,
+        surveys=policy.csat if tokens and policy.csat.enabled else None,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(
@@ -168,12 +176,21 @@ def create_app(
         policy=policy,
         engine=engine,
         bolt=bolt,
-        http=build_http_app(None if socket_mode else bolt, engine),
+        http=build_http_app(
+            None if socket_mode else bolt,
+            engine,
+            csat_router(engine, tokens, outbox.wake) if tokens else None,
+        ),
         outbox=outbox,
         ingest=ingest,
         smtp=_smtp_server(settings, policy, ingest),
         scheduler=build_scheduler(
-            engine, policy, sla, _breach_channel(settings, policy), outbox.wake
+            engine,
+            policy,
+            sla,
+            _breach_channel(settings, policy),
+            digest_channel(settings, policy),
+            outbox.wake,
         ),
     )
 

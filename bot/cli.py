@@ -6,6 +6,10 @@ import logging
 import signal
 import sys
 import threading
+import time
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -97,3 +101,136 @@ def migrate() -> None:
     settings = load_settings()
     upgrade(make_engine(settings.database_url))
     err.print("database is up to date")
+
+
+DELIVERY_WAIT_SECONDS = 60
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+@cli.command()
+def digest(
+    day: str = typer.Option(
+        None, "--date", help="The local day, YYYY-MM-DD; yesterday in the policy's timezone."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the figures; post nothing."),
+) -> None:
+    """Post a day's digest to the digest channel now (once per day), or print its figures."""
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import Session
+
+    from bot.core import metrics
+    from bot.exports import report_tables
+    from bot.storage.db import make_engine
+    from bot.storage.models import utcnow
+    from bot.views.digest import digest_title
+
+    settings = load_settings()
+    policy = load_policy(settings.helpdesk_config)
+    zone = ZoneInfo(policy.timezone)
+    day_of = _local_date("--date", day) if day else metrics.yesterday(utcnow(), zone)
+    engine = make_engine(settings.database_url)
+    try:
+        if dry_run:
+            with Session(engine) as session:
+                report = metrics.report(session, metrics.Period.day(day_of, zone), utcnow())
+            for table in report_tables(report, digest_title(report)):
+                Console().print(table)
+        else:
+            _post_digest(settings, policy, engine, day_of)
+    finally:
+        engine.dispose()
+
+
+def _post_digest(settings, policy, engine, day: date) -> None:
+    """Enqueues the digest, then delivers it from this process with one outbox worker."""
+    from bot.core.escalation import tiers_of
+    from bot.jobs.digest import digest_channel, digest_outbox_row, enqueue_digest
+    from bot.jobs.outbox import OutboxWorker
+    from bot.jobs.slack_delivery import slack_deliverers
+    from bot.slack_client import delivery_client
+
+    channel = digest_channel(settings, policy)
+    if not channel:
+        raise ConfigError(
+            "HELPDESK_DIGEST_CHANNEL is missing: set it, or digest.channel in the policy, "
+            "or HELPDESK_SUPPORT_CHANNEL"
+        )
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…)")
+    if not enqueue_digest(engine, day, channel, policy.timezone):
+        err.print(f"the digest of {day} was already sent to {channel}")
+        return
+    client = delivery_client(settings)
+    tiers = tiers_of(policy, settings.escalation_channel)
+    worker = OutboxWorker(engine, slack_deliverers(client, tiers))
+    deadline = time.monotonic() + DELIVERY_WAIT_SECONDS
+    try:
+        while (row := digest_outbox_row(engine, day, channel)).status == "pending":
+            if row.last_error or time.monotonic() > deadline:
+                err.print(
+                    f"[bold red]not delivered yet:[/] {row.last_error or 'timed out'}; "
+                    "`helpdesk serve` keeps retrying it",
+                    highlight=False,
+                )
+                sys.exit(1)
+            if not worker.run_once():
+                time.sleep(0.2)
+    finally:
+        worker.stop()
+    if row.status != "sent":
+        err.print(f"[bold red]not delivered:[/] {row.last_error}", highlight=False)
+        sys.exit(1)
+    err.print(f"digest of {day} posted to {channel}")
+
+
+@cli.command()
+def export(
+    since: str = typer.Option(..., help="First local day of ticket creation, YYYY-MM-DD."),
+    output_format: ExportFormat = typer.Option(ExportFormat.CSV, "--format", help="csv or json."),
+    output: Path = typer.Option(None, help="Write to this file instead of standard output."),
+) -> None:
+    """Export tickets created since a day, with their metrics, as CSV or JSON."""
+    from zoneinfo import ZoneInfo
+
+    from rich.progress import Progress
+    from sqlmodel import Session
+
+    from bot.core.metrics import local_midnight
+    from bot.exports import count_since, ticket_rows, write_csv, write_json
+    from bot.storage.db import make_engine
+
+    settings = load_settings()
+    policy = load_policy(settings.helpdesk_config)
+    start = local_midnight(_local_date("--since", since), ZoneInfo(policy.timezone))
+    write = write_json if output_format == ExportFormat.JSON else write_csv
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session, Progress(console=err, disable=not err.is_terminal) as bar:
+            task = bar.add_task("exporting", total=count_since(session, start))
+
+            def counted():
+                for row in ticket_rows(session, start):
+                    yield row
+                    bar.advance(task)
+
+            if output is None:
+                write(counted(), sys.stdout)
+            else:
+                with output.open("w", encoding="utf-8", newline="") as out:
+                    write(counted(), out)
+    finally:
+        engine.dispose()
+
+
+def _local_date(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"{option}={value!r} is invalid: expected a date such as 2026-03-10"
+        ) from None

@@ -76,6 +76,8 @@ def _channel_id(value: str | None) -> str | None:
 
 ChannelId = Annotated[str, AfterValidator(_channel_id)]
 
+SECRET_KEY_MIN_LENGTH = 16
+
 
 class Settings(BaseSettings):
     """Secrets and endpoints, from the environment (and `.env`)."""
@@ -104,6 +106,9 @@ class Settings(BaseSettings):
     # How long a crashed sender's claim on an outbox row blocks a retry; above any send's time.
     helpdesk_outbox_lease_seconds: int = Field(default=60, ge=5)
 
+    # Signs the links in customer surveys; without it no survey is sent.
+    helpdesk_secret_key: str | None = None
+
     imap_url: str | None = None
     imap_poll_seconds: int = Field(default=30, gt=0)
 
@@ -124,6 +129,16 @@ class Settings(BaseSettings):
     def _app_token_shape(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("xapp-"):
             raise ValueError("expected an app-level token starting with xapp-")
+        return value
+
+    @field_validator("helpdesk_secret_key")
+    @classmethod
+    def _secret_key_length(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < SECRET_KEY_MIN_LENGTH:
+            raise ValueError(
+                f"expected at least {SECRET_KEY_MIN_LENGTH} random characters, e.g. from "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return value
 
     @field_validator("database_url")
@@ -191,6 +206,14 @@ class EscalationPolicy(_PolicyModel):
 class DigestPolicy(_PolicyModel):
     channel: ChannelId | None = None
     time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class CsatPolicy(_PolicyModel):
+    enabled: bool = True
+    # How long a survey's rating links work, counted from when the ticket was solved.
+    token_ttl: Duration = timedelta(days=14)
+    # A customer is surveyed at most once in this period, however many tickets they have.
+    once_per: Duration = timedelta(days=30)
 
 
 class Inbox(_PolicyModel):
@@ -262,6 +285,7 @@ class Policy(_PolicyModel):
     sla: SlaPolicy = SlaPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
     digest: DigestPolicy = DigestPolicy()
+    csat: CsatPolicy = CsatPolicy()
     inboxes: list[Inbox] = []
     tags: list[str] = []
     agents: list[str] | None = None

@@ -6,6 +6,7 @@ delivers it, in order per ticket, exactly once.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
@@ -18,11 +19,13 @@ SLACK_UPDATE_ROOT = "slack.update_root"
 SLACK_UPDATE_MESSAGE = "slack.update_message"
 SLACK_DIRECT_MESSAGE = "slack.direct_message"
 EMAIL_SEND = "email.send"
+EMAIL_SURVEY = "email.survey"
 SLACK_POST_ESCALATION = "slack.post_escalation"
 SLACK_UPDATE_ESCALATION = "slack.update_escalation"
 SLACK_REANNOUNCE_ESCALATION = "slack.reannounce_escalation"
 SLACK_THREAD_NOTICE = "slack.thread_notice"
 SLACK_CHANNEL_NOTICE = "slack.channel_notice"
+SLACK_DIGEST = "slack.digest"
 
 
 def enqueue(
@@ -85,6 +88,10 @@ def send_email(session: Session, ticket_id: int, message_id: int) -> None:
     enqueue(session, EMAIL_SEND, ticket_id=ticket_id, message_id=message_id)
 
 
+def send_survey(session: Session, ticket_id: int, survey_id: int) -> None:
+    enqueue(session, EMAIL_SURVEY, ticket_id=ticket_id, payload={"survey": survey_id})
+
+
 def direct_message(session: Session, ticket_id: int, user: str, about: str, **details) -> None:
     """A DM to `user` about the ticket; `about` names the message (see views.notifications)."""
     enqueue(
@@ -132,4 +139,14 @@ def reannounce_escalation(session: Session, ticket_id: int, escalation_id: int) 
         SLACK_REANNOUNCE_ESCALATION,
         ticket_id=ticket_id,
         payload={"escalation": escalation_id},
+    )
+
+
+def post_digest(session: Session, day: date, channel: str, timezone: str) -> None:
+    """The digest of a local day; its figures are computed when it is sent."""
+    enqueue(
+        session,
+        SLACK_DIGEST,
+        ticket_id=None,
+        payload={"day": day.isoformat(), "channel": channel, "timezone": timezone},
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from bot.config import CsatPolicy
 from bot.core import outbox
 from bot.core import sla as clocks
 from bot.core.sla import SlaRules
@@ -44,6 +45,7 @@ def reply_to_customer(
     new_status: TicketStatus | None = None,
     request_key: str | None = None,
     sla: SlaRules | None = None,
+    surveys: CsatPolicy | None = None,
 ) -> Message:
     """Records the answer and enqueues the email and the thread copy, in that order.
 
@@ -91,7 +93,13 @@ def reply_to_customer(
     outbox.post_message(session, ticket.id, message.id)
     if new_status is not None:
         set_status(
-            session, ticket, new_status, actor=agent.user_id, reason="set with the reply", sla=sla
+            session,
+            ticket,
+            new_status,
+            actor=agent.user_id,
+            reason="set with the reply",
+            sla=sla,
+            surveys=surveys,
         )
     return message
 

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.core import outbox
+from bot.config import CsatPolicy
+from bot.core import csat, outbox
 from bot.core import sla as clocks
 from bot.core.sla import SlaRules
 from bot.storage.models import (
@@ -144,7 +145,9 @@ def set_status(
     actor: str,
     reason: str = "",
     sla: SlaRules | None = None,
+    surveys: CsatPolicy | None = None,
 ) -> None:
+    """`surveys`, when given, offers the customer a survey if the ticket becomes solved."""
     if ticket.status == status:
         return
     previous = ticket.status
@@ -161,6 +164,8 @@ def set_status(
         ticket.solved_at = None
     record_event(session, ticket, "status_changed", actor, old=previous, new=status, reason=reason)
     outbox.refresh_root(session, ticket.id)
+    if status == TicketStatus.SOLVED and surveys is not None:
+        csat.offer_survey(session, ticket, surveys, ticket.solved_at)
 
 
 def measured(sla: SlaRules | None, start, end) -> tuple[int, int | None]:

@@ -1,10 +1,10 @@
-"""HTTP routes: Slack's requests and the health check."""
+"""HTTP routes: Slack's requests, the health check, and the survey pages when they are on."""
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from slack_bolt import App, BoltRequest
 from sqlalchemy import Engine
@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 MAX_SLACK_BODY_BYTES = 1024 * 1024
 
 
-def build_http_app(bolt: App | None, engine: Engine) -> FastAPI:
+def build_http_app(bolt: App | None, engine: Engine, csat: APIRouter | None = None) -> FastAPI:
     http = FastAPI(title="helpdesk-bot", docs_url="/docs", redoc_url=None)
+    if csat is not None:
+        http.include_router(csat)
 
     @http.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -1,17 +1,32 @@
-"""Outbox rows that go to customers by email: an agent's reply, threaded per the contract."""
+"""Outbox rows that go to customers by email, threaded per the contract: an agent's reply,
+and the satisfaction survey sent when a ticket is solved."""
 
 from __future__ import annotations
 
 import logging
+from email.message import EmailMessage
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
+from bot.core import csat
 from bot.core import outbox as kinds
+from bot.core.placeholders import first_name
 from bot.core.tickets import record_event
 from bot.jobs.delivery import Deliverer, RetryLater
 from bot.jobs.smtp_sender import SendFailed, SmtpSender
-from bot.mail.compose import OutboundReply, compose_reply
-from bot.storage.models import Customer, Delivery, Direction, Message, OutboxItem, Ticket
+from bot.mail.compose import OutboundReply, compose_reply, new_message_id
+from bot.mail.survey import SurveyMail, compose_survey
+from bot.storage.models import (
+    CsatSurvey,
+    Customer,
+    Delivery,
+    Direction,
+    Message,
+    OutboxItem,
+    Ticket,
+    utcnow,
+)
 from bot.storage.queries import email_chain
 
 log = logging.getLogger(__name__)
@@ -20,27 +35,45 @@ log = logging.getLogger(__name__)
 ATTEMPTS_BEFORE_GIVING_UP = 3
 
 
-def email_deliverers(sender: SmtpSender, support_address: str | None) -> dict[str, Deliverer]:
-    return {kinds.EMAIL_SEND: ReplyEmail(sender, support_address)}
+def email_deliverers(
+    sender: SmtpSender,
+    support_address: str | None,
+    survey_tokens: csat.SurveyTokens | None,
+    public_url: str,
+) -> dict[str, Deliverer]:
+    return {
+        kinds.EMAIL_SEND: ReplyEmail(sender, support_address),
+        kinds.EMAIL_SURVEY: SurveyEmail(sender, support_address, survey_tokens, public_url),
+    }
 
 
-class ReplyEmail:
+class _CustomerEmail:
     def __init__(self, sender: SmtpSender, support_address: str | None):
         self._sender = sender
         self._support_address = support_address
 
+    def _send(self, item: OutboxItem, mail: EmailMessage, what: str) -> str | None:
+        """None once sent, else why it never will be; a passing failure is retried first."""
+        try:
+            self._sender.send(mail)
+        except SendFailed as failed:
+            if not failed.permanent and item.attempts < ATTEMPTS_BEFORE_GIVING_UP:
+                raise RetryLater(str(failed)) from None
+            log.warning("%s not sent: %s", what, failed)
+            return str(failed)
+        return None
+
+
+class ReplyEmail(_CustomerEmail):
     def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         message = session.get(Message, item.message_id)
         if message.delivery == Delivery.SENT:
             return {"sent": message.email_message_id}
         ticket = session.get(Ticket, message.ticket_id)
-        try:
-            self._sender.send(compose_reply(self._reply(session, ticket, message)))
-        except SendFailed as failed:
-            if not failed.permanent and item.attempts < ATTEMPTS_BEFORE_GIVING_UP:
-                raise RetryLater(str(failed)) from None
-            log.warning("reply %s to ticket #%s not sent: %s", message.id, ticket.number, failed)
-            return {"failed": str(failed)}
+        mail = compose_reply(self._reply(session, ticket, message))
+        failure = self._send(item, mail, f"reply {message.id} to ticket #{ticket.number}")
+        if failure is not None:
+            return {"failed": failure}
         return {"sent": message.email_message_id}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
@@ -73,4 +106,59 @@ class ReplyEmail:
             references=[m.email_message_id for m in chain],
             message_id=message.email_message_id,
             date=message.created_at,
+        )
+
+
+class SurveyEmail(_CustomerEmail):
+    """A survey's email; like a reply's, a final failure is logged and not retried."""
+
+    def __init__(
+        self,
+        sender: SmtpSender,
+        support_address: str | None,
+        tokens: csat.SurveyTokens | None,
+        public_url: str,
+    ):
+        super().__init__(sender, support_address)
+        self._tokens = tokens
+        self._public_url = public_url
+
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        survey = session.get(CsatSurvey, item.payload["survey"])
+        ticket = session.get(Ticket, survey.ticket_id)
+        what = f"survey {survey.id} for ticket #{ticket.number}"
+        if self._tokens is None or not self._support_address:
+            # Surveys are only offered with both set; this one outlived a configuration change.
+            log.warning("%s not sent: HELPDESK_SECRET_KEY or the support address is unset", what)
+            return {"failed": "HELPDESK_SECRET_KEY or HELPDESK_SUPPORT_ADDRESS is not set"}
+        mail = compose_survey(self._mail(session, ticket, survey))
+        failure = self._send(item, mail, what)
+        return {"failed": failure} if failure is not None else {"sent": mail["Message-ID"]}
+
+    def record(self, session: Session, item: OutboxItem, result: dict) -> None:
+        survey = session.get(CsatSurvey, item.payload["survey"])
+        ticket = session.get(Ticket, survey.ticket_id)
+        kind = "csat_failed" if "failed" in result else "csat_sent"
+        record_event(session, ticket, kind, "helpdesk", survey_id=survey.id, **result)
+
+    def _mail(self, session: Session, ticket: Ticket, survey: CsatSurvey) -> SurveyMail:
+        customer = session.get(Customer, survey.customer_id)
+        # Every email of the ticket so far: the survey follows the last of them.
+        last_id = session.exec(select(func.max(Message.id)).where(Message.ticket_id == ticket.id))
+        chain = email_chain(session, ticket.id, before_id=last_id.one() + 1)
+        last_inbound = next((m for m in reversed(chain) if m.direction == Direction.INBOUND), None)
+        token = self._tokens.issue(survey.id, survey.sent_at)
+        return SurveyMail(
+            support_address=self._support_address,
+            customer_address=customer.email,
+            customer_name=customer.name,
+            customer_first_name=first_name(customer.name),
+            ticket_number=ticket.number,
+            subject=ticket.subject,
+            choices=csat.rating_choices(self._public_url, token),
+            links_expire=(survey.sent_at + self._tokens.ttl).date(),
+            in_reply_to=last_inbound.email_message_id if last_inbound else None,
+            references=[m.email_message_id for m in chain],
+            message_id=new_message_id(self._support_address),
+            date=utcnow(),
         )

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from bot.config import Policy
 from bot.core.sla import SlaRules
+from bot.jobs.digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
 from bot.jobs.sla_sweep import run_sla_sweep
 
@@ -17,7 +19,12 @@ REMINDER_SWEEP_SECONDS = 60
 
 
 def build_scheduler(
-    engine: Engine, policy: Policy, sla: SlaRules, escalation_channel: str | None, wake_outbox
+    engine: Engine,
+    policy: Policy,
+    sla: SlaRules,
+    escalation_channel: str | None,
+    digest_channel: str | None,
+    wake_outbox,
 ) -> BackgroundScheduler:
     # Missed runs (a stopped process, a busy machine) collapse into one run as soon as
     # possible: each job works from the database's state, so one late run catches up fully.
@@ -40,4 +47,16 @@ def build_scheduler(
         args=[engine, policy.escalation.unacknowledged_after, wake_outbox],
         id="escalation_reminders",
     )
+    if digest_channel:
+        hour, minute = (int(part) for part in policy.digest.time.split(":"))
+        digest_args = [engine, digest_channel, policy, wake_outbox]
+        scheduler.add_job(
+            run_daily_digest,
+            CronTrigger(hour=hour, minute=minute, timezone=policy.timezone),
+            args=digest_args,
+            id="daily_digest",
+        )
+        scheduler.add_job(  # once, now
+            run_daily_digest, args=digest_args, kwargs={"catching_up": True}, id="digest_catch_up"
+        )
     return scheduler

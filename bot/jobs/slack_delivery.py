@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from bot.core import csat
 from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import tags_of
 from bot.jobs.delivery import Deliverer, RetryLater
+from bot.jobs.digest import chart_shared, render_digest
 from bot.storage.models import (
     Customer,
     Direction,
@@ -61,6 +65,7 @@ def slack_deliverers(client: WebClient, tiers: list[Tier]) -> dict[str, Delivere
         kinds.SLACK_POST_ESCALATION: EscalationPost(slack),
         kinds.SLACK_UPDATE_ESCALATION: EscalationUpdate(slack),
         kinds.SLACK_REANNOUNCE_ESCALATION: EscalationReminder(slack),
+        kinds.SLACK_DIGEST: DigestPost(slack),
     }
 
 
@@ -72,12 +77,13 @@ class SlackDelivery:
     def post(
         self,
         item: OutboxItem,
-        ticket: Ticket,
+        ticket: Ticket | None,
         where: tuple[str, str | None],
         text: str,
         blocks: list | None,
     ) -> dict:
         channel, thread_ts = where
+        about = {"ticket": ticket.number} if ticket else {}
         response = self.client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
@@ -87,7 +93,7 @@ class SlackDelivery:
             unfurl_media=False,
             metadata={
                 "event_type": ids.OUTBOX_METADATA_EVENT,
-                "event_payload": {"outbox_id": item.id, "ticket": ticket.number},
+                "event_payload": {"outbox_id": item.id, **about},
             },
         )
         return {"ts": response["ts"]}
@@ -159,7 +165,7 @@ class SlackDelivery:
     def post_once(
         self,
         item: OutboxItem,
-        ticket: Ticket,
+        ticket: Ticket | None,
         where: tuple[str, str | None],
         in_doubt: bool,
         render: Callable[[], tuple[str, list | None]],
@@ -308,6 +314,34 @@ class EscalationReminder(_EscalationDeliverer):
         )
 
 
+class DigestPost(_SlackDeliverer):
+    """The daily digest, rendered now from the day in the row, and its chart.
+
+    A retry may follow a post that landed and an upload that did not (not in doubt then), so
+    every retry first looks for both in the channel: the message by its metadata, the chart
+    by its file name. Only an upload whose answer was lost and that Slack shares after that
+    look can show twice.
+    """
+
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        channel = item.payload["channel"]
+        day = date.fromisoformat(item.payload["day"])
+        digest = render_digest(session, day, ZoneInfo(item.payload["timezone"]))
+        retry = item.attempts > 1
+        posted = self.slack.post_once(
+            item, None, (channel, None), retry, lambda: (digest.text, digest.blocks)
+        )
+        client = self.slack.client
+        if not (retry and chart_shared(client, channel, digest.filename, item.created_at)):
+            client.files_upload_v2(
+                channel=channel,
+                content=digest.chart,
+                filename=digest.filename,
+                title=f"Helpdesk trend to {day.isoformat()}",
+            )
+        return posted
+
+
 def thread_of(ticket: Ticket) -> tuple[str, str | None]:
     return ticket.channel, ticket.thread_ts
 
@@ -334,6 +368,7 @@ def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
         tags=tags_of(session, ticket.id),
         escalation=escalation_badge(current_escalation(session, ticket.id)),
         sla=sla_states(session, ticket),
+        csat=csat.answer_line(session, ticket.id),
     )
     return root_text(summary), root_blocks(summary)
 

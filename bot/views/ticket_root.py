@@ -37,6 +37,7 @@ class TicketSummary:
     tags: list[str]
     escalation: str | None = None  # one line on where an escalation stands, if any
     sla: tuple[SlaState, ...] = ()
+    csat: str | None = None  # the customer's latest survey answer, one line, already escaped
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
         },
         *([context(f":rotating_light: {ticket.escalation}")] if ticket.escalation else []),
         *([context("  ·  ".join(sla_line(state) for state in ticket.sla))] if ticket.sla else []),
+        *([context(ticket.csat)] if ticket.csat else []),
         {
             "type": "section",
             "fields": [

@@ -136,6 +136,7 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
                 new_status=TicketStatus(status) if status in ("pending", "solved") else None,
                 request_key=f"view:{view['id']}",
                 sla=helpdesk.sla,
+                surveys=helpdesk.surveys,
             )
     except ReplyRefused as refused:
         ack(response_action="errors", errors={errors_at: str(refused)})

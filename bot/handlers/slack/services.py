@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from bot.config import Policy, Settings
+from bot.config import CsatPolicy, Policy, Settings
 from bot.core.sla import SlaRules
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
@@ -22,3 +22,5 @@ class Services:
     wake_outbox: Callable[[], None]
     permalinks: Permalinks
     sla: SlaRules
+    # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
+    surveys: CsatPolicy | None = None

@@ -9,14 +9,14 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core import tickets
-from bot.core.sla import SlaRules
 from bot.handlers.slack.common import is_agent_or_tell, services_of, tell, ticket_of_action
+from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Priority, Ticket, TicketStatus
 from bot.views import ids
 
 # A ticket change: returns what to tell the agent when nothing changed, else None.
-Change = Callable[[Session, Ticket, str, dict, SlaRules], str | None]
+Change = Callable[[Session, Ticket, str, dict, Services], str | None]
 
 
 def register(app: App) -> None:
@@ -37,7 +37,7 @@ def _listener(change: Change):
             if ticket is None:
                 answer = "That ticket no longer exists."
             else:
-                answer = change(session, ticket, user, action, helpdesk.sla)
+                answer = change(session, ticket, user, action, helpdesk)
         if answer:
             tell(client, body, answer)
         else:
@@ -47,7 +47,7 @@ def _listener(change: Change):
 
 
 def assign_to_me(
-    session: Session, ticket: Ticket, user: str, action: dict, sla: SlaRules
+    session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
 ) -> str | None:
     if not tickets.assign(session, ticket, user, actor=user):
         return f"You already have ticket #{ticket.number}."
@@ -55,36 +55,45 @@ def assign_to_me(
 
 
 def assign_to_picked(
-    session: Session, ticket: Ticket, user: str, action: dict, sla: SlaRules
+    session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
 ) -> str | None:
     tickets.assign(session, ticket, action.get("selected_user"), actor=user)
     return None
 
 
 def set_priority(
-    session: Session, ticket: Ticket, user: str, action: dict, sla: SlaRules
+    session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
 ) -> str | None:
     choice = (action.get("selected_option") or {}).get("value")
     if choice not in Priority.__members__.values():
         return "That priority is not one the helpdesk knows."
-    tickets.set_priority(session, ticket, Priority(choice), actor=user, sla=sla)
+    tickets.set_priority(session, ticket, Priority(choice), actor=user, sla=helpdesk.sla)
     return None
 
 
 def set_status(
-    session: Session, ticket: Ticket, user: str, action: dict, sla: SlaRules
+    session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
 ) -> str | None:
     choice = (action.get("selected_option") or {}).get("value")
     if choice not in (TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED):
         return "That status is not one the helpdesk knows."
-    tickets.set_status(session, ticket, TicketStatus(choice), actor=user, sla=sla)
+    tickets.set_status(
+        session,
+        ticket,
+        TicketStatus(choice),
+        actor=user,
+        sla=helpdesk.sla,
+        surveys=helpdesk.surveys,
+    )
     return None
 
 
-def close(session: Session, ticket: Ticket, user: str, action: dict, sla: SlaRules) -> str | None:
+def close(
+    session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
+) -> str | None:
     if ticket.status == TicketStatus.CLOSED:
         return f"Ticket #{ticket.number} is already closed; reopen it from the ⋯ menu."
-    tickets.set_status(session, ticket, TicketStatus.CLOSED, actor=user, sla=sla)
+    tickets.set_status(session, ticket, TicketStatus.CLOSED, actor=user, sla=helpdesk.sla)
     return None
 
 

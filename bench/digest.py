@@ -1,0 +1,230 @@
+"""One full daily digest over a year of 1,000,000 tickets, on SQLite and PostgreSQL.
+
+Seeds a year of tickets (with tags, SLA clocks, first-response events, replies and CSAT
+answers) and times `render_digest` (every figure of one day, the 14-day trend and the
+chart) and `/helpdesk stats month`. The baseline, in the same run, is the figures of the
+ticket table computed the way a metrics module without SQL aggregates would: loading every
+ticket's timestamps and durations into Python. It must find the same numbers. Not a test.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+from sla_sweep import postgres_database  # a sibling: the script's folder is on sys.path
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, select
+
+from bot.core import metrics
+from bot.jobs.digest import render_digest
+from bot.storage.db import make_engine, transaction
+from bot.storage.migrate import upgrade
+from bot.storage.models import (
+    CsatSurvey,
+    Customer,
+    Message,
+    SlaClock,
+    Ticket,
+    TicketEvent,
+    TicketTag,
+)
+
+TICKETS = int(os.environ.get("BENCH_DIGEST_TICKETS", 1_000_000))
+BATCH = 10_000
+ZONE = ZoneInfo("America/New_York")
+NOW = datetime(2026, 3, 11, 14, 0, tzinfo=UTC)  # 09:00 or 10:00 in New York: digest time
+YEAR = timedelta(days=365)
+STALE = timedelta(days=14)
+AGENTS = [f"U0AGENT{n}" for n in range(10)]
+TAGS = ["refund", "shipping", "damaged", "order-status", "product-question", "returns"]
+
+
+def ticket_rows(n: int, rng: random.Random) -> dict[str, list[dict]]:
+    """One ticket and everything hanging off it, as rows per table."""
+    created = NOW - YEAR * rng.random()
+    ticket = {"id": n, "number": n, "subject": f"t{n}", "priority": "normal", "source": "email",
+              "customer_id": 1, "channel": "C0", "reply_token": f"r{n}", "created_at": created,
+              "assignee": rng.choice(AGENTS), "status": "open", "updated_at": created}  # fmt: skip
+    rows: dict[str, list[dict]] = {"tickets": [ticket], "tags": [], "clocks": [], "csat": [],
+                                   "events": [], "messages": []}  # fmt: skip
+    if rng.random() < 0.7:
+        rows["tags"].append({"ticket_id": n, "tag": rng.choice(TAGS)})
+    responded = created + timedelta(seconds=rng.randint(60, 8 * 3600))
+    if responded < NOW:
+        wall = int((responded - created).total_seconds())
+        agent = rng.choice(AGENTS)
+        business = wall * 6 // 10
+        ticket.update(first_response_at=responded, first_response_seconds=wall,
+                      first_response_business_seconds=business, updated_at=responded)  # fmt: skip
+        rows["events"].append({"ticket_id": n, "kind": "first_response", "actor": agent,
+                               "data": {}, "created_at": responded})  # fmt: skip
+        rows["messages"].append({"ticket_id": n, "direction": "outbound", "source": "email",
+                                 "author": agent, "body": "…", "full_body": "…",
+                                 "created_at": responded})  # fmt: skip
+    solved = created + timedelta(seconds=rng.randint(3600, 3 * 86400))
+    if responded < solved < NOW and rng.random() < 0.9:
+        wall = int((solved - created).total_seconds())
+        ticket.update(status="solved", solved_at=solved, resolution_seconds=wall,
+                      resolution_business_seconds=wall * 4 // 10, updated_at=solved)  # fmt: skip
+        rows["clocks"].append({"ticket_id": n, "kind": "resolution", "target_seconds": 86400,
+                               "started_at": created, "stopped_at": solved,
+                               "outcome": "met" if wall < 86400 else "breached"})  # fmt: skip
+        if rng.random() < 0.3:
+            rows["csat"].append({"ticket_id": n, "customer_id": 1, "sent_at": solved,
+                                 "rating": rng.randint(1, 5), "answered_at": solved})  # fmt: skip
+    elif NOW - created > STALE:
+        # Closed unsolved after a fortnight, so the backlog stays the size of a real one.
+        ticket.update(status="closed", updated_at=created + STALE)
+        rows["events"].append({"ticket_id": n, "kind": "status_changed", "actor": "U0LEAD",
+                               "data": {"old": "open", "new": "closed"},
+                               "created_at": created + STALE})  # fmt: skip
+    elif rng.random() < 0.3:
+        ticket["status"] = "pending"
+    return rows
+
+
+TABLES = {"tickets": Ticket, "tags": TicketTag, "clocks": SlaClock, "csat": CsatSurvey,
+          "events": TicketEvent, "messages": Message}  # fmt: skip
+
+
+def seed(engine) -> None:
+    rng = random.Random(42)
+    with transaction(engine) as session:
+        session.execute(
+            insert(Customer), [{"email": "c@x.example", "name": "C", "created_at": NOW}]
+        )
+    for start in track(range(0, TICKETS, BATCH), description="seeding", transient=True):
+        batch: dict[str, list[dict]] = {name: [] for name in TABLES}
+        for n in range(start + 1, min(start + BATCH, TICKETS) + 1):
+            for name, rows in ticket_rows(n, rng).items():
+                batch[name].extend(rows)
+        with transaction(engine) as session:
+            for name, model in TABLES.items():
+                if batch[name]:
+                    session.execute(insert(model), batch[name])
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:  # as autovacuum would soon after such a load
+            connection.exec_driver_sql("ANALYZE")
+
+
+def timed(run) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = run()
+    return time.perf_counter() - started, result
+
+
+def in_python(session: Session, period: metrics.Period) -> dict:
+    """The ticket-table figures from every ticket loaded into Python: the baseline."""
+    rows = session.execute(
+        select(
+            Ticket.created_at,
+            Ticket.first_response_at,
+            Ticket.first_response_business_seconds,
+            Ticket.solved_at,
+            Ticket.resolution_business_seconds,
+        )
+    ).all()
+    start, end = period.start, period.end
+
+    def within(moment):
+        return moment is not None and start <= moment < end
+
+    def nearest_rank(values, p):
+        return sorted(values)[(p * len(values) + 99) // 100 - 1] if values else None
+
+    responses = [r.first_response_business_seconds for r in rows if within(r.first_response_at)]
+    resolutions = [r.resolution_business_seconds for r in rows if within(r.solved_at)]
+    return {
+        "created": sum(1 for r in rows if within(r.created_at)),
+        "solved": len(resolutions),
+        "first response": [nearest_rank(responses, p) for p in metrics.PERCENTS],
+        "resolution": [nearest_rank(resolutions, p) for p in metrics.PERCENTS],
+    }
+
+
+def in_sql(report: metrics.Report) -> dict:
+    def spread(s):
+        return [s.median, s.p90]
+
+    return {
+        "created": report.created,
+        "solved": report.solved,
+        "first response": spread(report.first_response.business),
+        "resolution": spread(report.resolution.business),
+    }
+
+
+def measure(engine) -> tuple[float, float, float, float]:
+    """Seconds, medians of 3: the whole digest, the day's figures, stats month; and the
+    baseline (once)."""
+    day = metrics.Period.day(metrics.yesterday(NOW, ZONE), ZONE)
+    month = metrics.recent_period("month", NOW.astimezone(ZONE).date(), ZONE)
+    digests, figures, months = [], [], []
+    with Session(engine) as session:
+        for _ in range(3):
+            digests.append(timed(lambda: render_digest(session, day.last_day, ZONE))[0])
+            seconds, report = timed(lambda: metrics.report(session, day, NOW))
+            figures.append(seconds)
+            months.append(timed(lambda: metrics.report(session, month, NOW))[0])
+        baseline, expected = timed(lambda: in_python(session, day))
+    assert in_sql(report) == expected, (in_sql(report), expected)
+    return median(digests), median(figures), median(months), baseline
+
+
+def databases(folder: str) -> Iterator[tuple[str, Engine]]:
+    """Migrated, empty databases: SQLite in the folder, then a fresh PostgreSQL one if any."""
+    yield from migrated("SQLite", f"sqlite:///{folder}/bench.db", lambda: None)
+    try:
+        url, drop = postgres_database()
+    except Exception as exc:
+        print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+        return
+    yield from migrated("PostgreSQL", url, drop)
+
+
+def migrated(name: str, url: str, cleanup: Callable[[], None]) -> Iterator[tuple[str, Engine]]:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield name, engine
+    finally:
+        engine.dispose()
+        cleanup()
+
+
+def main() -> int:
+    table = Table(title=f"Daily digest: {TICKETS:,} tickets over a year")
+    for column in (
+        "database",
+        "whole digest: figures, 14-day trend, chart",
+        "the day's figures",
+        "stats month",
+        "baseline: the day's ticket figures in Python",
+        "speed-up (figures)",
+    ):
+        table.add_column(column)
+    with tempfile.TemporaryDirectory() as folder:
+        for name, engine in databases(folder):
+            seeded, _ = timed(lambda: seed(engine))  # noqa: B023 - called at once
+            print(f"{name}: seeded in {seeded:.0f} s", file=sys.stderr)
+            digest, figures, month, baseline = measure(engine)
+            timings = (digest, figures, month, baseline)
+            speed_up = f"{baseline / figures:.0f}x"
+            table.add_row(name, *(f"{s * 1000:.0f} ms" for s in timings), speed_up)
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

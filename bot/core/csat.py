@@ -1,0 +1,188 @@
+"""Customer satisfaction surveys: offered when a ticket is solved, answered through signed links.
+
+A survey is one `CsatSurvey` row, created in the transaction that solves the ticket together
+with the outbox row of its email. Its links carry a token naming the survey, signed with
+HELPDESK_SECRET_KEY and dated when the survey was offered, so they expire `token_ttl` later
+and a retried email carries the same links. Answers overwrite: a second click changes the
+rating rather than adding one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlmodel import Session, select
+
+from bot.config import CsatPolicy, Policy, Settings
+from bot.core import outbox
+from bot.storage.models import CsatSurvey, Customer, Source, Ticket
+from bot.views.text import escape_mrkdwn, truncate
+
+log = logging.getLogger(__name__)
+
+RATINGS = range(1, 6)
+RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "Okay", 4: "Good", 5: "Excellent"}
+COMMENT_LIMIT = 5000
+# Keeps the thread readable; the whole comment stays on the survey.
+NOTICE_COMMENT_LIMIT = 2000
+ROOT_COMMENT_LIMIT = 150
+# Control characters render as nothing or garbage, and PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SALT = "csat-survey"
+
+
+class TokenRejected(Exception):
+    """A survey link that can't be honoured."""
+
+
+class TokenForged(TokenRejected):
+    """Not signed by this helpdesk: tampered with, truncated, or from another key."""
+
+
+class TokenExpired(TokenRejected):
+    """Genuine, but older than the policy's `token_ttl`."""
+
+
+class SurveyTokens:
+    def __init__(self, secret: str, ttl: timedelta):
+        self._secret = secret
+        self.ttl = ttl
+
+    def issue(self, survey_id: int, sent_at: datetime) -> str:
+        serializer = URLSafeTimedSerializer(
+            self._secret,
+            salt=_SALT,
+            signer=_SignedAt,
+            signer_kwargs={"timestamp": int(sent_at.timestamp())},
+        )
+        return serializer.dumps(survey_id)
+
+    def survey_of(self, token: str) -> int:
+        serializer = URLSafeTimedSerializer(self._secret, salt=_SALT)
+        try:
+            survey_id = serializer.loads(token, max_age=int(self.ttl.total_seconds()))
+        except SignatureExpired:
+            raise TokenExpired(token) from None
+        except BadData:
+            raise TokenForged(token) from None
+        if not isinstance(survey_id, int):
+            raise TokenForged(token)
+        return survey_id
+
+
+class _SignedAt(TimestampSigner):
+    """Signs with a given instant instead of now, so a survey's links all expire together."""
+
+    def __init__(self, *args, timestamp: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._timestamp = timestamp
+
+    def get_timestamp(self) -> int:
+        return self._timestamp
+
+
+def survey_tokens(settings: Settings, policy: Policy) -> SurveyTokens | None:
+    """The signer of survey links, or None (and one warning) without HELPDESK_SECRET_KEY.
+
+    No key is derived from the Slack secrets: rotating those would quietly break every link
+    already in customers' mailboxes, and surveys would start going out on an upgrade unasked.
+    """
+    if settings.helpdesk_secret_key is None:
+        if policy.csat.enabled:
+            log.warning("CSAT surveys are off: set HELPDESK_SECRET_KEY to sign their links")
+        return None
+    return SurveyTokens(settings.helpdesk_secret_key, policy.csat.token_ttl)
+
+
+def rating_choices(public_url: str, token: str) -> list[tuple[str, str]]:
+    """(label, one-click link) for each rating, best first, as the survey email lists them."""
+    base = f"{public_url.rstrip('/')}/csat/{token}"
+    return [(rating_label(rating), f"{base}?rating={rating}") for rating in reversed(RATINGS)]
+
+
+def offer_survey(
+    session: Session, ticket: Ticket, policy: CsatPolicy, now: datetime
+) -> CsatSurvey | None:
+    """Called as the ticket becomes solved; at most one survey per customer per `once_per`."""
+    if ticket.source != Source.EMAIL:
+        return None  # chat tickets will be asked in the chat, once live chat exists
+    # Locking the customer makes two tickets solved at once send one survey, not two.
+    session.get(Customer, ticket.customer_id, with_for_update=True)
+    recent = session.exec(
+        select(CsatSurvey.id).where(
+            CsatSurvey.customer_id == ticket.customer_id,
+            CsatSurvey.sent_at > now - policy.once_per,
+        )
+    ).first()
+    if recent is not None:
+        return None
+    survey = CsatSurvey(ticket_id=ticket.id, customer_id=ticket.customer_id, sent_at=now)
+    session.add(survey)
+    session.flush()
+    outbox.send_survey(session, ticket.id, survey.id)
+    return survey
+
+
+def record_rating(session: Session, survey: CsatSurvey, rating: int, now: datetime) -> bool:
+    """Sets or changes the rating; False when it already was this one (a reload, a re-click)."""
+    if rating not in RATINGS:
+        raise ValueError(f"a rating is 1 to 5, not {rating}")
+    if survey.rating == rating:
+        return False
+    previous, survey.rating, survey.answered_at = survey.rating, rating, now
+    if previous is None:
+        text = f":star: The customer rated this ticket {stars(rating)} {rating}/5."
+    else:
+        text = (
+            f":star: The customer changed their rating from {previous}/5 to "
+            f"{stars(rating)} {rating}/5."
+        )
+    outbox.thread_notice(session, survey.ticket_id, text)
+    outbox.refresh_root(session, survey.ticket_id)
+    return True
+
+
+def clean_comment(raw: str) -> tuple[str, bool]:
+    """The comment as stored, and whether it had to be cut to COMMENT_LIMIT characters."""
+    text = _CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return text[:COMMENT_LIMIT], len(text) > COMMENT_LIMIT
+
+
+def record_comment(session: Session, survey: CsatSurvey, comment: str, now: datetime) -> bool:
+    """Stores a cleaned, non-empty comment; False when it is the one already stored."""
+    if not comment or survey.comment == comment:
+        return False
+    survey.comment, survey.answered_at = comment, now
+    quoted = "\n".join(
+        f">{line}" for line in escape_mrkdwn(truncate(comment, NOTICE_COMMENT_LIMIT)).split("\n")
+    )
+    text = f":speech_balloon: The customer commented on the survey:\n{quoted}"
+    outbox.thread_notice(session, survey.ticket_id, text)
+    outbox.refresh_root(session, survey.ticket_id)
+    return True
+
+
+def answer_line(session: Session, ticket_id: int) -> str | None:
+    """The root's CSAT line: the latest answered survey's rating and comment, for Slack."""
+    survey = session.exec(
+        select(CsatSurvey)
+        .where(CsatSurvey.ticket_id == ticket_id, CsatSurvey.rating.is_not(None))
+        .order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc())
+    ).first()
+    if survey is None:
+        return None
+    line = f"CSAT {stars(survey.rating)} {survey.rating}/5"
+    if survey.comment:
+        line += f" · “{escape_mrkdwn(truncate(survey.comment, ROOT_COMMENT_LIMIT))}”"
+    return line.replace("\n", " ")
+
+
+def rating_label(rating: int) -> str:
+    return f"{stars(rating)} {rating} - {RATING_LABELS[rating]}"
+
+
+def stars(rating: int) -> str:
+    return "★" * rating + "☆" * (len(RATINGS) - rating)
