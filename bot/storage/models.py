@@ -78,6 +78,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_solved_at", "solved_at"),
         Index("ix_tickets_first_response_at", "first_response_at"),
+        Index("ix_tickets_updated_at", "updated_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
@@ -112,6 +113,7 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     # A Slack message is one note at most, however often Slack delivers its event.
     __table_args__ = (
+        Index("ix_messages_created_at", "created_at"),
         UniqueConstraint("ticket_id", "slack_ts", name="uq_messages_ticket_slack_ts"),
         UniqueConstraint("request_key", name="uq_messages_request_key"),
     )
@@ -177,6 +179,7 @@ class SlaClock(SQLModel, table=True):
         Index("ix_sla_clocks_breach_due", "breached", "due_at"),
         Index("ix_sla_clocks_warning_due", "warned", "warn_at"),
         Index("ix_sla_clocks_ticket_kind", "ticket_id", "kind"),
+        Index("ix_sla_clocks_stopped_at", "stopped_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id")
