@@ -19,19 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, and_, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from bot.jobs.delivery import Deliverer, RetryLater
+from bot.jobs.delivery import Deliverer, GiveUp, RetryLater
 from bot.storage.db import transaction
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
 
 log = logging.getLogger(__name__)
 
-# Errors about the content itself: resending the same content can never succeed.
-PERMANENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text"}
 MAX_BACKOFF_SECONDS = 300
 
 
@@ -150,9 +147,11 @@ class OutboxWorker:
                 result = deliverer.send(session, item, claim.in_doubt)
             self._record_success(claim.item_id, deliverer, result)
         except RetryLater as retry:
+            if retry.pause_channel and claim.channel and retry.delay:
+                self._paused_until[claim.channel] = time.monotonic() + retry.delay
             self._record_retry(claim, str(retry), retry.delay, retry.definite)
-        except SlackApiError as exc:
-            self._record_slack_error(claim, exc)
+        except GiveUp as refused:
+            self._record_failure(claim, str(refused))
         except Exception as exc:
             # Timeouts and broken connections: the request may have landed.
             self._record_retry(claim, f"{type(exc).__name__}: {exc}", None, definite=False)
@@ -168,24 +167,6 @@ class OutboxWorker:
             item.dedupe_key = None
             item.in_doubt = False
             item.last_error = None
-
-    def _record_slack_error(self, claim: Claimed, exc: SlackApiError) -> None:
-        response = exc.response
-        error = response.get("error") if isinstance(response.data, dict) else None
-        if response.status_code == 429:
-            delay = float(
-                response.headers.get("Retry-After", response.headers.get("retry-after", 1))
-            )
-            if claim.channel:
-                self._paused_until[claim.channel] = time.monotonic() + delay
-            self._record_retry(claim, "rate limited by Slack", delay, definite=True)
-        elif error in PERMANENT_ERRORS:
-            self._record_failure(claim, f"Slack refused the message: {error}")
-        elif error:
-            # ok:false answers are definite; channel_not_found and friends heal once fixed.
-            self._record_retry(claim, f"Slack error: {error}", None, definite=True)
-        else:
-            self._record_retry(claim, f"Slack HTTP {response.status_code}", None, definite=False)
 
     def _record_retry(
         self, claim: Claimed, reason: str, delay: float | None, definite: bool

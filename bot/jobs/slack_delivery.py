@@ -8,6 +8,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.core import csat
@@ -15,7 +16,7 @@ from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import tags_of
-from bot.jobs.delivery import Deliverer, RetryLater
+from bot.jobs.delivery import Deliverer, GiveUp, RetryLater
 from bot.jobs.digest import chart_shared, render_digest
 from bot.storage.models import (
     Customer,
@@ -175,16 +176,44 @@ class SlackDelivery:
         return found or self.post(item, ticket, where, *render())
 
 
+# Errors about the content itself: resending the same content can never succeed.
+PERMANENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text"}
+
+
+def delivery_failure(exc: SlackApiError) -> Exception:
+    """What a Slack error means for the outbox: wait, back off, or give up."""
+    response = exc.response
+    error = response.get("error") if isinstance(response.data, dict) else None
+    if response.status_code == 429:
+        delay = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
+        return RetryLater("rate limited by Slack", delay=delay, pause_channel=True)
+    if error in PERMANENT_ERRORS:
+        return GiveUp(f"Slack refused the message: {error}")
+    if error:
+        # ok:false answers are definite; channel_not_found and friends heal once fixed.
+        return RetryLater(f"Slack error: {error}")
+    return RetryLater(f"Slack HTTP {response.status_code}", definite=False)
+
+
 class _SlackDeliverer:
     def __init__(self, slack: SlackDelivery):
         self.slack = slack
+
+    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        try:
+            return self.deliver(session, item, in_doubt)
+        except SlackApiError as exc:
+            raise delivery_failure(exc) from None
+
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        raise NotImplementedError
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         """Most deliveries change nothing locally once done."""
 
 
 class RootPost(_SlackDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = session.get(Ticket, item.ticket_id)
         if ticket.thread_ts:
             return {"ts": ticket.thread_ts}
@@ -197,7 +226,7 @@ class RootPost(_SlackDeliverer):
 
 
 class MessagePost(_SlackDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         message = session.get(Message, item.message_id)
         return self.slack.post_once(
@@ -209,7 +238,7 @@ class MessagePost(_SlackDeliverer):
 
 
 class RootUpdate(_SlackDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         text, blocks = render_root(session, ticket)
         self.slack.client.chat_update(
@@ -219,7 +248,7 @@ class RootUpdate(_SlackDeliverer):
 
 
 class MessageUpdate(_SlackDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         message = session.get(Message, item.message_id)
         if message.slack_ts is None:
@@ -232,7 +261,7 @@ class MessageUpdate(_SlackDeliverer):
 
 
 class DirectMessage(_SlackDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         client = self.slack.client
         details = dict(item.payload)
@@ -246,14 +275,14 @@ class DirectMessage(_SlackDeliverer):
 
 
 class ThreadNotice(_SlackDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         text = truncate(item.payload["text"], FALLBACK_TEXT_LIMIT)
         return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (text, None))
 
 
 class ChannelNotice(_SlackDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         permalink = self.slack.permalink(ticket)
         text = item.payload["text"] + (f" <{permalink}|Open thread>" if permalink else "")
@@ -272,7 +301,7 @@ class _EscalationDeliverer(_SlackDeliverer):
 
 
 class EscalationPost(_EscalationDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket, escalation, summary = self.gather(session, item)
         if escalation.post_ts:
             return {"ts": escalation.post_ts}
@@ -289,7 +318,7 @@ class EscalationPost(_EscalationDeliverer):
 
 
 class EscalationUpdate(_EscalationDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         _, escalation, summary = self.gather(session, item)
         if escalation.post_ts is None:
             raise RetryLater("the escalation is not in Slack yet", delay=5)
@@ -303,7 +332,7 @@ class EscalationUpdate(_EscalationDeliverer):
 
 
 class EscalationReminder(_EscalationDeliverer):
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket, escalation, summary = self.gather(session, item)
         return self.slack.post_once(
             item,
@@ -323,7 +352,7 @@ class DigestPost(_SlackDeliverer):
     look can show twice.
     """
 
-    def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         channel = item.payload["channel"]
         day = date.fromisoformat(item.payload["day"])
         digest = render_digest(session, day, ZoneInfo(item.payload["timezone"]))

@@ -6,7 +6,6 @@ import json
 
 from bot.views import ids
 from bot.views.elements import option, plain, section
-from bot.views.text import escape_mrkdwn
 
 
 def tag_modal(ticket_id: int, number: int, current: list[str], known: list[str]) -> dict:
@@ -50,7 +49,3 @@ def tag_modal(ticket_id: int, number: int, current: list[str], known: list[str])
         "close": plain("Cancel"),
         "blocks": blocks,
     }
-
-
-def tags_text(tags: list[str]) -> str:
-    return ", ".join(f"`{escape_mrkdwn(tag)}`" for tag in tags) or "none"

@@ -215,3 +215,20 @@ def test_support_address_is_case_insensitive(database_url, slack):
     with running_helpdesk(database_url, slack) as helpdesk:
         code, _ = smtp_send(helpdesk.smtp.port, customer_mail(), [SUPPORT.upper()])
     assert code == 250
+
+
+def test_content_slack_refuses_for_good_is_failed_with_the_reason_not_retried(database_url, slack):
+    with running_helpdesk(database_url, slack) as helpdesk:
+        slack.fail_next("chat.postMessage", status=200, error="msg_too_long")
+        assert smtp_send(helpdesk.smtp.port, customer_mail("a message"))[0] == 250
+
+        def failed() -> list[OutboxItem]:
+            with Session(helpdesk.engine) as session:
+                return session.exec(
+                    select(OutboxItem).where(OutboxItem.status == OutboxStatus.FAILED)
+                ).all()
+
+        assert eventually(failed)
+        [item] = failed()
+        assert item.last_error == "Slack refused the message: msg_too_long"
+        assert item.attempts == 1
