@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.chat_bus import ChatBus, chat_bus
 from bot.config import ConfigError, Policy, Settings
 from bot.core.csat import survey_tokens
 from bot.core.escalation import tiers_of
 from bot.core.intake import Routing
 from bot.core.sla import SlaRules
+from bot.handlers.chat.routes import ChatService, chat_router
 from bot.handlers.csat_routes import csat_router
 from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
@@ -27,6 +29,7 @@ from bot.handlers.slack import build_bolt_app
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
+from bot.jobs.chat_delivery import chat_deliverers
 from bot.jobs.digest import digest_channel
 from bot.jobs.email_delivery import email_deliverers
 from bot.jobs.outbox import OutboxWorker
@@ -53,11 +56,13 @@ class Helpdesk:
     ingest: MailIngest
     smtp: InboundSmtpServer | None
     scheduler: BackgroundScheduler
+    chat_bus: ChatBus
     _http_server: uvicorn.Server | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _socket_mode: object | None = field(default=None, repr=False)
 
     def start(self, *, http: bool = True) -> None:
+        self.chat_bus.start()
         self.outbox.start()
         self.scheduler.start()
         if self.smtp is not None:
@@ -83,6 +88,8 @@ class Helpdesk:
             port=self.settings.helpdesk_http_port,
             log_level="warning",
             lifespan="off",
+            # Chat event streams never end by themselves; don't wait long for them.
+            timeout_graceful_shutdown=2,
         )
         self._http_server = uvicorn.Server(config)
         # Signals belong to the CLI, which stops everything in order.
@@ -105,6 +112,7 @@ class Helpdesk:
         return self._http_server.servers[0].sockets[0].getsockname()[1]
 
     def stop(self) -> None:
+        self.chat_bus.stop()
         if self._http_server is not None:
             self._http_server.should_exit = True
         for thread in self._threads:
@@ -131,7 +139,9 @@ def create_app(
     if migrate:
         upgrade(engine)
     tokens = survey_tokens(settings, policy)
+    bus = chat_bus(engine)
     deliverers = {
+        **chat_deliverers(bus),
         **slack_deliverers(
             delivery_client(settings), tiers_of(policy, settings.escalation_channel)
         ),
@@ -153,6 +163,14 @@ def create_app(
         sla=sla,
     )
     ingest = MailIngest(engine, routing, on_committed=outbox.wake)
+    chat = ChatService(
+        engine=engine,
+        routing=routing,
+        calendar=sla.calendar,
+        bus=bus,
+        wake_outbox=outbox.wake,
+        public_url=settings.helpdesk_public_url,
+    )
     client = interactive_client(settings)
     services = Services(
         settings=settings,
@@ -180,6 +198,8 @@ def create_app(
             None if socket_mode else bolt,
             engine,
             csat_router(engine, tokens, outbox.wake) if tokens else None,
+            chat_router(chat),
+            policy.chat.allowed_origins,
         ),
         outbox=outbox,
         ingest=ingest,
@@ -191,7 +211,9 @@ def create_app(
             _breach_channel(settings, policy),
             digest_channel(settings, policy),
             outbox.wake,
+            settings.helpdesk_support_address,
         ),
+        chat_bus=bus,
     )
 
 

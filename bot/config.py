@@ -216,6 +216,36 @@ class CsatPolicy(_PolicyModel):
     once_per: Duration = timedelta(days=30)
 
 
+def _origin(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", value):
+        raise ValueError("expected an origin such as https://shop.example.com (no path)")
+    return value.lower()
+
+
+def _colour(value: str) -> str:
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValueError("expected a colour such as #1f6feb")
+    return value
+
+
+class ChatPolicy(_PolicyModel):
+    title: str = Field(default="Chat with us", max_length=60)
+    color: Annotated[str, AfterValidator(_colour)] = "#1f6feb"
+    greeting: str = Field(default="Hi! How can we help?", max_length=300)
+    # The storefronts allowed to embed the widget; the helpdesk's own /chat/ page always is.
+    allowed_origins: list[Annotated[str, AfterValidator(_origin)]] = []
+    channel: ChannelId | None = None
+    tags: list[str] = []
+    # A reply the visitor hasn't seen is emailed once they have been away this long.
+    away_after: Duration = timedelta(minutes=5)
+    resume_for: Duration = timedelta(days=30)
+    max_message_chars: int = Field(default=5000, ge=1, le=50_000)
+    visitor_messages_per_minute: int = Field(default=30, ge=1)
+    ip_requests_per_minute: int = Field(default=300, ge=1)
+    ip_conversations_per_hour: int = Field(default=30, ge=1)
+
+
 class Inbox(_PolicyModel):
     address: Annotated[str, AfterValidator(_email_address)]
     channel: ChannelId
@@ -286,6 +316,7 @@ class Policy(_PolicyModel):
     escalation: EscalationPolicy = EscalationPolicy()
     digest: DigestPolicy = DigestPolicy()
     csat: CsatPolicy = CsatPolicy()
+    chat: ChatPolicy = ChatPolicy()
     inboxes: list[Inbox] = []
     tags: list[str] = []
     agents: list[str] | None = None

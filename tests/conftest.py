@@ -31,7 +31,7 @@ def corpora() -> Path:
     return CORPORA
 
 
-def _fresh_postgres_database() -> Iterator[str]:
+def fresh_postgres_database() -> Iterator[str]:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = f"helpdesk_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -57,4 +57,4 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'helpdesk.db'}"
     else:
-        yield from _fresh_postgres_database()
+        yield from fresh_postgres_database()

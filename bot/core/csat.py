@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 
 from bot.config import CsatPolicy, Policy, Settings
 from bot.core import outbox
-from bot.storage.models import CsatSurvey, Customer, Source, Ticket
+from bot.core.visitors import is_reachable
+from bot.storage.models import CsatSurvey, Customer, Ticket
 from bot.views.text import escape_mrkdwn, truncate
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,10 @@ def offer_survey(
     session: Session, ticket: Ticket, policy: CsatPolicy, now: datetime
 ) -> CsatSurvey | None:
     """Called as the ticket becomes solved; at most one survey per customer per `once_per`."""
-    if ticket.source != Source.EMAIL:
-        return None  # chat tickets will be asked in the chat, once live chat exists
     # Locking the customer makes two tickets solved at once send one survey, not two.
-    session.get(Customer, ticket.customer_id, with_for_update=True)
+    customer = session.get(Customer, ticket.customer_id, with_for_update=True)
+    if not is_reachable(customer.email):
+        return None  # a chat visitor who gave no email address
     recent = session.exec(
         select(CsatSurvey.id).where(
             CsatSurvey.customer_id == ticket.customer_id,

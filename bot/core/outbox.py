@@ -26,6 +26,7 @@ SLACK_REANNOUNCE_ESCALATION = "slack.reannounce_escalation"
 SLACK_THREAD_NOTICE = "slack.thread_notice"
 SLACK_CHANNEL_NOTICE = "slack.channel_notice"
 SLACK_DIGEST = "slack.digest"
+CHAT_PUSH = "chat.push"
 
 
 def enqueue(
@@ -81,6 +82,21 @@ def refresh_message(session: Session, ticket_id: int, message_id: int) -> None:
         ticket_id=ticket_id,
         message_id=message_id,
         dedupe_key=f"message:{message_id}",
+    )
+
+
+def push_chat(session: Session, ticket_id: int) -> None:
+    """Tells the visitor's open widgets that the conversation has news.
+
+    Outside the ticket's ordering (no `ticket_id` on the row): the widget reads the messages
+    themselves from the database, so this only needs to be quick, not ordered.
+    """
+    enqueue(
+        session,
+        CHAT_PUSH,
+        ticket_id=None,
+        payload={"ticket": ticket_id},
+        dedupe_key=f"chat:{ticket_id}",
     )
 
 

@@ -62,17 +62,19 @@ def reply_to_customer(
         raise ReplyRefused(f"Answers are limited to {ANSWER_LIMIT:,} characters.")
     if ticket.status == TicketStatus.CLOSED:
         raise ReplyRefused(f"Ticket #{ticket.number} is closed; reopen it to reply.")
-    if not support_address:
+    # A chat's answer goes to the widget; email comes later, if at all (core.chat).
+    by_chat = ticket.source == Source.CHAT
+    if not by_chat and not support_address:
         raise ReplyRefused("HELPDESK_SUPPORT_ADDRESS is not set, so no email can be sent.")
     message = Message(
         ticket_id=ticket.id,
         direction=Direction.OUTBOUND,
-        source=Source.EMAIL,
+        source=Source.CHAT if by_chat else Source.EMAIL,
         author=agent.user_id,
         author_name=agent.name,
         body=body,
         full_body=body,
-        email_message_id=new_message_id(support_address),
+        email_message_id=None if by_chat else new_message_id(support_address),
         delivery=Delivery.PENDING,
         request_key=request_key,
     )
@@ -89,7 +91,10 @@ def reply_to_customer(
     record_event(session, ticket, "replied", agent.user_id, message_id=message.id)
     if sla is not None:
         clocks.stop(session, sla, ticket, (clocks.FIRST_RESPONSE, clocks.NEXT_RESPONSE), now)
-    outbox.send_email(session, ticket.id, message.id)
+    if by_chat:
+        outbox.push_chat(session, ticket.id)
+    else:
+        outbox.send_email(session, ticket.id, message.id)
     outbox.post_message(session, ticket.id, message.id)
     if new_status is not None:
         set_status(

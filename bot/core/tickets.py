@@ -44,6 +44,8 @@ class NewMessage:
     full_body: str = ""
     email_message_id: str | None = None
     content_hash: str | None = None
+    # Makes a resent message a no-op, e.g. a chat message retried by the widget.
+    request_key: str | None = None
 
 
 def next_ticket_number(session: Session) -> int:
@@ -122,6 +124,7 @@ def add_customer_message(
         full_body=new.full_body,
         email_message_id=new.email_message_id,
         content_hash=new.content_hash,
+        request_key=new.request_key,
     )
     session.add(message)
     session.flush()
@@ -133,8 +136,14 @@ def add_customer_message(
     if sla is not None and ticket.first_response_at is not None:
         # Each customer message after an agent's reply waits for the next one.
         clocks.start(session, sla, ticket, clocks.NEXT_RESPONSE, ticket.updated_at)
+    if ticket.source == Source.CHAT:
+        outbox.push_chat(session, ticket.id)
     outbox.post_message(session, ticket.id, message.id)
     return message
+
+
+def customer_address(session: Session, ticket: Ticket) -> str:
+    return session.get(Customer, ticket.customer_id).email
 
 
 def set_status(

@@ -1,15 +1,18 @@
-"""HTTP routes: Slack's requests, the health check, and the survey pages when they are on."""
+"""HTTP routes: Slack's requests, the health check, live chat, and the survey pages when on."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from slack_bolt import App, BoltRequest
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from bot.handlers.chat.errors import BodyLimit, install_error_handlers
 from bot.storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -18,10 +21,31 @@ log = logging.getLogger(__name__)
 MAX_SLACK_BODY_BYTES = 1024 * 1024
 
 
-def build_http_app(bolt: App | None, engine: Engine, csat: APIRouter | None = None) -> FastAPI:
+def build_http_app(
+    bolt: App | None,
+    engine: Engine,
+    csat: APIRouter | None = None,
+    chat: APIRouter | None = None,
+    chat_origins: list[str] = (),
+) -> FastAPI:
     http = FastAPI(title="helpdesk-bot", docs_url="/docs", redoc_url=None)
     if csat is not None:
         http.include_router(csat)
+    if chat is not None:
+        http.include_router(chat)
+        install_error_handlers(http)
+        http.add_middleware(BodyLimit)
+        # The widget's script shrinks to a third; event streams are left alone by Starlette.
+        http.add_middleware(GZipMiddleware, minimum_size=1024)
+        # Storefronts call the API from their own origin; their pages may, others may not.
+        http.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(chat_origins),
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
 
     @http.get("/healthz")
     async def healthz() -> JSONResponse:

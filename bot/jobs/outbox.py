@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot.jobs.delivery import Deliverer, GiveUp, RetryLater
-from bot.storage.db import transaction
+from bot.storage.db import reader, transaction
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,8 @@ class OutboxWorker:
 
     def _deliver(self, claim: Claimed) -> None:
         try:
-            with Session(self._engine, expire_on_commit=False) as session:
+            # Never committed: a deliverer only reads here, and records in `_record_success`.
+            with Session(reader(self._engine), expire_on_commit=False) as session:
                 item = session.get(OutboxItem, claim.item_id)
                 deliverer = self._deliverers[item.kind]
                 result = deliverer.send(session, item, claim.in_doubt)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from bot.config import Policy
 from bot.core.sla import SlaRules
+from bot.jobs.chat_followup import FOLLOW_UP_SECONDS, email_unseen_chat_replies
 from bot.jobs.digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
 from bot.jobs.sla_sweep import run_sla_sweep
@@ -25,6 +26,7 @@ def build_scheduler(
     escalation_channel: str | None,
     digest_channel: str | None,
     wake_outbox,
+    support_address: str | None = None,
 ) -> BackgroundScheduler:
     # Missed runs (a stopped process, a busy machine) collapse into one run as soon as
     # possible: each job works from the database's state, so one late run catches up fully.
@@ -47,6 +49,14 @@ def build_scheduler(
         args=[engine, policy.escalation.unacknowledged_after, wake_outbox],
         id="escalation_reminders",
     )
+    if support_address:
+        scheduler.add_job(
+            email_unseen_chat_replies,
+            "interval",
+            seconds=FOLLOW_UP_SECONDS,
+            args=[engine, support_address, policy.chat.away_after, wake_outbox],
+            id="chat_follow_up",
+        )
     if digest_channel:
         hour, minute = (int(part) for part in policy.digest.time.split(":"))
         digest_args = [engine, digest_channel, policy, wake_outbox]

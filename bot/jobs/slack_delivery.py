@@ -11,11 +11,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.core import csat
+from bot.core import chat, csat
 from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import tags_of
+from bot.core.visitors import is_reachable
 from bot.jobs.delivery import Deliverer, GiveUp, RetryLater
 from bot.jobs.digest import chart_shared, render_digest
 from bot.storage.models import (
@@ -24,6 +25,7 @@ from bot.storage.models import (
     Escalation,
     Message,
     OutboxItem,
+    Source,
     Ticket,
     utcnow,
 )
@@ -384,6 +386,9 @@ def posted_ticket(session: Session, item: OutboxItem) -> Ticket:
 
 def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
     customer = session.get(Customer, ticket.customer_id)
+    conversation = (
+        chat.conversation_of(session, ticket.id) if ticket.source == Source.CHAT else None
+    )
     summary = TicketSummary(
         ticket_id=ticket.id,
         number=ticket.number,
@@ -392,12 +397,14 @@ def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
         priority=ticket.priority,
         source=ticket.source,
         customer_name=customer.name,
-        customer_email=customer.email,
+        customer_email=customer.email if is_reachable(customer.email) else "",
         assignee=ticket.assignee,
         tags=tags_of(session, ticket.id),
         escalation=escalation_badge(current_escalation(session, ticket.id)),
         sla=sla_states(session, ticket),
         csat=csat.answer_line(session, ticket.id),
+        chat_page=conversation.page_url if conversation else None,
+        chat_user_agent=conversation.user_agent if conversation else None,
     )
     return root_text(summary), root_blocks(summary)
 
@@ -422,6 +429,8 @@ def render_message(message: Message) -> tuple[str, list]:
             body=message.body,
             delivery=message.delivery,
             error=message.delivery_error,
+            by_chat=message.source == Source.CHAT,
+            emailed=message.source == Source.CHAT and message.email_message_id is not None,
         )
         return agent_reply_text(reply), agent_reply_blocks(reply)
     view = CustomerMessage(

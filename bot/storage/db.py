@@ -15,9 +15,23 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks row locking; take it over
         # so that every transaction starts with BEGIN IMMEDIATE and writers queue politely.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def reader(engine: Engine) -> Engine:
+    """The same database for work that only reads, such as rendering what the outbox sends.
+
+    On SQLite its transactions don't take the write lock, so a slow network call made while
+    reading doesn't hold up every writer (mail intake, Slack requests, chat) meanwhile.
+    """
+    return engine.execution_options(read_only=True)
+
+
+def _sqlite_begin(connection) -> None:
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -114,6 +114,8 @@ class Message(SQLModel, table=True):
     # A Slack message is one note at most, however often Slack delivers its event.
     __table_args__ = (
         Index("ix_messages_created_at", "created_at"),
+        # Finds the few chat replies still waiting to be seen, among all messages.
+        Index("ix_messages_delivery", "delivery"),
         UniqueConstraint("ticket_id", "slack_ts", name="uq_messages_ticket_slack_ts"),
         UniqueConstraint("request_key", name="uq_messages_request_key"),
     )
@@ -136,6 +138,25 @@ class Message(SQLModel, table=True):
     request_key: str | None = Field(default=None, max_length=200)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChatConversation(SQLModel, table=True):
+    """A website visitor's live chat; its messages are the ticket's messages."""
+
+    __tablename__ = "chat_conversations"
+    id: int | None = Field(default=None, primary_key=True)
+    # What the widget names the conversation by; unguessable, so ids can't be enumerated.
+    public_id: str = Field(max_length=32, unique=True)
+    # SHA-256 of the visitor's token: the token itself is never stored.
+    token_hash: str = Field(max_length=64)
+    ticket_id: int = Field(foreign_key="tickets.id", unique=True)
+    visitor_name: str = Field(default="", max_length=200)
+    visitor_email: str | None = Field(default=None, max_length=320)
+    page_url: str = Field(default="", max_length=2000)
+    user_agent: str = Field(default="", max_length=500)
+    # When the visitor last had the conversation open; decides whether a reply is emailed.
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -24,6 +24,21 @@ class ReplyDraft:
     saved_replies: list[tuple[int, str]]  # (id, title)
     answer: str = ""
     version: int = 0  # bumped whenever `answer` is replaced, so Slack shows the new text
+    by_chat: bool = False  # a live-chat ticket: the answer goes to the widget
+
+
+def _addressee(draft: ReplyDraft) -> str:
+    if not draft.by_chat:
+        to = escape_mrkdwn(draft.customer_email)
+        if draft.customer_name:
+            to = f"{escape_mrkdwn(draft.customer_name)} ({to})"
+        return f"*To:* {to}\n*Subject:* Re: {escape_mrkdwn(draft.subject)}"
+    who = escape_mrkdwn(draft.customer_name or "the visitor")
+    if draft.customer_email:
+        later = f"and by email to {escape_mrkdwn(draft.customer_email)} if they have left"
+    else:
+        later = "no email address given, so only there"
+    return f"*To:* {who} in the live chat ({later})"
 
 
 def reply_metadata(draft: ReplyDraft) -> str:
@@ -31,19 +46,8 @@ def reply_metadata(draft: ReplyDraft) -> str:
 
 
 def reply_modal(draft: ReplyDraft) -> dict:
-    to = escape_mrkdwn(draft.customer_email)
-    if draft.customer_name:
-        to = f"{escape_mrkdwn(draft.customer_name)} ({to})"
     blocks: list[dict] = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": truncate(
-                    f"*To:* {to}\n*Subject:* Re: {escape_mrkdwn(draft.subject)}", 3000
-                ),
-            },
-        }
+        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(_addressee(draft), 3000)}}
     ]
     if draft.last_customer_message:
         quoted = "\n".join(

@@ -75,6 +75,8 @@ class AgentReply:
     body: str
     delivery: str  # pending, sent or failed
     error: str | None = None
+    by_chat: bool = False
+    emailed: bool = False  # a chat reply the visitor hadn't seen, sent on by email
 
 
 REPLY_STATUS_LINES = {
@@ -82,6 +84,17 @@ REPLY_STATUS_LINES = {
     "sent": ":outbox_tray: Sent to the customer by <@{agent}>",
     "failed": ":warning: *Not delivered to the customer* (written by <@{agent}>): {error}",
 }
+CHAT_STATUS_LINES = {
+    "chat": ":speech_balloon: Sent to the live chat by <@{agent}>",
+    "emailed": ":speech_balloon: Sent to the live chat by <@{agent}>, and by email as the "
+    "visitor had left",
+}
+
+
+def _status_line(reply: AgentReply) -> str:
+    if reply.by_chat and reply.delivery != "failed":
+        return CHAT_STATUS_LINES["emailed" if reply.emailed else "chat"]
+    return REPLY_STATUS_LINES[reply.delivery]
 
 
 def agent_reply_text(reply: AgentReply) -> str:
@@ -90,7 +103,7 @@ def agent_reply_text(reply: AgentReply) -> str:
 
 
 def agent_reply_blocks(reply: AgentReply) -> list[dict]:
-    status = REPLY_STATUS_LINES[reply.delivery].format(
+    status = _status_line(reply).format(
         agent=reply.agent_user_id, error=escape_mrkdwn(reply.error or "unknown error")
     )
     blocks = [context(status)]

@@ -38,6 +38,9 @@ class TicketSummary:
     escalation: str | None = None  # one line on where an escalation stands, if any
     sla: tuple[SlaState, ...] = ()
     csat: str | None = None  # the customer's latest survey answer, one line, already escaped
+    # Live chat only: the page the visitor wrote from, and their browser's User-Agent.
+    chat_page: str | None = None
+    chat_user_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,55 @@ def root_text(ticket: TicketSummary) -> str:
     return truncate(f"#{ticket.number} {escape_mrkdwn(ticket.subject)}", 300)
 
 
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"))
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def browser_summary(user_agent: str) -> str:
+    """`Chrome 131 on Windows` from a User-Agent header; the raw header when unrecognised."""
+    browser = next(
+        (
+            f"{name} {user_agent.split(marker, 1)[1].split('.', 1)[0]}"
+            for marker, name in _BROWSERS
+            if marker in user_agent
+        ),
+        None,
+    )
+    if browser is None and "Safari/" in user_agent and "Version/" in user_agent:
+        browser = "Safari " + user_agent.split("Version/", 1)[1].split(".", 1)[0]
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
+    if browser is None:
+        return truncate(user_agent, 120) or "unknown browser"
+    return f"{browser} on {system}" if system else browser
+
+
+def _chat_line(ticket: TicketSummary) -> str:
+    parts = []
+    if ticket.chat_page:
+        parts.append(
+            f":globe_with_meridians: Started on {escape_mrkdwn(truncate(ticket.chat_page, 300))}"
+        )
+    if ticket.chat_user_agent:
+        parts.append(f":computer: {escape_mrkdwn(browser_summary(ticket.chat_user_agent))}")
+    return "  ·  ".join(parts)
+
+
 def root_blocks(ticket: TicketSummary) -> list[dict]:
-    customer = escape_mrkdwn(ticket.customer_email)
-    if ticket.customer_name:
-        customer = f"{escape_mrkdwn(ticket.customer_name)} ({customer})"
+    if ticket.customer_email:
+        customer = escape_mrkdwn(ticket.customer_email)
+        if ticket.customer_name:
+            customer = f"{escape_mrkdwn(ticket.customer_name)} ({customer})"
+    else:
+        customer = f"{escape_mrkdwn(ticket.customer_name or 'a website visitor')} (no email given)"
+    chat_line = _chat_line(ticket)
     assignee = f"<@{ticket.assignee}>" if ticket.assignee else "Unassigned"
     tags = ", ".join(f"`{escape_mrkdwn(tag)}`" for tag in ticket.tags) or "none"
     value = str(ticket.ticket_id)
@@ -92,6 +140,7 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
                 }
             ],
         },
+        *([context(chat_line)] if chat_line else []),
         *([context(f":rotating_light: {ticket.escalation}")] if ticket.escalation else []),
         *([context("  ·  ".join(sla_line(state) for state in ticket.sla))] if ticket.sla else []),
         *([context(ticket.csat)] if ticket.csat else []),

@@ -17,6 +17,8 @@ from aiosmtpd.controller import Controller
 from bot.app import Helpdesk, create_app
 from bot.config import Policy, Settings
 from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.slack_signing import SlackEventSender, SlackHttpResponse, SlackRequestSigner
+from bot.views import ids
 from tests.conftest import free_port
 
 SUPPORT = "support@shop.example"
@@ -153,3 +155,92 @@ class MailSink:
 
     def __exit__(self, *exc_info) -> None:
         self._controller.stop()
+
+
+AGENT = {"id": "U0AGENT1", "username": "alex", "name": "alex", "team_id": "T0FAKE"}
+
+
+def answer_block(view: dict) -> dict:
+    return next(
+        b for b in view["blocks"] if b.get("element", {}).get("action_id") == ids.REPLY_ANSWER
+    )
+
+
+def answer_values(view: dict, text: str, status: str | None = None) -> dict:
+    """The Reply modal's state as Slack sends it when the agent has typed `text`."""
+    answer = {ids.REPLY_ANSWER: {"type": "plain_text_input", "value": text}}
+    selected = {"selected_option": {"value": status}} if status else {"selected_option": None}
+    return {
+        answer_block(view)["block_id"]: answer,
+        ids.REPLY_STATUS_BLOCK: {ids.REPLY_STATUS: {"type": "static_select", **selected}},
+    }
+
+
+class SlackAgent:
+    """An agent's clicks and modal submissions, sent to the helpdesk signed as Slack sends them."""
+
+    def __init__(self, http_port: int, slack: FakeSlack, user: dict = AGENT):
+        self.slack, self.user = slack, user
+        url = f"http://127.0.0.1:{http_port}/slack/events"
+        self.sender = SlackEventSender(url, SlackRequestSigner(SIGNING_SECRET))
+
+    def click(
+        self, ticket_id: int, root_ts: str, action_id: str, user: dict | None = None, **action
+    ) -> SlackHttpResponse:
+        """A click on the ticket's root message."""
+        action = {"action_id": action_id, "block_id": f"{ids.ROOT_ACTIONS_BLOCK}:{ticket_id}",
+                  "value": str(ticket_id), **action}  # fmt: skip
+        return self.sender.send_interaction(
+            {
+                "type": "block_actions",
+                "user": user or self.user,
+                "team": {"id": "T0FAKE", "domain": "fake"},
+                "api_app_id": "A0HELPDESK",
+                "trigger_id": "1.2.trigger",
+                "channel": {"id": CHANNEL, "name": "support"},
+                "container": {"type": "message", "message_ts": root_ts},
+                "message": {"ts": root_ts, "text": "#1"},
+                "actions": [{"type": "button", "action_ts": "1.2", **action}],
+            }
+        )
+
+    def opened_view(self, after: int = 0) -> dict:
+        """The view of the `after`+1-th views.open call (the latest when it is there)."""
+        self.slack.wait_for(lambda: len(self.slack.calls("views.open")) > after, timeout=10)
+        return self.slack.calls("views.open")[-1].args["view"]
+
+    def submit(
+        self, view: dict, values: dict, user: dict | None = None, view_id: str = "V0REPLY"
+    ) -> SlackHttpResponse:
+        payload = {
+            "type": "view_submission",
+            "user": user or self.user,
+            "team": {"id": "T0FAKE", "domain": "fake"},
+            "api_app_id": "A0HELPDESK",
+            "trigger_id": "1.3.trigger",
+            "view": {**view, "id": view_id, "hash": "1.abc", "state": {"values": values}},
+        }
+        return self.sender.send_interaction(payload)
+
+    def reply(self, ticket_id: int, root_ts: str, text: str, view_id: str | None = None) -> None:
+        """Answers the ticket through the Reply modal: the button, then the submission."""
+        opened = len(self.slack.calls("views.open"))
+        assert self.click(ticket_id, root_ts, ids.TICKET_REPLY).status == 200
+        view = self.opened_view(after=opened)
+        assert view["callback_id"] == ids.REPLY_MODAL
+        answer = self.submit(view, answer_values(view, text), view_id=view_id or f"V{opened}")
+        assert answer.status == 200 and answer.body in ("", "{}"), answer.body
+
+
+@contextmanager
+def staffed_helpdesk(
+    database_url: str, policy: Policy | None = None, **overrides
+) -> Iterator[tuple[Helpdesk, FakeSlack, MailSink]]:
+    """A running helpdesk whose support channel has AGENT in it, mailing through a MailSink."""
+    with FakeSlack() as slack, MailSink() as sink:
+        slack.add_channel(CHANNEL, "support", members=[AGENT["id"]])
+        slack.add_user(AGENT["id"], "alex", real_name="Alex Agent")
+        with running_helpdesk(
+            database_url, slack, policy, outbound_smtp_url=sink.url, **overrides
+        ) as helpdesk:
+            yield helpdesk, slack, sink

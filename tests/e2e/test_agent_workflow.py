@@ -14,22 +14,24 @@ from sqlmodel import Session, select
 from bot.config import Policy
 from bot.core import saved_replies
 from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.slack_signing import SlackEventSender, SlackRequestSigner
+from bot.devtools.slack_signing import SlackHttpResponse
 from bot.storage.db import transaction
 from bot.storage.models import Delivery, Direction, Message, Ticket, TicketEvent, TicketTag
 from bot.views import ids
 from tests.e2e.harness import (
+    AGENT,
     CHANNEL,
-    SIGNING_SECRET,
     SUPPORT,
     MailSink,
+    SlackAgent,
+    answer_block,
+    answer_values,
     customer_mail,
     eventually,
     running_helpdesk,
     smtp_send,
 )
 
-AGENT = {"id": "U0AGENT1", "username": "alex", "name": "alex", "team_id": "T0FAKE"}
 OTHER_AGENT = "U0AGENT2"
 STRANGER = {"id": "U0STRANGER", "username": "sam", "name": "sam", "team_id": "T0FAKE"}
 POLICY = Policy(tags=["refund", "shipping"])
@@ -40,8 +42,8 @@ class Desk:
 
     def __init__(self, helpdesk, slack: FakeSlack, sink: MailSink):
         self.helpdesk, self.slack, self.sink = helpdesk, slack, sink
-        url = f"http://127.0.0.1:{helpdesk.http_port}/slack/events"
-        self.sender = SlackEventSender(url, SlackRequestSigner(SIGNING_SECRET))
+        self.agent = SlackAgent(helpdesk.http_port, slack)
+        self.sender = self.agent.sender
         self.first_mail = customer_mail("Hi, my parcel never came.\n\nJane")
         assert smtp_send(helpdesk.smtp.port, self.first_mail)[0] == 250
         slack.wait_for(lambda: len(slack.calls("chat.postMessage")) >= 2, timeout=10)
@@ -53,37 +55,14 @@ class Desk:
         with Session(self.helpdesk.engine) as session:
             return session.get(Ticket, self.ticket_id)
 
-    def click(self, action_id: str, user: dict = AGENT, **action) -> object:
-        action = {"action_id": action_id, "block_id": f"{ids.ROOT_ACTIONS_BLOCK}:{self.ticket_id}",
-                  "value": str(self.ticket_id), **action}  # fmt: skip
-        return self.sender.send_interaction(
-            {
-                "type": "block_actions",
-                "user": user,
-                "team": {"id": "T0FAKE", "domain": "fake"},
-                "api_app_id": "A0HELPDESK",
-                "trigger_id": "1.2.trigger",
-                "channel": {"id": CHANNEL, "name": "support"},
-                "container": {"type": "message", "message_ts": self.root_ts},
-                "message": {"ts": self.root_ts, "text": "#1"},
-                "actions": [{"type": "button", "action_ts": "1.2", **action}],
-            }
-        )
+    def click(self, action_id: str, user: dict = AGENT, **action) -> SlackHttpResponse:
+        return self.agent.click(self.ticket_id, self.root_ts, action_id, user, **action)
 
     def opened_view(self) -> dict:
-        self.slack.wait_for(lambda: self.slack.calls("views.open"), timeout=5)
-        return self.slack.calls("views.open")[-1].args["view"]
+        return self.agent.opened_view()
 
     def submit(self, view: dict, values: dict, user: dict = AGENT, view_id: str = "V0REPLY"):
-        payload = {
-            "type": "view_submission",
-            "user": user,
-            "team": {"id": "T0FAKE", "domain": "fake"},
-            "api_app_id": "A0HELPDESK",
-            "trigger_id": "1.3.trigger",
-            "view": {**view, "id": view_id, "hash": "1.abc", "state": {"values": values}},
-        }
-        return self.sender.send_interaction(payload)
+        return self.agent.submit(view, values, user, view_id)
 
     def thread_texts(self) -> list[str]:
         return [m["text"] for m in self.slack.thread(CHANNEL, self.root_ts)[1:]]
@@ -98,21 +77,6 @@ class Desk:
                 ).all()
 
         assert eventually(drained, timeout=15)
-
-
-def answer_block(view: dict) -> dict:
-    return next(
-        b for b in view["blocks"] if b.get("element", {}).get("action_id") == ids.REPLY_ANSWER
-    )
-
-
-def answer_values(view: dict, text: str, status: str | None = None) -> dict:
-    answer = {ids.REPLY_ANSWER: {"type": "plain_text_input", "value": text}}
-    selected = {"selected_option": {"value": status}} if status else {"selected_option": None}
-    return {
-        answer_block(view)["block_id"]: answer,
-        ids.REPLY_STATUS_BLOCK: {ids.REPLY_STATUS: {"type": "static_select", **selected}},
-    }
 
 
 @pytest.fixture

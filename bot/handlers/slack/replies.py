@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.core import saved_replies
 from bot.core.replies import Agent, ReplyRefused, reply_to_customer, retry_reply
+from bot.core.visitors import is_reachable
 from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import (
     is_agent_or_tell,
@@ -20,7 +21,7 @@ from bot.handlers.slack.common import (
     user_name,
 )
 from bot.storage.db import transaction
-from bot.storage.models import Customer, Message, Ticket, TicketStatus
+from bot.storage.models import Customer, Message, Source, Ticket, TicketStatus
 from bot.storage.queries import last_customer_message, ticket_for_thread
 from bot.storage.queries import saved_replies as all_saved_replies
 from bot.views import ids
@@ -45,11 +46,12 @@ def draft_for(session: Session, ticket: Ticket, answer: str = "", version: int =
         number=ticket.number,
         subject=ticket.subject,
         customer_name=customer.name,
-        customer_email=customer.email,
+        customer_email=customer.email if is_reachable(customer.email) else "",
         last_customer_message=last.body if last else None,
         saved_replies=[(r.id, r.title) for r in all_saved_replies(session)],
         answer=answer,
         version=version,
+        by_chat=ticket.source == Source.CHAT,
     )
 
 
@@ -120,6 +122,9 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
     if not helpdesk.agents.is_agent(user["id"]):
         ack(response_action="errors", errors={errors_at: NOT_AN_AGENT})
         return
+    # The widget shows it to the customer: "Alex Kim" reads better than "alex.k". Asked
+    # before the transaction, so no Slack call is made while holding the database.
+    agent = Agent(user["id"], user_name(client, user["id"]) or user.get("name", ""))
     status_input = view["state"]["values"].get(ids.REPLY_STATUS_BLOCK, {}).get(ids.REPLY_STATUS)
     status = ((status_input or {}).get("selected_option") or {}).get("value")
     try:
@@ -130,7 +135,7 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
             reply_to_customer(
                 session,
                 ticket,
-                Agent(user["id"], user.get("name", "")),
+                agent,
                 answer,
                 support_address=helpdesk.settings.helpdesk_support_address,
                 new_status=TicketStatus(status) if status in ("pending", "solved") else None,
