@@ -29,11 +29,13 @@ from bot.handlers.slack import build_bolt_app
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
+from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.jobs.chat_delivery import chat_deliverers
 from bot.jobs.digest import digest_channel
 from bot.jobs.email_delivery import email_deliverers
 from bot.jobs.outbox import OutboxWorker
 from bot.jobs.scheduler import build_scheduler
+from bot.jobs.shopify_context import shopify_deliverers
 from bot.jobs.slack_delivery import slack_deliverers
 from bot.jobs.smtp_sender import SmtpSender
 from bot.slack_client import delivery_client, interactive_client
@@ -140,10 +142,13 @@ def create_app(
         upgrade(engine)
     tokens = survey_tokens(settings, policy)
     bus = chat_bus(engine)
+    shopify = connect_shopify(settings, policy)
     deliverers = {
         **chat_deliverers(bus),
         **slack_deliverers(
-            delivery_client(settings), tiers_of(policy, settings.escalation_channel)
+            delivery_client(settings),
+            tiers_of(policy, settings.escalation_channel),
+            order_lookup=shopify is not None,
         ),
         **email_deliverers(
             SmtpSender(settings.outbound_smtp_url),
@@ -152,6 +157,8 @@ def create_app(
             settings.helpdesk_public_url,
         ),
     }
+    if shopify is not None:
+        deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
     outbox = OutboxWorker(
         engine, deliverers, lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds)
     )
@@ -161,6 +168,7 @@ def create_app(
         support_address=settings.helpdesk_support_address,
         policy=policy,
         sla=sla,
+        order_context=shopify is not None,
     )
     ingest = MailIngest(engine, routing, on_committed=outbox.wake)
     chat = ChatService(
@@ -181,6 +189,7 @@ def create_app(
         permalinks=Permalinks(client),
         sla=sla,
         surveys=policy.csat if tokens and policy.csat.enabled else None,
+        shopify=shopify,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(
@@ -228,6 +237,11 @@ def _require(settings: Settings) -> None:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN "
             "for Socket Mode)"
+        )
+    if settings.shopify_enabled and not settings.shopify_access_token:
+        raise ConfigError(
+            "SHOPIFY_ACCESS_TOKEN is missing: set it to the shop's Admin API access token "
+            "(or unset SHOPIFY_SHOP to run without order context)"
         )
     if settings.smtp_listen and not settings.helpdesk_support_address:
         raise ConfigError(

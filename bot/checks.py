@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import imaplib
-import json
 import smtplib
 import socket
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -16,6 +14,8 @@ from rich.table import Table
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Policy, Settings
+from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
+from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
@@ -53,7 +53,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield _guard("inbound SMTP port", lambda: _smtp_listen(settings))
     yield _guard("outbound SMTP", lambda: _outbound_smtp(settings))
     yield _guard("IMAP mailbox", lambda: _imap(settings))
-    yield _guard("Shopify", lambda: _shopify(settings))
+    yield _guard("Shopify", lambda: _shopify(settings, policy))
 
 
 def _guard(name: str, check: Callable[[], Outcome]) -> Outcome:
@@ -205,26 +205,23 @@ def _imap(settings: Settings) -> Outcome:
     return Outcome(name, "ok", f"logged in to {url.hostname}, folder {folder}")
 
 
-def _shopify(settings: Settings) -> Outcome:
+def _shopify(settings: Settings, policy: Policy) -> Outcome:
     name = "Shopify"
-    if not settings.shopify_shop and not settings.shopify_api_url:
+    shopify = connect_shopify(settings, policy)
+    if shopify is None:
         return Outcome(name, "skipped", "SHOPIFY_SHOP unset: no order context")
     if not settings.shopify_access_token:
         return Outcome(name, "error", "SHOPIFY_ACCESS_TOKEN is missing: an Admin API token")
-    version = settings.shopify_api_version or "2025-07"
-    base = settings.shopify_api_url or (
-        f"https://{settings.shopify_shop}.myshopify.com/admin/api/{version}"
-    )
-    request = urllib.request.Request(
-        base.rstrip("/") + "/graphql.json",
-        data=json.dumps({"query": "{ shop { name } }"}).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "X-Shopify-Access-Token": settings.shopify_access_token,
-        },
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-        body = json.load(response)
-    if body.get("errors"):
-        return Outcome(name, "error", f"Shopify answered: {body['errors']}")
-    return Outcome(name, "ok", f"shop {body['data']['shop']['name']}")
+    try:
+        granted = shopify.client.access_scopes()
+    except ShopifyError as problem:
+        return Outcome(name, "error", str(problem))
+    missing = sorted(REQUIRED_SCOPES - granted)
+    if missing:
+        return Outcome(
+            name,
+            "error",
+            f"the token lacks {', '.join(missing)}: add the scope"
+            f"{'s' if len(missing) > 1 else ''} to the app in Shopify and reinstall it",
+        )
+    return Outcome(name, "ok", f"token works; scopes include {', '.join(sorted(REQUIRED_SCOPES))}")

@@ -114,8 +114,32 @@ class Settings(BaseSettings):
 
     shopify_shop: str | None = None
     shopify_access_token: str | None = None
-    shopify_api_version: str | None = None
+    shopify_api_version: str = Field(default="2025-07", pattern=r"^(\d{4}-\d{2}|unstable)$")
     shopify_api_url: str | None = None
+
+    @field_validator("shopify_shop")
+    @classmethod
+    def _shop_handle(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        handle = value.strip().lower().removeprefix("https://").split("/")[0]
+        handle = handle.removesuffix(".myshopify.com")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", handle):
+            raise ValueError("expected the shop's handle, e.g. myshop for myshop.myshopify.com")
+        return handle
+
+    @field_validator("shopify_api_url")
+    @classmethod
+    def _shopify_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"https?://[^\s/]+/\S*", value.strip() + "/"):
+            raise ValueError("expected a URL such as http://127.0.0.1:8081/admin/api/2025-07")
+        return value.strip().rstrip("/")
+
+    @property
+    def shopify_enabled(self) -> bool:
+        return bool(self.shopify_shop or self.shopify_api_url)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -246,6 +270,13 @@ class ChatPolicy(_PolicyModel):
     ip_conversations_per_hour: int = Field(default=30, ge=1)
 
 
+class ShopifyPolicy(_PolicyModel):
+    # A busy thread asks once, not on every click; orders change slowly enough for this.
+    cache_for: Duration = timedelta(minutes=5)
+    recent_orders: int = Field(default=5, ge=1, le=20)
+    timeout: Duration = timedelta(seconds=10)
+
+
 class Inbox(_PolicyModel):
     address: Annotated[str, AfterValidator(_email_address)]
     channel: ChannelId
@@ -317,6 +348,7 @@ class Policy(_PolicyModel):
     digest: DigestPolicy = DigestPolicy()
     csat: CsatPolicy = CsatPolicy()
     chat: ChatPolicy = ChatPolicy()
+    shopify: ShopifyPolicy = ShopifyPolicy()
     inboxes: list[Inbox] = []
     tags: list[str] = []
     agents: list[str] | None = None

@@ -102,6 +102,7 @@ def start(
         tags=chat.tags,
         first_message=_visitor_message(customer.email, visitor.name, text, start_key),
         sla=routing.sla,
+        order_context=routing.order_context,
     )
     conversation = ChatConversation(
         public_id=public_id,

@@ -29,6 +29,7 @@ class Routing:
     support_address: str | None
     policy: Policy = field(default_factory=Policy)
     sla: SlaRules | None = None
+    order_context: bool = False  # Shopify is connected: new tickets get the customer's orders
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def receive_email(
         tags=inbox.tags if inbox else [],
         first_message=new_message,
         sla=routing.sla,
+        order_context=routing.order_context,
     )
     if ticket is not None:
         tickets.record_event(

@@ -27,6 +27,7 @@ SLACK_THREAD_NOTICE = "slack.thread_notice"
 SLACK_CHANNEL_NOTICE = "slack.channel_notice"
 SLACK_DIGEST = "slack.digest"
 CHAT_PUSH = "chat.push"
+SHOPIFY_CONTEXT = "slack.shopify_context"
 
 
 def enqueue(
@@ -98,6 +99,11 @@ def push_chat(session: Session, ticket_id: int) -> None:
         payload={"ticket": ticket_id},
         dedupe_key=f"chat:{ticket_id}",
     )
+
+
+def post_order_context(session: Session, ticket_id: int) -> None:
+    """The customer's Shopify profile and orders, posted in the thread for the agents."""
+    enqueue(session, SHOPIFY_CONTEXT, ticket_id=ticket_id)
 
 
 def send_email(session: Session, ticket_id: int, message_id: int) -> None:

@@ -12,6 +12,9 @@ FALLBACKS = {
     "customer.name": "there",
     "agent.first_name": "the team",
     "ticket.number": "",
+    "order.name": "your order",
+    "order.status": "being processed",
+    "order.tracking_url": "",
 }
 
 

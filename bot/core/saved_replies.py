@@ -68,9 +68,15 @@ def delete(session: Session, saved_reply_id: int) -> bool:
 
 
 def render_for(
-    session: Session, saved_reply_id: int, ticket: Ticket, agent_name: str
+    session: Session,
+    saved_reply_id: int,
+    ticket: Ticket,
+    agent_name: str,
+    more: dict[str, str | None] | None = None,
 ) -> str | None:
-    """The saved reply's text for this ticket's customer, or None when it no longer exists."""
+    """The saved reply's text for this ticket's customer, or None when it no longer exists.
+
+    `more` adds values found elsewhere, such as the customer's latest Shopify order."""
     reply = session.get(SavedReply, saved_reply_id)
     if reply is None:
         return None
@@ -80,6 +86,7 @@ def render_for(
         "customer.name": customer.name,
         "ticket.number": str(ticket.number),
         "agent.first_name": placeholders.first_name(agent_name),
+        **(more or {}),
     }
     return placeholders.render(reply.body, values)
 

@@ -89,7 +89,9 @@ def open_ticket(
     tags: list[str] = (),
     first_message: NewMessage,
     sla: SlaRules | None = None,
+    order_context: bool = False,
 ) -> Ticket:
+    """`order_context`: post the customer's Shopify orders in the thread (Shopify is set up)."""
     ticket = Ticket(
         number=next_ticket_number(session),
         subject=subject[:SUBJECT_LIMIT] or "(no subject)",
@@ -108,6 +110,8 @@ def open_ticket(
             clocks.start(session, sla, ticket, kind, ticket.created_at)
     outbox.post_root(session, ticket.id)
     add_customer_message(session, ticket, first_message, sla)
+    if order_context:
+        outbox.post_order_context(session, ticket.id)
     return ticket
 
 

@@ -36,12 +36,13 @@ from decimal import Decimal
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+
+from bot.devtools.loopback import LoopbackService
 
 WORKSPACE_URL = "https://fake.slack.test/"
 RESPONSE_URL_METHOD = "response_url"
@@ -250,43 +251,7 @@ class _File:
         }
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], fake: FakeSlack) -> None:
-        super().__init__(address, _Handler)
-        self.fake = fake
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        target = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        reply = self.server.fake._route(self.command, target.path, target.query, self.headers, body)
-        data, headers = reply.encode()
-        try:
-            self.send_response(reply.status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client is gone, e.g. killed while its answer was held
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: callers read :attr:`FakeSlack.requests` instead of a log."""
-
-
-class FakeSlack:
+class FakeSlack(LoopbackService):
     """The Slack Web API for one workspace and one bot, on a local port. Thread-safe."""
 
     def __init__(
@@ -306,8 +271,6 @@ class FakeSlack:
         self.bot_id = bot_id
         self.app_id = app_id
         self._address = (host, port)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         # One lock for all state; waiters in wait_for() are woken on every change.
         self._cond = threading.Condition(threading.RLock())
         self._requests: list[RecordedRequest] = []
@@ -352,39 +315,20 @@ class FakeSlack:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> FakeSlack:
-        if self._server is not None:
-            raise RuntimeError("FakeSlack is already running")
-        self._server = _Server(self._address, self)
-        # A short poll interval keeps stop() fast; serve_forever checks for shutdown this often.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
+    def _respond(
+        self, method: str, path: str, headers: Message, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        target = urlsplit(path)
+        reply = self._route(method, target.path, target.query, headers, body)
+        data, reply_headers = reply.encode()
+        return reply.status, reply_headers, data
 
-    def stop(self) -> None:
-        if self._server is None:
-            return
+    def _before_stop(self) -> None:
         self.release_responses()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._origin
 
     @property
     def url(self) -> str:

@@ -55,8 +55,10 @@ log = logging.getLogger(__name__)
 LOOKUP_PAGES = 10
 
 
-def slack_deliverers(client: WebClient, tiers: list[Tier]) -> dict[str, Deliverer]:
-    slack = SlackDelivery(client, tiers)
+def slack_deliverers(
+    client: WebClient, tiers: list[Tier], order_lookup: bool = False
+) -> dict[str, Deliverer]:
+    slack = SlackDelivery(client, tiers, order_lookup)
     return {
         kinds.SLACK_POST_ROOT: RootPost(slack),
         kinds.SLACK_POST_MESSAGE: MessagePost(slack),
@@ -73,9 +75,10 @@ def slack_deliverers(client: WebClient, tiers: list[Tier]) -> dict[str, Delivere
 
 
 class SlackDelivery:
-    def __init__(self, client: WebClient, tiers: list[Tier]):
+    def __init__(self, client: WebClient, tiers: list[Tier], order_lookup: bool = False):
         self.client = client
         self.tiers = tiers
+        self.order_lookup = order_lookup  # Shopify is connected: roots get an Orders button
 
     def post(
         self,
@@ -197,7 +200,7 @@ def delivery_failure(exc: SlackApiError) -> Exception:
     return RetryLater(f"Slack HTTP {response.status_code}", definite=False)
 
 
-class _SlackDeliverer:
+class SlackDeliverer:
     def __init__(self, slack: SlackDelivery):
         self.slack = slack
 
@@ -214,20 +217,24 @@ class _SlackDeliverer:
         """Most deliveries change nothing locally once done."""
 
 
-class RootPost(_SlackDeliverer):
+class RootPost(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = session.get(Ticket, item.ticket_id)
         if ticket.thread_ts:
             return {"ts": ticket.thread_ts}
         return self.slack.post_once(
-            item, ticket, (ticket.channel, None), in_doubt, lambda: render_root(session, ticket)
+            item,
+            ticket,
+            (ticket.channel, None),
+            in_doubt,
+            lambda: render_root(session, ticket, self.slack.order_lookup),
         )
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         session.get(Ticket, item.ticket_id).thread_ts = result["ts"]
 
 
-class MessagePost(_SlackDeliverer):
+class MessagePost(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         message = session.get(Message, item.message_id)
@@ -239,17 +246,17 @@ class MessagePost(_SlackDeliverer):
         session.get(Message, item.message_id).slack_ts = result["ts"]
 
 
-class RootUpdate(_SlackDeliverer):
+class RootUpdate(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
-        text, blocks = render_root(session, ticket)
+        text, blocks = render_root(session, ticket, self.slack.order_lookup)
         self.slack.client.chat_update(
             channel=ticket.channel, ts=ticket.thread_ts, text=text, blocks=blocks
         )
         return {"ts": ticket.thread_ts}
 
 
-class MessageUpdate(_SlackDeliverer):
+class MessageUpdate(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         message = session.get(Message, item.message_id)
@@ -262,7 +269,7 @@ class MessageUpdate(_SlackDeliverer):
         return {"ts": message.slack_ts}
 
 
-class DirectMessage(_SlackDeliverer):
+class DirectMessage(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         client = self.slack.client
@@ -276,14 +283,14 @@ class DirectMessage(_SlackDeliverer):
         return {"ts": response["ts"]}
 
 
-class ThreadNotice(_SlackDeliverer):
+class ThreadNotice(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         text = truncate(item.payload["text"], FALLBACK_TEXT_LIMIT)
         return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (text, None))
 
 
-class ChannelNotice(_SlackDeliverer):
+class ChannelNotice(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         permalink = self.slack.permalink(ticket)
@@ -293,7 +300,7 @@ class ChannelNotice(_SlackDeliverer):
         )
 
 
-class _EscalationDeliverer(_SlackDeliverer):
+class _EscalationDeliverer(SlackDeliverer):
     def gather(
         self, session: Session, item: OutboxItem
     ) -> tuple[Ticket, Escalation, EscalationSummary]:
@@ -345,7 +352,7 @@ class EscalationReminder(_EscalationDeliverer):
         )
 
 
-class DigestPost(_SlackDeliverer):
+class DigestPost(SlackDeliverer):
     """The daily digest, rendered now from the day in the row, and its chart.
 
     A retry may follow a post that landed and an upload that did not (not in doubt then), so
@@ -384,7 +391,7 @@ def posted_ticket(session: Session, item: OutboxItem) -> Ticket:
     return ticket
 
 
-def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
+def render_root(session: Session, ticket: Ticket, order_lookup: bool = False) -> tuple[str, list]:
     customer = session.get(Customer, ticket.customer_id)
     conversation = (
         chat.conversation_of(session, ticket.id) if ticket.source == Source.CHAT else None
@@ -405,6 +412,7 @@ def render_root(session: Session, ticket: Ticket) -> tuple[str, list]:
         csat=csat.answer_line(session, ticket.id),
         chat_page=conversation.page_url if conversation else None,
         chat_user_agent=conversation.user_agent if conversation else None,
+        order_lookup=order_lookup,
     )
     return root_text(summary), root_blocks(summary)
 

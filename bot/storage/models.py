@@ -69,6 +69,8 @@ class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)
     name: str = Field(default="", max_length=200)
+    # The only thing kept from Shopify: what it shows is fetched when shown.
+    shopify_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

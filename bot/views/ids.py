@@ -7,6 +7,7 @@ TICKET_TAG = "ticket_tag"
 TICKET_ESCALATE = "ticket_escalate"
 TICKET_ASSIGN = "ticket_assign"
 TICKET_CLOSE = "ticket_close"
+TICKET_ORDERS = "ticket_orders"
 
 ROOT_ACTIONS_BLOCK = "ticket_actions"
 
@@ -31,6 +32,8 @@ REPLY_ANSWER = "reply_answer_input"
 REPLY_STATUS_BLOCK = "reply_status"
 REPLY_STATUS = "reply_status_input"
 REPLY_RETRY = "reply_retry"
+REPLY_HELPERS_BLOCK = "reply_helpers"
+REPLY_ORDER_PICK = "reply_order_pick"
 
 # Tag modal.
 TAG_MODAL = "tag_modal"
@@ -65,3 +68,8 @@ ESCALATION_REASON = "escalation_reason_input"
 ESCALATION_TAKE = "escalation_take"
 ESCALATION_OPEN_THREAD = "escalation_open_thread"
 ESCALATION_RESOLVE = "escalation_resolve"
+
+# Shopify order lookup.
+ORDER_LOOKUP_MODAL = "order_lookup_modal"
+ORDER_LOOKUP_BLOCK = "order_lookup"
+ORDER_LOOKUP = "order_lookup_input"

@@ -25,6 +25,7 @@ class ReplyDraft:
     answer: str = ""
     version: int = 0  # bumped whenever `answer` is replaced, so Slack shows the new text
     by_chat: bool = False  # a live-chat ticket: the answer goes to the widget
+    order_picker: bool = False  # Shopify is connected: offer to insert an order's status
 
 
 def _addressee(draft: ReplyDraft) -> str:
@@ -62,23 +63,31 @@ def reply_modal(draft: ReplyDraft) -> dict:
                 },
             }
         )
+    helpers = []
     if draft.saved_replies:
-        blocks.append(
+        helpers.append(
             {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "static_select",
-                        "action_id": ids.REPLY_SAVED_PICK,
-                        "placeholder": {"type": "plain_text", "text": "Start from a saved reply"},
-                        "options": [
-                            option(truncate(title, 75), str(reply_id))
-                            for reply_id, title in draft.saved_replies[:100]
-                        ],
-                    }
+                "type": "static_select",
+                "action_id": ids.REPLY_SAVED_PICK,
+                "placeholder": {"type": "plain_text", "text": "Start from a saved reply"},
+                "options": [
+                    option(truncate(title, 75), str(reply_id))
+                    for reply_id, title in draft.saved_replies[:100]
                 ],
             }
         )
+    if draft.order_picker:
+        # Options come from Shopify as the agent opens the menu (or types an order number).
+        helpers.append(
+            {
+                "type": "external_select",
+                "action_id": ids.REPLY_ORDER_PICK,
+                "placeholder": {"type": "plain_text", "text": "Insert an order's status"},
+                "min_query_length": 0,
+            }
+        )
+    if helpers:
+        blocks.append({"type": "actions", "block_id": ids.REPLY_HELPERS_BLOCK, "elements": helpers})
     answer = {
         "type": "plain_text_input",
         "action_id": ids.REPLY_ANSWER,

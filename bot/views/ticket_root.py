@@ -41,6 +41,7 @@ class TicketSummary:
     # Live chat only: the page the visitor wrote from, and their browser's User-Agent.
     chat_page: str | None = None
     chat_user_agent: str | None = None
+    order_lookup: bool = False  # Shopify is connected
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ def _actions(ticket: TicketSummary, value: str) -> list[dict]:
         button("Tag", ids.TICKET_TAG, value),
         button("Escalate", ids.TICKET_ESCALATE, value),
         button("Assign to me", ids.TICKET_ASSIGN, value),
+        *([button("Orders", ids.TICKET_ORDERS, value)] if ticket.order_lookup else []),
         assign_picker,
         {
             "type": "static_select",

@@ -205,12 +205,13 @@ class SlackAgent:
         )
 
     def opened_view(self, after: int = 0) -> dict:
-        """The view of the `after`+1-th views.open call (the latest when it is there)."""
+        """The latest view opened, once there are more than `after`, as Slack stored it (with
+        the `id` and `hash` later updates must name)."""
         self.slack.wait_for(lambda: len(self.slack.calls("views.open")) > after, timeout=10)
-        return self.slack.calls("views.open")[-1].args["view"]
+        return self.slack.calls("views.open")[-1].response["view"]
 
     def submit(
-        self, view: dict, values: dict, user: dict | None = None, view_id: str = "V0REPLY"
+        self, view: dict, values: dict, user: dict | None = None, view_id: str | None = None
     ) -> SlackHttpResponse:
         payload = {
             "type": "view_submission",
@@ -218,17 +219,22 @@ class SlackAgent:
             "team": {"id": "T0FAKE", "domain": "fake"},
             "api_app_id": "A0HELPDESK",
             "trigger_id": "1.3.trigger",
-            "view": {**view, "id": view_id, "hash": "1.abc", "state": {"values": values}},
+            "view": {
+                **view,
+                "id": view_id or view.get("id", "V0REPLY"),
+                "hash": view.get("hash", "1.abc"),
+                "state": {"values": values},
+            },
         }
         return self.sender.send_interaction(payload)
 
-    def reply(self, ticket_id: int, root_ts: str, text: str, view_id: str | None = None) -> None:
+    def reply(self, ticket_id: int, root_ts: str, text: str) -> None:
         """Answers the ticket through the Reply modal: the button, then the submission."""
         opened = len(self.slack.calls("views.open"))
         assert self.click(ticket_id, root_ts, ids.TICKET_REPLY).status == 200
         view = self.opened_view(after=opened)
         assert view["callback_id"] == ids.REPLY_MODAL
-        answer = self.submit(view, answer_values(view, text), view_id=view_id or f"V{opened}")
+        answer = self.submit(view, answer_values(view, text))
         assert answer.status == 200 and answer.body in ("", "{}"), answer.body
 
 

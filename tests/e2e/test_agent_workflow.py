@@ -62,6 +62,7 @@ class Desk:
         return self.agent.opened_view()
 
     def submit(self, view: dict, values: dict, user: dict = AGENT, view_id: str = "V0REPLY"):
+        # A fixed id: several tests submit one view twice, as Slack's retries do.
         return self.agent.submit(view, values, user, view_id)
 
     def thread_texts(self) -> list[str]:

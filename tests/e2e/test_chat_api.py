@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.config import ChatPolicy, Policy
 from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.chat_followup import email_unseen_chat_replies
-from bot.storage.models import Message, Source, Ticket
+from bot.storage.models import ChatConversation, Message, Source, Ticket
 from tests.conftest import fresh_postgres_database
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import (
@@ -292,6 +292,22 @@ def test_a_closed_conversation_is_gone(desk):
         session.commit()
     answer = jane.say("One more thing")
     assert answer.status == 410 and answer.body["code"] == "conversation_closed"
+
+
+def test_a_long_idle_conversation_has_expired(desk):
+    helpdesk, slack, *_ = desk
+    jane = visitor_of(helpdesk)
+    jane.start("Hello")
+    assert slack.wait_for(lambda: slack.messages_in(CHANNEL))
+    long_ago = datetime.now(UTC) - POLICY.chat.resume_for - timedelta(days=1)
+    with Session(helpdesk.engine) as session:
+        conversation = session.exec(select(ChatConversation)).one()
+        conversation.last_seen_at = long_ago
+        session.get(Ticket, conversation.ticket_id).updated_at = long_ago
+        session.commit()
+    answer = jane.resume()
+    assert answer.status == 410 and answer.body["code"] == "conversation_expired"
+    assert jane.say("Still there?").status == 410
 
 
 def test_a_reply_the_visitor_left_without_seeing_is_emailed_and_their_answer_joins(desk):

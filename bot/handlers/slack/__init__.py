@@ -9,6 +9,7 @@ from bot.handlers.slack import (
     commands,
     escalation,
     home,
+    orders,
     replies,
     saved_replies,
     tagging,
@@ -25,6 +26,7 @@ LISTENER_MODULES = (
     thread_messages,
     home,
     saved_replies,
+    orders,
 )
 
 

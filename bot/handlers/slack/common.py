@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.services import Services
+from bot.storage.db import transaction
 from bot.storage.models import Ticket
 
 
@@ -62,3 +64,20 @@ def user_name(client: WebClient, user_id: str) -> str:
         return ""
     profile = user.get("profile") or {}
     return profile.get("real_name") or user.get("real_name") or user.get("name") or ""
+
+
+def open_ticket_modal(
+    client: WebClient, body: dict, context, build: Callable[[Session, Ticket], dict]
+) -> None:
+    """A root button that opens a modal about its ticket: only for agents, with a clear answer
+    when the ticket is gone, and the modal that `build` makes from the ticket."""
+    helpdesk = services_of(context)
+    if not is_agent_or_tell(helpdesk, client, body):
+        return
+    with transaction(helpdesk.engine) as session:
+        ticket = ticket_of_action(session, body["actions"][0])
+        if ticket is None:
+            tell(client, body, "That ticket no longer exists.")
+            return
+        view = build(session, ticket)
+    client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -20,6 +20,7 @@ from bot.handlers.slack.common import (
     ticket_of_action,
     user_name,
 )
+from bot.handlers.slack.order_facts import order_placeholders
 from bot.storage.db import transaction
 from bot.storage.models import Customer, Message, Source, Ticket, TicketStatus
 from bot.storage.queries import last_customer_message, ticket_for_thread
@@ -38,7 +39,14 @@ def register(app: App) -> None:
     app.action(ids.REPLY_RETRY)(on_retry)
 
 
-def draft_for(session: Session, ticket: Ticket, answer: str = "", version: int = 0) -> ReplyDraft:
+def draft_for(
+    session: Session,
+    ticket: Ticket,
+    answer: str = "",
+    version: int = 0,
+    *,
+    order_picker: bool = False,
+) -> ReplyDraft:
     customer = session.get(Customer, ticket.customer_id)
     last = last_customer_message(session, ticket.id)
     return ReplyDraft(
@@ -52,6 +60,7 @@ def draft_for(session: Session, ticket: Ticket, answer: str = "", version: int =
         answer=answer,
         version=version,
         by_chat=ticket.source == Source.CHAT,
+        order_picker=order_picker,
     )
 
 
@@ -67,7 +76,7 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
         if ticket.status == TicketStatus.CLOSED:
             tell(client, body, f"Ticket #{ticket.number} is closed; reopen it to reply.")
             return
-        view = reply_modal(draft_for(session, ticket))
+        view = reply_modal(draft_for(session, ticket, order_picker=helpdesk.shopify is not None))
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -98,10 +107,17 @@ def on_saved_reply_picked(ack: Ack, body: dict, client: WebClient, context) -> N
         ticket = session.get(Ticket, metadata.get("ticket_id", 0))
         if ticket is None or not picked.isdigit():
             return
-        text = saved_replies.render_for(session, int(picked), ticket, agent_name)
+        orders = order_placeholders(helpdesk.shopify, session, ticket)
+        text = saved_replies.render_for(session, int(picked), ticket, agent_name, orders)
         if text is None:
             return
-        draft = draft_for(session, ticket, text, version=metadata.get("version", 0) + 1)
+        draft = draft_for(
+            session,
+            ticket,
+            text,
+            version=metadata.get("version", 0) + 1,
+            order_picker=helpdesk.shopify is not None,
+        )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
 
 

@@ -11,6 +11,7 @@ from bot.config import CsatPolicy, Policy, Settings
 from bot.core.sla import SlaRules
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
+from bot.integrations.shopify_cache import CachedShopify
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,5 @@ class Services:
     sla: SlaRules
     # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
     surveys: CsatPolicy | None = None
+    # The shop's Admin API (cached), when SHOPIFY_SHOP is set.
+    shopify: CachedShopify | None = None

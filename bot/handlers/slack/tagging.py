@@ -8,11 +8,9 @@ from slack_sdk import WebClient
 from bot.core.tickets import set_tags, tags_of
 from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import (
-    is_agent_or_tell,
     metadata_of,
+    open_ticket_modal,
     services_of,
-    tell,
-    ticket_of_action,
 )
 from bot.storage.db import transaction
 from bot.storage.models import Ticket
@@ -27,18 +25,15 @@ def register(app: App) -> None:
 
 def on_tag_button(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
-    helpdesk = services_of(context)
-    if not is_agent_or_tell(helpdesk, client, body):
-        return
-    with transaction(helpdesk.engine) as session:
-        ticket = ticket_of_action(session, body["actions"][0])
-        if ticket is None:
-            tell(client, body, "That ticket no longer exists.")
-            return
-        view = tag_modal(
-            ticket.id, ticket.number, tags_of(session, ticket.id), helpdesk.policy.tags
-        )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    policy_tags = services_of(context).policy.tags
+    open_ticket_modal(
+        client,
+        body,
+        context,
+        lambda session, ticket: tag_modal(
+            ticket.id, ticket.number, tags_of(session, ticket.id), policy_tags
+        ),
+    )
 
 
 def chosen_tags(values: dict) -> list[str]:

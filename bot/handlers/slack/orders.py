@@ -1,0 +1,172 @@
+"""Shopify orders from Slack: the Orders modal, and an order's status inserted into a reply.
+
+Shopify answers outside Slack's three seconds at worst, so nothing here waits on it before
+acknowledging: the lookup modal shows "Asking Shopify…" and fills in when the answer comes,
+and the reply modal's order menu loads its options from the cache-backed client.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.handlers.slack.common import (
+    metadata_of,
+    open_ticket_modal,
+    services_of,
+    tell,
+)
+from bot.handlers.slack.order_facts import belongs_to, customer_email, owner_of
+from bot.handlers.slack.replies import answer_of, draft_for
+from bot.integrations.shopify import Order, ShopifyError
+from bot.integrations.shopify_cache import CachedShopify
+from bot.storage.db import transaction
+from bot.storage.models import Ticket
+from bot.views import ids
+from bot.views.customer_context import status_word
+from bot.views.elements import option
+from bot.views.order_lookup import looking_up, lookup_problem, order_lookup_modal, order_results
+from bot.views.reply_modal import reply_modal
+from bot.views.text import truncate
+
+log = logging.getLogger(__name__)
+
+ORDER_NUMBER = re.compile(r"^#?\s*(\d{1,12})$")
+NOT_CONNECTED = (
+    "Shopify isn't connected: set SHOPIFY_SHOP and SHOPIFY_ACCESS_TOKEN to look up orders."
+)
+
+
+def register(app: App) -> None:
+    app.action(ids.TICKET_ORDERS)(on_orders_button)
+    app.view(ids.ORDER_LOOKUP_MODAL)(on_lookup_submitted)
+    app.options(ids.REPLY_ORDER_PICK)(on_order_options)
+    app.action(ids.REPLY_ORDER_PICK)(on_order_picked)
+
+
+def on_orders_button(ack: Ack, body: dict, client: WebClient, context) -> None:
+    ack()
+    if services_of(context).shopify is None:
+        tell(client, body, NOT_CONNECTED)
+        return
+    open_ticket_modal(
+        client,
+        body,
+        context,
+        lambda session, ticket: order_lookup_modal(
+            ticket.id, ticket.number, customer_email(session, ticket) or ""
+        ),
+    )
+
+
+def on_lookup_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
+    helpdesk = services_of(context)
+    view = body["view"]
+    values = view["state"]["values"].get(ids.ORDER_LOOKUP_BLOCK, {})
+    query = ((values.get(ids.ORDER_LOOKUP) or {}).get("value") or "").strip()
+    if not helpdesk.agents.is_agent(body["user"]["id"]) or helpdesk.shopify is None:
+        ack(response_action="errors", errors={ids.ORDER_LOOKUP_BLOCK: NOT_CONNECTED})
+        return
+    if not ORDER_NUMBER.match(query) and "@" not in query:
+        ack(
+            response_action="errors",
+            errors={ids.ORDER_LOOKUP_BLOCK: "Type an order number such as #1001, or an email."},
+        )
+        return
+    with transaction(helpdesk.engine) as session:
+        ticket = session.get(Ticket, metadata_of(view).get("ticket_id", 0))
+        if ticket is None:
+            ack(
+                response_action="errors",
+                errors={ids.ORDER_LOOKUP_BLOCK: "This ticket no longer exists."},
+            )
+            return
+        ticket_id, number = ticket.id, ticket.number
+    ack(response_action="update", view=looking_up(ticket_id, number, query))
+    try:
+        found = _look_up(helpdesk.shopify, query)
+    except ShopifyError as problem:
+        found = lookup_problem(str(problem))
+    client.views_update(
+        view_id=view["id"], view=order_lookup_modal(ticket_id, number, query, found)
+    )
+
+
+def _look_up(shopify: CachedShopify, query: str) -> list[dict]:
+    number = ORDER_NUMBER.match(query)
+    if number:
+        order = shopify.order_by_name(number.group(1))
+        return order_results(query, [order] if order else [], None)
+    customer = shopify.customer_by_email(query)
+    return order_results(query, list(customer.recent_orders) if customer else [], customer)
+
+
+def on_order_options(ack: Ack, body: dict, context) -> None:
+    """The reply modal's order menu: the customer's recent orders, or the number typed."""
+    helpdesk = services_of(context)
+    if helpdesk.shopify is None or not helpdesk.agents.is_agent(body["user"]["id"]):
+        ack(options=[])
+        return
+    with transaction(helpdesk.engine) as session:
+        ticket = session.get(Ticket, metadata_of(body.get("view") or {}).get("ticket_id", 0))
+        owner = owner_of(session, ticket) if ticket else None
+    if owner is None:
+        ack(options=[])
+        return
+    typed = ORDER_NUMBER.match((body.get("value") or "").strip())
+    try:
+        if typed:
+            order = helpdesk.shopify.order_by_name(typed.group(1))
+            orders = [order] if order else []
+        else:
+            customer = helpdesk.shopify.customer_by_email(owner[0]) if owner[0] else None
+            orders = list(customer.recent_orders) if customer else []
+    except ShopifyError as problem:
+        log.info("order menu: %s", problem)
+        orders = []
+    ack(options=[_menu_option(order, belongs_to(order, *owner)) for order in orders])
+
+
+def _menu_option(order: Order, own: bool) -> dict:
+    if not own:
+        # Named so the agent sees why it can't be inserted; never its details.
+        return option(f"{order.name}: another customer's order", "")
+    label = (
+        f"{order.name} · {order.processed_at:%b %d, %Y} · "
+        f"{status_word(order.financial_status)}, {status_word(order.fulfillment_status)}"
+    )
+    return option(truncate(label, 75), order.name)
+
+
+def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
+    ack()
+    helpdesk = services_of(context)
+    view = body["view"]
+    picked = (body["actions"][0].get("selected_option") or {}).get("value", "")
+    if helpdesk.shopify is None or not picked or not helpdesk.agents.is_agent(body["user"]["id"]):
+        return
+    metadata = metadata_of(view)
+    with transaction(helpdesk.engine) as session:
+        ticket = session.get(Ticket, metadata.get("ticket_id", 0))
+        owner = owner_of(session, ticket) if ticket else None
+    if owner is None:
+        return
+    try:
+        order = helpdesk.shopify.order_by_name(picked)
+    except ShopifyError as problem:
+        log.info("order %s not inserted: %s", picked, problem)
+        return
+    # Checked again here: the menu's values come back from the client and can be forged.
+    if order is None or not belongs_to(order, *owner):
+        return
+    _, answer = answer_of(view)
+    text = f"{answer.rstrip()}\n\n{order.status_text()}" if answer.strip() else order.status_text()
+    with transaction(helpdesk.engine) as session:
+        ticket = session.get(Ticket, ticket.id)
+        draft = draft_for(
+            session, ticket, text, version=metadata.get("version", 0) + 1, order_picker=True
+        )
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
