@@ -111,6 +111,8 @@ class Settings(BaseSettings):
 
     imap_url: str | None = None
     imap_poll_seconds: int = Field(default=30, gt=0)
+    # Where files that come with customer mail are kept.
+    helpdesk_data_dir: Path = Path("./data")
 
     shopify_shop: str | None = None
     shopify_access_token: str | None = None
@@ -277,6 +279,15 @@ class ShopifyPolicy(_PolicyModel):
     timeout: Duration = timedelta(seconds=10)
 
 
+class MailPolicy(_PolicyModel):
+    # Attachments over this are listed in the thread, not uploaded (Slack's own limit is 1 GB).
+    max_attachment_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Where the IMAP poller moves a message once it is stored; unset: it is only marked seen.
+    imap_move_to: str | None = None
+    # More than this many automatic or bounced mails from one sender in an hour are dropped.
+    loop_limit_per_hour: int = Field(default=20, ge=1)
+
+
 class Inbox(_PolicyModel):
     address: Annotated[str, AfterValidator(_email_address)]
     channel: ChannelId
@@ -349,6 +360,7 @@ class Policy(_PolicyModel):
     csat: CsatPolicy = CsatPolicy()
     chat: ChatPolicy = ChatPolicy()
     shopify: ShopifyPolicy = ShopifyPolicy()
+    mail: MailPolicy = MailPolicy()
     inboxes: list[Inbox] = []
     tags: list[str] = []
     agents: list[str] | None = None

@@ -162,6 +162,34 @@ class ChatConversation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Attachment(SQLModel, table=True):
+    """A file that came with a customer's mail, kept under HELPDESK_DATA_DIR."""
+
+    __tablename__ = "attachments"
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", index=True)
+    filename: str = Field(max_length=255)  # made safe to show and to store
+    content_type: str = Field(max_length=255)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(max_length=64)
+    inline: bool = False
+    # Relative to the data directory; None when the file was not kept (see `refused`).
+    stored_path: str | None = Field(default=None, max_length=500)
+    refused: str | None = Field(default=None, max_length=200)  # why it isn't in Slack
+    slack_file_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ImapCursor(SQLModel, table=True):
+    """How far the IMAP poller has read a mailbox: UIDs are only valid with their UIDVALIDITY."""
+
+    __tablename__ = "imap_cursors"
+    mailbox: str = Field(primary_key=True, max_length=500)  # user@host/folder
+    uid_validity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_uid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Escalation(SQLModel, table=True):
     """A ticket handed to an escalation tier; open until taken back down (resolved)."""
 
