@@ -284,7 +284,8 @@ class MailPolicy(_PolicyModel):
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     # Where the IMAP poller moves a message once it is stored; unset: it is only marked seen.
     imap_move_to: str | None = None
-    # More than this many automatic or bounced mails from one sender in an hour are dropped.
+    # A sender who opened this many tickets within an hour adds further mail to the newest
+    # of them instead of opening more: a mail loop or a misfiring system can't flood Slack.
     loop_limit_per_hour: int = Field(default=20, ge=1)
 
 

@@ -5,15 +5,26 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from bot.config import Policy
-from bot.core import tickets
+from bot.core import outbox, tickets
 from bot.core.sla import SlaRules
 from bot.core.threading import find_ticket
 from bot.mail.parse import ParsedEmail
-from bot.storage.models import Message, Source, Ticket, TicketStatus
+from bot.storage.models import (
+    Customer,
+    Delivery,
+    Direction,
+    Message,
+    Source,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+from bot.views.text import escape_mrkdwn, truncate
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +58,14 @@ def content_hash(raw: bytes) -> str:
 def receive_email(
     session: Session, mail: ParsedEmail, raw: bytes, *, recipients: list[str], routing: Routing
 ) -> IntakeResult:
+    all_recipients = [
+        *recipients,
+        *(a.address for a in [*mail.to, *mail.cc, *mail.delivered_to]),
+    ]
+    if mail.bounce is not None:
+        return bounced(session, mail)
     if mail.auto_submitted_reason:
-        # Answering machines must never open tickets: that is how mail loops start.
-        log.info(
-            "ignored automatic mail %s from %s: %s",
-            mail.message_id,
-            mail.sender.address if mail.sender else "?",
-            mail.auto_submitted_reason,
-        )
-        return IntakeResult(ticket_number=None, ignored=mail.auto_submitted_reason)
+        return automatic_reply(session, mail, all_recipients, routing)
     if mail.sender is None:
         log.warning("ignored mail %s without a usable From address", mail.message_id)
         return IntakeResult(ticket_number=None, ignored="no From address")
@@ -85,7 +95,6 @@ def receive_email(
         email_message_id=message_id,
         content_hash=digest,
     )
-    all_recipients = [*recipients, *(a.address for a in [*mail.to, *mail.cc])]
     ticket = find_ticket(
         session,
         in_reply_to=mail.in_reply_to,
@@ -95,12 +104,14 @@ def receive_email(
         sender=mail.sender.address,
         support_address=routing.support_address,
     )
+    customer = tickets.customer_for(session, mail.sender.address, mail.sender.name[:NAME_LIMIT])
+    if ticket is None:
+        ticket = _flooding(session, customer, routing.policy.mail.loop_limit_per_hour)
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
         tickets.add_customer_message(session, ticket, new_message, routing.sla)
         return IntakeResult(ticket_number=ticket.number)
 
     inbox = routing.policy.inbox_for(all_recipients)
-    customer = tickets.customer_for(session, mail.sender.address, mail.sender.name[:NAME_LIMIT])
     created = tickets.open_ticket(
         session,
         customer=customer,
@@ -112,11 +123,97 @@ def receive_email(
         sla=routing.sla,
         order_context=routing.order_context,
     )
+    created.support_address = inbox.address if inbox else None
     if ticket is not None:
         tickets.record_event(
             session, created, "follow_up_of", new_message.author, number=ticket.number
         )
     return IntakeResult(ticket_number=created.number, created=True)
+
+
+def bounced(session: Session, mail: ParsedEmail) -> IntakeResult:
+    """A delivery failure report: the reply it is about is marked not delivered, with why."""
+    bounce = mail.bounce
+    reply = None
+    if bounce.original_message_id:
+        reply = session.exec(
+            select(Message).where(
+                Message.email_message_id == bounce.original_message_id,
+                Message.direction == Direction.OUTBOUND,
+            )
+        ).first()
+    if reply is None:
+        log.info("bounce %s matches no reply of ours: %s", mail.message_id, bounce.reason)
+        return IntakeResult(ticket_number=None, ignored=f"bounce: {bounce.reason}")
+    ticket = session.get(Ticket, reply.ticket_id)
+    reply.delivery = Delivery.FAILED
+    reply.delivery_error = f"not delivered: {bounce.reason}"
+    tickets.record_event(
+        session, ticket, "reply_bounced", bounce.recipient or "mailer-daemon",
+        message_id=reply.id, status=bounce.status, reason=bounce.reason,
+    )  # fmt: skip
+    outbox.refresh_message(session, ticket.id, reply.id)
+    log.info("reply %s on ticket #%s bounced: %s", reply.id, ticket.number, bounce.reason)
+    return IntakeResult(ticket_number=ticket.number, ignored="bounce")
+
+
+def automatic_reply(
+    session: Session, mail: ParsedEmail, recipients: list[str], routing: Routing
+) -> IntakeResult:
+    """An out-of-office or other machine-written answer: noted on its ticket, never a new
+    ticket, never a reopening, never an SLA clock restarted. Answering it starts loops."""
+    sender = mail.sender.address if mail.sender else "?"
+    ticket = find_ticket(
+        session,
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
+        recipients=recipients,
+        subject=mail.subject,
+        sender=sender,
+        support_address=routing.support_address,
+    )
+    log.info(
+        "automatic mail %s from %s (%s)%s",
+        mail.message_id,
+        sender,
+        mail.auto_submitted_reason,
+        f" noted on ticket #{ticket.number}" if ticket else " ignored",
+    )
+    if ticket is None:
+        return IntakeResult(ticket_number=None, ignored=mail.auto_submitted_reason)
+    tickets.record_event(
+        session, ticket, "automatic_reply", sender,
+        reason=mail.auto_submitted_reason, subject=mail.subject[:200],
+    )  # fmt: skip
+    outbox.thread_notice(
+        session,
+        ticket.id,
+        f":zzz: Automatic reply from {escape_mrkdwn(sender)}: "
+        f"“{escape_mrkdwn(truncate(mail.subject, 150))}” (the ticket stays as it was)",
+    )
+    return IntakeResult(ticket_number=ticket.number, ignored=mail.auto_submitted_reason)
+
+
+def _flooding(session: Session, customer: Customer, limit: int) -> Ticket | None:
+    """The sender's newest ticket when they opened `limit` in the last hour: a mail loop or a
+    misfiring system then adds messages to one ticket instead of flooding the channel."""
+    recent = session.exec(
+        select(Ticket)
+        .where(
+            Ticket.customer_id == customer.id,
+            Ticket.created_at > utcnow() - timedelta(hours=1),
+            Ticket.status != TicketStatus.CLOSED,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return None
+    log.warning(
+        "%s opened %d tickets within an hour; more mail joins #%s",
+        customer.email, limit, recent[0].number,
+    )  # fmt: skip
+    return recent[0]
 
 
 def _number_of(session: Session, message: Message) -> int | None:

@@ -96,7 +96,8 @@ class ReplyEmail(_CustomerEmail):
         chain = email_chain(session, ticket.id, message.id)
         last_inbound = next((m for m in reversed(chain) if m.direction == Direction.INBOUND), None)
         return OutboundReply(
-            support_address=self._support_address,
+            # From the inbox the customer wrote to (returns@, say), else the support address.
+            support_address=ticket.support_address or self._support_address,
             support_name="",
             customer_address=customer.email,
             customer_name=customer.name,

@@ -10,7 +10,7 @@ tenth of a second for compat32. Headers are then decoded here (see `headers`), l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.message import Message
@@ -19,6 +19,7 @@ from email.parser import BytesHeaderParser, BytesParser
 from bot.mail.auto_submitted import auto_submitted_reason
 from bot.mail.body import AttachmentInfo, Body, read_body
 from bot.mail.decoding import decode_bytes, multiline
+from bot.mail.dsn import Bounce, read_bounce
 from bot.mail.headers import (
     Address,
     addresses,
@@ -54,6 +55,10 @@ class ParsedEmail:
     visible_text: str  # `text` without quoted history and signature
     attachments: list[AttachmentInfo]
     auto_submitted_reason: str | None  # why a machine wrote this mail; None for people
+    # Where the mail server delivered it (Delivered-To, X-Original-To): routes mail that
+    # reached the support address through an alias or a group.
+    delivered_to: list[Address] = field(default_factory=list)
+    bounce: Bounce | None = None  # a delivery failure report, and what it is about
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
@@ -100,7 +105,16 @@ def _parse(raw: bytes) -> ParsedEmail:
         visible_text=visible_reply(full_text),
         attachments=body.attachments,
         auto_submitted_reason=auto_submitted_reason(message, from_mailboxes),
+        delivered_to=addresses(message, "Delivered-To") + addresses(message, "X-Original-To"),
+        bounce=_bounce_of(message),
     )
+
+
+def _bounce_of(message: Message) -> Bounce | None:
+    try:
+        return read_bounce(message)
+    except Exception:  # a garbled report is still a mail to store, just not a bounce
+        return None
 
 
 class _LenientMessage(Message):

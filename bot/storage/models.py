@@ -94,6 +94,8 @@ class Ticket(SQLModel, table=True):
     assignee: str | None = Field(default=None, max_length=32)
     # Unguessable part of the ticket's reply address (support+<token>@domain).
     reply_token: str = Field(max_length=64, unique=True)
+    # The inbox the customer wrote to, when not the main support address: replies come from it.
+    support_address: str | None = Field(default=None, max_length=320)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -40,11 +40,11 @@ POLICY = Policy(tags=["refund", "shipping"])
 class Desk:
     """A running helpdesk with one ticket from Jane, and ways to act on it as Slack would."""
 
-    def __init__(self, helpdesk, slack: FakeSlack, sink: MailSink):
+    def __init__(self, helpdesk, slack: FakeSlack, sink: MailSink, first_mail=None):
         self.helpdesk, self.slack, self.sink = helpdesk, slack, sink
         self.agent = SlackAgent(helpdesk.http_port, slack)
         self.sender = self.agent.sender
-        self.first_mail = customer_mail("Hi, my parcel never came.\n\nJane")
+        self.first_mail = first_mail or customer_mail("Hi, my parcel never came.\n\nJane")
         assert smtp_send(helpdesk.smtp.port, self.first_mail)[0] == 250
         slack.wait_for(lambda: len(slack.calls("chat.postMessage")) >= 2, timeout=10)
         with Session(helpdesk.engine) as session:

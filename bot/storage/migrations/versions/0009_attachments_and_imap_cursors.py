@@ -1,4 +1,5 @@
-"""Attachments of customer mail, and how far the IMAP poller has read each mailbox.
+"""Attachments of customer mail, how far the IMAP poller has read each mailbox, and the inbox
+address a ticket's replies come from.
 
 Revision ID: 0009
 Revises: 0008
@@ -18,6 +19,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "support_address", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True
+            )
+        )
     op.create_table(
         "imap_cursors",
         sa.Column("mailbox", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -55,3 +62,5 @@ def downgrade() -> None:
 
     op.drop_table("attachments")
     op.drop_table("imap_cursors")
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("support_address")
