@@ -37,6 +37,7 @@ from bot.jobs.outbox import OutboxWorker
 from bot.jobs.scheduler import build_scheduler
 from bot.jobs.shopify_context import shopify_deliverers
 from bot.jobs.slack_delivery import slack_deliverers
+from bot.jobs.slack_files import SlackFiles
 from bot.jobs.smtp_sender import SmtpSender
 from bot.slack_client import delivery_client, interactive_client
 from bot.storage.db import make_engine
@@ -155,6 +156,7 @@ def create_app(
             settings.helpdesk_support_address,
             tokens,
             settings.helpdesk_public_url,
+            SlackFiles(delivery_client(settings), policy.mail.max_attachment_bytes),
         ),
     }
     if shopify is not None:

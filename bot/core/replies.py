@@ -13,6 +13,7 @@ from bot.core.sla import SlaRules
 from bot.core.tickets import measured, record_event, set_status
 from bot.mail.compose import new_message_id
 from bot.storage.models import (
+    Attachment,
     Delivery,
     Direction,
     Message,
@@ -27,6 +28,16 @@ ANSWER_LIMIT = 3000
 
 class ReplyRefused(ValueError):
     """The answer can't be sent as it is; the message says why, for the agent."""
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file the agent attached in Slack; its bytes are fetched when the email is sent."""
+
+    slack_file_id: str
+    name: str
+    size: int
+    content_type: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ def reply_to_customer(
     request_key: str | None = None,
     sla: SlaRules | None = None,
     surveys: CsatPolicy | None = None,
+    files: tuple[SharedFile, ...] = (),
+    max_file_bytes: int = 20 * 1024 * 1024,
 ) -> Message:
     """Records the answer and enqueues the email and the thread copy, in that order.
 
@@ -66,6 +79,11 @@ def reply_to_customer(
     by_chat = ticket.source == Source.CHAT
     if not by_chat and not support_address:
         raise ReplyRefused("HELPDESK_SUPPORT_ADDRESS is not set, so no email can be sent.")
+    if files and by_chat:
+        raise ReplyRefused("The live chat shows text only; send files by email instead.")
+    if sum(f.size for f in files) > max_file_bytes:
+        limit = max_file_bytes // (1024 * 1024)
+        raise ReplyRefused(f"Attachments are limited to {limit} MB in all; leave some out.")
     message = Message(
         ticket_id=ticket.id,
         direction=Direction.OUTBOUND,
@@ -80,6 +98,17 @@ def reply_to_customer(
     )
     session.add(message)
     session.flush()
+    for shared in files:
+        session.add(
+            Attachment(
+                message_id=message.id,
+                filename=shared.name[:255] or "attachment",
+                content_type=shared.content_type[:255] or "application/octet-stream",
+                size=shared.size,
+                sha256="",  # known once fetched from Slack, when the email is sent
+                slack_file_id=shared.slack_file_id,
+            )
+        )
     now = utcnow()
     ticket.updated_at = now
     if ticket.first_response_at is None:

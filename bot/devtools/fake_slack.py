@@ -303,6 +303,7 @@ class FakeSlack(LoopbackService):
             "conversations.replies": self._conversations_replies,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.info": self._files_info,
             "reactions.add": self._reactions_add,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
@@ -936,6 +937,19 @@ class FakeSlack(LoopbackService):
         return {}
 
     # -- files -------------------------------------------------------------------------------
+
+    def add_file(self, name: str, data: bytes, user: str) -> dict[str, Any]:
+        """A file a person uploaded (e.g. in a modal's file input), as Slack describes it."""
+        with self._cond:
+            uploaded = _File(self._new_id("F"), name, data=data)
+            self._files[uploaded.id] = uploaded
+            return uploaded.describe(self.base_url, user, self.team_id)
+
+    def _files_info(self, args: Args) -> dict[str, Any]:
+        found = self._files.get(str(args.get("file") or ""))
+        if found is None or found.data is None:
+            raise SlackError("file_not_found")
+        return {"file": found.describe(self.base_url, self.bot_user_id, self.team_id)}
 
     def _files_get_upload_url_external(self, args: Args) -> dict[str, Any]:
         filename, length = str(args.get("filename") or ""), str(args.get("length") or "")

@@ -4,6 +4,7 @@ and the satisfaction survey sent when a ticket is solved."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from email.message import EmailMessage
 
 from sqlalchemy import func
@@ -14,10 +15,12 @@ from bot.core import outbox as kinds
 from bot.core.placeholders import first_name
 from bot.core.tickets import record_event
 from bot.jobs.delivery import Deliverer, RetryLater
+from bot.jobs.slack_files import FileUnavailable, SlackFiles
 from bot.jobs.smtp_sender import SendFailed, SmtpSender
 from bot.mail.compose import OutboundReply, compose_reply, new_message_id
 from bot.mail.survey import SurveyMail, compose_survey
 from bot.storage.models import (
+    Attachment,
     CsatSurvey,
     Customer,
     Delivery,
@@ -40,9 +43,10 @@ def email_deliverers(
     support_address: str | None,
     survey_tokens: csat.SurveyTokens | None,
     public_url: str,
+    files: SlackFiles | None = None,
 ) -> dict[str, Deliverer]:
     return {
-        kinds.EMAIL_SEND: ReplyEmail(sender, support_address),
+        kinds.EMAIL_SEND: ReplyEmail(sender, support_address, files),
         kinds.EMAIL_SURVEY: SurveyEmail(sender, support_address, survey_tokens, public_url),
     }
 
@@ -65,12 +69,22 @@ class _CustomerEmail:
 
 
 class ReplyEmail(_CustomerEmail):
+    def __init__(self, sender: SmtpSender, support_address: str | None, files: SlackFiles | None):
+        super().__init__(sender, support_address)
+        self._files = files
+
     def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         message = session.get(Message, item.message_id)
         if message.delivery == Delivery.SENT:
             return {"sent": message.email_message_id}
         ticket = session.get(Ticket, message.ticket_id)
-        mail = compose_reply(self._reply(session, ticket, message))
+        try:
+            attached = self._attachments(session, message)
+        except FileUnavailable as missing:
+            if not missing.permanent and item.attempts < ATTEMPTS_BEFORE_GIVING_UP:
+                raise RetryLater(str(missing)) from None
+            return {"failed": str(missing)}
+        mail = compose_reply(replace(self._reply(session, ticket, message), attachments=attached))
         failure = self._send(item, mail, f"reply {message.id} to ticket #{ticket.number}")
         if failure is not None:
             return {"failed": failure}
@@ -90,6 +104,17 @@ class ReplyEmail(_CustomerEmail):
         if message.slack_ts:
             # A retried reply: its copy in the thread still says it failed.
             kinds.refresh_message(session, ticket.id, message.id)
+
+    def _attachments(self, session: Session, message: Message) -> tuple:
+        wanted = session.exec(
+            select(Attachment).where(
+                Attachment.message_id == message.id, Attachment.slack_file_id.is_not(None)
+            )
+        ).all()
+        if wanted and self._files is None:
+            raise FileUnavailable("files can't be fetched from Slack here", permanent=True)
+        fetched = [self._files.fetch(row.slack_file_id) for row in wanted]
+        return tuple((f.name, f.content_type, f.data) for f in fetched)
 
     def _reply(self, session: Session, ticket: Ticket, message: Message) -> OutboundReply:
         customer = session.get(Customer, ticket.customer_id)

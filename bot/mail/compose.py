@@ -26,6 +26,7 @@ class OutboundReply:
     references: list[str]  # the chain so far, oldest first, without brackets
     message_id: str  # without brackets
     date: datetime
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, content type, bytes)
 
 
 def new_message_id(support_address: str) -> str:
@@ -56,6 +57,11 @@ def compose_reply(reply: OutboundReply) -> EmailMessage:
     mail["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     mail.set_content(reply.body)
     mail.add_alternative(_as_html(reply.body), subtype="html")
+    for name, content_type, data in reply.attachments:
+        main, _, sub = content_type.partition("/")
+        if not sub or "/" in sub:
+            main, sub = "application", "octet-stream"
+        mail.add_attachment(data, maintype=main, subtype=sub, filename=name)
     return mail
 
 

@@ -33,6 +33,8 @@ REPLY_STATUS_BLOCK = "reply_status"
 REPLY_STATUS = "reply_status_input"
 REPLY_RETRY = "reply_retry"
 REPLY_HELPERS_BLOCK = "reply_helpers"
+REPLY_FILES_BLOCK = "reply_files"
+REPLY_FILES = "reply_files_input"
 REPLY_ORDER_PICK = "reply_order_pick"
 
 # Tag modal.

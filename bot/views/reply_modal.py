@@ -10,6 +10,7 @@ from bot.views.elements import option
 from bot.views.text import escape_mrkdwn, truncate
 
 ANSWER_LIMIT = 3000  # Slack's limit for a plain-text input
+MAX_FILES = 5
 STATUS_CHOICES = {"pending": "Pending (waiting on the customer)", "solved": "Solved"}
 
 
@@ -44,6 +45,17 @@ def _addressee(draft: ReplyDraft) -> str:
 
 def reply_metadata(draft: ReplyDraft) -> str:
     return json.dumps({"ticket_id": draft.ticket_id, "version": draft.version})
+
+
+def _files_input() -> dict:
+    """Files sent with the email; the chat widget shows text only."""
+    return {
+        "type": "input",
+        "block_id": ids.REPLY_FILES_BLOCK,
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Attach files"},
+        "element": {"type": "file_input", "action_id": ids.REPLY_FILES, "max_files": MAX_FILES},
+    }
 
 
 def reply_modal(draft: ReplyDraft) -> dict:
@@ -104,6 +116,7 @@ def reply_modal(draft: ReplyDraft) -> dict:
             "label": {"type": "plain_text", "text": "Answer"},
             "element": answer,
         },
+        *([] if draft.by_chat else [_files_input()]),
         {
             "type": "input",
             "block_id": ids.REPLY_STATUS_BLOCK,

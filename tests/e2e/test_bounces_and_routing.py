@@ -150,3 +150,33 @@ def test_a_sender_opening_ticket_after_ticket_is_folded_into_one(database_url):
         with Session(helpdesk.engine) as session:
             numbers = [t.number for t in session.exec(select(Ticket).order_by(Ticket.id))]
     assert numbers == [1, 2, 3]
+
+
+def test_files_attached_in_the_reply_modal_go_out_with_the_email(jane):
+    desk = jane
+    photo = bytes(range(256)) * 40
+    shared = desk.slack.add_file("label.png", photo, AGENT["id"])
+    desk.click(ids.TICKET_REPLY)
+    view = desk.opened_view()
+    values = answer_values(view, "Here is your return label.")
+    values[ids.REPLY_FILES_BLOCK] = {ids.REPLY_FILES: {"type": "file_input", "files": [shared]}}
+    assert desk.submit(view, values).status == 200
+    assert eventually(lambda: len(desk.sink.messages) == 1)
+    mail = desk.sink.parsed()[0]
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == "label.png"
+    assert attachment.get_content_type() == "image/png"
+    assert attachment.get_content() == photo
+
+
+def test_a_file_deleted_before_sending_fails_the_reply_with_the_reason(jane):
+    desk = jane
+    gone = {"id": "F0GONE", "name": "gone.pdf", "size": 10, "mimetype": "application/pdf"}
+    desk.click(ids.TICKET_REPLY)
+    view = desk.opened_view()
+    values = answer_values(view, "See attached.")
+    values[ids.REPLY_FILES_BLOCK] = {ids.REPLY_FILES: {"type": "file_input", "files": [gone]}}
+    assert desk.submit(view, values).status == 200
+    assert eventually(lambda: "Not delivered" in desk.thread_texts()[-1])
+    assert "deleted from Slack" in json.dumps(desk.slack.thread(CHANNEL, desk.root_ts)[-1])
+    assert desk.sink.messages == []

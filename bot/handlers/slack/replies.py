@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core import saved_replies
-from bot.core.replies import Agent, ReplyRefused, reply_to_customer, retry_reply
+from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
 from bot.core.visitors import is_reachable
 from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import (
@@ -129,6 +129,20 @@ def answer_of(view: dict) -> tuple[str | None, str]:
     return None, ""
 
 
+def files_of(view: dict) -> tuple[SharedFile, ...]:
+    picked = view["state"]["values"].get(ids.REPLY_FILES_BLOCK, {}).get(ids.REPLY_FILES) or {}
+    return tuple(
+        SharedFile(
+            slack_file_id=str(f.get("id", "")),
+            name=str(f.get("name") or f.get("title") or "attachment"),
+            size=int(f.get("size") or 0),
+            content_type=str(f.get("mimetype") or "application/octet-stream"),
+        )
+        for f in picked.get("files") or []
+        if f.get("id")
+    )
+
+
 def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
     helpdesk = services_of(context)
     view = body["view"]
@@ -158,6 +172,8 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
                 request_key=f"view:{view['id']}",
                 sla=helpdesk.sla,
                 surveys=helpdesk.surveys,
+                files=files_of(view),
+                max_file_bytes=helpdesk.policy.mail.max_attachment_bytes,
             )
     except ReplyRefused as refused:
         ack(response_action="errors", errors={errors_at: str(refused)})
