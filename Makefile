@@ -22,7 +22,7 @@ run: $(BIN)/helpdesk
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ## bench: run every benchmark under bench/ and print their tables
 bench: $(VENV)/.dev

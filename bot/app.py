@@ -16,12 +16,14 @@ from sqlalchemy import Engine
 
 from bot.chat_bus import ChatBus, chat_bus
 from bot.config import ConfigError, Policy, Settings
+from bot.core.attachments import FileStore
 from bot.core.csat import survey_tokens
 from bot.core.escalation import tiers_of
 from bot.core.intake import Routing
 from bot.core.sla import SlaRules
 from bot.handlers.chat.routes import ChatService, chat_router
 from bot.handlers.csat_routes import csat_router
+from bot.handlers.email.imap_poller import ImapPoller
 from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
@@ -30,6 +32,7 @@ from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.integrations.shopify_cache import connect as connect_shopify
+from bot.jobs.attachment_upload import attachment_deliverers
 from bot.jobs.chat_delivery import chat_deliverers
 from bot.jobs.digest import digest_channel
 from bot.jobs.email_delivery import email_deliverers
@@ -60,6 +63,7 @@ class Helpdesk:
     smtp: InboundSmtpServer | None
     scheduler: BackgroundScheduler
     chat_bus: ChatBus
+    imap: ImapPoller | None = None
     _http_server: uvicorn.Server | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _socket_mode: object | None = field(default=None, repr=False)
@@ -76,6 +80,8 @@ class Helpdesk:
                     f"HELPDESK_SMTP_LISTEN={self.settings.helpdesk_smtp_listen!r}: the SMTP "
                     f"server could not listen there ({exc}); is the port taken?"
                 ) from None
+        if self.imap is not None:
+            self.imap.start()
         if self.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -124,6 +130,8 @@ class Helpdesk:
             self._socket_mode.close()
         if self.smtp is not None:
             self.smtp.stop()
+        if self.imap is not None:
+            self.imap.stop()
         self.scheduler.shutdown(wait=True)
         self.outbox.stop()
         self.engine.dispose()
@@ -144,7 +152,9 @@ def create_app(
     tokens = survey_tokens(settings, policy)
     bus = chat_bus(engine)
     shopify = connect_shopify(settings, policy)
+    files = FileStore(settings.helpdesk_data_dir)
     deliverers = {
+        **attachment_deliverers(delivery_client(settings), files),
         **chat_deliverers(bus),
         **slack_deliverers(
             delivery_client(settings),
@@ -171,6 +181,7 @@ def create_app(
         policy=policy,
         sla=sla,
         order_context=shopify is not None,
+        files=files,
     )
     ingest = MailIngest(engine, routing, on_committed=outbox.wake)
     chat = ChatService(
@@ -225,6 +236,7 @@ def create_app(
             settings.helpdesk_support_address,
         ),
         chat_bus=bus,
+        imap=mailbox_poller(settings, policy, engine, ingest),
     )
 
 
@@ -261,6 +273,23 @@ def _smtp_server(
     accepted = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
     handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address)
     return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes)
+
+
+def mailbox_poller(
+    settings: Settings, policy: Policy, engine: Engine, ingest: MailIngest
+) -> ImapPoller | None:
+    """The poller of IMAP_URL, when it is set."""
+    if not settings.imap_url:
+        return None
+    return ImapPoller(
+        settings.imap_url,
+        settings.imap_poll_seconds,
+        engine,
+        ingest,
+        policy.mail.imap_move_to,
+        max_bytes=settings.helpdesk_max_message_bytes,
+        address=settings.helpdesk_support_address,
+    )
 
 
 def _breach_channel(settings: Settings, policy: Policy) -> str | None:

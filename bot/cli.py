@@ -227,6 +227,44 @@ def export(
         engine.dispose()
 
 
+@cli.command("import-mail")
+def import_mail(
+    since: str = typer.Option(
+        ..., help="Import mail that arrived on or after this day, YYYY-MM-DD."
+    ),
+) -> None:
+    """Import older mail from IMAP_URL (new mail is picked up by `serve` on its own).
+
+    Mail the helpdesk already has is skipped, so running this twice imports nothing twice.
+    The tickets reach Slack through the running `helpdesk serve` (or when it next starts).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.app import create_app
+    from bot.handlers.email.imap_poller import DatabaseUnavailable, ImapError
+
+    day = _local_date("--since", since)
+    settings = load_settings()
+    if not settings.imap_url:
+        raise ConfigError("IMAP_URL is not set: set it to the mailbox to import from")
+    helpdesk = create_app(settings, load_policy(settings.helpdesk_config))
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
+    try:
+        with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
+            task = bar.add_task("import", total=None)
+            result = helpdesk.imap.import_since(
+                day, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    except (ImapError, DatabaseUnavailable) as problem:
+        raise ConfigError(f"import stopped: {problem}") from None
+    finally:
+        helpdesk.engine.dispose()
+    err.print(
+        f"imported {result.stored} message(s); {result.duplicates} already here; "
+        f"{result.refused} refused (see the log for why)"
+    )
+
+
 def _local_date(option: str, value: str) -> date:
     try:
         return date.fromisoformat(value)

@@ -11,8 +11,10 @@ from sqlmodel import Session, select
 
 from bot.config import Policy
 from bot.core import outbox, tickets
+from bot.core.attachments import FileStore, keep
 from bot.core.sla import SlaRules
 from bot.core.threading import find_ticket
+from bot.mail.attachments import extract
 from bot.mail.parse import ParsedEmail
 from bot.storage.models import (
     Customer,
@@ -41,6 +43,7 @@ class Routing:
     policy: Policy = field(default_factory=Policy)
     sla: SlaRules | None = None
     order_context: bool = False  # Shopify is connected: new tickets get the customer's orders
+    files: FileStore | None = None  # where mail attachments are kept
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ def receive_email(
     if ticket is None:
         ticket = _flooding(session, customer, routing.policy.mail.loop_limit_per_hour)
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
-        tickets.add_customer_message(session, ticket, new_message, routing.sla)
+        message = tickets.add_customer_message(session, ticket, new_message, routing.sla)
+        _keep_files(session, message, raw, routing)
         return IntakeResult(ticket_number=ticket.number)
 
     inbox = routing.policy.inbox_for(all_recipients)
@@ -124,11 +128,20 @@ def receive_email(
         order_context=routing.order_context,
     )
     created.support_address = inbox.address if inbox else None
+    stored = select(Message).where(Message.email_message_id == message_id)
+    _keep_files(session, session.exec(stored).one(), raw, routing)
     if ticket is not None:
         tickets.record_event(
             session, created, "follow_up_of", new_message.author, number=ticket.number
         )
     return IntakeResult(ticket_number=created.number, created=True)
+
+
+def _keep_files(session: Session, message: Message, raw: bytes, routing: Routing) -> None:
+    """The mail's attachments, stored and queued for the thread after the message itself."""
+    if routing.files is not None:
+        limit = routing.policy.mail.max_attachment_bytes
+        keep(session, message, extract(raw, max_bytes=limit), routing.files, limit)
 
 
 def bounced(session: Session, mail: ParsedEmail) -> IntakeResult:

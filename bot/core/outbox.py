@@ -27,6 +27,7 @@ SLACK_THREAD_NOTICE = "slack.thread_notice"
 SLACK_CHANNEL_NOTICE = "slack.channel_notice"
 SLACK_DIGEST = "slack.digest"
 CHAT_PUSH = "chat.push"
+SLACK_ATTACHMENTS = "slack.attachments"
 SHOPIFY_CONTEXT = "slack.shopify_context"
 
 

@@ -6,6 +6,7 @@ import email
 import email.policy
 import os
 import smtplib
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ def serve_environment(database_url: str, slack: FakeSlack, **extra: str) -> dict
         "DATABASE_URL": database_url,
         "HELPDESK_HTTP_PORT": str(free_port()),
         "HELPDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+        "HELPDESK_DATA_DIR": tempfile.mkdtemp(prefix="helpdesk-data-"),
         **extra,
     }
 
@@ -54,6 +56,7 @@ def settings_for(database_url: str, slack: FakeSlack, **overrides) -> Settings:
         "helpdesk_http_port": 0,
         "helpdesk_smtp_listen": f"127.0.0.1:{free_port()}",
         "helpdesk_outbox_lease_seconds": 5,
+        "helpdesk_data_dir": tempfile.mkdtemp(prefix="helpdesk-data-"),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
