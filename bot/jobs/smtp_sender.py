@@ -37,6 +37,12 @@ class SmtpSender:
             raise _from_codes(exc.recipients, "the recipient was refused") from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             raise _from_code(exc.smtp_code, exc.smtp_error) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            # STARTTLS or AUTH not offered: asking again won't make the server offer it.
+            raise SendFailed(
+                f"the mail server doesn't support what OUTBOUND_SMTP_URL asks for: {exc}",
+                permanent=True,
+            ) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise SendFailed(
                 f"the mail server refused the login ({exc.smtp_code}); check OUTBOUND_SMTP_URL",
