@@ -14,6 +14,7 @@ from bot.config import CsatPolicy
 from bot.core import csat, outbox
 from bot.core import sla as clocks
 from bot.core.sla import SlaRules
+from bot.core.visitors import reachable
 from bot.storage.models import (
     Counter,
     Customer,
@@ -148,6 +149,11 @@ def add_customer_message(
 
 def customer_address(session: Session, ticket: Ticket) -> str:
     return session.get(Customer, ticket.customer_id).email
+
+
+def customer_email(session: Session, ticket: Ticket) -> str | None:
+    """Where the customer can be written to; None for a chat visitor who gave no address."""
+    return reachable(customer_address(session, ticket))
 
 
 def set_status(

@@ -10,6 +10,11 @@ def anonymous_address(conversation_id: str) -> str:
     return f"visitor-{conversation_id.lower()}@{ANONYMOUS_DOMAIN}"
 
 
+def reachable(address: str) -> str | None:
+    """The address, or None when it stands in for a visitor who gave none."""
+    return address if is_reachable(address) else None
+
+
 def is_reachable(address: str) -> bool:
     """False for the stand-in address of a visitor who gave none."""
     return not address.endswith("@" + ANONYMOUS_DOMAIN)

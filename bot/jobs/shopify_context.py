@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot.core import outbox as kinds
-from bot.core.visitors import is_reachable
+from bot.core.tickets import customer_email
 from bot.integrations.shopify import Customer, Order, ShopifyError, order_numbers_in
 from bot.integrations.shopify_cache import CachedShopify
 from bot.jobs.delivery import Deliverer, RetryLater
@@ -74,7 +74,7 @@ class OrderContextPost(SlackDeliverer):
 
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
-        email = _customer_email(session, ticket)
+        email = customer_email(session, ticket)
         try:
             found = gather(self.shopify, email, _first_words(session, ticket))
         except ShopifyError as problem:
@@ -106,11 +106,6 @@ class OrderContextPost(SlackDeliverer):
         if result.get("shopify_id"):
             ticket = session.get(Ticket, item.ticket_id)
             session.get(CustomerRow, ticket.customer_id).shopify_id = result["shopify_id"]
-
-
-def _customer_email(session: Session, ticket: Ticket) -> str | None:
-    address = session.get(CustomerRow, ticket.customer_id).email
-    return address if is_reachable(address) else None
 
 
 def _first_words(session: Session, ticket: Ticket) -> str:

@@ -16,7 +16,7 @@ from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import tags_of
-from bot.core.visitors import is_reachable
+from bot.core.visitors import reachable
 from bot.jobs.delivery import Deliverer, GiveUp, RetryLater
 from bot.jobs.digest import chart_shared, render_digest
 from bot.storage.models import (
@@ -404,7 +404,7 @@ def render_root(session: Session, ticket: Ticket, order_lookup: bool = False) ->
         priority=ticket.priority,
         source=ticket.source,
         customer_name=customer.name,
-        customer_email=customer.email if is_reachable(customer.email) else "",
+        customer_email=reachable(customer.email) or "",
         assignee=ticket.assignee,
         tags=tags_of(session, ticket.id),
         escalation=escalation_badge(current_escalation(session, ticket.id)),

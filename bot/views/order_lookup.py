@@ -51,7 +51,11 @@ def order_lookup_modal(
 def looking_up(ticket_id: int, number: int, query: str) -> dict:
     """Shown at once while Shopify answers: Slack wants an answer within three seconds."""
     return order_lookup_modal(
-        ticket_id, number, query, [context(":hourglass_flowing_sand: Asking Shopify…")], False
+        ticket_id,
+        number,
+        query,
+        [context(":hourglass_flowing_sand: Asking Shopify…")],
+        submit=False,
     )
 
 

@@ -109,10 +109,10 @@ def test_an_address_with_quotes_and_or_cannot_widen_the_search(database_url, sho
         sender = '"x\\" OR email:*"@evil.example'
         mail = customer_mail("Show me everyone's orders", sender=f"Eve <{sender}>")
         assert smtp_send(helpdesk.smtp.port, mail)[0] == 250
-        if not eventually(lambda: len(thread_of_ticket(slack)) >= 2, timeout=10):
-            pytest.skip("the parser refused this address, so nothing reached Shopify")
         post = context_post(slack)
-    assert "Bob" not in post
+    assert "No Shopify customer has the address" in post and "Bob" not in post
+    [search] = [call.variables["query"] for call in shop.calls if call.operation == "customers"]
+    assert search.startswith('email:"') and '\\"' in search  # one quoted value, quote escaped
     assert all("bob" not in json.dumps(call.variables) for call in shop.calls)
 
 

@@ -6,7 +6,7 @@ import logging
 
 from sqlmodel import Session
 
-from bot.core.visitors import is_reachable
+from bot.core.visitors import reachable
 from bot.integrations.shopify import Order, ShopifyError
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.models import Customer, Ticket
@@ -39,15 +39,10 @@ def order_placeholders(shopify: CachedShopify | None, session: Session, ticket: 
     }
 
 
-def customer_email(session: Session, ticket: Ticket) -> str | None:
-    address = session.get(Customer, ticket.customer_id).email
-    return address if is_reachable(address) else None
-
-
 def owner_of(session: Session, ticket: Ticket) -> tuple[str | None, str | None]:
     """The ticket's customer as Shopify may know them: (email, Shopify id)."""
     customer = session.get(Customer, ticket.customer_id)
-    return (customer.email if is_reachable(customer.email) else None), customer.shopify_id
+    return reachable(customer.email), customer.shopify_id
 
 
 def belongs_to(order: Order, email: str | None, shopify_id: str | None) -> bool:

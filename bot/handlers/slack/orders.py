@@ -13,13 +13,14 @@ import re
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.core.tickets import customer_email
 from bot.handlers.slack.common import (
     metadata_of,
     open_ticket_modal,
     services_of,
     tell,
 )
-from bot.handlers.slack.order_facts import belongs_to, customer_email, owner_of
+from bot.handlers.slack.order_facts import belongs_to, owner_of
 from bot.handlers.slack.replies import answer_of, draft_for
 from bot.integrations.shopify import Order, ShopifyError
 from bot.integrations.shopify_cache import CachedShopify

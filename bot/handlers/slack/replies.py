@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bot.core import saved_replies
 from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
-from bot.core.visitors import is_reachable
+from bot.core.visitors import reachable
 from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import (
     is_agent_or_tell,
@@ -54,7 +54,7 @@ def draft_for(
         number=ticket.number,
         subject=ticket.subject,
         customer_name=customer.name,
-        customer_email=customer.email if is_reachable(customer.email) else "",
+        customer_email=reachable(customer.email) or "",
         last_customer_message=last.body if last else None,
         saved_replies=[(r.id, r.title) for r in all_saved_replies(session)],
         answer=answer,
