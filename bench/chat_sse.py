@@ -13,13 +13,11 @@ import asyncio
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from statistics import median, quantiles
+from statistics import median
 
 import yaml
 from rich.console import Console
@@ -28,6 +26,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.serving import percentile99, rss_mb, served
 from bot.devtools.fake_slack import FakeSlack
 from bot.views import ids
 from tests.e2e.harness import AGENT, CHANNEL, SlackAgent, answer_values, serve_environment
@@ -126,13 +125,6 @@ async def reply_latencies(
     return latencies
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def tickets_in_slack(slack: FakeSlack, count: int) -> dict[int, tuple[int, str]]:
     def roots() -> list[dict]:
         return [m for m in slack.messages_in(CHANNEL) if m.get("thread_ts") in (None, m["ts"])]
@@ -193,10 +185,6 @@ async def run(port: int, pid: int, slack: FakeSlack, console: Console) -> Table:
     return table
 
 
-def percentile99(values: list[float]) -> float:
-    return quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 else values[0]
-
-
 def main() -> None:
     console = Console()
     with tempfile.TemporaryDirectory() as workdir, FakeSlack() as slack:
@@ -213,27 +201,8 @@ def main() -> None:
         env = serve_environment(f"sqlite:///{workdir}/helpdesk.db", slack)
         env["HELPDESK_CONFIG"] = str(policy)
         port = int(env["HELPDESK_HTTP_PORT"])
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], cwd=workdir, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            wait_until_up(port)
+        with served(env, workdir) as server:
             console.print(asyncio.run(run(port, server.pid, slack, console)))
-        finally:
-            server.terminate()
-            server.wait(30)
-
-
-def wait_until_up(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("helpdesk serve did not come up within 30 s")
 
 
 if __name__ == "__main__":
