@@ -14,9 +14,9 @@ $(VENV)/.dev: $(BIN)/helpdesk
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## run: create .venv, install, start the helpdesk (helpdesk serve)
+## run: create .venv, install, start the helpdesk; without Slack tokens, in sandbox mode
 run: $(BIN)/helpdesk
-	$(BIN)/helpdesk serve
+	$(BIN)/helpdesk serve --sandbox auto
 
 ## test: create .venv with the dev extras, lint, run the whole test suite
 test: $(VENV)/.dev

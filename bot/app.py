@@ -42,6 +42,8 @@ from bot.jobs.shopify_context import shopify_deliverers
 from bot.jobs.slack_delivery import slack_deliverers
 from bot.jobs.slack_files import SlackFiles
 from bot.jobs.smtp_sender import SmtpSender
+from bot.sandbox.routes import mount_sandbox
+from bot.sandbox.workspace import Sandbox
 from bot.slack_client import delivery_client, interactive_client
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
@@ -143,7 +145,9 @@ def create_app(
     *,
     engine: Engine | None = None,
     migrate: bool = True,
+    sandbox: Sandbox | None = None,
 ) -> Helpdesk:
+    """Builds the helpdesk; with a `sandbox`, its page and API are served at `/sandbox/`."""
     policy = policy or Policy()
     _require(settings)
     engine = engine or make_engine(settings.database_url)
@@ -211,18 +215,21 @@ def create_app(
         services=services,
         socket_mode=socket_mode,
     )
+    http = build_http_app(
+        None if socket_mode else bolt,
+        engine,
+        csat_router(engine, tokens, outbox.wake) if tokens else None,
+        chat_router(chat),
+        policy.chat.allowed_origins,
+    )
+    if sandbox is not None:
+        mount_sandbox(http, sandbox, settings, policy, engine, outbox.wake)
     return Helpdesk(
         settings=settings,
         policy=policy,
         engine=engine,
         bolt=bolt,
-        http=build_http_app(
-            None if socket_mode else bolt,
-            engine,
-            csat_router(engine, tokens, outbox.wake) if tokens else None,
-            chat_router(chat),
-            policy.chat.allowed_origins,
-        ),
+        http=http,
         outbox=outbox,
         ingest=ingest,
         smtp=_smtp_server(settings, policy, ingest),
@@ -242,7 +249,10 @@ def create_app(
 
 def _require(settings: Settings) -> None:
     if not settings.slack_bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…)")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…), or try the "
+            "helpdesk without Slack with `helpdesk serve --sandbox on`"
+        )
     if not settings.helpdesk_support_channel:
         raise ConfigError(
             "HELPDESK_SUPPORT_CHANNEL is missing: set it to the ID of the channel for new tickets"

@@ -33,30 +33,68 @@ def main() -> None:
         sys.exit(2)
 
 
+class SandboxMode(StrEnum):
+    OFF = "off"
+    ON = "on"
+    AUTO = "auto"
+
+
 @cli.command()
 def serve(
     log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR."),
+    sandbox: SandboxMode = typer.Option(
+        SandboxMode.OFF,
+        help="on: try the helpdesk without Slack, against a local stand-in with a page at "
+        "/sandbox/; auto: on when no Slack token is configured (what `make run` uses).",
+    ),
 ) -> None:
     """Run the helpdesk: HTTP server, Slack listener, SMTP server and outbox worker."""
     from bot.app import create_app
+    from bot.sandbox.workspace import start_sandbox
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Every SMTP connection and scheduled run would otherwise log a few lines at INFO.
+    for chatty in ("mail.log", "apscheduler"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     settings = load_settings()
-    helpdesk = create_app(settings, load_policy(settings.helpdesk_config))
-    _verify_slack(helpdesk.bolt.client)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    helpdesk.start()
-    where = f"http://{settings.helpdesk_http_host}:{helpdesk.http_port}"
+    policy = load_policy(settings.helpdesk_config)
+    unconfigured = not (settings.slack_bot_token or settings.slack_app_token)
+    stand_in = None
+    if sandbox is SandboxMode.ON or (sandbox is SandboxMode.AUTO and unconfigured):
+        stand_in, settings = start_sandbox(settings, policy)
+    try:
+        helpdesk = create_app(settings, policy, sandbox=stand_in)
+        _verify_slack(helpdesk.bolt.client)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        helpdesk.start()
+        _announce(settings, helpdesk.http_port, stand_in is not None)
+        stop.wait()
+        err.print("stopping…")
+        helpdesk.stop()
+    finally:
+        if stand_in is not None:
+            stand_in.stop()
+
+
+def _announce(settings, http_port: int, sandboxed: bool) -> None:
+    where = f"http://{settings.helpdesk_http_host}:{http_port}"
     smtp = settings.helpdesk_smtp_listen or "off"
+    if sandboxed:
+        err.print(
+            f"helpdesk running in [bold]sandbox mode[/]: Slack is a local stand-in, nothing "
+            f"leaves this machine.\n  open   {where}/sandbox/\n  mail   "
+            f"{settings.helpdesk_support_address} at {smtp}\n  chat   {where}/chat/\n"
+            "Ctrl-C stops it; the sandbox starts empty each time. See the README to connect "
+            "a real workspace.",
+            highlight=False,
+        )
+        return
     mode = "Socket Mode" if settings.slack_app_token else f"HTTP mode at {where}/slack/events"
     err.print(f"helpdesk running: Slack over {mode}; SMTP {smtp}. Ctrl-C stops it.")
-    stop.wait()
-    err.print("stopping…")
-    helpdesk.stop()
 
 
 def _verify_slack(client) -> None:

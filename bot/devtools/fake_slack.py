@@ -264,7 +264,10 @@ class FakeSlack(LoopbackService):
         bot_user_id: str = "U0HELPDESK",
         bot_id: str = "B0HELPDESK",
         app_id: str = "A0HELPDESK",
+        max_recorded: int | None = None,
     ) -> None:
+        """``max_recorded`` bounds the log of calls (the oldest go first): a long-running
+        sandbox sets it; tests keep every call to read them back."""
         self.bot_token = bot_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -273,7 +276,12 @@ class FakeSlack(LoopbackService):
         self._address = (host, port)
         # One lock for all state; waiters in wait_for() are woken on every change.
         self._cond = threading.Condition(threading.RLock())
-        self._requests: list[RecordedRequest] = []
+        self._requests: deque[RecordedRequest] = deque(maxlen=max_recorded)
+        self._version = 0  # counts state changes, for watchers such as the sandbox page
+        self._triggers: dict[str, str] = {}  # trigger_id -> the user who caused it
+        self._modals: dict[str, list[str]] = {}  # user id -> open modal view ids, top last
+        self._responders: dict[str, str] = {}  # response_url token -> user id
+        self._ephemeral: dict[str, list[dict[str, Any]]] = {}  # user id -> messages
         self._channels: dict[str, _Channel] = {}
         self._users: dict[str, dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -309,7 +317,7 @@ class FakeSlack(LoopbackService):
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
             "views.publish": self._views_publish,
-            "views.push": self._views_open,
+            "views.push": self._views_push,
             "views.update": self._views_update,
         }
         self.add_user(bot_user_id, _BOT_NAME, real_name="Helpdesk", is_bot=True)
@@ -336,9 +344,21 @@ class FakeSlack(LoopbackService):
         """The Web API base URL, for ``WebClient(base_url=...)`` and ``SLACK_API_URL``."""
         return f"{self.base_url}/api/"
 
-    def response_url(self) -> str:
-        """A fresh ``response_url`` to put in slash-command and interaction payloads."""
-        return f"{self.base_url}/response/{secrets.token_hex(8)}"
+    def response_url(self, user_id: str | None = None) -> str:
+        """A fresh ``response_url`` to put in slash-command and interaction payloads; with a
+        user, what the app posts there is kept as that user's ephemeral message."""
+        token = secrets.token_hex(8)
+        if user_id is not None:
+            with self._cond:
+                self._responders[token] = user_id
+        return f"{self.base_url}/response/{token}"
+
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger id for a click by ``user_id``: modals opened with it are that user's."""
+        trigger_id = f"{int(time.time())}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
+        with self._cond:
+            self._triggers[trigger_id] = user_id
+        return trigger_id
 
     # -- workspace setup ---------------------------------------------------------------------
 
@@ -446,6 +466,81 @@ class FakeSlack(LoopbackService):
             found = self._files.get(file_id)
             return found.data if found else None
 
+    @property
+    def version(self) -> int:
+        """Grows with every change to the workspace, a call, a message or a view."""
+        with self._cond:
+            return self._version
+
+    def wait_for_change(self, after: int, timeout: float) -> int:
+        """The version, once it is past ``after`` or ``timeout`` seconds have gone."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._version > after, timeout)
+            return self._version
+
+    def open_modal(self, user_id: str) -> dict[str, Any] | None:
+        """The modal on top of ``user_id``'s stack, as Slack holds it; None when none is open."""
+        with self._cond:
+            stack = self._modals.get(user_id) or [""]
+            return copy.deepcopy(self._views.get(stack[-1]))
+
+    def close_modal(self, user_id: str, view_id: str) -> None:
+        """The user closed the view (its Cancel or ✕): it leaves the stack with any above it."""
+        with self._cond:
+            stack = self._modals.get(user_id, [])
+            if view_id in stack:
+                del stack[stack.index(view_id) :]
+                self._changed()
+
+    def answer_submission(self, user_id: str, view_id: str, answer: dict[str, Any]) -> None:
+        """What Slack does with the app's answer to a ``view_submission`` of ``view_id``."""
+        action = answer.get("response_action")
+        with self._cond:
+            stack = self._modals.setdefault(user_id, [])
+            if action == "errors":
+                return
+            if action == "update":
+                self._save_view(_valid_view(answer.get("view")), view_id)
+            elif action == "push":
+                stack.append(self._save_view(_valid_view(answer.get("view")))["id"])
+            elif action == "clear":
+                stack.clear()
+            elif view_id in stack:
+                stack.remove(view_id)
+            self._changed()
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        with self._cond:
+            return copy.deepcopy(self._users.get(user_id))
+
+    def channel_name(self, channel_id: str) -> str | None:
+        with self._cond:
+            found = self._channels.get(channel_id)
+            return found.name if found else None
+
+    def ephemeral_messages(self, user_id: str) -> list[dict[str, Any]]:
+        """Messages only ``user_id`` sees: ``chat.postEphemeral`` and ``response_url`` posts."""
+        with self._cond:
+            return copy.deepcopy(self._ephemeral.get(user_id, []))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Users and conversations (top-level messages, each with its ``replies``) at one
+        version, for a page that shows the workspace."""
+        with self._cond:
+            conversations = []
+            for channel in self._channels.values():
+                messages = []
+                for message in channel.top_level():
+                    replies = [channel.messages[r] for r in channel.threads.get(message["ts"], [])]
+                    messages.append({**message, "replies": replies})
+                conversations.append(
+                    {"id": channel.id, "name": channel.name, "dm_user": channel.dm_user,
+                     "messages": messages}
+                )  # fmt: skip
+            return copy.deepcopy(
+                {"version": self._version, "users": self._users, "channels": conversations}
+            )
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Block until ``predicate()`` holds (re-checked on every call and state change).
 
@@ -459,7 +554,8 @@ class FakeSlack(LoopbackService):
     def _summary(self) -> str:
         counts = Counter(r.method for r in self._requests)
         recent = [
-            f"{r.method} -> {r.status} {r.response.get('error', 'ok')}" for r in self._requests[-5:]
+            f"{r.method} -> {r.status} {r.response.get('error', 'ok')}"
+            for r in list(self._requests)[-5:]
         ]
         return f"saw {len(self._requests)} call(s) {dict(counts)}; last: {recent}"
 
@@ -532,7 +628,7 @@ class FakeSlack(LoopbackService):
         if kind == "files" and verb == "GET":
             return self._serve_file(rest.partition("/")[0], headers)
         if kind == "response" and verb == "POST":
-            return self._receive_response(headers, body)
+            return self._receive_response(rest, headers, body)
         return _Reply(404, b"not found")
 
     def _serve_api(self, method: str, headers: Message, body: bytes, query: str) -> _Reply:
@@ -572,12 +668,16 @@ class FakeSlack(LoopbackService):
         except SlackError as exc:
             return _Reply(200, exc.payload())
 
+    def _changed(self) -> None:
+        self._version += 1
+        self._cond.notify_all()
+
     def _record(self, method: str, args: Args, headers: dict[str, str], reply: _Reply) -> None:
         response = reply.body if isinstance(reply.body, dict) else {}
         self._requests.append(
             RecordedRequest(method, args, headers, reply.status, response, time.time())
         )
-        self._cond.notify_all()
+        self._changed()
 
     def _take_fault(self, method: str) -> _Fault | None:
         for key in (method, "*"):
@@ -620,7 +720,7 @@ class FakeSlack(LoopbackService):
             if pending is None:
                 return _Reply(404, b"unknown upload")
             pending.data = body
-            self._cond.notify_all()
+            self._changed()
         return _Reply(200, f"OK - {len(body)}".encode(), {"Content-Type": "text/plain"})
 
     def _serve_file(self, file_id: str, headers: Message) -> _Reply:
@@ -629,15 +729,25 @@ class FakeSlack(LoopbackService):
         data = self.file_content(file_id)
         return _Reply(404, b"no such file") if data is None else _Reply(200, data)
 
-    def _receive_response(self, headers: Message, body: bytes) -> _Reply:
+    def _receive_response(self, token: str, headers: Message, body: bytes) -> _Reply:
         try:
             args = _parse_args(headers, body, "")
         except SlackError as exc:
             return _Reply(400, exc.payload())
         reply = _Reply(200, {"ok": True})
         with self._cond:
+            user_id = self._responders.get(token)
+            if user_id and args.get("response_type") != "in_channel":
+                content = {k: args[k] for k in ("text", "blocks") if k in args}
+                self._keep_ephemeral(user_id, {**content, "channel": None, "thread_ts": None})
             self._record(RESPONSE_URL_METHOD, args, _lower_keys(headers), reply)
         return reply
+
+    def _keep_ephemeral(self, user_id: str, message: dict[str, Any]) -> str:
+        ts = self._next_ts()
+        self._ephemeral.setdefault(user_id, []).append({**message, "ts": ts})
+        self._changed()
+        return ts
 
     # -- shared helpers for method handlers (called with the lock held) ----------------------
 
@@ -710,7 +820,7 @@ class FakeSlack(LoopbackService):
                 message["parent_user_id"] = root.get("user", "")
                 channel.threads.setdefault(thread_ts, []).append(message["ts"])
         channel.messages[message["ts"]] = message
-        self._cond.notify_all()
+        self._changed()
         return message
 
     # -- auth / api --------------------------------------------------------------------------
@@ -749,7 +859,7 @@ class FakeSlack(LoopbackService):
         content = _message_content(args)
         _require_text({**message, **content})
         message.update(content, edited={"user": self.bot_user_id, "ts": self._next_ts()})
-        self._cond.notify_all()
+        self._changed()
         rendered = channel.render(message, include_metadata=True)
         return {
             "channel": channel.id,
@@ -766,15 +876,17 @@ class FakeSlack(LoopbackService):
         del channel.messages[message["ts"]]
         if replies := channel.threads.get(message.get("thread_ts", "")):
             replies.remove(message["ts"])
-        self._cond.notify_all()
+        self._changed()
         return {"channel": channel.id, "ts": message["ts"]}
 
     def _chat_post_ephemeral(self, args: Args) -> dict[str, Any]:
-        self._channel(args, member=True)
+        channel = self._channel(args, member=True)
         if not args.get("user"):
             raise SlackError("user_not_found")
-        _require_text(_message_content(args))
-        return {"message_ts": self._next_ts()}
+        content = _message_content(args)
+        _require_text(content)
+        message = {**content, "channel": channel.id, "thread_ts": _thread_ts(args)}
+        return {"message_ts": self._keep_ephemeral(str(args["user"]), message)}
 
     def _chat_get_permalink(self, args: Args) -> dict[str, Any]:
         channel = self._channel(args)
@@ -857,9 +969,18 @@ class FakeSlack(LoopbackService):
     # -- views -------------------------------------------------------------------------------
 
     def _views_open(self, args: Args) -> dict[str, Any]:
-        """views.open, and views.push too: the fake keeps no stack of modals."""
         _require_trigger(args)
-        return {"view": self._save_view(_valid_view(args.get("view")))}
+        view = self._save_view(_valid_view(args.get("view")))
+        if user_id := self._triggers.get(args["trigger_id"]):
+            self._modals[user_id] = [view["id"]]
+        return {"view": view}
+
+    def _views_push(self, args: Args) -> dict[str, Any]:
+        _require_trigger(args)
+        view = self._save_view(_valid_view(args.get("view")))
+        if user_id := self._triggers.get(args["trigger_id"]):
+            self._modals.setdefault(user_id, []).append(view["id"])
+        return {"view": view}
 
     def _views_update(self, args: Args) -> dict[str, Any]:
         view = _valid_view(args.get("view"))
@@ -912,7 +1033,7 @@ class FakeSlack(LoopbackService):
             "bot_id": self.bot_id,
         }
         self._views[new_id] = view
-        self._cond.notify_all()
+        self._changed()
         return view
 
     # -- reactions ---------------------------------------------------------------------------
@@ -933,7 +1054,7 @@ class FakeSlack(LoopbackService):
             raise SlackError("already_reacted")
         reaction["users"].append(self.bot_user_id)
         reaction["count"] += 1
-        self._cond.notify_all()
+        self._changed()
         return {}
 
     # -- files -------------------------------------------------------------------------------

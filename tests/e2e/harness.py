@@ -19,6 +19,7 @@ from bot.app import Helpdesk, create_app
 from bot.config import Policy, Settings
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import SlackEventSender, SlackHttpResponse, SlackRequestSigner
+from bot.sandbox.workspace import Sandbox, start_sandbox
 from bot.views import ids
 from tests.conftest import free_port
 
@@ -253,3 +254,26 @@ def staffed_helpdesk(
             database_url, slack, policy, outbound_smtp_url=sink.url, **overrides
         ) as helpdesk:
             yield helpdesk, slack, sink
+
+
+@contextmanager
+def running_sandbox(data_dir, policy: Policy | None = None) -> Iterator[tuple[Helpdesk, Sandbox]]:
+    """`helpdesk serve --sandbox on`, in this process, on free loopback ports."""
+    settings = Settings(
+        _env_file=None,
+        helpdesk_http_port=free_port(),
+        helpdesk_smtp_listen=f"127.0.0.1:{free_port()}",
+        helpdesk_data_dir=data_dir,
+        helpdesk_outbox_lease_seconds=5,
+    )
+    policy = policy or Policy()
+    sandbox, settings = start_sandbox(settings, policy)
+    try:
+        helpdesk = create_app(settings, policy, sandbox=sandbox)
+        helpdesk.start()
+        try:
+            yield helpdesk, sandbox
+        finally:
+            helpdesk.stop()
+    finally:
+        sandbox.stop()

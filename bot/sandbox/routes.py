@@ -1,0 +1,289 @@
+"""The sandbox page at `/sandbox/` and its JSON API, on loopback only.
+
+The page shows the fake Slack's channels and the mail catcher; each click, submission and
+message it sends becomes the signed request Slack would send to `/slack/events`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import shlex
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from bot.config import Policy, Settings
+from bot.jobs.digest import enqueue_digest
+from bot.sandbox.agent import SandboxAgent, SandboxError
+from bot.sandbox.sample_mail import sample_customer_mail, send_to_helpdesk
+from bot.sandbox.workspace import Sandbox
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+LONG_POLL_SECONDS = 25
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+class Refused(Exception):
+    """A request from off this machine, or naming another host."""
+
+
+def loopback_only(request: Request) -> None:
+    """The sandbox acts as an agent without any login: only this machine may use it. The
+    Host check stops a web page elsewhere from reaching it through DNS rebinding."""
+    client = request.client.host if request.client else ""
+    host = (request.headers.get("host") or "").rsplit(":", 1)[0] if request.headers else ""
+    try:
+        local = ipaddress.ip_address(client).is_loopback
+    except ValueError:
+        local = False
+    if not local or host not in _LOOPBACK_NAMES:
+        log.warning("sandbox: refused a request from %s for host %r", client, host)
+        raise Refused()
+
+
+class MessageAction(BaseModel):
+    channel: str = ""
+    message_ts: str = ""
+    ephemeral_id: str = ""
+    view_id: str = ""
+    action: dict[str, Any]
+    values: dict[str, Any] = {}
+
+
+class Submission(BaseModel):
+    view_id: str
+    values: dict[str, Any] = {}
+
+
+class Closing(BaseModel):
+    view_id: str
+
+
+class OptionsQuery(BaseModel):
+    view_id: str
+    block_id: str
+    action_id: str
+    value: str = ""
+
+
+class ThreadMessage(BaseModel):
+    channel: str
+    thread_ts: str
+    text: str = Field(max_length=40_000)
+
+
+class SlashCommand(BaseModel):
+    command: str = Field(pattern=r"^/[a-z0-9_-]+$")
+    text: str = ""
+    channel: str
+
+
+def sandbox_router(
+    sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, wake_outbox
+) -> APIRouter:
+    router = APIRouter(prefix="/sandbox", include_in_schema=False)
+    api = APIRouter(prefix="/api")
+    guarded = [Depends(loopback_only)]
+    commands = _slash_commands()
+
+    def agent(request: Request) -> SandboxAgent:
+        events = f"http://127.0.0.1:{request.url.port}/slack/events"
+        return SandboxAgent(sandbox.slack, sandbox.you, events, sandbox.signing_secret)
+
+    @router.get("/", dependencies=guarded)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @router.get("/static/{name}", dependencies=guarded)
+    def asset(name: str) -> FileResponse:
+        path = STATIC / name
+        if name not in {p.name for p in STATIC.iterdir()}:
+            raise SandboxError("No such file.", 404)
+        return FileResponse(path)
+
+    @api.get("/state", dependencies=guarded)
+    async def state(request: Request, after: int = 0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + LONG_POLL_SECONDS
+        while _version(sandbox) <= after and asyncio.get_running_loop().time() < deadline:
+            if await request.is_disconnected():
+                break
+            await asyncio.sleep(0.2)
+        return await run_in_threadpool(_state, sandbox, settings, commands)
+
+    @api.post("/actions", dependencies=guarded)
+    def actions(body: MessageAction, request: Request) -> dict:
+        if body.view_id:
+            agent(request).click_in_view(body.view_id, body.action, body.values)
+        else:
+            agent(request).click_message(
+                body.channel,
+                body.action,
+                message_ts=body.message_ts,
+                ephemeral_ts=body.ephemeral_id,
+            )
+        return {"ok": True}
+
+    @api.post("/submit", dependencies=guarded)
+    def submit(body: Submission, request: Request) -> dict:
+        errors = agent(request).submit(body.view_id, body.values)
+        return {"errors": errors} if errors else {"ok": True}
+
+    @api.post("/close", dependencies=guarded)
+    def close(body: Closing, request: Request) -> dict:
+        agent(request).close(body.view_id)
+        return {"ok": True}
+
+    @api.post("/options", dependencies=guarded)
+    def options(body: OptionsQuery, request: Request) -> dict:
+        return agent(request).options(body.view_id, body.block_id, body.action_id, body.value)
+
+    @api.post("/messages", dependencies=guarded)
+    def messages(body: ThreadMessage, request: Request) -> dict:
+        return {"ok": True, "ts": agent(request).write(body.channel, body.thread_ts, body.text)}
+
+    @api.post("/commands", dependencies=guarded)
+    def command(body: SlashCommand, request: Request) -> dict:
+        if body.command not in {c["command"] for c in commands}:
+            known = ", ".join(c["command"] for c in commands)
+            raise SandboxError(f"{body.command} is not a command of this app; try {known}.")
+        return {
+            "ok": True,
+            "response": agent(request).command(body.command, body.text, body.channel),
+        }
+
+    @api.post("/sample-email", dependencies=guarded)
+    def sample_email() -> dict:
+        mail = sample_customer_mail(settings.helpdesk_support_address, sandbox.mail.received)
+        code, message = send_to_helpdesk(settings, mail)
+        if code != 250:
+            raise SandboxError(f"the helpdesk's SMTP server answered {code} {message}", 502)
+        return {"ok": True, "code": code, "message": message}
+
+    @api.post("/digest", dependencies=guarded)
+    def digest() -> dict:
+        zone = ZoneInfo(policy.timezone)
+        today = datetime.now(zone).date()
+        channel = settings.digest_channel
+        if not enqueue_digest(engine, today, channel, policy.timezone):
+            raise SandboxError("Today's digest is already posted; it is posted once a day.", 409)
+        wake_outbox()
+        return {"ok": True}
+
+    router.include_router(api)
+    return router
+
+
+def mount_sandbox(
+    http: FastAPI, sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, wake_outbox
+) -> None:
+    """Adds the page and its API to the helpdesk's HTTP server."""
+    http.include_router(sandbox_router(sandbox, settings, policy, engine, wake_outbox))
+
+    @http.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse(
+            {"error": "the sandbox answers only on this machine: open http://127.0.0.1/sandbox/"},
+            status_code=403,
+        )
+
+    @http.exception_handler(SandboxError)
+    async def sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
+        if exc.status >= 500:
+            log.warning("sandbox: %s", exc)
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+def _version(sandbox: Sandbox) -> int:
+    # Both only grow, so their sum changes whenever either does; a page that has seen
+    # nothing asks with after=0, and must get the state at once.
+    return 1 + sandbox.slack.version + sandbox.mail.received
+
+
+def _state(sandbox: Sandbox, settings: Settings, commands: list[dict]) -> dict[str, Any]:
+    version = _version(sandbox)
+    workspace = sandbox.slack.snapshot()
+    you = workspace["users"].get(sandbox.you, {})
+    host, port = settings.smtp_listen or ("127.0.0.1", 2525)
+    return {
+        "version": version,
+        "you": {"id": sandbox.you, "name": you.get("name", "you")},
+        "users": {
+            user_id: {
+                "name": user["name"],
+                "real_name": user.get("real_name") or user["name"],
+                "is_bot": user.get("is_bot", False),
+            }
+            for user_id, user in workspace["users"].items()
+        },
+        "channels": _conversations(workspace, sandbox, settings),
+        "view": sandbox.slack.open_modal(sandbox.you),
+        "ephemeral": [
+            {**message, "id": message["ts"]}
+            for message in sandbox.slack.ephemeral_messages(sandbox.you)
+        ],
+        "mail": sandbox.mail.messages(),
+        "links": {"chat": "/sandbox/static/shop.html", "chat_page": "/chat/", "docs": "/docs"},
+        "smtp": _smtp_examples(host, port, settings.helpdesk_support_address),
+        "commands": commands,
+    }
+
+
+def _conversations(workspace: dict, sandbox: Sandbox, settings: Settings) -> list[dict]:
+    """Channels with the support channel first, then the user's direct messages."""
+    purposes = {
+        settings.helpdesk_support_channel: "New tickets: one thread each",
+        settings.escalation_channel: "Escalated tickets",
+        settings.digest_channel: "The daily metrics digest",
+    }
+    channels, direct = [], []
+    for conversation in workspace["channels"]:
+        if conversation["dm_user"] == sandbox.you:
+            direct.append({**conversation, "name": "helpdesk (direct message)", "purpose": ""})
+        elif conversation["dm_user"] is None:
+            purpose = purposes.get(conversation["id"], "")
+            channels.append({**conversation, "purpose": purpose})
+    channels.sort(key=lambda c: c["id"] != settings.helpdesk_support_channel)
+    return [*channels, *direct]
+
+
+def _smtp_examples(host: str, port: int, to: str) -> dict[str, Any]:
+    swaks = (
+        f"swaks --server {host}:{port} --to {to} --from jane@customer.example "
+        "--header 'Subject: Where is my order?' --body 'Hi, my order has not arrived yet.'"
+    )
+    script = (
+        "import smtplib; from email.message import EmailMessage; m = EmailMessage(); "
+        f"m['From'] = 'jane@customer.example'; m['To'] = '{to}'; "
+        "m['Subject'] = 'Where is my order?'; m.set_content('Hi, my order has not arrived.'); "
+        f"smtplib.SMTP('{host}', {port}).send_message(m)"
+    )
+    return {
+        "host": host,
+        "port": port,
+        "to": to,
+        "swaks": swaks,
+        "python": f"python3 -c {shlex.quote(script)}",
+    }
+
+
+def _slash_commands() -> list[dict]:
+    """The app's commands, as the manifest declares them to Slack."""
+    try:
+        manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    except OSError:
+        return []
+    declared = manifest.get("features", {}).get("slash_commands", [])
+    return [{k: c.get(k, "") for k in ("command", "usage_hint", "description")} for c in declared]

@@ -1,0 +1,180 @@
+"""Sandbox mode through its HTTP API: the page's calls become Slack's signed requests to the
+real helpdesk, and its mail reaches the mail catcher. (tests/browser drives the page itself.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from bot.sandbox.workspace import ESCALATION_CHANNEL, SUPPORT_CHANNEL, Sandbox
+from bot.views import ids
+from tests.conftest import free_port
+from tests.e2e.harness import eventually, running_sandbox
+
+
+class Page:
+    """What the sandbox page sends, over HTTP."""
+
+    def __init__(self, port: int, sandbox: Sandbox):
+        self.base = f"http://127.0.0.1:{port}/sandbox/api"
+        self.sandbox = sandbox
+
+    def call(self, path: str, body: dict | None = None, headers: dict | None = None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base + path, data, {"Content-Type": "application/json", **(headers or {})}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, json.loads(error.read())
+
+    def state(self, after: int = 0) -> dict:
+        status, state = self.call(f"/state?after={after}")
+        assert status == 200, state
+        return state
+
+
+def support_threads(state: dict) -> list[dict]:
+    return next(c for c in state["channels"] if c["id"] == SUPPORT_CHANNEL)["messages"]
+
+
+def button(message: dict, action_id: str) -> dict:
+    for block in message["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return {**element, "block_id": block["block_id"]}
+    raise AssertionError(f"no {action_id} button in {message['blocks']}")
+
+
+@pytest.fixture
+def page(tmp_path) -> Iterator[Page]:
+    with running_sandbox(tmp_path) as (helpdesk, sandbox):
+        yield Page(helpdesk.http_port, sandbox)
+
+
+def test_sample_email_reply_and_escalation_through_the_page_api(page):
+    status, sent = page.call("/sample-email", {})
+    assert (status, sent["code"]) == (200, 250)
+    assert eventually(lambda: support_threads(page.state()))
+    root = support_threads(page.state())[0]
+    assert root["text"].startswith("#1 ")
+
+    reply = button(root, ids.TICKET_REPLY)
+    action = {"action_id": reply["action_id"], "block_id": reply["block_id"],
+              "type": "button", "value": reply["value"]}  # fmt: skip
+    assert page.call("/actions", {"channel": SUPPORT_CHANNEL, "message_ts": root["ts"],
+                                  "action": action}) == (200, {"ok": True})  # fmt: skip
+    assert eventually(lambda: page.state()["view"] is not None)
+    view = page.state()["view"]
+    assert view["callback_id"] == ids.REPLY_MODAL
+    answer = next(
+        b for b in view["blocks"] if b.get("element", {}).get("action_id") == ids.REPLY_ANSWER
+    )
+
+    empty = {answer["block_id"]: {ids.REPLY_ANSWER: {"type": "plain_text_input", "value": "  "}}}
+    status, refused = page.call("/submit", {"view_id": view["id"], "values": empty})
+    assert status == 200 and answer["block_id"] in refused["errors"]
+    assert page.state()["view"]["id"] == view["id"]  # still open, as Slack keeps it
+
+    typed = {answer["block_id"]: {ids.REPLY_ANSWER: {"type": "plain_text_input",
+                                                     "value": "It ships today <b>!"}}}  # fmt: skip
+    assert page.call("/submit", {"view_id": view["id"], "values": typed}) == (200, {"ok": True})
+    assert page.state()["view"] is None
+    assert eventually(lambda: page.state()["mail"], timeout=15)
+    mail = page.state()["mail"][0]
+    assert mail["to"] == ["jane@customer.example"]
+    assert mail["subject"] == "Re: Where is my order?"
+    assert mail["in_reply_to"] and "It ships today <b>!" in mail["text"]
+
+    note = {"channel": SUPPORT_CHANNEL, "thread_ts": root["ts"], "text": "checked the warehouse"}
+    status, written = page.call("/messages", note)
+    assert status == 200 and written["ts"]
+
+    status, answered = page.call("/commands", {"command": "/escalate", "text": "#1 needs a refund",
+                                               "channel": SUPPORT_CHANNEL})  # fmt: skip
+    assert status == 200, answered
+
+    def escalated() -> list[dict]:
+        return next(c for c in page.state()["channels"] if c["id"] == ESCALATION_CHANNEL)[
+            "messages"
+        ]
+
+    assert eventually(escalated, timeout=15)
+    assert "#1" in escalated()[0]["text"]
+    assert len(page.state()["mail"]) == 1  # the note and the escalation never mail the customer
+
+
+def test_the_digest_is_posted_once_a_day_on_request(page):
+    assert page.call("/digest", {}) == (200, {"ok": True})
+    digest = next(c for c in page.state()["channels"] if c["name"] == "support-metrics")
+    assert eventually(lambda: next(c for c in page.state()["channels"]
+                                   if c["id"] == digest["id"])["messages"], timeout=15)  # fmt: skip
+    status, again = page.call("/digest", {})
+    assert status == 409 and "already" in again["error"]
+
+
+def test_the_state_long_poll_returns_when_something_changes(page):
+    before = page.state()
+    assert page.state(after=before["version"] - 1)["version"] == before["version"]
+    page.call("/sample-email", {})
+    assert page.state(after=before["version"])["version"] > before["version"]
+
+
+def test_requests_naming_another_host_are_refused(page):
+    status, refused = page.call("/sample-email", {}, headers={"Host": "rebound.example:3000"})
+    assert status == 403 and "only on this machine" in refused["error"]
+    assert page.sandbox.mail.received == 0 and not support_threads(page.state())
+
+
+def test_bad_page_requests_get_a_json_error(page):
+    status, answer = page.call("/submit", {"view_id": "V0GONE", "values": {}})
+    assert status == 404 and "closed" in answer["error"]
+    status, answer = page.call("/commands", {"command": "/nope", "channel": SUPPORT_CHANNEL})
+    assert status == 400 and "/escalate" in answer["error"]
+    status, answer = page.call(
+        "/messages", {"channel": SUPPORT_CHANNEL, "thread_ts": "1.2", "text": "x"}
+    )
+    assert status == 404
+
+
+def serve(*args: str, **env: str) -> subprocess.CompletedProcess:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HELPDESK_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve", *args],
+        env={**inherited, "HELPDESK_HTTP_PORT": str(free_port()),
+             "HELPDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}", **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_the_sandbox_refuses_to_run_beside_real_slack_credentials(tmp_path):
+    done = serve("--sandbox", "on", SLACK_BOT_TOKEN="xoxb-1-real", HELPDESK_DATA_DIR=str(tmp_path))
+    assert done.returncode == 2
+    assert "SLACK_BOT_TOKEN is set" in done.stderr and "--sandbox" in done.stderr
+
+
+def test_the_sandbox_listens_on_loopback_only(tmp_path):
+    done = serve("--sandbox", "on", HELPDESK_HTTP_HOST="0.0.0.0", HELPDESK_DATA_DIR=str(tmp_path))
+    assert done.returncode == 2
+    assert "HELPDESK_HTTP_HOST='0.0.0.0'" in done.stderr and "127.0.0.1" in done.stderr
+
+
+def test_a_taken_port_is_named(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = serve("--sandbox", "on", HELPDESK_HTTP_PORT=port, HELPDESK_DATA_DIR=str(tmp_path))
+    assert done.returncode == 2
+    assert f"HELPDESK_HTTP_PORT={port}" in done.stderr and "taken" in done.stderr
