@@ -1,4 +1,4 @@
-"""The sandbox's stand-ins for the outside world: a Slack workspace and a mail catcher.
+"""The sandbox's stand-ins for the outside world: Slack, a mail catcher and a shop.
 
 `helpdesk serve --sandbox` runs the real helpdesk against these instead of Slack and the
 team's mail provider, so that someone can try it on one machine without a workspace. Both
@@ -13,7 +13,9 @@ import shutil
 from dataclasses import dataclass
 
 from bot.config import ConfigError, Policy, Settings
+from bot.devtools.fake_shopify import FakeShopify
 from bot.devtools.fake_slack import FakeSlack
+from bot.sandbox.demo_shop import open_demo_shop
 from bot.sandbox.mail_catcher import MailCatcher
 
 LOOPBACK = "127.0.0.1"
@@ -31,10 +33,12 @@ MAX_RECORDED_CALLS = 2000
 class Sandbox:
     slack: FakeSlack
     mail: MailCatcher
+    shop: FakeShopify
     you: str  # the agent the sandbox page acts as
     signing_secret: str
 
     def stop(self) -> None:
+        self.shop.stop()
         self.mail.stop()
         self.slack.stop()
 
@@ -69,8 +73,9 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
     refuse_real_slack(settings)
     slack = FakeSlack(LOOPBACK, max_recorded=MAX_RECORDED_CALLS).start()
     mail = MailCatcher(LOOPBACK).start()
+    shop = open_demo_shop(LOOPBACK)
     you = policy.agents[0] if policy.agents else SANDBOX_USER
-    sandbox = Sandbox(slack, mail, you, secrets.token_hex(16))
+    sandbox = Sandbox(slack, mail, shop, you, secrets.token_hex(16))
     support = settings.helpdesk_support_channel or SUPPORT_CHANNEL
     _seed_workspace(sandbox, policy, support)
     data_dir = settings.helpdesk_data_dir / "sandbox"
@@ -92,6 +97,14 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
             # Surveys are signed with it; a fresh one lets the sandbox show them.
             "helpdesk_secret_key": settings.helpdesk_secret_key or secrets.token_hex(16),
             "imap_url": None,
+            "shopify_shop": shop.shop,
+            "shopify_access_token": shop.token,
+            "shopify_api_url": shop.url,
+            **(
+                {}
+                if "helpdesk_public_url" in settings.model_fields_set
+                else {"helpdesk_public_url": f"http://127.0.0.1:{settings.helpdesk_http_port}"}
+            ),
         }
     )
     return sandbox, sandboxed

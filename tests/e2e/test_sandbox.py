@@ -69,6 +69,13 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
     assert eventually(lambda: support_threads(page.state()))
     root = support_threads(page.state())[0]
     assert root["text"].startswith("#1 ")
+    # The demo shop knows Jane: her orders join the thread.
+    def shop_context() -> list[str]:
+        replies = support_threads(page.state())[0]["replies"]
+        return [r["text"] for r in replies if r["text"].startswith("Shopify:")]
+
+    assert eventually(shop_context, timeout=15)
+    assert shop_context() == ["Shopify: Jane Doe, 2 orders, 86.00 USD spent"]
 
     reply = button(root, ids.TICKET_REPLY)
     action = {"action_id": reply["action_id"], "block_id": reply["block_id"],
