@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import logging
 import shlex
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -113,6 +114,18 @@ def sandbox_router(
         if name not in {p.name for p in STATIC.iterdir()}:
             raise SandboxError("No such file.", 404)
         return FileResponse(path)
+
+    @router.get("/files/{file_id}", dependencies=guarded)
+    def file(file_id: str) -> Response:
+        """A file shared in the workspace, such as the digest's chart."""
+        data = sandbox.slack.file_content(file_id)
+        if data is None:
+            raise SandboxError("No such file.", 404)
+        kind = next(
+            (f["mimetype"] for f in _files(sandbox.slack.snapshot()) if f["id"] == file_id),
+            "application/octet-stream",
+        )
+        return Response(data, media_type=kind)
 
     @api.get("/state", dependencies=guarded)
     async def state(request: Request, after: int = 0) -> dict[str, Any]:
@@ -250,6 +263,7 @@ def _conversations(workspace: dict, sandbox: Sandbox, settings: Settings) -> lis
     }
     channels, direct = [], []
     for conversation in workspace["channels"]:
+        conversation["messages"] = [_with_file_links(m) for m in conversation["messages"]]
         if conversation["dm_user"] == sandbox.you:
             direct.append({**conversation, "name": "helpdesk (direct message)", "purpose": ""})
         elif conversation["dm_user"] is None:
@@ -257,6 +271,21 @@ def _conversations(workspace: dict, sandbox: Sandbox, settings: Settings) -> lis
             channels.append({**conversation, "purpose": purpose})
     channels.sort(key=lambda c: c["id"] != settings.helpdesk_support_channel)
     return [*channels, *direct]
+
+
+def _with_file_links(message: dict) -> dict:
+    """Files point at the page's own URL: Slack's need the bot token to be read."""
+    for file in message.get("files", []):
+        file["url"] = f"/sandbox/files/{file['id']}"
+    message["replies"] = [_with_file_links(reply) for reply in message.get("replies", [])]
+    return message
+
+
+def _files(workspace: dict) -> Iterator[dict]:
+    for conversation in workspace["channels"]:
+        for message in conversation["messages"]:
+            for posted in (message, *message["replies"]):
+                yield from posted.get("files", [])
 
 
 def _smtp_examples(host: str, port: int, to: str) -> dict[str, Any]:

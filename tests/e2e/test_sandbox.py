@@ -69,6 +69,7 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
     assert eventually(lambda: support_threads(page.state()))
     root = support_threads(page.state())[0]
     assert root["text"].startswith("#1 ")
+
     # The demo shop knows Jane: her orders join the thread.
     def shop_context() -> list[str]:
         replies = support_threads(page.state())[0]["replies"]
@@ -129,6 +130,17 @@ def test_the_digest_is_posted_once_a_day_on_request(page):
                                    if c["id"] == digest["id"])["messages"], timeout=15)  # fmt: skip
     status, again = page.call("/digest", {})
     assert status == 409 and "already" in again["error"]
+
+    def charts() -> list[dict]:
+        posted = next(c for c in page.state()["channels"] if c["id"] == digest["id"])["messages"]
+        return [f for m in posted for f in m.get("files", [])]
+
+    assert eventually(charts, timeout=15)
+    with urllib.request.urlopen(
+        page.base.removesuffix("/sandbox/api") + charts()[0]["url"]
+    ) as chart:
+        assert chart.headers["Content-Type"] == "image/png"
+        assert chart.read().startswith(b"\x89PNG")
 
 
 def test_the_state_long_poll_returns_when_something_changes(page):
