@@ -66,6 +66,7 @@ class Helpdesk:
     scheduler: BackgroundScheduler
     chat_bus: ChatBus
     imap: ImapPoller | None = None
+    sandbox: Sandbox | None = None
     _http_server: uvicorn.Server | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _socket_mode: object | None = field(default=None, repr=False)
@@ -123,6 +124,8 @@ class Helpdesk:
         return self._http_server.servers[0].sockets[0].getsockname()[1]
 
     def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.closing.set()  # ends the page's long polls, as the bus ends streams
         self.chat_bus.stop()
         if self._http_server is not None:
             self._http_server.should_exit = True
@@ -244,6 +247,7 @@ def create_app(
         ),
         chat_bus=bus,
         imap=mailbox_poller(settings, policy, engine, ingest),
+        sandbox=sandbox,
     )
 
 

@@ -131,7 +131,7 @@ def sandbox_router(
     async def state(request: Request, after: int = 0) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + LONG_POLL_SECONDS
         while _version(sandbox) <= after and asyncio.get_running_loop().time() < deadline:
-            if await request.is_disconnected():
+            if sandbox.closing.is_set() or await request.is_disconnected():
                 break
             await asyncio.sleep(0.2)
         return await run_in_threadpool(_state, sandbox, settings, commands)
@@ -295,9 +295,9 @@ def _smtp_examples(host: str, port: int, to: str) -> dict[str, Any]:
     )
     script = (
         "import smtplib; from email.message import EmailMessage; m = EmailMessage(); "
-        f"m['From'] = 'jane@customer.example'; m['To'] = '{to}'; "
-        "m['Subject'] = 'Where is my order?'; m.set_content('Hi, my order has not arrived.'); "
-        f"smtplib.SMTP('{host}', {port}).send_message(m)"
+        f'm["From"] = "jane@customer.example"; m["To"] = "{to}"; '
+        'm["Subject"] = "Where is my order?"; m.set_content("Hi, my order has not arrived."); '
+        f'smtplib.SMTP("{host}", {port}).send_message(m)'
     )
     return {
         "host": host,

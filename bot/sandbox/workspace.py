@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import shutil
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from bot.config import ConfigError, Policy, Settings
 from bot.devtools.fake_shopify import FakeShopify
@@ -36,6 +37,7 @@ class Sandbox:
     shop: FakeShopify
     you: str  # the agent the sandbox page acts as
     signing_secret: str
+    closing: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self.shop.stop()
