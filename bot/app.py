@@ -224,6 +224,7 @@ def create_app(
         csat_router(engine, tokens, outbox.wake) if tokens else None,
         chat_router(chat),
         policy.chat.allowed_origins,
+        signing_secret=None if socket_mode else settings.slack_signing_secret,
     )
     if sandbox is not None:
         mount_sandbox(http, sandbox, settings, policy, engine, outbox.wake)

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +28,8 @@ def build_http_app(
     csat: APIRouter | None = None,
     chat: APIRouter | None = None,
     chat_origins: list[str] = (),
+    *,
+    signing_secret: str | None = None,
 ) -> FastAPI:
     http = FastAPI(title="helpdesk-bot", docs_url="/docs", redoc_url=None)
     if csat is not None:
@@ -56,6 +59,8 @@ def build_http_app(
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
     @http.post("/slack/events")
     async def slack_events(request: Request) -> Response:
         if bolt is None:
@@ -63,14 +68,24 @@ def build_http_app(
                 {"error": "Slack is connected over Socket Mode; this path is not used"},
                 status_code=404,
             )
-        body = await request.body()
-        if len(body) > MAX_SLACK_BODY_BYTES:
+        body = await _limited_body(request)
+        if body is None:
             return JSONResponse({"error": "request body too large"}, status_code=413)
-        bolt_request = BoltRequest(
-            body=body.decode("utf-8", errors="replace"),
-            query=request.url.query,
-            headers={k: v for k, v in request.headers.items()},
-        )
+        headers = {k: v for k, v in request.headers.items()}
+        # Checked here, on the event loop: forged and replayed requests never take one of the
+        # threads that Slack's real requests wait for. Bolt checks again; that costs microseconds.
+        if verifier is not None and not verifier.is_valid_request(body, headers):
+            return JSONResponse({"error": "invalid request signature"}, status_code=401)
+        try:
+            bolt_request = BoltRequest(
+                body=body.decode("utf-8", errors="replace"),
+                query=request.url.query,
+                headers=headers,
+            )
+        # Bolt reads the body as it builds the request: bad JSON, or JSON that is no object.
+        except (ValueError, AttributeError, TypeError) as exc:
+            log.warning("refused a Slack request whose body is not a payload: %s", exc)
+            return JSONResponse({"error": "the body is not a Slack payload"}, status_code=400)
         # Bolt is synchronous; running it here would stall every other request.
         bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return Response(
@@ -80,3 +95,16 @@ def build_http_app(
         )
 
     return http
+
+
+async def _limited_body(request: Request) -> bytes | None:
+    """The body, or None once it is over the limit: a bigger one is never held in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_SLACK_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_SLACK_BODY_BYTES:
+            return None
+    return bytes(body)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+
 import pytest
 
 from bot.devtools.fake_slack import FakeSlack
@@ -54,6 +57,36 @@ def test_unsigned_and_forged_requests_are_refused(database_url, slack):
         )
         unsigned = forged.post("command=%2Fhelpdesk", "application/x-www-form-urlencoded")
         assert unsigned.status == 401
+
+
+@pytest.mark.parametrize(
+    "body, kind",
+    [
+        ("payload=%7Bnot+json", "application/x-www-form-urlencoded"),
+        ("payload=%5B1%5D", "application/x-www-form-urlencoded"),
+        ("{not json", "application/json"),
+    ],
+)
+def test_a_body_that_is_no_payload_gets_400_signed_and_401_unsigned(slack, tmp_path, body, kind):
+    with running_helpdesk(f"sqlite:///{tmp_path / 'h.db'}", slack) as helpdesk:
+        signed = sender_for(helpdesk).post(body, kind)
+        assert signed.status == 400 and "not a Slack payload" in signed.body
+        forged = sender_for(helpdesk, secret="not-the-secret").post(body, kind)
+        assert forged.status == 401
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(slack, tmp_path):
+    with running_helpdesk(f"sqlite:///{tmp_path / 'h.db'}", slack) as helpdesk:
+        connection = http.client.HTTPConnection("127.0.0.1", helpdesk.http_port, timeout=10)
+        # Declared, not sent: the answer must come without waiting for 50 MB.
+        connection.putrequest("POST", "/slack/events")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(50 * 1024 * 1024))
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 413
+        assert json.loads(response.read()) == {"error": "request body too large"}
+        connection.close()
 
 
 def test_buttons_from_non_agents_are_refused_privately(database_url, slack):
