@@ -56,7 +56,7 @@ def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
     if subcommand == "find":
         find(ack, services, rest.strip())
     elif subcommand == "escalated":
-        with Session(services.engine) as session:
+        with Session(services.reader) as session:
             rows = [
                 EscalationLine(t.number, t.subject, e.tier_name, e.created_at, e.taken_by)
                 for e, t in queries.open_escalations(session)
@@ -74,7 +74,7 @@ def find(ack: Ack, services: Services, query: str) -> None:
     if not query:
         ack(FIND_USAGE)
         return
-    with Session(services.engine) as session:
+    with Session(services.reader) as session:
         found = with_customers(session, queries.find_tickets(session, query, FIND_LIST_LIMIT + 1))
     ack(**find_answer(query, ticket_lines(found, services.permalinks), utcnow()))
 
@@ -88,7 +88,7 @@ def stats(ack: Ack, services: Services, name: str) -> None:
     zone = ZoneInfo(services.policy.timezone)
     now = utcnow()
     period = metrics.recent_period(name, now.astimezone(zone).date(), zone)
-    with Session(services.engine) as session:
+    with Session(services.reader) as session:
         report = metrics.report(session, period, now)
     title = stats_title(name, report)
     ack(blocks=digest_blocks(report, title), text=digest_text(report, title))

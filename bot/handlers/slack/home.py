@@ -27,7 +27,7 @@ def on_home_opened(ack: Ack, event: dict, client: WebClient, context) -> None:
     if not services.agents.is_agent(user):
         client.views_publish(user_id=user, view=outsider_home_view())
         return
-    with Session(services.engine) as session:
+    with Session(services.reader) as session:
         mine = with_customers(session, queries.tickets_assigned_to(session, user, HOME_LIST_LIMIT))
         unassigned = with_customers(session, queries.unassigned_tickets(session, HOME_LIST_LIMIT))
         sla = queries.sla_urgency(session, [ticket.id for ticket, _ in mine + unassigned])

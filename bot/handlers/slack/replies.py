@@ -68,7 +68,7 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
     helpdesk = services_of(context)
     if not is_agent_or_tell(helpdesk, client, body):
         return
-    with transaction(helpdesk.engine) as session:
+    with Session(helpdesk.reader) as session:
         ticket = find_ticket(session)
         if ticket is None:
             tell(client, body, "This is not a ticket thread, or the ticket no longer exists.")

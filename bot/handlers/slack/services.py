@@ -12,6 +12,7 @@ from bot.core.sla import SlaRules
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.integrations.shopify_cache import CachedShopify
+from bot.storage.db import reader
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,8 @@ class Services:
     surveys: CsatPolicy | None = None
     # The shop's Admin API (cached), when SHOPIFY_SHOP is set.
     shopify: CachedShopify | None = None
+
+    @property
+    def reader(self) -> Engine:
+        """For lookups that write nothing: on SQLite they don't queue behind writers."""
+        return reader(self.engine)
