@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.chat_bus import ChatBus
 from bot.core import chat
 from bot.core import outbox as kinds
-from bot.jobs.delivery import Deliverer
+from bot.jobs.delivery import CHAT_BUS, Deliverer, ServiceDown
 from bot.storage.models import OutboxItem
 
 
@@ -16,6 +17,8 @@ def chat_deliverers(bus: ChatBus) -> dict[str, Deliverer]:
 
 
 class ChatPush:
+    service = CHAT_BUS
+
     def __init__(self, bus: ChatBus):
         self._bus = bus
 
@@ -23,7 +26,10 @@ class ChatPush:
         conversation = chat.conversation_of(session, item.payload["ticket"])
         if conversation is None:
             return {"skipped": "no conversation"}
-        self._bus.announce(conversation.public_id)
+        try:
+            self._bus.announce(conversation.public_id)
+        except OperationalError as exc:  # NOTIFY could not reach PostgreSQL
+            raise ServiceDown(f"chat bus: {exc.orig}") from None
         return {"announced": conversation.public_id}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:

@@ -8,6 +8,16 @@ from sqlmodel import Session
 
 from bot.storage.models import OutboxItem
 
+# The services deliverers send through. Each has its own circuit breaker in the outbox worker:
+# while one is down, its rows wait and the others' keep flowing.
+SLACK_API = "Slack Web API"
+OUTBOUND_SMTP = "outbound SMTP"
+CHAT_BUS = "chat bus"
+
+# A result carrying this key finished its row (say, a reply failed for good after the mail
+# server stayed away too long) without the service having answered: the breaker stays open.
+SERVICE_DOWN = "service_down"
+
 
 class RetryLater(Exception):
     """Delivery cannot happen yet; try again after `delay` seconds (None: backoff)."""
@@ -27,12 +37,26 @@ class RetryLater(Exception):
         self.pause_channel = pause_channel
 
 
+class ServiceDown(RetryLater):
+    """The service itself failed (5xx, connection refused or reset, timeout), not this row.
+
+    The worker opens the service's circuit breaker: none of its rows are sent for a while,
+    then a single one probes whether it is back. `delay` is the service's `Retry-After`.
+    """
+
+
 class GiveUp(Exception):
     """The far side refused this content for good; resending it can never succeed."""
 
 
 class Deliverer(Protocol):
-    """Sends one kind of outbox row, and records its outcome in the success transaction."""
+    """Sends one kind of outbox row, and records its outcome in the success transaction.
+
+    `service` (one of the names above) is what `ServiceDown` speaks of; a deliverer without
+    it has no circuit breaker.
+    """
+
+    service: str
 
     def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func
@@ -14,7 +15,7 @@ from bot.core import csat
 from bot.core import outbox as kinds
 from bot.core.placeholders import first_name
 from bot.core.tickets import record_event
-from bot.jobs.delivery import Deliverer, RetryLater
+from bot.jobs.delivery import OUTBOUND_SMTP, SERVICE_DOWN, Deliverer, RetryLater, ServiceDown
 from bot.jobs.slack_files import FileUnavailable, SlackFiles
 from bot.jobs.smtp_sender import SendFailed, SmtpSender
 from bot.mail.compose import OutboundReply, compose_reply, new_message_id
@@ -34,8 +35,12 @@ from bot.storage.queries import email_chain
 
 log = logging.getLogger(__name__)
 
-# A mail server that is briefly away gets this many tries before the agent is told.
+# A mail server that answers with a passing refusal gets this many tries before the agent
+# is told.
 ATTEMPTS_BEFORE_GIVING_UP = 3
+# One that can't be reached at all is waited for, this long after the mail was queued: the
+# outbox holds every email meanwhile, trying one now and then (its circuit breaker).
+UNREACHABLE_GIVE_UP_AFTER = timedelta(minutes=5)
 
 
 def email_deliverers(
@@ -52,19 +57,25 @@ def email_deliverers(
 
 
 class _CustomerEmail:
+    service = OUTBOUND_SMTP
+
     def __init__(self, sender: SmtpSender, support_address: str | None):
         self._sender = sender
         self._support_address = support_address
 
-    def _send(self, item: OutboxItem, mail: EmailMessage, what: str) -> str | None:
-        """None once sent, else why it never will be; a passing failure is retried first."""
+    def _send(self, item: OutboxItem, mail: EmailMessage, what: str) -> dict | None:
+        """None once sent, else the result saying why it never will be; a passing failure
+        is retried first."""
         try:
             self._sender.send(mail)
         except SendFailed as failed:
-            if not failed.permanent and item.attempts < ATTEMPTS_BEFORE_GIVING_UP:
+            if failed.unreachable:
+                if utcnow() - item.created_at < UNREACHABLE_GIVE_UP_AFTER:
+                    raise ServiceDown(str(failed)) from None
+            elif not failed.permanent and item.attempts < ATTEMPTS_BEFORE_GIVING_UP:
                 raise RetryLater(str(failed)) from None
             log.warning("%s not sent: %s", what, failed)
-            return str(failed)
+            return {"failed": str(failed), **({SERVICE_DOWN: True} if failed.unreachable else {})}
         return None
 
 
@@ -86,9 +97,7 @@ class ReplyEmail(_CustomerEmail):
             return {"failed": str(missing)}
         mail = compose_reply(replace(self._reply(session, ticket, message), attachments=attached))
         failure = self._send(item, mail, f"reply {message.id} to ticket #{ticket.number}")
-        if failure is not None:
-            return {"failed": failure}
-        return {"sent": message.email_message_id}
+        return failure or {"sent": message.email_message_id}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         message = session.get(Message, item.message_id)
@@ -158,8 +167,7 @@ class SurveyEmail(_CustomerEmail):
             log.warning("%s not sent: HELPDESK_SECRET_KEY or the support address is unset", what)
             return {"failed": "HELPDESK_SECRET_KEY or HELPDESK_SUPPORT_ADDRESS is not set"}
         mail = compose_survey(self._mail(session, ticket, survey))
-        failure = self._send(item, mail, what)
-        return {"failed": failure} if failure is not None else {"sent": mail["Message-ID"]}
+        return self._send(item, mail, what) or {"sent": mail["Message-ID"]}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         survey = session.get(CsatSurvey, item.payload["survey"])

@@ -6,6 +6,11 @@ How each guarantee is kept:
 - no doubles after a crash: every post carries message metadata naming its outbox row, and a
   row whose previous attempt may have landed (`in_doubt`) is first looked up in Slack;
 - nothing lost: failures stay pending and are retried with backoff, honouring `Retry-After`.
+
+A service that is down (Slack answering 5xx, the mail server refusing connections) is not
+hammered by every ticket's head row on its own schedule: its circuit breaker (`Breaker`) holds
+all of its rows, then lets a single one probe; once that one goes through, the backlog goes at
+once. Other services' rows keep flowing meanwhile.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,13 +29,116 @@ from sqlalchemy import Engine, and_, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from bot.jobs.delivery import Deliverer, GiveUp, RetryLater
+from bot.jobs.delivery import SERVICE_DOWN, Deliverer, GiveUp, RetryLater, ServiceDown
 from bot.storage.db import reader, transaction
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300
+# A service that fails is left alone this long, doubling on each failed probe up to the cap.
+# The cap bounds how long a backlog can sit idle after the service is back; a row that failed
+# because its service was down backs off no longer than the cap either.
+BREAKER_FIRST_PAUSE = 1.0
+BREAKER_MAX_PAUSE = 15.0
+
+
+class Breaker:
+    """One service's circuit breaker. Pure logic on a clock in seconds; safe across threads.
+
+    Closed: rows are claimed freely. A `failed` outcome opens it for a pause, during which no
+    row of the service is claimed (`allowance` is 0). After the pause, one row is let through
+    as a probe (`allowance` is 1 until its outcome is known): if it goes through the breaker
+    closes; if the service fails it again, the breaker reopens for twice as long, up to
+    `max_pause`. An outcome that says nothing about the service (a row-specific error) lets
+    the next row probe instead.
+
+    Every claim gets a token, the breaker's epoch, which changes on each open and close: the
+    outcomes of rows claimed before the latest change (say, the other rows in flight when the
+    service went down) are stale and change nothing.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        now: Callable[[], float],
+        first_pause: float = BREAKER_FIRST_PAUSE,
+        max_pause: float = BREAKER_MAX_PAUSE,
+    ):
+        self.service = service
+        self._now = now
+        self._first_pause = first_pause
+        self._max_pause = max_pause
+        self._lock = threading.Lock()
+        self._epoch = 0
+        self._open = False
+        self._pause = 0.0
+        self._until = 0.0
+        self._since = 0.0  # when it opened first, for the log line on closing
+        self._probing = False
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if not self._open:
+                return "closed"
+            return "probing" if self._probing else "open"
+
+    @property
+    def pause(self) -> float:
+        """The current pause: how long the service is left alone after a failure."""
+        with self._lock:
+            return self._pause
+
+    def allowance(self) -> int | None:
+        """How many of the service's rows may be claimed now: any (None), one probe, or 0."""
+        with self._lock:
+            if not self._open:
+                return None
+            if self._probing or self._now() < self._until:
+                return 0
+            return 1
+
+    def claimed(self) -> int:
+        """Notes that a row was claimed (the probe, when open); returns its token."""
+        with self._lock:
+            if self._open:
+                self._probing = True
+            return self._epoch
+
+    def failed(self, token: int, retry_after: float | None = None) -> str | None:
+        """The service failed the row: "opened" or "reopened" when that changed the breaker."""
+        with self._lock:
+            if token != self._epoch or (self._open and not self._probing):
+                return None
+            now = self._now()
+            if self._open:
+                self._pause = min(self._pause * 2, self._max_pause)
+                change = "reopened"
+            else:
+                self._open, self._since = True, now
+                self._pause = self._first_pause
+                change = "opened"
+            self._until = now + max(self._pause, retry_after or 0)
+            self._probing = False
+            self._epoch += 1
+            return change
+
+    def succeeded(self, token: int) -> float | None:
+        """The service answered: the seconds it was down when that closed the breaker."""
+        with self._lock:
+            if token != self._epoch or not self._open or not self._probing:
+                return None
+            self._open = self._probing = False
+            self._pause = 0.0
+            self._epoch += 1
+            return self._now() - self._since
+
+    def inconclusive(self, token: int) -> None:
+        """The row said nothing about the service: the next row may probe."""
+        with self._lock:
+            if token == self._epoch and self._open:
+                self._probing = False
 
 
 @dataclass(frozen=True)
@@ -37,6 +146,8 @@ class Claimed:
     item_id: int
     channel: str | None
     in_doubt: bool
+    service: str | None = None
+    token: int = 0
 
 
 class OutboxWorker:
@@ -49,6 +160,8 @@ class OutboxWorker:
         lease: timedelta = timedelta(seconds=60),
         idle_poll_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        breaker_first_pause: float = BREAKER_FIRST_PAUSE,
+        breaker_max_pause: float = BREAKER_MAX_PAUSE,
     ):
         self._engine = engine
         self._deliverers = deliverers
@@ -62,6 +175,20 @@ class OutboxWorker:
         self._thread: threading.Thread | None = None
         # chat.postMessage is limited per channel; a 429 pauses that channel only.
         self._paused_until: dict[str, float] = {}
+        # One breaker per service; on the worker's clock, so a test moving it skips pauses too.
+        self._service_of = {kind: getattr(d, "service", None) for kind, d in deliverers.items()}
+        self._breaker_max_pause = breaker_max_pause
+        self._breakers = {
+            service: Breaker(
+                service,
+                lambda: self._clock().timestamp(),
+                breaker_first_pause,
+                breaker_max_pause,
+            )
+            for service in set(self._service_of.values())
+            if service
+        }
+        self._pass_failing = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -77,13 +204,23 @@ class OutboxWorker:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def breaker(self, service: str) -> Breaker:
+        return self._breakers[service]
+
     def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
                 worked = self.run_once()
             except Exception:
-                log.exception("outbox pass failed; retrying")
+                # The database is away, most likely: said once, not every second it stays away.
+                if not self._pass_failing:
+                    log.exception("outbox pass failed; retrying every %ss", self._idle_poll)
+                self._pass_failing = True
                 worked = 0
+            else:
+                if self._pass_failing:
+                    log.warning("outbox passes work again")
+                self._pass_failing = False
             if not worked:
                 self._wake.wait(self._idle_poll)
                 self._wake.clear()
@@ -97,9 +234,11 @@ class OutboxWorker:
 
     def _claim_due(self) -> list[Claimed]:
         now = self._clock()
+        allowance = {service: b.allowance() for service, b in self._breakers.items()}
+        held = sorted(kind for kind, s in self._service_of.items() if s and allowance[s] == 0)
         earlier = aliased(OutboxItem)
         heads = (
-            select(OutboxItem.id, OutboxItem.in_doubt, Ticket.channel)
+            select(OutboxItem.id, OutboxItem.in_doubt, OutboxItem.kind, Ticket.channel)
             .join(Ticket, Ticket.id == OutboxItem.ticket_id, isouter=True)
             .where(
                 OutboxItem.status == OutboxStatus.PENDING,
@@ -116,12 +255,20 @@ class OutboxWorker:
             .order_by(OutboxItem.id)
             .limit(self._concurrency * 4)
         )
+        if held:
+            # Rows of a service whose breaker is open aren't even looked at.
+            heads = heads.where(OutboxItem.kind.not_in(held))
         paused = {c for c, until in self._paused_until.items() if until > time.monotonic()}
-        claimed: list[Claimed] = []
+        won_rows: list[tuple[int, str | None, bool, str | None]] = []
+        taken: Counter[str | None] = Counter()
         with transaction(self._engine) as session:
-            for item_id, in_doubt, channel in session.exec(heads).all():
-                if channel in paused or len(claimed) == self._concurrency:
+            for item_id, in_doubt, kind, channel in session.exec(heads).all():
+                service = self._service_of.get(kind)
+                limit = allowance.get(service)
+                if channel in paused or len(won_rows) == self._concurrency:
                     continue
+                if limit is not None and taken[service] >= limit:
+                    continue  # the one probe of a service coming out of a pause is taken
                 won = session.execute(
                     update(OutboxItem)
                     .where(
@@ -136,8 +283,18 @@ class OutboxWorker:
                     )
                 ).rowcount
                 if won:
-                    claimed.append(Claimed(item_id, channel, in_doubt))
-        return claimed
+                    taken[service] += 1
+                    won_rows.append((item_id, channel, in_doubt, service))
+        # Told only once the claims are committed: a probe noted for a claim that was rolled
+        # back would hold the service forever.
+        return [
+            Claimed(item_id, channel, in_doubt, service, self._token(service))
+            for item_id, channel, in_doubt, service in won_rows
+        ]
+
+    def _token(self, service: str | None) -> int:
+        breaker = self._breakers.get(service)
+        return breaker.claimed() if breaker else 0
 
     def _deliver(self, claim: Claimed) -> None:
         try:
@@ -146,16 +303,60 @@ class OutboxWorker:
                 item = session.get(OutboxItem, claim.item_id)
                 deliverer = self._deliverers[item.kind]
                 result = deliverer.send(session, item, claim.in_doubt)
+            if result.get(SERVICE_DOWN):
+                self._service_down(claim, None, str(result.get("failed", "no answer")))
+            else:
+                self._service_answered(claim)
             self._record_success(claim.item_id, deliverer, result)
+        except ServiceDown as down:
+            self._service_down(claim, down.delay, str(down))
+            # Not a long backoff of its own: the breaker decides when the service is tried.
+            self._record_retry(claim, str(down), down.delay, down.definite, self._breaker_max_pause)
         except RetryLater as retry:
+            self._service_unsure(claim)
             if retry.pause_channel and claim.channel and retry.delay:
                 self._paused_until[claim.channel] = time.monotonic() + retry.delay
             self._record_retry(claim, str(retry), retry.delay, retry.definite)
         except GiveUp as refused:
+            self._service_answered(claim)  # the service read the row, and refused it
             self._record_failure(claim, str(refused))
         except Exception as exc:
             # Timeouts and broken connections: the request may have landed.
+            self._service_unsure(claim)
             self._record_retry(claim, f"{type(exc).__name__}: {exc}", None, definite=False)
+
+    def _service_down(self, claim: Claimed, retry_after: float | None, reason: str) -> None:
+        breaker = self._breakers.get(claim.service)
+        if breaker is None:
+            return
+        change = breaker.failed(claim.token, retry_after)
+        if change == "opened":
+            log.warning(
+                "outbox: %s is failing (%s); holding its rows, trying one again in %.0fs",
+                claim.service,
+                reason,
+                max(breaker.pause, retry_after or 0),
+            )
+        elif change == "reopened":
+            log.debug("outbox: %s still failing; next try in %.0fs", claim.service, breaker.pause)
+
+    def _service_answered(self, claim: Claimed) -> None:
+        breaker = self._breakers.get(claim.service)
+        if breaker is None:
+            return
+        down_for = breaker.succeeded(claim.token)
+        if down_for is not None:
+            log.warning(
+                "outbox: %s is back after %.0fs; sending the rows held for it",
+                claim.service,
+                down_for,
+            )
+            self._wake.set()
+
+    def _service_unsure(self, claim: Claimed) -> None:
+        breaker = self._breakers.get(claim.service)
+        if breaker is not None:
+            breaker.inconclusive(claim.token)
 
     def _record_success(self, item_id: int, deliverer: Deliverer, result: dict) -> None:
         with transaction(self._engine) as session:
@@ -170,14 +371,17 @@ class OutboxWorker:
             item.last_error = None
 
     def _record_retry(
-        self, claim: Claimed, reason: str, delay: float | None, definite: bool
+        self,
+        claim: Claimed,
+        reason: str,
+        delay: float | None,
+        definite: bool,
+        max_backoff: float = MAX_BACKOFF_SECONDS,
     ) -> None:
         with transaction(self._engine) as session:
             item = session.get(OutboxItem, claim.item_id)
             if delay is None:
-                delay = min(MAX_BACKOFF_SECONDS, 2 ** min(item.attempts, 10)) * random.uniform(
-                    0.5, 1.0
-                )
+                delay = min(max_backoff, 2 ** min(item.attempts, 10)) * random.uniform(0.5, 1.0)
             item.next_attempt_at = self._clock() + timedelta(seconds=delay)
             item.claimed_until = None
             item.last_error = reason

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
+import urllib.error
 from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -17,7 +19,7 @@ from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import tags_of
 from bot.core.visitors import reachable
-from bot.jobs.delivery import Deliverer, GiveUp, RetryLater
+from bot.jobs.delivery import SLACK_API, Deliverer, GiveUp, RetryLater, ServiceDown
 from bot.jobs.digest import chart_shared, render_digest
 from bot.storage.models import (
     Customer,
@@ -185,13 +187,20 @@ class SlackDelivery:
 PERMANENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text"}
 
 
+# Slack not answering at all: the request may still have landed.
+UNREACHABLE = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException)
+
+
 def delivery_failure(exc: SlackApiError) -> Exception:
     """What a Slack error means for the outbox: wait, back off, or give up."""
     response = exc.response
     error = response.get("error") if isinstance(response.data, dict) else None
+    retry_after = _seconds(response.headers.get("Retry-After", response.headers.get("retry-after")))
     if response.status_code == 429:
-        delay = float(response.headers.get("Retry-After", response.headers.get("retry-after", 1)))
-        return RetryLater("rate limited by Slack", delay=delay, pause_channel=True)
+        return RetryLater("rate limited by Slack", delay=retry_after or 1, pause_channel=True)
+    if response.status_code >= 500:
+        # Slack itself is failing, whatever the row: the outbox holds every Slack row a while.
+        return ServiceDown(f"Slack HTTP {response.status_code}", delay=retry_after, definite=False)
     if error in PERMANENT_ERRORS:
         return GiveUp(f"Slack refused the message: {error}")
     if error:
@@ -200,7 +209,17 @@ def delivery_failure(exc: SlackApiError) -> Exception:
     return RetryLater(f"Slack HTTP {response.status_code}", definite=False)
 
 
+def _seconds(retry_after: str | None) -> float | None:
+    """A `Retry-After` in seconds; None when absent or not a number (an HTTP date)."""
+    try:
+        return float(retry_after) if retry_after else None
+    except ValueError:
+        return None
+
+
 class SlackDeliverer:
+    service = SLACK_API
+
     def __init__(self, slack: SlackDelivery):
         self.slack = slack
 
@@ -209,6 +228,8 @@ class SlackDeliverer:
             return self.deliver(session, item, in_doubt)
         except SlackApiError as exc:
             raise delivery_failure(exc) from None
+        except UNREACHABLE as exc:
+            raise ServiceDown(f"Slack unreachable: {exc}", definite=False) from None
 
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         raise NotImplementedError

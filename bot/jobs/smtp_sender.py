@@ -11,9 +11,13 @@ TIMEOUT_SECONDS = 30
 
 
 class SendFailed(Exception):
-    def __init__(self, reason: str, *, permanent: bool):
+    """`unreachable`: the mail server could not be talked to at all (refused or dropped
+    connections, timeouts, `421`), which says nothing about this mail."""
+
+    def __init__(self, reason: str, *, permanent: bool, unreachable: bool = False):
         super().__init__(reason)
         self.permanent = permanent
+        self.unreachable = unreachable
 
 
 class SmtpSender:
@@ -48,6 +52,18 @@ class SmtpSender:
                 f"the mail server refused the login ({exc.smtp_code}); check OUTBOUND_SMTP_URL",
                 permanent=True,
             ) from None
+        except (ConnectionError, TimeoutError, smtplib.SMTPServerDisconnected) as exc:
+            raise SendFailed(
+                f"could not reach the mail server: {exc}", permanent=False, unreachable=True
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            # 421 at any step, or a greeting other than 220: the server isn't serving now.
+            unreachable = exc.smtp_code == 421 or isinstance(exc, smtplib.SMTPConnectError)
+            raise SendFailed(
+                f"could not reach the mail server: {exc}",
+                permanent=False,
+                unreachable=unreachable,
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise SendFailed(f"could not reach the mail server: {exc}", permanent=False) from None
         if refused:
@@ -74,10 +90,16 @@ class SmtpSender:
 
 def _from_code(code: int, error: bytes | str) -> SendFailed:
     text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
-    return SendFailed(f"the mail server answered {code} {text}", permanent=code >= 500)
+    return SendFailed(
+        f"the mail server answered {code} {text}", permanent=code >= 500, unreachable=code == 421
+    )
 
 
 def _from_codes(recipients: dict, what: str) -> SendFailed:
     address, (code, error) = next(iter(recipients.items()))
     failed = _from_code(code, error)
-    return SendFailed(f"{what} ({address}): {failed}", permanent=failed.permanent)
+    return SendFailed(
+        f"{what} ({address}): {failed}",
+        permanent=failed.permanent,
+        unreachable=failed.unreachable,
+    )

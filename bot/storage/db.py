@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 
@@ -17,7 +18,13 @@ def make_engine(url: str) -> Engine:
         # so that every transaction starts with BEGIN IMMEDIATE and writers queue politely.
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # pool_pre_ping: connections that died with a restarted server are replaced on checkout.
+    # connect_timeout: an unreachable server is an error within seconds, not minutes of TCP
+    # retries, so a mail being received gets its 451 before the sender's client gives up.
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": 10}
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
+    )
 
 
 def reader(engine: Engine) -> Engine:

@@ -148,7 +148,9 @@ def test_slack_outage_delays_but_loses_nothing(database_url, slack):
         for n in range(3):
             mail = customer_mail(f"during outage {n}", subject=f"Outage {n}")
             assert smtp_send(helpdesk.smtp.port, mail)[0] == 250
-        slack.wait_for(lambda: len(slack.calls("chat.postMessage")) >= 3, timeout=10)
+        # The first failure opens the outbox's breaker for Slack: the other rows wait for it
+        # rather than each failing on its own.
+        slack.wait_for(lambda: len(slack.calls("chat.postMessage")) >= 1, timeout=10)
         assert roots(slack) == []
         slack.set_outage(False)
         with Session(helpdesk.engine) as session:
