@@ -155,9 +155,17 @@ def test_postgres_restarted_under_serve_loses_and_doubles_nothing(cluster, tmp_p
                 # smtp_send's socket gives up after 30 s: a hang fails here too.
                 code, answer = smtp_send(smtp_port, during)
                 assert code == 451, answer  # the sender keeps it and tries again
-                # An agent's click is still acknowledged in time (no modal can open without
-                # the ticket), and the process lives on.
+                # An agent's click is still acknowledged in time, and since no modal can open
+                # without the ticket, the agent is told why; the process lives on.
                 assert agent.click(1, root["ts"], ids.TICKET_REPLY).status == 200
+                slack.wait_for(
+                    lambda: any(
+                        "can't reach its database" in call.args.get("text", "")
+                        and call.args["user"] == AGENT["id"]
+                        for call in slack.calls("chat.postEphemeral")
+                    ),
+                    10,
+                )
                 time.sleep(DATABASE_AWAY_SECONDS)
             finally:
                 cluster.start()

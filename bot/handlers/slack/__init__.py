@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
 
 from bot.handlers.slack import (
     commands,
@@ -15,6 +16,12 @@ from bot.handlers.slack import (
     tagging,
     thread_messages,
     ticket_actions,
+)
+from bot.handlers.slack.common import tell_if_possible
+
+DATABASE_AWAY = (
+    "The helpdesk can't reach its database right now, so nothing was changed. "
+    "Try again in a minute."
 )
 
 LISTENER_MODULES = (
@@ -47,6 +54,13 @@ def build_bolt_app(
     def provide_services(context, next):
         context["helpdesk"] = services
         next()
+
+    @app.error
+    def answer_failures(error: Exception, body: dict, client: WebClient, logger) -> None:
+        logger.error("a Slack request failed: %s", error, exc_info=error)
+        if isinstance(error, DBAPIError):
+            # The click was acknowledged long ago; without this the agent sees nothing happen.
+            tell_if_possible(client, body, DATABASE_AWAY)
 
     for module in LISTENER_MODULES:
         module.register(app)

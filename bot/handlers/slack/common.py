@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 from slack_sdk import WebClient
@@ -12,6 +13,8 @@ from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Ticket
+
+log = logging.getLogger(__name__)
 
 
 def services_of(context) -> Services:
@@ -31,6 +34,19 @@ def tell(client: WebClient, body: dict, text: str) -> None:
         text=text,
         thread_ts=message.get("thread_ts") or message.get("ts"),
     )
+
+
+def tell_if_possible(client: WebClient, body: dict, text: str) -> None:
+    """`tell` for any request, even one without a user (an event): best effort, as it runs
+    when something already went wrong."""
+    user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
+    user = user or body.get("user_id") or (body.get("event") or {}).get("user")
+    if not user:
+        return
+    try:
+        tell(client, {**body, "user": {"id": user}}, text)
+    except Exception:
+        log.warning("could not tell %s: %s", user, text, exc_info=True)
 
 
 def is_agent_or_tell(services: Services, client: WebClient, body: dict) -> bool:
