@@ -22,7 +22,7 @@ run: $(BIN)/helpdesk
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 3
 
 ## bench: run every benchmark under bench/ and print their tables
 bench: $(VENV)/.dev
