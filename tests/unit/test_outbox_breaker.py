@@ -206,14 +206,14 @@ def test_a_slack_outage_holds_slack_rows_and_one_probe_reopens_the_flow(bench, c
     for n in range(3):
         bench.ticket(f"ticket {n}")
     bench.slack.set_outage(True, 500)
-    assert bench.worker.run_once() == 3  # the three roots, all failing
-    assert bench.posts() == 3
+    assert bench.worker.run_once() == 1  # one post a pass in a channel: the first root fails
+    assert bench.posts() == 1
     assert bench.worker.breaker(SLACK_API).state == "open"
 
-    # Held: a new ticket's root is due at once, but Slack is not called at all...
+    # Held: the other roots are due, and a new ticket's too, but Slack is not called at all...
     bench.ticket("ticket 3")
     assert bench.worker.run_once() == 0
-    assert len(bench.slack.requests) == 3
+    assert len(bench.slack.requests) == 1
     # ...until the pause is over, and then by one probe per pause, whichever row is due.
     for pause in (1, 2, 4, 8, 15, 15):
         bench.later(pause)
@@ -243,9 +243,12 @@ def test_a_slack_outage_holds_slack_rows_and_one_probe_reopens_the_flow(bench, c
 def test_rows_the_service_failed_back_off_no_longer_than_the_longest_pause(bench):
     for n in range(2):
         bench.ticket(f"ticket {n}")
+    bench.slack.add_channel("C0OTHER", "other")
     with transaction(bench.engine) as session:
         for row in session.exec(select(OutboxItem)):
             row.attempts = 8  # on its own, a ninth failure would wait 128 s or more
+        # In two channels, so that both roots go in one pass.
+        session.exec(select(Ticket).order_by(Ticket.id.desc())).first().channel = "C0OTHER"
     bench.slack.fail_next("chat.postMessage", status=500)
     bench.slack.fail_next("chat.postMessage", status=200, error="channel_not_found")
     assert bench.worker.run_once() == 2
@@ -303,3 +306,21 @@ def test_the_mail_server_away_past_the_limit_fails_the_reply_for_the_agent(bench
 
 def emails(bench: Bench) -> list[OutboxItem]:
     return [row for row in bench.rows() if row.kind == "email.send"]
+
+
+def test_a_rate_limited_channel_does_not_hold_up_the_others(bench):
+    """Slack's 429 pauses one channel; its backlog, however long, must not fill the claim
+    window while another channel's rows wait behind it."""
+    for n in range(20):  # more than a pass looks at
+        bench.ticket(f"busy {n}")
+    bench.slack.fail_next("chat.postMessage", status=429, retry_after=30)
+    assert bench.worker.run_once() == 1  # one post a pass in a channel; it is rate limited
+    assert bench.posts() == 1
+
+    bench.slack.add_channel("C0OTHER", "other")
+    quiet = bench.ticket("quiet")
+    with transaction(bench.engine) as session:
+        session.get(Ticket, quiet).channel = "C0OTHER"
+    assert bench.worker.run_once() == 1
+    assert [m["text"] for m in bench.slack.messages_in("C0OTHER")] == ["#21 quiet"]
+    assert bench.slack.messages_in(CHANNEL) == []  # still paused
