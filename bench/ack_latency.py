@@ -64,8 +64,7 @@ from slack_sdk import WebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.chat_sse import tickets_in_slack
-from bench.serving import percentile99, served, wait_until_up
+from bench.serving import percentile99, served, tickets_in_slack, wait_until_up
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import (
     SlackRequestSigner,

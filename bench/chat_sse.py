@@ -26,7 +26,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import percentile99, rss_mb, served
+from bench.serving import percentile99, rss_mb, served, tickets_in_slack
 from bot.devtools.fake_slack import FakeSlack
 from bot.views import ids
 from tests.e2e.harness import AGENT, CHANNEL, SlackAgent, answer_values, serve_environment
@@ -123,19 +123,6 @@ async def reply_latencies(
         assert message["text"] == text, message
         latencies.append(arrived - started)
     return latencies
-
-
-def tickets_in_slack(slack: FakeSlack, count: int) -> dict[int, tuple[int, str]]:
-    def roots() -> list[dict]:
-        return [m for m in slack.messages_in(CHANNEL) if m.get("thread_ts") in (None, m["ts"])]
-
-    slack.wait_for(lambda: len(roots()) >= count, timeout=600)
-    found = {}
-    for message in roots():
-        number = int(message["text"].split()[0][1:])
-        block = next(b for b in message["blocks"] if b.get("type") == "actions")
-        found[number] = (int(block["block_id"].split(":")[1]), message["ts"])
-    return found
 
 
 async def run(port: int, pid: int, slack: FakeSlack, console: Console) -> Table:

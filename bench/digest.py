@@ -16,16 +16,19 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from statistics import median
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
-from sla_sweep import postgres_database  # a sibling: the script's folder is on sys.path
 from sqlalchemy import Engine, insert
 from sqlmodel import Session, select
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.serving import postgres_database
 from bot.core import metrics
 from bot.jobs.digest import render_digest
 from bot.storage.db import make_engine, transaction

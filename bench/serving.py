@@ -1,5 +1,5 @@
-"""What every benchmark of `helpdesk serve` needs: the real server as a subprocess, its
-memory, and the percentiles the tables report."""
+"""What the benchmarks share: the real `helpdesk serve` as a subprocess, its memory, the
+tickets it posted to the fake Slack, a throwaway PostgreSQL database, and percentiles."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import quantiles
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.devtools.fake_slack import FakeSlack
+from tests.conftest import POSTGRES_URL
+from tests.e2e.harness import CHANNEL
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -53,3 +61,34 @@ def rss_mb(pid: int) -> float:
 
 def percentile99(values: list[float]) -> float:
     return quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 else values[0]
+
+
+def tickets_in_slack(slack: FakeSlack, count: int) -> dict[int, tuple[int, str]]:
+    """Once `count` tickets are posted in the support channel: number -> (ticket id, root ts)."""
+
+    def roots() -> list[dict]:
+        return [m for m in slack.messages_in(CHANNEL) if m.get("thread_ts") in (None, m["ts"])]
+
+    slack.wait_for(lambda: len(roots()) >= count, timeout=600)
+    found = {}
+    for message in roots():
+        number = int(message["text"].split()[0][1:])
+        block = next(b for b in message["blocks"] if b.get("type") == "actions")
+        found[number] = (int(block["block_id"].split(":")[1]), message["ts"])
+    return found
+
+
+def postgres_database():
+    """A new database on TEST_POSTGRES_URL's server: its URL, and the function that drops it."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"helpdesk_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop

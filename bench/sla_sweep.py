@@ -11,17 +11,19 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
+from pathlib import Path
 from statistics import median
 
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.serving import postgres_database
 from bot.config import Policy
 from bot.core.sla import SlaRules
 from bot.core.sla_sweep import sweep
@@ -32,9 +34,6 @@ from bot.storage.models import Customer, SlaClock, Ticket, utcnow
 OPEN_TICKETS = int(os.environ.get("BENCH_TICKETS", 100_000))
 DUE = 100
 BATCH = 5_000
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def seed(engine) -> None:
@@ -89,21 +88,6 @@ def measure(engine, rules) -> tuple[float, float, int]:
             sent = result.breaches + result.warnings
             session.rollback()  # the same 100 are due again for the next repetition
     return median(timings), baseline, sent
-
-
-def postgres_database():
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"helpdesk_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-
-    def drop():
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
 
 
 def main() -> int:

@@ -45,6 +45,11 @@ MAX_BACKOFF_SECONDS = 300
 # A service that fails is left alone this long, doubling on each failed probe up to the cap.
 # The cap bounds how long a backlog can sit idle after the service is back; a row that failed
 # because its service was down backs off no longer than the cap either.
+# Slack takes about one message a second in a channel, with short bursts. A channel that got
+# a 429 has its posts spaced this far apart for a while, rather than drawing a 429 for every
+# other post while its backlog drains.
+SLACK_POST_SPACING = 1.0
+KEEP_PACE_FOR = 60.0
 BREAKER_FIRST_PAUSE = 1.0
 BREAKER_MAX_PAUSE = 15.0
 
@@ -181,6 +186,7 @@ class OutboxWorker:
         self._thread: threading.Thread | None = None
         # chat.postMessage is limited per channel; a 429 pauses that channel only.
         self._paused_until: dict[str, float] = {}
+        self._rate_limited_at: dict[str, float] = {}  # when each channel last got a 429
         # One breaker per service; on the worker's clock, so a test moving it skips pauses too.
         self._service_of = {kind: getattr(d, "service", None) for kind, d in deliverers.items()}
         self._breaker_max_pause = breaker_max_pause
@@ -320,12 +326,23 @@ class OutboxWorker:
                 if won:
                     taken[service] += 1
                     won_rows.append((item_id, channel, in_doubt, service))
+                    if kind in posts and channel:
+                        self._keep_pace(channel)
         # Told only once the claims are committed: a probe noted for a claim that was rolled
         # back would hold the service forever.
         return [
             Claimed(item_id, channel, in_doubt, service, self._token(service))
             for item_id, channel, in_doubt, service in won_rows
         ]
+
+    def _keep_pace(self, channel: str) -> None:
+        """A channel Slack rate-limited lately gets its posts spaced at Slack's pace, instead
+        of a 429 for every other post while its backlog drains."""
+        now = time.monotonic()
+        if now - self._rate_limited_at.get(channel, -KEEP_PACE_FOR) < KEEP_PACE_FOR:
+            self._paused_until[channel] = max(
+                self._paused_until.get(channel, 0), now + SLACK_POST_SPACING
+            )
 
     def _paused_channels(self) -> dict[str, float]:
         """Channels rate-limited by Slack, and when (monotonic) each may be posted to again."""
@@ -361,8 +378,14 @@ class OutboxWorker:
         except RetryLater as retry:
             self._service_unsure(claim)
             if retry.pause_channel and claim.channel and retry.delay:
-                self._paused_until[claim.channel] = time.monotonic() + retry.delay
-            self._record_retry(claim, str(retry), retry.delay, retry.definite)
+                now = time.monotonic()
+                self._paused_until[claim.channel] = now + retry.delay
+                self._rate_limited_at[claim.channel] = now
+                # The channel's pause holds the row: a delay of its own could let a later
+                # ticket's post in the channel go first. Expected under a burst, so quiet.
+                self._record_retry(claim, str(retry), 0, retry.definite, level=logging.DEBUG)
+            else:
+                self._record_retry(claim, str(retry), retry.delay, retry.definite)
         except GiveUp as refused:
             self._service_answered(claim)  # the service read the row, and refused it
             self._record_failure(claim, str(refused))
@@ -423,6 +446,7 @@ class OutboxWorker:
         delay: float | None,
         definite: bool,
         max_backoff: float = MAX_BACKOFF_SECONDS,
+        level: int = logging.WARNING,
     ) -> None:
         with transaction(self._engine) as session:
             item = session.get(OutboxItem, claim.item_id)
@@ -433,8 +457,12 @@ class OutboxWorker:
             item.last_error = reason
             if definite:
                 item.in_doubt = False
-        log.warning(
-            "outbox row %s not delivered (%s); next try in %.1fs", claim.item_id, reason, delay
+        log.log(
+            level,
+            "outbox row %s not delivered (%s); next try in %.1fs",
+            claim.item_id,
+            reason,
+            delay,
         )
 
     def _record_failure(self, claim: Claimed, reason: str) -> None:
