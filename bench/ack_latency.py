@@ -41,14 +41,11 @@ import multiprocessing
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -64,7 +61,7 @@ from slack_sdk import WebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import percentile99, served, tickets_in_slack, wait_until_up
+from bench.serving import percentile99, served, tickets_in_slack
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import (
     SlackRequestSigner,
@@ -367,18 +364,8 @@ def acknowledge(ack: Ack) -> None:
     ack()
 
 
-@contextmanager
-def baseline_served(env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--baseline-server"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until_up(int(env["HELPDESK_HTTP_PORT"]), server)
-        yield server
-    finally:
-        server.terminate()
-        server.wait(30)
+def baseline_served(env: dict[str, str]):
+    return served(env, command=(__file__, "--baseline-server"))
 
 
 # -- the run ----------------------------------------------------------------------------------

@@ -24,10 +24,13 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def served(env: dict[str, str], cwd: str) -> Iterator[subprocess.Popen]:
-    """`helpdesk serve` with this environment, up and answering `/healthz`, then stopped."""
+def served(
+    env: dict[str, str], cwd: str | None = None, command: tuple[str, ...] = ("-m", "bot", "serve")
+) -> Iterator[subprocess.Popen]:
+    """`helpdesk serve` (or another Python `command` serving HTTP on HELPDESK_HTTP_PORT) with
+    this environment, up and answering `/healthz`, then stopped."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"], cwd=cwd, env=env,
+        [sys.executable, *command], cwd=cwd, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
