@@ -18,6 +18,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import (
+    request_validation_exception_handler as request_validation_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -207,10 +211,24 @@ def mount_sandbox(
 
     @http.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> JSONResponse:
+        port = request.scope["server"][1]
+        where = f"http://127.0.0.1:{port}/sandbox/"
         return JSONResponse(
-            {"error": "the sandbox answers only on this machine: open http://127.0.0.1/sandbox/"},
+            {"error": f"the sandbox answers only on this machine: open {where} there"},
             status_code=403,
         )
+
+    others = http.exception_handlers.get(RequestValidationError, request_validation_handler)
+
+    @http.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if not request.url.path.startswith("/sandbox/"):
+            return await others(request, exc)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'][1:]) or 'body'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return JSONResponse({"error": f"the page sent a bad request ({problems})"}, 422)
 
     @http.exception_handler(SandboxError)
     async def sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:

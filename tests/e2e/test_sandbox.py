@@ -24,6 +24,7 @@ class Page:
     """What the sandbox page sends, over HTTP."""
 
     def __init__(self, port: int, sandbox: Sandbox):
+        self.port = port
         self.base = f"http://127.0.0.1:{port}/sandbox/api"
         self.sandbox = sandbox
 
@@ -153,12 +154,15 @@ def test_the_state_long_poll_returns_when_something_changes(page):
 def test_requests_naming_another_host_are_refused(page):
     status, refused = page.call("/sample-email", {}, headers={"Host": "rebound.example:3000"})
     assert status == 403 and "only on this machine" in refused["error"]
+    assert f"http://127.0.0.1:{page.port}/sandbox/" in refused["error"]  # where to go instead
     assert page.sandbox.mail.received == 0 and not support_threads(page.state())
 
 
 def test_bad_page_requests_get_a_json_error(page):
     status, answer = page.call("/submit", {"view_id": "V0GONE", "values": {}})
     assert status == 404 and "closed" in answer["error"]
+    status, answer = page.call("/submit", {"values": {}})
+    assert status == 422 and "view_id" in answer["error"]
     status, answer = page.call("/commands", {"command": "/nope", "channel": SUPPORT_CHANNEL})
     assert status == 400 and "/escalate" in answer["error"]
     status, answer = page.call(
