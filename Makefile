@@ -24,9 +24,14 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 3
 
-## bench: run every benchmark under bench/ and print their tables
+BENCHMARKS := sla_sweep digest chat_sse ack_latency ingest
+
+## bench: run every benchmark under bench/, print their tables, then one table of headlines
 bench: $(VENV)/.dev
-	@for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	@rm -f .bench-results.jsonl
+	@for name in $(BENCHMARKS); do \
+		BENCH_RESULTS=.bench-results.jsonl $(BIN)/python bench/$$name.py || exit 1; done
+	@$(BIN)/python bench/summary.py .bench-results.jsonl
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

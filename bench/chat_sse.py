@@ -26,7 +26,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import percentile99, rss_mb, served, tickets_in_slack
+from bench.serving import percentile99, record, rss_mb, served, tickets_in_slack
 from bot.devtools.fake_slack import FakeSlack
 from bot.views import ids
 from tests.e2e.harness import AGENT, CHANNEL, SlackAgent, answer_values, serve_environment
@@ -164,6 +164,13 @@ async def run(port: int, pid: int, slack: FakeSlack, console: Console) -> Table:
             f"{max(latencies) * 1000:.1f}",
             f"{memory:.0f}",
         )
+    record(
+        "chat reply to the visitor's stream",
+        f"median, {VISITORS:,} streams open",
+        f"{median(crowded) * 1000:.1f} ms, {connected:.0f} MB",
+        f"{median(alone) * 1000:.1f} ms, {one_stream:.0f} MB with one stream",
+        f"{median(crowded) / median(alone):.2f}x its median",
+    )
     table.caption = (
         f"ratio of medians {median(crowded) / median(alone):.2f}; {VISITORS - 1:,} streams "
         f"opened in {connect_seconds:.1f} s; RSS before any conversation {idle:.0f} MB; replies "

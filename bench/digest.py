@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import postgres_database
+from bench.serving import postgres_database, record
 from bot.core import metrics
 from bot.jobs.digest import render_digest
 from bot.storage.db import make_engine, transaction
@@ -224,6 +224,13 @@ def main() -> int:
             digest, figures, month, baseline = measure(engine)
             timings = (digest, figures, month, baseline)
             speed_up = f"{baseline / figures:.0f}x"
+            record(
+                f"digest figures, {TICKETS:,} tickets",
+                name,
+                f"{figures * 1000:.0f} ms (whole digest {digest * 1000:.0f} ms)",
+                f"{baseline * 1000:.0f} ms in Python",
+                f"{figures / baseline:.2f}x its time",
+            )
             table.add_row(name, *(f"{s * 1000:.0f} ms" for s in timings), speed_up)
     Console().print(table)
     return 0

@@ -69,7 +69,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import percentile99, postgres_database, rss_mb, served
+from bench.serving import percentile99, postgres_database, record, rss_mb, served
 from bot.config import Settings
 from bot.devtools.fake_slack import FakeSlack, RecordedRequest
 from tests.conftest import free_port
@@ -467,6 +467,13 @@ def intake_table(
     bad = [o for o in mixed if o.mail is None]
     slack = f"{slack_seconds:.1f} s" if slack_seconds is not None else "not within 10 minutes"
     idle, after_intake, after_drain = memory
+    record(
+        "SMTP intake, good mail committed",
+        f"{name}, amid bad traffic",
+        f"{amid:.0f}/s, RSS {idle:.0f} -> {after_intake:.0f} MB",
+        f"{bare_amid:.0f}/s bare aiosmtpd",
+        f"{amid / bare_amid:.2f}x its rate",
+    )
     table.caption = (
         f"Good mail accepted and committed: helpdesk {amid:.0f}/s amid the bad traffic, "
         f"{alone:.0f}/s alone; bare aiosmtpd {bare_amid:.0f}/s and {bare_alone:.0f}/s; "
@@ -542,6 +549,13 @@ def drain_table(name: str, slack: FakeSlack, port: int, progress: Progress) -> T
     else:
         seconds = last - started
         drained = f"{seconds:.1f} s" + (f" ({seconds / floor:.2f}x the floor)" if floor else "")
+        record(
+            f"drain, 1 post/s per channel, {len(needed)} channels",
+            name,
+            f"{seconds:.1f} s",
+            f"{floor:.0f} s floor, {serial:.0f} s one channel after another",
+            f"{seconds / floor:.2f}x the floor" if floor else "",
+        )
     table.caption = (
         f"Every message in its thread after {drained}; the floor is {floor:.0f} s (the busiest "
         f"channel's), {serial:.0f} s channel after channel. First and last: when the channel's "

@@ -1,8 +1,11 @@
 """What the benchmarks share: the real `helpdesk serve` as a subprocess, its memory, the
-tickets it posted to the fake Slack, a throwaway PostgreSQL database, and percentiles."""
+tickets it posted to the fake Slack, a throwaway PostgreSQL database, percentiles, and the
+lines of `make bench`'s closing summary."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import time
@@ -95,3 +98,13 @@ def postgres_database():
         admin.dispose()
 
     return url, drop
+
+
+def record(benchmark: str, measured: str, result: str, baseline: str, compared: str) -> None:
+    """A headline figure for `make bench`'s closing summary (`bench/summary.py`), which
+    collects them in the file BENCH_RESULTS names; run alone, a benchmark records nothing."""
+    path = os.environ.get("BENCH_RESULTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as results:
+            row = [benchmark, measured, result, baseline, compared]
+            results.write(json.dumps(row) + "\n")

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import postgres_database
+from bench.serving import postgres_database, record
 from bot.config import Policy
 from bot.core.sla import SlaRules
 from bot.core.sla_sweep import sweep
@@ -107,6 +107,13 @@ def main() -> int:
                 upgrade(engine)
                 seed(engine)
                 swept, baseline, sent = measure(engine, rules)
+                record(
+                    f"SLA sweep, {OPEN_TICKETS:,} open tickets",
+                    name,
+                    f"{swept * 1000:.0f} ms",
+                    f"{baseline * 1000:.0f} ms loading every clock",
+                    f"{swept / baseline:.2f}x its time",
+                )
                 table.add_row(
                     f"{name} ({sent} alerts)",
                     f"{swept * 1000:.1f} ms",
