@@ -43,6 +43,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.devtools.loopback import LoopbackService
+from bot.devtools.slack_signing import new_trigger_id
 
 WORKSPACE_URL = "https://fake.slack.test/"
 RESPONSE_URL_METHOD = "response_url"
@@ -55,6 +56,7 @@ _MAX_BLOCKS = 50
 _PAGE_DEFAULT = 100
 _PAGE_MAX = 999
 _BOT_NAME = "helpdesk"
+_MAX_ISSUED = 1000
 _FAILURE_ERRORS = {429: "ratelimited", 503: "service_unavailable"}
 
 Args = dict[str, Any]
@@ -350,14 +352,14 @@ class FakeSlack(LoopbackService):
         token = secrets.token_hex(8)
         if user_id is not None:
             with self._cond:
-                self._responders[token] = user_id
+                _keep_latest(self._responders, token, user_id)
         return f"{self.base_url}/response/{token}"
 
     def issue_trigger(self, user_id: str) -> str:
         """A trigger id for a click by ``user_id``: modals opened with it are that user's."""
-        trigger_id = f"{int(time.time())}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
+        trigger_id = new_trigger_id()
         with self._cond:
-            self._triggers[trigger_id] = user_id
+            _keep_latest(self._triggers, trigger_id, user_id)
         return trigger_id
 
     # -- workspace setup ---------------------------------------------------------------------
@@ -461,6 +463,11 @@ class FakeSlack(LoopbackService):
         with self._cond:
             return self.view(self._home_views.get(user_id, ""))
 
+    def file_name(self, file_id: str) -> str | None:
+        with self._cond:
+            found = self._files.get(file_id)
+            return found.name if found else None
+
     def file_content(self, file_id: str) -> bytes | None:
         with self._cond:
             found = self._files.get(file_id)
@@ -470,12 +477,6 @@ class FakeSlack(LoopbackService):
     def version(self) -> int:
         """Grows with every change to the workspace, a call, a message or a view."""
         with self._cond:
-            return self._version
-
-    def wait_for_change(self, after: int, timeout: float) -> int:
-        """The version, once it is past ``after`` or ``timeout`` seconds have gone."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._version > after, timeout)
             return self._version
 
     def open_modal(self, user_id: str) -> dict[str, Any] | None:
@@ -537,9 +538,7 @@ class FakeSlack(LoopbackService):
                     {"id": channel.id, "name": channel.name, "dm_user": channel.dm_user,
                      "messages": messages}
                 )  # fmt: skip
-            return copy.deepcopy(
-                {"version": self._version, "users": self._users, "channels": conversations}
-            )
+            return copy.deepcopy({"users": self._users, "channels": conversations})
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Block until ``predicate()`` holds (re-checked on every call and state change).
@@ -1258,6 +1257,14 @@ def _valid_view(view: object) -> dict[str, Any]:
     except Exception as exc:
         raise SlackError("invalid_arguments", f"[ERROR] {exc} [json-pointer:/view]") from None
     return view
+
+
+def _keep_latest(issued: dict[str, str], key: str, user_id: str) -> None:
+    """Remembers who was given a trigger id or response URL; a sandbox left running for
+    weeks forgets the oldest, as Slack's expire within minutes anyway."""
+    issued[key] = user_id
+    while len(issued) > _MAX_ISSUED:
+        del issued[next(iter(issued))]
 
 
 def _require_trigger(args: Args) -> None:

@@ -18,6 +18,7 @@ def chat_deliverers(bus: ChatBus) -> dict[str, Deliverer]:
 
 class ChatPush:
     service = CHAT_BUS
+    posts_to_channel = False
 
     def __init__(self, bus: ChatBus):
         self._bus = bus

@@ -53,10 +53,13 @@ class Deliverer(Protocol):
     """Sends one kind of outbox row, and records its outcome in the success transaction.
 
     `service` (one of the names above) is what `ServiceDown` speaks of; a deliverer without
-    it has no circuit breaker.
+    it has no circuit breaker. `posts_to_channel` marks rows posted into their ticket's
+    channel, where the service limits how fast it takes them (Slack: about one a second):
+    the worker sends one such row per channel at a time, and paces a rate-limited channel.
     """
 
     service: str
+    posts_to_channel: bool
 
     def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict: ...
 

@@ -58,6 +58,7 @@ def email_deliverers(
 
 class _CustomerEmail:
     service = OUTBOUND_SMTP
+    posts_to_channel = False
 
     def __init__(self, sender: SmtpSender, support_address: str | None):
         self._sender = sender

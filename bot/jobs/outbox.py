@@ -30,7 +30,6 @@ from sqlmodel import Session, select
 
 from bot.jobs.delivery import (
     SERVICE_DOWN,
-    SLACK_API,
     Deliverer,
     GiveUp,
     RetryLater,
@@ -48,7 +47,7 @@ MAX_BACKOFF_SECONDS = 300
 # Slack takes about one message a second in a channel, with short bursts. A channel that got
 # a 429 has its posts spaced this far apart for a while, rather than drawing a 429 for every
 # other post while its backlog drains.
-SLACK_POST_SPACING = 1.0
+CHANNEL_POST_SPACING = 1.0
 KEEP_PACE_FOR = 60.0
 BREAKER_FIRST_PAUSE = 1.0
 BREAKER_MAX_PAUSE = 15.0
@@ -189,6 +188,9 @@ class OutboxWorker:
         self._rate_limited_at: dict[str, float] = {}  # when each channel last got a 429
         # One breaker per service; on the worker's clock, so a test moving it skips pauses too.
         self._service_of = {kind: getattr(d, "service", None) for kind, d in deliverers.items()}
+        self._channel_posts = sorted(
+            kind for kind, d in deliverers.items() if getattr(d, "posts_to_channel", False)
+        )
         self._breaker_max_pause = breaker_max_pause
         self._breakers = {
             service: Breaker(
@@ -249,7 +251,7 @@ class OutboxWorker:
         allowance = {service: b.allowance() for service, b in self._breakers.items()}
         held = sorted(kind for kind, s in self._service_of.items() if s and allowance[s] == 0)
         paused = sorted(self._paused_channels())
-        posts = sorted(kind for kind, s in self._service_of.items() if s == SLACK_API)
+        posts = self._channel_posts
         # Each ticket's oldest pending row. As an IN list rather than a correlated NOT EXISTS:
         # PostgreSQL planned that as a nested loop over every pending row when a burst had
         # outgrown the table's statistics (seconds per pass at 4,000 rows).
@@ -341,7 +343,7 @@ class OutboxWorker:
         now = time.monotonic()
         if now - self._rate_limited_at.get(channel, -KEEP_PACE_FOR) < KEEP_PACE_FOR:
             self._paused_until[channel] = max(
-                self._paused_until.get(channel, 0), now + SLACK_POST_SPACING
+                self._paused_until.get(channel, 0), now + CHANNEL_POST_SPACING
             )
 
     def _paused_channels(self) -> dict[str, float]:

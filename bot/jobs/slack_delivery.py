@@ -219,6 +219,7 @@ def _seconds(retry_after: str | None) -> float | None:
 
 class SlackDeliverer:
     service = SLACK_API
+    posts_to_channel = True
 
     def __init__(self, slack: SlackDelivery):
         self.slack = slack

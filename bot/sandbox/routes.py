@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import mimetypes
 import shlex
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ def loopback_only(request: Request) -> None:
     """The sandbox acts as an agent without any login: only this machine may use it. The
     Host check stops a web page elsewhere from reaching it through DNS rebinding."""
     client = request.client.host if request.client else ""
-    host = (request.headers.get("host") or "").rsplit(":", 1)[0] if request.headers else ""
+    host = request.headers.get("host", "").rsplit(":", 1)[0]
     try:
         local = ipaddress.ip_address(client).is_loopback
     except ValueError:
@@ -125,11 +125,8 @@ def sandbox_router(
         data = sandbox.slack.file_content(file_id)
         if data is None:
             raise SandboxError("No such file.", 404)
-        kind = next(
-            (f["mimetype"] for f in _files(sandbox.slack.snapshot()) if f["id"] == file_id),
-            "application/octet-stream",
-        )
-        return Response(data, media_type=kind)
+        kind = mimetypes.guess_type(sandbox.slack.file_name(file_id) or "")[0]
+        return Response(data, media_type=kind or "application/octet-stream")
 
     @api.get("/state", dependencies=guarded)
     async def state(request: Request, after: int = 0) -> dict[str, Any]:
@@ -281,7 +278,9 @@ def _conversations(workspace: dict, sandbox: Sandbox, settings: Settings) -> lis
     }
     channels, direct = [], []
     for conversation in workspace["channels"]:
-        conversation["messages"] = [_with_file_links(m) for m in conversation["messages"]]
+        for message in conversation["messages"]:
+            for posted in (message, *message["replies"]):
+                _link_files(posted)
         if conversation["dm_user"] == sandbox.you:
             direct.append({**conversation, "name": "helpdesk (direct message)", "purpose": ""})
         elif conversation["dm_user"] is None:
@@ -291,19 +290,10 @@ def _conversations(workspace: dict, sandbox: Sandbox, settings: Settings) -> lis
     return [*channels, *direct]
 
 
-def _with_file_links(message: dict) -> dict:
+def _link_files(message: dict) -> None:
     """Files point at the page's own URL: Slack's need the bot token to be read."""
     for file in message.get("files", []):
         file["url"] = f"/sandbox/files/{file['id']}"
-    message["replies"] = [_with_file_links(reply) for reply in message.get("replies", [])]
-    return message
-
-
-def _files(workspace: dict) -> Iterator[dict]:
-    for conversation in workspace["channels"]:
-        for message in conversation["messages"]:
-            for posted in (message, *message["replies"]):
-                yield from posted.get("files", [])
 
 
 def _smtp_examples(host: str, port: int, to: str) -> dict[str, Any]:

@@ -39,7 +39,9 @@ def tell(client: WebClient, body: dict, text: str) -> None:
 def tell_if_possible(client: WebClient, body: dict, text: str) -> None:
     """`tell` for any request, even one without a user (an event): best effort, as it runs
     when something already went wrong."""
-    user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
+    # Interactions name the user as an object, slash commands by id, events in the event.
+    user = body.get("user")
+    user = user.get("id") if isinstance(user, dict) else user
     user = user or body.get("user_id") or (body.get("event") or {}).get("user")
     if not user:
         return
