@@ -8,9 +8,11 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -147,8 +149,13 @@ def test_the_digest_is_posted_once_a_day_on_request(page):
 def test_the_state_long_poll_returns_when_something_changes(page):
     before = page.state()
     assert page.state(after=before["version"] - 1)["version"] == before["version"]
-    page.call("/sample-email", {})
-    assert page.state(after=before["version"])["version"] > before["version"]
+    with ThreadPoolExecutor(1) as waiting:
+        # Asked before anything changes: it must hold the answer until the mail comes.
+        woken = waiting.submit(page.state, before["version"])
+        time.sleep(0.5)
+        assert not woken.done()
+        page.call("/sample-email", {})
+        assert woken.result(timeout=20)["version"] > before["version"]
 
 
 def test_requests_naming_another_host_are_refused(page):
