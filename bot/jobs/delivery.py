@@ -80,7 +80,7 @@ _NETWORK_ERRNOS = frozenset(
 
 def is_transient(exc: BaseException) -> bool:
     """True for a failure of the network, a service or the database, which heals by waiting."""
-    if isinstance(exc, RetryLater | TRANSIENT):
+    if isinstance(exc, (RetryLater, *TRANSIENT)):
         return True
     return isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
 

@@ -288,6 +288,10 @@ class OutboxWorker:
     def _deliver_in_slot(self, claim: Claimed) -> None:
         try:
             self._deliver(claim)
+        except Exception:
+            # Recording the outcome failed (the database went away): the lease runs out and
+            # the row is tried again.
+            log.exception("outbox row %s: could not record the outcome", claim.item_id)
         finally:
             with self._in_flight_lock:
                 self._in_flight.pop(claim.item_id, None)
@@ -478,7 +482,10 @@ class OutboxWorker:
                 self._record_retry(claim, reason, None, definite=False)
             elif attempts < POISON_ATTEMPTS:
                 log.warning("outbox row %s raised (try %s)", claim.item_id, attempts, exc_info=True)
-                self._record_retry(claim, reason, None, definite=False)
+                # Sooner than a service's backoff: a row that fails by its content is given up
+                # within half a minute, and its ticket's later rows wait no longer.
+                delay = 2 ** (attempts - 1) * random.uniform(0.5, 1.0)
+                self._record_retry(claim, reason, delay, definite=False)
             else:
                 self._record_failure(claim, f"{reason} (after {attempts} tries)", definite=False)
 
@@ -571,10 +578,8 @@ class OutboxWorker:
         ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
         if ticket is None:
             return  # a digest or a chat push: the log line and `helpdesk outbox` show it
-        record_event(
-            session, ticket, "delivery_failed", "helpdesk", outbox_id=item.id, kind=item.kind,
-            reason=reason,
-        )  # fmt: skip
+        event = {"outbox_id": item.id, "outbox_kind": item.kind, "reason": reason}
+        record_event(session, ticket, "delivery_failed", "helpdesk", **event)
         deliverer = self._deliverers.get(item.kind)
         if getattr(deliverer, "records_failures", False):
             deliverer.record(session, item, {"failed": reason})
