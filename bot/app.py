@@ -166,7 +166,9 @@ def create_app(
     shopify = connect_shopify(settings, policy)
     files = FileStore(settings.helpdesk_data_dir)
     deliverers = {
-        **attachment_deliverers(delivery_client(settings), files),
+        **attachment_deliverers(
+            delivery_client(settings), files, policy.mail.max_uploads_per_message
+        ),
         **chat_deliverers(bus),
         **slack_deliverers(
             delivery_client(settings),

@@ -171,9 +171,9 @@ def test_helpdesk_outbox_retries_a_failed_row_and_drops_a_stuck_one(desk):
 
     refused = desk.cli("drop", str(stuck.id), stdin="n\n")
     assert refused.returncode != 0 and desk.row(stuck.id).status == OutboxStatus.PENDING
-    desk.slack.clear_faults()  # Slack answers again, but the stuck row waits on its backoff
     dropped = desk.cli("drop", str(stuck.id), "--yes")
     assert dropped.returncode == 0, dropped.stderr
+    desk.slack.clear_faults()  # the channel is back
     desk.slack.wait_for(lambda: any("Any news?" in m["text"] for m in desk.thread()), timeout=15)
     assert not any("Stuck in Slack" in m["text"] for m in desk.thread())
     assert desk.row(stuck.id).status == OutboxStatus.DROPPED
