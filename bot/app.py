@@ -34,6 +34,7 @@ from bot.handlers.slack.services import Services
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.jobs.attachment_upload import attachment_deliverers
 from bot.jobs.chat_delivery import chat_deliverers
+from bot.jobs.delivery import Deliverer
 from bot.jobs.digest import digest_channel
 from bot.jobs.email_delivery import email_deliverers
 from bot.jobs.outbox import OutboxWorker
@@ -149,8 +150,12 @@ def create_app(
     engine: Engine | None = None,
     migrate: bool = True,
     sandbox: Sandbox | None = None,
+    extra_deliverers: dict[str, Deliverer] | None = None,
 ) -> Helpdesk:
-    """Builds the helpdesk; with a `sandbox`, its page and API are served at `/sandbox/`."""
+    """Builds the helpdesk; with a `sandbox`, its page and API are served at `/sandbox/`.
+
+    `extra_deliverers` adds or replaces outbox deliverers by kind (tests make one fail).
+    """
     policy = policy or Policy()
     _require(settings)
     engine = engine or make_engine(settings.database_url)
@@ -161,7 +166,9 @@ def create_app(
     shopify = connect_shopify(settings, policy)
     files = FileStore(settings.helpdesk_data_dir)
     deliverers = {
-        **attachment_deliverers(delivery_client(settings), files),
+        **attachment_deliverers(
+            delivery_client(settings), files, policy.mail.max_uploads_per_message
+        ),
         **chat_deliverers(bus),
         **slack_deliverers(
             delivery_client(settings),
@@ -178,6 +185,7 @@ def create_app(
     }
     if shopify is not None:
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
+    deliverers.update(extra_deliverers or {})
     outbox = OutboxWorker(
         engine, deliverers, lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds)
     )

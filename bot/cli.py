@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -301,6 +302,119 @@ def import_mail(
         f"imported {result.stored} message(s); {result.duplicates} already here; "
         f"{result.refused} refused (see the log for why)"
     )
+
+
+STUCK_AFTER_SECONDS = 300
+outbox_cli = typer.Typer(
+    help="List deliveries (Slack posts, emails) that are stuck or failed; retry or drop one.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+cli.add_typer(outbox_cli, name="outbox")
+
+
+@outbox_cli.callback()
+def outbox_overview(
+    context: typer.Context,
+    stuck_after: int = typer.Option(
+        STUCK_AFTER_SECONDS,
+        "--stuck-after",
+        help="Seconds after which a pending row counts as stuck.",
+        min=1,
+    ),
+) -> None:
+    """With no command: the table of stuck and failed deliveries (as `helpdesk outbox list`)."""
+    if context.invoked_subcommand is None:
+        _outbox_list(stuck_after)
+
+
+@outbox_cli.command("list")
+def outbox_list(
+    stuck_after: int = typer.Option(
+        STUCK_AFTER_SECONDS,
+        "--stuck-after",
+        help="Seconds after which a pending row counts as stuck.",
+        min=1,
+    ),
+) -> None:
+    """Rows given up on, and pending rows that failed at least once or wait too long."""
+    _outbox_list(stuck_after)
+
+
+def _outbox_list(stuck_after: int) -> None:
+    from datetime import timedelta
+
+    from bot.core.deliveries import troubled
+    from bot.reports import outbox_table
+    from bot.storage.models import utcnow
+
+    now = utcnow()
+    with _outbox_session() as session:
+        rows = troubled(session, now, timedelta(seconds=stuck_after))
+    if not rows:
+        err.print("no stuck or failed deliveries")
+        return
+    Console().print(outbox_table(rows, now))
+
+
+@outbox_cli.command("retry")
+def outbox_retry(row_id: int = typer.Argument(..., help="The row's id, from the list.")) -> None:
+    """Send a failed or stuck row again now (a reply: as its Retry sending button does)."""
+    from bot.core.deliveries import retry
+    from bot.storage.models import utcnow
+
+    with _outbox_session(write=True) as session:
+        item = retry(session, row_id, utcnow())
+        what = item.kind
+    err.print(f"outbox row {row_id} ({what}) will be sent again now by `helpdesk serve`")
+
+
+@outbox_cli.command("drop")
+def outbox_drop(
+    row_id: int = typer.Argument(..., help="The row's id, from the list."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Give a row up for good, so that its ticket's later deliveries go on."""
+    from bot.core.deliveries import drop
+    from bot.storage.models import utcnow
+
+    if not yes and not typer.confirm(f"Drop outbox row {row_id}? It will never be sent"):
+        raise typer.Exit(1)
+    with _outbox_session(write=True) as session:
+        item = drop(session, row_id, utcnow())
+        what = item.kind
+    err.print(f"outbox row {row_id} ({what}) dropped; its ticket's later deliveries go on")
+
+
+@contextmanager
+def _outbox_session(write: bool = False):
+    """A session on the configured database; problems end the command in one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from bot.core.deliveries import CannotChange
+    from bot.storage.db import make_engine, transaction
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        if write:
+            with transaction(engine) as session:
+                yield session
+        else:
+            with Session(engine) as session:
+                yield session
+    except CannotChange as refused:
+        err.print(f"[bold red]error:[/] {refused}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        problem = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+        raise ConfigError(
+            f"the database could not be used ({problem}): check DATABASE_URL and that the "
+            "database is up and migrated (`helpdesk migrate`)"
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def _local_date(option: str, value: str) -> date:

@@ -282,6 +282,9 @@ class ShopifyPolicy(_PolicyModel):
 class MailPolicy(_PolicyModel):
     # Attachments over this are listed in the thread, not uploaded (Slack's own limit is 1 GB).
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Files of one message uploaded to Slack; the rest are listed (name and size) in one
+    # note, so a mail with a thousand files costs the thread two messages, not a hundred.
+    max_uploads_per_message: int = Field(default=10, gt=0)
     # Where the IMAP poller moves a message once it is stored; unset: it is only marked seen.
     imap_move_to: str | None = None
     # A sender who opened this many tickets within an hour adds further mail to the newest

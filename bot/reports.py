@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
 from bot.config import Policy, Settings
 from bot.core.sla import CLOCK_LABELS, SlaRules, time_left
 from bot.storage.db import make_engine
-from bot.storage.models import SlaClock, Ticket, utcnow
+from bot.storage.models import OutboxItem, SlaClock, Ticket, utcnow
 from bot.storage.queries import ACTIVE
+from bot.views.text import truncate
 from bot.views.ticket_list import age
+
+ERROR_SHOWN_LIMIT = 60
 
 
 def sla_table(settings: Settings, policy: Policy) -> Table:
@@ -45,5 +50,25 @@ def sla_table(settings: Settings, policy: Policy) -> Table:
             f"[{style}]{state}",
             f"-{age(-left)}" if left.total_seconds() < 0 else age(left),
             due,
+        )
+    return table
+
+
+def outbox_table(rows: list[tuple[OutboxItem, int | None]], now: datetime) -> Table:
+    """Deliveries given up on or stuck, oldest first."""
+    table = Table(title=f"Outbox rows failed or stuck ({len(rows)})")
+    for column in ("id", "ticket", "kind", "status", "attempts", "last error", "age"):
+        table.add_column(column, overflow="fold" if column == "last error" else "ellipsis")
+    for row, ticket_number in rows:
+        style = "bold red" if row.status == "failed" else "yellow"
+        error = " ".join((row.last_error or "-").split())
+        table.add_row(
+            str(row.id),
+            f"#{ticket_number}" if ticket_number else "-",
+            row.kind,
+            f"[{style}]{row.status}",
+            str(row.attempts),
+            escape(truncate(error, ERROR_SHOWN_LIMIT)),
+            age(now - row.created_at),
         )
     return table

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.storage.models import OutboxItem, OutboxStatus
+from bot.storage.models import OutboxItem, OutboxStatus, utcnow
 
 SLACK_POST_ROOT = "slack.post_root"
 SLACK_POST_MESSAGE = "slack.post_message"
@@ -61,6 +61,32 @@ def enqueue(
         )
     )
     session.flush()
+
+
+def requeue(item: OutboxItem) -> None:
+    """Sends a row given up on (or waiting on a backoff) again now, with fresh tries."""
+    item.status = OutboxStatus.PENDING
+    item.attempts = 0
+    item.next_attempt_at = utcnow()
+    item.claimed_until = None
+
+
+def requeue_failed(session: Session, kind: str, message_id: int) -> bool:
+    """Requeues the latest row of `kind` for the message that the worker gave up on; False
+    when there is none (its failure was an answer, such as a refusing mail server)."""
+    failed = session.exec(
+        select(OutboxItem)
+        .where(
+            OutboxItem.kind == kind,
+            OutboxItem.message_id == message_id,
+            OutboxItem.status == OutboxStatus.FAILED,
+        )
+        .order_by(OutboxItem.id.desc())
+    ).first()
+    if failed is None:
+        return False
+    requeue(failed)
+    return True
 
 
 def post_root(session: Session, ticket_id: int) -> None:

@@ -146,6 +146,8 @@ def retry_reply(session: Session, message: Message, actor: str) -> bool:
     message.delivery_error = None
     ticket = session.get(Ticket, message.ticket_id)
     record_event(session, ticket, "reply_retried", actor, message_id=message.id)
-    outbox.send_email(session, ticket.id, message.id)
+    # The row the outbox gave up on, if that is how it failed: it leaves `helpdesk outbox`.
+    if not outbox.requeue_failed(session, outbox.EMAIL_SEND, message.id):
+        outbox.send_email(session, ticket.id, message.id)
     outbox.refresh_message(session, ticket.id, message.id)
     return True

@@ -581,6 +581,11 @@ class FakeSlack(LoopbackService):
                 _Fault(status, error, retry_after, count)
             )
 
+    def clear_faults(self) -> None:
+        """Forget the failures still queued by fail_next()."""
+        with self._cond:
+            self._faults.clear()
+
     def set_outage(self, on: bool, status: int = 503) -> None:
         """While on, every Web API call fails with ``status``."""
         with self._cond:

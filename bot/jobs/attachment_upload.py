@@ -1,7 +1,11 @@
 """The `slack.attachments` outbox row: a customer's files, uploaded into the ticket's thread.
 
 The kept files go up with `files_upload_v2`, ten to a message, under a comment naming the
-sender; the refused ones are listed in one note, with their size and why.
+sender, up to the policy's `mail.max_uploads_per_message`; the refused ones, and those over
+that cap, are listed in one note, with their size and why.
+
+An upload does not hold its channel's lane of one post at a time (`posts_to_channel`): it can
+take a minute, and other tickets' posts in the channel go on meanwhile.
 
 Exactly once, across crashes: an upload can't carry message metadata, so a retry (a row in
 doubt, or any later attempt, since an upload may have landed before a later step failed)
@@ -41,14 +45,23 @@ BATCH_BYTES = 64 * 1024 * 1024
 MISSING = "no longer on the helpdesk's server"
 
 
-def attachment_deliverers(client: WebClient, store: FileStore) -> dict[str, Deliverer]:
-    return {SLACK_ATTACHMENTS: AttachmentUpload(SlackDelivery(client, []), store)}
+def attachment_deliverers(
+    client: WebClient, store: FileStore, max_uploads: int
+) -> dict[str, Deliverer]:
+    return {SLACK_ATTACHMENTS: AttachmentUpload(SlackDelivery(client, []), store, max_uploads)}
+
+
+def over_the_cap(max_uploads: int) -> str:
+    return f"not uploaded: Slack gets the first {max_uploads} files of a message; kept here"
 
 
 class AttachmentUpload(SlackDeliverer):
-    def __init__(self, slack: SlackDelivery, store: FileStore):
+    posts_to_channel = False
+
+    def __init__(self, slack: SlackDelivery, store: FileStore, max_uploads: int):
         super().__init__(slack)
         self.store = store
+        self.max_uploads = max_uploads
 
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
@@ -57,8 +70,12 @@ class AttachmentUpload(SlackDeliverer):
         retry = in_doubt or item.attempts > 1
         paths: dict[int, Path] = {}
         missing: dict[str, str] = {}
-        for row in rows:
-            if row.refused is None and row.slack_file_id is None:
+        kept = [row for row in rows if row.refused is None]
+        # Always the same first files, so a retry finds what an earlier attempt uploaded. The
+        # others stay stored, and are only listed.
+        unshared = {row.id: over_the_cap(self.max_uploads) for row in kept[self.max_uploads :]}
+        for row in kept[: self.max_uploads]:
+            if row.slack_file_id is None:
                 path = self._stored(row)
                 if path is None:
                     missing[str(row.id)] = MISSING
@@ -66,10 +83,11 @@ class AttachmentUpload(SlackDeliverer):
                     paths[row.id] = path
         uploading = [row for row in rows if row.id in paths]
         uploaded = self._upload(ticket, message, item, uploading, paths, retry)
+        unshared.update((int(row_id), reason) for row_id, reason in missing.items())
         refused = [
-            RefusedFile(row.filename, row.size, row.refused or missing[str(row.id)])
+            RefusedFile(row.filename, row.size, row.refused or unshared[row.id])
             for row in rows
-            if row.refused or str(row.id) in missing
+            if row.refused or row.id in unshared
         ]
         note = None
         if refused:

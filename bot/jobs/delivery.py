@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import http.client
+import smtplib
+import socket
+import ssl
+import urllib.error
 from typing import Protocol
 
+from slack_sdk.errors import SlackClientNotConnectedError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.storage.models import OutboxItem
@@ -49,6 +57,34 @@ class GiveUp(Exception):
     """The far side refused this content for good; resending it can never succeed."""
 
 
+# Failures of the way to a service, not of the row: retried with backoff for as long as they
+# last. Anything else a deliverer raises is a bug or content it can't handle (a header that
+# can't be composed, an answer of an unexpected shape): retried a few times, then failed.
+TRANSIENT = (
+    ConnectionError,  # refused, reset, aborted, broken pipe
+    TimeoutError,
+    socket.gaierror,  # a name that does not resolve, for now
+    socket.herror,
+    ssl.SSLError,
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    urllib.error.URLError,
+    http.client.HTTPException,  # a connection closed mid-answer
+    SlackClientNotConnectedError,
+    OperationalError,  # the database went away while the row was read
+)
+_NETWORK_ERRNOS = frozenset(
+    {errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTUNREACH, errno.EHOSTDOWN, errno.ETIMEDOUT}
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a failure of the network, a service or the database, which heals by waiting."""
+    if isinstance(exc, (RetryLater, *TRANSIENT)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
+
+
 class Deliverer(Protocol):
     """Sends one kind of outbox row, and records its outcome in the success transaction.
 
@@ -56,6 +92,11 @@ class Deliverer(Protocol):
     it has no circuit breaker. `posts_to_channel` marks rows posted into their ticket's
     channel, where the service limits how fast it takes them (Slack: about one a second):
     the worker sends one such row per channel at a time, and paces a rate-limited channel.
+
+    A deliverer with `records_failures` set takes a row that failed for good through
+    `record(session, item, {"failed": reason})`, and shows the failure itself (a reply marked
+    *Not delivered* with its Retry button); for the others the worker posts a note in the
+    ticket's thread.
     """
 
     service: str

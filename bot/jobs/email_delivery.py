@@ -81,6 +81,9 @@ class _CustomerEmail:
 
 
 class ReplyEmail(_CustomerEmail):
+    # A reply that fails for good is marked Not delivered in the thread, with a Retry button.
+    records_failures = True
+
     def __init__(self, sender: SmtpSender, support_address: str | None, files: SlackFiles | None):
         super().__init__(sender, support_address)
         self._files = files

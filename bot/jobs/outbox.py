@@ -5,7 +5,13 @@ How each guarantee is kept:
 - no two senders: a row is claimed with a lease in its own committed UPDATE;
 - no doubles after a crash: every post carries message metadata naming its outbox row, and a
   row whose previous attempt may have landed (`in_doubt`) is first looked up in Slack;
-- nothing lost: failures stay pending and are retried with backoff, honouring `Retry-After`.
+- nothing lost: failures stay pending and are retried with backoff, honouring `Retry-After`;
+- nothing stuck: a failure that is not a passing one of the network or a service (a bug, or
+  content the deliverer can't handle) is retried `POISON_ATTEMPTS` times, then the row fails
+  for good, visibly (log, the ticket's event log, a note or *Not delivered* in its thread),
+  and the ticket's later rows go on;
+- no ticket waits for another: rows are claimed into free worker slots as others finish, so
+  a slow row (a big upload, a slow mail server) holds up only its own ticket.
 
 A service that is down (Slack answering 5xx, the mail server refusing connections) is not
 hammered by every ticket's head row on its own schedule: its circuit breaker (`Breaker`) holds
@@ -28,19 +34,26 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, String, and_, case, cast, func, or_, update
 from sqlmodel import Session, select
 
+from bot.core import outbox as kinds
+from bot.core.tickets import record_event
 from bot.jobs.delivery import (
     SERVICE_DOWN,
     Deliverer,
     GiveUp,
     RetryLater,
     ServiceDown,
+    is_transient,
 )
 from bot.storage.db import reader, transaction
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
+from bot.views.delivery_failure import failed_delivery_text
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300
+# A row whose delivery raises something unexpected is tried this often in all, then failed:
+# content that breaks a deliverer breaks it every time, and must not hold its ticket forever.
+POISON_ATTEMPTS = 5
 # A service that fails is left alone this long, doubling on each failed probe up to the cap.
 # The cap bounds how long a backlog can sit idle after the service is back; a row that failed
 # because its service was down backs off no longer than the cap either.
@@ -158,6 +171,7 @@ class Claimed:
     in_doubt: bool
     service: str | None = None
     token: int = 0
+    posts_to_channel: bool = False
 
 
 class OutboxWorker:
@@ -203,6 +217,11 @@ class OutboxWorker:
             if service
         }
         self._pass_failing = False
+        # Rows being delivered by the background loop, and the channels they post in: neither
+        # is claimed again meanwhile, even once a long row outlives its lease.
+        self._in_flight: dict[int, Claimed] = {}
+        self._in_flight_lock = threading.Lock()
+        self._leases_renewed = time.monotonic()
 
     def wake(self) -> None:
         self._wake.set()
@@ -223,8 +242,11 @@ class OutboxWorker:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            # Cleared before looking, so a row finishing meanwhile makes the wait below return.
+            self._wake.clear()
             try:
-                worked = self.run_once()
+                worked = self._fill_free_slots()
+                self._renew_leases()
             except Exception:
                 # The database is away, most likely: said once, not every second it stays away.
                 if not self._pass_failing:
@@ -237,20 +259,75 @@ class OutboxWorker:
                 self._pass_failing = False
             if not worked:
                 self._wake.wait(self._idle_wait())
-                self._wake.clear()
 
     def run_once(self) -> int:
-        """Claims the due rows that may go now and delivers them concurrently."""
-        claimed = self._claim_due()
+        """Claims the due rows that may go now, delivers them concurrently, and waits for them
+        all (for tests and one-off runs; the background loop does not wait)."""
+        claimed = self._claim_due(self._concurrency)
         for _ in self._pool.map(self._deliver, claimed):
             pass
         return len(claimed)
 
-    def _claim_due(self) -> list[Claimed]:
+    def _fill_free_slots(self) -> int:
+        """Claims rows into the worker slots that are free and starts them; returns how many.
+
+        Each slot's row finishes on its own and wakes the loop, which fills the slot again:
+        other tickets' rows go on while one row is slow.
+        """
+        with self._in_flight_lock:
+            free = self._concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
+        claimed = self._claim_due(free)
+        with self._in_flight_lock:
+            self._in_flight.update((claim.item_id, claim) for claim in claimed)
+        for claim in claimed:
+            self._pool.submit(self._deliver_in_slot, claim)
+        return len(claimed)
+
+    def _deliver_in_slot(self, claim: Claimed) -> None:
+        try:
+            self._deliver(claim)
+        except Exception:
+            # Recording the outcome failed (the database went away): the lease runs out and
+            # the row is tried again.
+            log.exception("outbox row %s: could not record the outcome", claim.item_id)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.pop(claim.item_id, None)
+            self._wake.set()
+
+    def _renew_leases(self) -> None:
+        """Extends the lease of rows still in flight, so that no other process takes a long
+        row (a big upload) over while it is still being sent here."""
+        if time.monotonic() - self._leases_renewed < self._lease.total_seconds() / 3:
+            return
+        self._leases_renewed = time.monotonic()
+        with self._in_flight_lock:
+            ids = list(self._in_flight)
+        if not ids:
+            return
+        with transaction(self._engine) as session:
+            session.execute(
+                update(OutboxItem)
+                .where(
+                    OutboxItem.id.in_(ids),
+                    OutboxItem.status == OutboxStatus.PENDING,
+                    # Not one whose outcome is already recorded (its lease was given back).
+                    OutboxItem.claimed_until.is_not(None),
+                )
+                .values(claimed_until=self._clock() + self._lease)
+            )
+
+    def _claim_due(self, limit: int) -> list[Claimed]:
         now = self._clock()
         allowance = {service: b.allowance() for service, b in self._breakers.items()}
         held = sorted(kind for kind, s in self._service_of.items() if s and allowance[s] == 0)
-        paused = sorted(self._paused_channels())
+        with self._in_flight_lock:
+            in_flight = list(self._in_flight.values())
+        # A channel with a post in flight takes no other until it is answered.
+        busy = {c.channel for c in in_flight if c.posts_to_channel and c.channel}
+        paused = sorted(set(self._paused_channels()) | busy)
         posts = self._channel_posts
         # Each ticket's oldest pending row. As an IN list rather than a correlated NOT EXISTS:
         # PostgreSQL planned that as a nested loop over every pending row when a burst had
@@ -282,6 +359,10 @@ class OutboxWorker:
                 or_(OutboxItem.ticket_id.is_(None), OutboxItem.id.in_(first_of_ticket)),
             )
         )
+        if in_flight:
+            # Still in flight here even if its lease ran out: never sent twice at once. Its
+            # ticket's later rows aren't its ticket's first, so they wait for it too.
+            due = due.where(OutboxItem.id.not_in([c.item_id for c in in_flight]))
         if held:
             # Rows of a service whose breaker is open aren't even looked at.
             due = due.where(OutboxItem.kind.not_in(held))
@@ -300,15 +381,15 @@ class OutboxWorker:
             select(due.c.id, due.c.in_doubt, due.c.kind, due.c.channel)
             .where(due.c.place == 1)
             .order_by(due.c.id)
-            .limit(self._concurrency * 4)
+            .limit(limit * 4)
         )
-        won_rows: list[tuple[int, str | None, bool, str | None]] = []
+        won_rows: list[tuple[int, str | None, bool, str | None, str]] = []
         taken: Counter[str | None] = Counter()
         with transaction(self._engine) as session:
             for item_id, in_doubt, kind, channel in session.exec(heads).all():
                 service = self._service_of.get(kind)
                 limit = allowance.get(service)
-                if len(won_rows) == self._concurrency:
+                if len(won_rows) == limit:
                     break
                 if limit is not None and taken[service] >= limit:
                     continue  # the one probe of a service coming out of a pause is taken
@@ -327,14 +408,14 @@ class OutboxWorker:
                 ).rowcount
                 if won:
                     taken[service] += 1
-                    won_rows.append((item_id, channel, in_doubt, service))
+                    won_rows.append((item_id, channel, in_doubt, service, kind))
                     if kind in posts and channel:
                         self._keep_pace(channel)
         # Told only once the claims are committed: a probe noted for a claim that was rolled
         # back would hold the service forever.
         return [
-            Claimed(item_id, channel, in_doubt, service, self._token(service))
-            for item_id, channel, in_doubt, service in won_rows
+            Claimed(item_id, channel, in_doubt, service, self._token(service), kind in posts)
+            for item_id, channel, in_doubt, service, kind in won_rows
         ]
 
     def _keep_pace(self, channel: str) -> None:
@@ -362,10 +443,12 @@ class OutboxWorker:
         return breaker.claimed() if breaker else 0
 
     def _deliver(self, claim: Claimed) -> None:
+        attempts = 0
         try:
             # Never committed: a deliverer only reads here, and records in `_record_success`.
             with Session(reader(self._engine), expire_on_commit=False) as session:
                 item = session.get(OutboxItem, claim.item_id)
+                attempts = item.attempts
                 deliverer = self._deliverers[item.kind]
                 result = deliverer.send(session, item, claim.in_doubt)
             if result.get(SERVICE_DOWN):
@@ -392,9 +475,19 @@ class OutboxWorker:
             self._service_answered(claim)  # the service read the row, and refused it
             self._record_failure(claim, str(refused))
         except Exception as exc:
-            # Timeouts and broken connections: the request may have landed.
             self._service_unsure(claim)
-            self._record_retry(claim, f"{type(exc).__name__}: {exc}", None, definite=False)
+            reason = f"{type(exc).__name__}: {exc}"
+            if is_transient(exc):
+                # Timeouts and broken connections: the request may have landed.
+                self._record_retry(claim, reason, None, definite=False)
+            elif attempts < POISON_ATTEMPTS:
+                log.warning("outbox row %s raised (try %s)", claim.item_id, attempts, exc_info=True)
+                # Sooner than a service's backoff: a row that fails by its content is given up
+                # within half a minute, and its ticket's later rows wait no longer.
+                delay = 2 ** (attempts - 1) * random.uniform(0.5, 1.0)
+                self._record_retry(claim, reason, delay, definite=False)
+            else:
+                self._record_failure(claim, f"{reason} (after {attempts} tries)", definite=False)
 
     def _service_down(self, claim: Claimed, retry_after: float | None, reason: str) -> None:
         breaker = self._breakers.get(claim.service)
@@ -467,12 +560,31 @@ class OutboxWorker:
             delay,
         )
 
-    def _record_failure(self, claim: Claimed, reason: str) -> None:
+    def _record_failure(self, claim: Claimed, reason: str, definite: bool = True) -> None:
+        """The row fails for good, visibly; its ticket's later rows go on."""
         with transaction(self._engine) as session:
             item = session.get(OutboxItem, claim.item_id)
             item.status = OutboxStatus.FAILED
             item.claimed_until = None
             item.dedupe_key = None
-            item.in_doubt = False
+            # Kept when it may have landed: a retry looks for it first.
+            item.in_doubt = item.in_doubt and not definite
             item.last_error = reason
-        log.error("outbox row %s failed for good: %s", claim.item_id, reason)
+            self._report_failure(session, item, reason)
+        log.error("outbox row %s (%s) failed for good: %s", claim.item_id, item.kind, reason)
+
+    def _report_failure(self, session: Session, item: OutboxItem, reason: str) -> None:
+        """Tells the ticket's agents: in its event log, and in its thread."""
+        ticket = session.get(Ticket, item.ticket_id) if item.ticket_id else None
+        if ticket is None:
+            return  # a digest or a chat push: the log line and `helpdesk outbox` show it
+        event = {"outbox_id": item.id, "outbox_kind": item.kind, "reason": reason}
+        record_event(session, ticket, "delivery_failed", "helpdesk", **event)
+        deliverer = self._deliverers.get(item.kind)
+        if getattr(deliverer, "records_failures", False):
+            deliverer.record(session, item, {"failed": reason})
+        elif item.kind not in (kinds.SLACK_THREAD_NOTICE, kinds.SLACK_POST_ROOT):
+            # Not about a note that failed itself, nor without a thread to note it in.
+            kinds.thread_notice(
+                session, ticket.id, failed_delivery_text(item.id, item.kind, reason)
+            )

@@ -47,13 +47,15 @@ class Delivery(StrEnum):
 
     PENDING = "pending"
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # given up by the worker: `helpdesk outbox retry` can send it again
+    DROPPED = "dropped"  # given up by an operator (`helpdesk outbox drop`)
 
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # given up by the worker: `helpdesk outbox retry` can send it again
+    DROPPED = "dropped"  # given up by an operator (`helpdesk outbox drop`)
 
 
 class Counter(SQLModel, table=True):

@@ -65,9 +65,14 @@ def settings_for(database_url: str, slack: FakeSlack, **overrides) -> Settings:
 
 @contextmanager
 def running_helpdesk(
-    database_url: str, slack: FakeSlack, policy: Policy | None = None, **overrides
+    database_url: str,
+    slack: FakeSlack,
+    policy: Policy | None = None,
+    extra_deliverers: dict | None = None,
+    **overrides,
 ) -> Iterator[Helpdesk]:
-    helpdesk = create_app(settings_for(database_url, slack, **overrides), policy)
+    settings = settings_for(database_url, slack, **overrides)
+    helpdesk = create_app(settings, policy, extra_deliverers=extra_deliverers)
     helpdesk.start()
     try:
         yield helpdesk

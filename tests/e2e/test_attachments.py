@@ -147,6 +147,50 @@ def test_an_upload_whose_answer_was_lost_is_not_repeated(desk):
     assert row.slack_file_id == uploads[0]["files"][0]["id"]
 
 
+def other_customers_question(desk: Desk) -> None:
+    """Bob writes while Jane's files are on their way; his message must not wait for them."""
+    bob = customer_mail("Is the shop open on Sunday?", subject="Opening hours",
+                        sender="Bob Roe <bob@customer.example>")  # fmt: skip
+    desk.send(bob)
+    desk.slack.wait_for(
+        lambda: any("open on Sunday" in m["text"] for m in desk.slack.messages_in(CHANNEL)),
+        timeout=8,  # less than the Slack client's 10 s timeout for the held upload
+    )
+
+
+def test_a_slow_upload_holds_up_only_its_own_ticket(desk):
+    desk.slack.hold_responses("files.completeUploadExternal")
+    try:
+        desk.send(mail_with_files(("invoice.pdf", "application/pdf", PDF)))
+        desk.slack.wait_for(lambda: desk.slack.calls("files.completeUploadExternal"), timeout=10)
+        other_customers_question(desk)
+        # Jane's upload is still waiting for Slack's answer meanwhile.
+        assert len(desk.slack.calls("files.completeUploadExternal")) == 1
+    finally:
+        desk.slack.release_responses()
+    desk.drained(timeout=40)
+
+
+def test_a_mail_with_many_files_uploads_the_cap_and_lists_the_rest_in_one_note(desk):
+    files = [(f"scan-{n:03d}.png", "image/png", PNG + bytes([n])) for n in range(40)]
+    desk.send(mail_with_files(*files, body="All my receipts."))
+    other_customers_question(desk)
+    desk.drained(timeout=40)
+
+    with Session(desk.helpdesk.engine) as session:
+        jane = session.exec(select(Ticket).where(Ticket.subject != "Opening hours")).one()
+    _, message, upload, note = desk.slack.thread(CHANNEL, jane.thread_ts)
+    assert "All my receipts" in message["text"]
+    assert [f["name"] for f in upload["files"]] == [f"scan-{n:03d}.png" for n in range(10)]
+    assert len(desk.slack.calls("files.completeUploadExternal")) == 1
+    assert "30 files from Jane Doe not shared in Slack" in note["text"]
+    assert "`scan-010.png` (1.5 KB): not uploaded" in note["text"]
+    assert "first 10 files of a message" in note["text"] and "…and 10 more" in note["text"]
+    rows = desk.attachments()
+    assert all(row.stored_path and row.refused is None for row in rows)
+    assert sum(row.slack_file_id is not None for row in rows) == 10
+
+
 # --- the outbox row on its own ------------------------------------------------------------
 
 
@@ -202,6 +246,10 @@ class Bench:
         return [m for m in self.slack.messages_in(CHANNEL) if m.get("files")]
 
 
+# Above Slack's ten files to a message, as a team may set it, so that batching shows.
+BENCH_MAX_UPLOADS = 20
+
+
 @pytest.fixture
 def bench(tmp_path) -> Iterator[Bench]:
     engine = make_engine(f"sqlite:///{tmp_path / 'helpdesk.db'}")
@@ -211,7 +259,10 @@ def bench(tmp_path) -> Iterator[Bench]:
         client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
         store = FileStore(tmp_path / "data")
         skipped = [timedelta(0)]
-        deliverers = {**slack_deliverers(client, []), **attachment_deliverers(client, store)}
+        deliverers = {
+            **slack_deliverers(client, []),
+            **attachment_deliverers(client, store, BENCH_MAX_UPLOADS),
+        }
         worker = OutboxWorker(engine, deliverers, clock=lambda: utcnow() + skipped[0])
         try:
             yield Bench(engine, slack, client, store, worker, skipped)
@@ -244,7 +295,7 @@ def test_a_row_in_doubt_finds_its_upload_and_not_an_earlier_one_of_the_same_name
     bench.run(3)  # root, first message, its logo
     _, second = bench.message_with(logo)
     bench.run()  # the second message
-    deliverer = AttachmentUpload(SlackDelivery(bench.client, []), bench.store)
+    deliverer = AttachmentUpload(SlackDelivery(bench.client, []), bench.store, BENCH_MAX_UPLOADS)
 
     with Session(bench.engine) as session:
         item = session.get(OutboxItem, bench.item_for(second).id)

@@ -208,9 +208,24 @@ def test_healthz(database_url, slack):
 
     with running_helpdesk(database_url, slack) as helpdesk:
         url = f"http://127.0.0.1:{helpdesk.http_port}/healthz"
-        with urllib.request.urlopen(url) as response:
-            assert response.status == 200
-            assert json.load(response)["status"] == "ok"
+
+        def health() -> dict:
+            with urllib.request.urlopen(url) as response:
+                assert response.status == 200
+                return json.load(response)
+
+        assert health()["status"] == "ok"
+        assert health()["outbox"] == {"pending": 0, "failed": 0, "oldest_pending_seconds": None}
+
+        # A root Slack refuses for good counts as failed; while Slack is down, mail waits.
+        slack.fail_next("chat.postMessage", status=200, error="msg_too_long")
+        assert smtp_send(helpdesk.smtp.port, customer_mail("refused"))[0] == 250
+        assert eventually(lambda: health()["outbox"]["failed"] == 1)
+        slack.set_outage(True)
+        assert smtp_send(helpdesk.smtp.port, customer_mail("waiting", subject="Other"))[0] == 250
+        assert eventually(lambda: (health()["outbox"]["oldest_pending_seconds"] or 0) >= 2)
+        backlog = health()
+        assert backlog["status"] == "ok" and backlog["outbox"]["pending"] >= 2
 
 
 def test_support_address_is_case_insensitive(database_url, slack):

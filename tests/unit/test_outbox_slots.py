@@ -1,0 +1,101 @@
+"""The outbox worker's background loop: a row in flight holds up only its own ticket (and its
+channel's lane of one post at a time), keeps its lease while it is slow, and is never taken
+twice. On SQLite with the real Slack deliverers and the fake Slack over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from slack_sdk import WebClient
+from sqlmodel import Session, select
+
+from bot.core import outbox, tickets
+from bot.devtools.fake_slack import FakeSlack
+from bot.jobs.outbox import OutboxWorker
+from bot.jobs.slack_delivery import slack_deliverers
+from bot.storage.db import make_engine, transaction
+from bot.storage.migrate import upgrade
+from bot.storage.models import OutboxItem, OutboxStatus, Source, Ticket, utcnow
+from tests.e2e.harness import CHANNEL
+
+OTHER_CHANNEL = "C0RETURNS"
+LEASE = timedelta(seconds=1)
+
+
+@pytest.fixture
+def desk(tmp_path) -> Iterator[tuple]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'helpdesk.db'}")
+    upgrade(engine)
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        slack.add_channel(OTHER_CHANNEL, "returns")
+        client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+        worker = OutboxWorker(engine, slack_deliverers(client, []), lease=LEASE)
+        worker.start()
+        try:
+            yield engine, slack
+        finally:
+            slack.release_responses()
+            worker.stop()
+            engine.dispose()
+
+
+def open_ticket(engine, who: str, channel: str) -> int:
+    with transaction(engine) as session:
+        customer = tickets.customer_for(session, f"{who}@customer.example", who)
+        first = tickets.NewMessage(Source.EMAIL, customer.email, who, f"Hello from {who}")
+        ticket = tickets.open_ticket(
+            session, customer=customer, subject=f"{who}'s question", channel=channel,
+            source=Source.EMAIL, first_message=first,
+        )  # fmt: skip
+        return ticket.id
+
+
+def notice(engine, ticket_id: int, text: str) -> None:
+    with transaction(engine) as session:
+        outbox.thread_notice(session, ticket_id, text)
+
+
+def posted(slack: FakeSlack, text: str) -> bool:
+    return any(r.ok and r.args.get("text") == text for r in slack.calls("chat.postMessage"))
+
+
+def test_a_slow_row_holds_up_its_ticket_and_channel_only_and_keeps_its_lease(desk):
+    engine, slack = desk
+    ann = open_ticket(engine, "ann", CHANNEL)
+    bob = open_ticket(engine, "bob", OTHER_CHANNEL)
+    cat = open_ticket(engine, "cat", CHANNEL)
+    slack.wait_for(lambda: len(slack.calls("chat.postMessage")) == 6, timeout=10)
+
+    # Ann's root is re-rendered, and Slack takes its time answering.
+    slack.hold_responses("chat.update")
+    with transaction(engine) as session:
+        outbox.refresh_root(session, ann)
+    slack.wait_for(lambda: slack.calls("chat.update"), timeout=10)
+    in_flight_since = utcnow()
+    for ticket_id, who in ((ann, "ann"), (bob, "bob"), (cat, "cat")):
+        notice(engine, ticket_id, f"note for {who}")
+
+    # Bob's ticket, in another channel, goes on meanwhile.
+    slack.wait_for(lambda: posted(slack, "note for bob"), timeout=5)
+    time.sleep(3 * LEASE.total_seconds())  # Ann's row outlives its lease three times over
+    assert not posted(slack, "note for ann")  # behind its ticket's row in flight
+    assert not posted(slack, "note for cat")  # behind the post in flight in its channel
+    with Session(engine) as session:
+        update = session.exec(
+            select(OutboxItem).where(OutboxItem.kind == outbox.SLACK_UPDATE_ROOT)
+        ).one()
+        root_ts = session.get(Ticket, ann).thread_ts
+    assert update.attempts == 1 and len(slack.calls("chat.update")) == 1  # never taken twice
+    # Its lease was renewed while it was in flight: no other process takes it over.
+    assert update.claimed_until > in_flight_since + LEASE
+    assert update.status == OutboxStatus.PENDING
+
+    slack.release_responses()
+    slack.wait_for(lambda: posted(slack, "note for ann") and posted(slack, "note for cat"))
+    assert [m["text"] for m in slack.thread(CHANNEL, root_ts)][-1] == "note for ann"
+    with Session(engine) as session:
+        assert session.get(OutboxItem, update.id).status == OutboxStatus.SENT
