@@ -108,26 +108,26 @@ def _url_passwords(url: str) -> list[str]:
     return [p for p in {password, unquote(password or "")} if p]
 
 
-class RedactingFilter(logging.Filter):
-    """Scrubs every record a handler emits, its message and its traceback."""
-
-    def __init__(self, redactor: Redactor):
-        super().__init__()
-        self._redactor = redactor
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        scrubbed = self._redactor.scrub(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self._redactor.scrub(record.exc_text)
-        return True
-
-
 def redact_logs(redactor: Redactor) -> None:
-    """Installs the filter on every handler of the root logger (set up by the caller)."""
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter(redactor))
+    """Every log record from now on is scrubbed as it is made, its message and its traceback.
+
+    At creation rather than in a handler's filter, so records reaching handlers that libraries
+    set up for themselves (uvicorn's, say) are scrubbed too.
+    """
+    make_record = logging.getLogRecordFactory()
+
+    def scrubbed_record(*args, **kwargs) -> logging.LogRecord:
+        return scrub_record(make_record(*args, **kwargs), redactor)
+
+    logging.setLogRecordFactory(scrubbed_record)
+
+
+def scrub_record(record: logging.LogRecord, redactor: Redactor) -> logging.LogRecord:
+    message = record.getMessage()
+    scrubbed = redactor.scrub(message)
+    if scrubbed != message:
+        record.msg, record.args = scrubbed, None
+    if record.exc_info and record.exc_info[0] is not None:
+        # Formatters reuse exc_text when it is set, so the traceback is shown scrubbed.
+        record.exc_text = redactor.scrub(logging.Formatter().formatException(record.exc_info))
+    return record

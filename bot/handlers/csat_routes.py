@@ -73,7 +73,7 @@ async def _respond(answer) -> HTMLResponse:
 async def _form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
-        raise PageRefused(400, "Please use the survey page", "Send your comment with its form.")
+        raise PageRefused(400, "Please use the survey page", "Send your answer with its form.")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.redaction import RedactingFilter, Redactor, redact_secret, redact_setting
+from bot.redaction import Redactor, redact_logs, redact_secret, redact_setting
 
 TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 
@@ -46,21 +46,25 @@ def test_known_values_are_scrubbed_wherever_they_are_quoted():
     assert "xoxb-12…" in text and "127.0.0.1" in text
 
 
-def test_the_log_filter_scrubs_messages_arguments_and_tracebacks():
+def test_log_records_are_scrubbed_as_they_are_made_whatever_handles_them():
+    # A library's own logger with its own handler and no propagation, as uvicorn sets up.
+    records: list[logging.LogRecord] = []
     handler = logging.Handler()
-    handler.addFilter(RedactingFilter(Redactor([TOKEN])))
+    handler.emit = records.append
+    library = logging.getLogger("test_redaction.library")
+    library.addHandler(handler)
+    library.propagate = False
+    factory = logging.getLogRecordFactory()
     try:
-        raise RuntimeError(f"Slack refused {TOKEN}")
-    except RuntimeError as error:
-        record = logging.LogRecord(
-            "x",
-            logging.ERROR,
-            __file__,
-            1,
-            "posting with %s failed",
-            (TOKEN,),
-            (type(error), error, None),
-        )
-    assert handler.filter(record)
+        redact_logs(Redactor([TOKEN]))
+        try:
+            raise RuntimeError(f"Slack refused {TOKEN}")
+        except RuntimeError:
+            library.exception("posting with %s failed", TOKEN)
+    finally:
+        logging.setLogRecordFactory(factory)
+        library.removeHandler(handler)
+    [record] = records
     assert record.getMessage() == "posting with xoxb-12… failed"
-    assert TOKEN not in record.exc_text and "Slack refused xoxb-12…" in record.exc_text
+    formatted = logging.Formatter().format(record)
+    assert TOKEN not in formatted and "RuntimeError: Slack refused xoxb-12…" in formatted
