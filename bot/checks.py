@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Policy, Settings
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import connect as connect_shopify
+from bot.redaction import Redactor
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
@@ -38,9 +39,12 @@ def run_checks(settings: Settings, policy: Policy, console: Console | None = Non
     table.add_column("detail / how to fix", overflow="fold")
     styles = {"ok": "green", "warning": "yellow", "error": "bold red", "skipped": "dim"}
     failed = False
+    # Error details quote libraries' messages, which may echo a URL or a token.
+    redactor = Redactor.of_settings(settings)
     for outcome in _all_checks(settings, policy):
         failed |= outcome.status == "error"
-        table.add_row(outcome.name, f"[{styles[outcome.status]}]{outcome.status}", outcome.detail)
+        detail = redactor.scrub(outcome.detail)
+        table.add_row(outcome.name, f"[{styles[outcome.status]}]{outcome.status}", detail)
     console.print(table)
     console.print("[bold red]problems found[/]" if failed else "[green]all good[/]")
     return not failed

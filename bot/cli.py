@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from bot.config import ConfigError, load_policy, load_settings
+from bot.redaction import Redactor, redact_logs
 
 cli = typer.Typer(
     help="A Slack-native helpdesk: customer email becomes Slack threads.",
@@ -30,7 +31,8 @@ def main() -> None:
     try:
         cli()
     except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        message = Redactor.of_environment().scrub(str(exc))
+        err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -60,6 +62,7 @@ def serve(
     for chatty in ("mail.log", "apscheduler"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     settings = load_settings()
+    redact_logs(Redactor.of_settings(settings))
     policy = load_policy(settings.helpdesk_config)
     unconfigured = not (settings.slack_bot_token or settings.slack_app_token)
     stand_in = None

@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.redaction import redact_setting
+
 
 class ConfigError(Exception):
     """A configuration problem, worded for the person who has to fix it."""
@@ -379,7 +381,7 @@ def _describe(error: dict[str, Any], name: str) -> str:
     if error["type"] == "missing":
         return f"{name} is missing"
     if "input" in error and not isinstance(error["input"], dict | list):
-        return f"{name}={error['input']!r} is invalid: {message}"
+        return f"{name}={redact_setting(name, str(error['input']))!r} is invalid: {message}"
     return f"{name} is invalid: {message}"
 
 

@@ -99,7 +99,7 @@ def survey_tokens(settings: Settings, policy: Policy) -> SurveyTokens | None:
 
 
 def rating_choices(public_url: str, token: str) -> list[tuple[str, str]]:
-    """(label, one-click link) for each rating, best first, as the survey email lists them."""
+    """(label, link to the page preselecting it) per rating, best first, as the email lists them."""
     base = f"{public_url.rstrip('/')}/csat/{token}"
     return [(rating_label(rating), f"{base}?rating={rating}") for rating in reversed(RATINGS)]
 
@@ -133,16 +133,8 @@ def record_rating(session: Session, survey: CsatSurvey, rating: int, now: dateti
         raise ValueError(f"a rating is 1 to 5, not {rating}")
     if survey.rating == rating:
         return False
-    previous, survey.rating, survey.answered_at = survey.rating, rating, now
-    if previous is None:
-        text = f":star: The customer rated this ticket {stars(rating)} {rating}/5."
-    else:
-        text = (
-            f":star: The customer changed their rating from {previous}/5 to "
-            f"{stars(rating)} {rating}/5."
-        )
-    outbox.thread_notice(session, survey.ticket_id, text)
-    outbox.refresh_root(session, survey.ticket_id)
+    survey.rating, survey.answered_at = rating, now
+    _show_answer(session, survey)
     return True
 
 
@@ -157,13 +149,28 @@ def record_comment(session: Session, survey: CsatSurvey, comment: str, now: date
     if not comment or survey.comment == comment:
         return False
     survey.comment, survey.answered_at = comment, now
-    quoted = "\n".join(
-        f">{line}" for line in escape_mrkdwn(truncate(comment, NOTICE_COMMENT_LIMIT)).split("\n")
-    )
-    text = f":speech_balloon: The customer commented on the survey:\n{quoted}"
-    outbox.thread_notice(session, survey.ticket_id, text)
-    outbox.refresh_root(session, survey.ticket_id)
+    _show_answer(session, survey)
     return True
+
+
+def _show_answer(session: Session, survey: CsatSurvey) -> None:
+    outbox.show_survey_answer(session, survey.ticket_id, survey.id)
+    outbox.refresh_root(session, survey.ticket_id)
+
+
+def answer_notice(survey: CsatSurvey) -> str:
+    """The survey's one message in the thread: its current rating and comment, for Slack.
+
+    Changes update this message, so a customer trying every star posts nothing new.
+    """
+    text = f":star: The customer rated this ticket {stars(survey.rating)} {survey.rating}/5."
+    if survey.comment:
+        quoted = "\n".join(
+            f">{line}"
+            for line in escape_mrkdwn(truncate(survey.comment, NOTICE_COMMENT_LIMIT)).split("\n")
+        )
+        text += f"\n:speech_balloon: Their comment:\n{quoted}"
+    return text
 
 
 def answer_line(session: Session, ticket_id: int) -> str | None:

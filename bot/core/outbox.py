@@ -24,6 +24,7 @@ SLACK_POST_ESCALATION = "slack.post_escalation"
 SLACK_UPDATE_ESCALATION = "slack.update_escalation"
 SLACK_REANNOUNCE_ESCALATION = "slack.reannounce_escalation"
 SLACK_THREAD_NOTICE = "slack.thread_notice"
+SLACK_SURVEY_ANSWER = "slack.survey_answer"
 SLACK_CHANNEL_NOTICE = "slack.channel_notice"
 SLACK_DIGEST = "slack.digest"
 CHAT_PUSH = "chat.push"
@@ -154,6 +155,20 @@ def direct_message(session: Session, ticket_id: int, user: str, about: str, **de
 def thread_notice(session: Session, ticket_id: int, text: str) -> None:
     """A line from the helpdesk in the ticket's thread, e.g. who escalated and why."""
     enqueue(session, SLACK_THREAD_NOTICE, ticket_id=ticket_id, payload={"text": text})
+
+
+def show_survey_answer(session: Session, ticket_id: int, survey_id: int) -> None:
+    """Post the survey's answer in the thread, or update the message that shows it.
+
+    It is rendered when sent, so one pending row shows however many changes came meanwhile.
+    """
+    enqueue(
+        session,
+        SLACK_SURVEY_ANSWER,
+        ticket_id=ticket_id,
+        payload={"survey": survey_id},
+        dedupe_key=f"survey:{survey_id}",
+    )
 
 
 def channel_notice(session: Session, ticket_id: int, channel: str, text: str) -> None:

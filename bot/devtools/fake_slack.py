@@ -228,10 +228,13 @@ class _File:
     data: bytes | None = None
     created: int = field(default_factory=lambda: int(time.time()))
     shares: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    # For tests of a client's care: the address files.info gives, and a redirect on download.
+    url: str | None = None
+    redirect_to: str | None = None
 
     def describe(self, base_url: str, user: str, team_id: str) -> dict[str, Any]:
         mimetype = mimetypes.guess_type(self.name)[0] or "application/octet-stream"
-        url = f"{base_url}/files/{self.id}/{self.name}"
+        url = self.url or f"{base_url}/files/{self.id}/{self.name}"
         return {
             "id": self.id,
             "created": self.created,
@@ -730,6 +733,10 @@ class FakeSlack(LoopbackService):
     def _serve_file(self, file_id: str, headers: Message) -> _Reply:
         if headers.get("Authorization", "") != f"Bearer {self.bot_token}":
             return _Reply(403, b"url_private needs the bot token")
+        with self._cond:
+            found = self._files.get(file_id)
+            if found is not None and found.redirect_to:
+                return _Reply(302, b"", {"Location": found.redirect_to})
         data = self.file_content(file_id)
         return _Reply(404, b"no such file") if data is None else _Reply(200, data)
 
@@ -1069,6 +1076,15 @@ class FakeSlack(LoopbackService):
             uploaded = _File(self._new_id("F"), name, data=data)
             self._files[uploaded.id] = uploaded
             return uploaded.describe(self.base_url, user, self.team_id)
+
+    def misdirect_file(
+        self, file_id: str, url: str | None = None, redirect_to: str | None = None
+    ) -> None:
+        """`files.info` names `url` as the file's address, and/or downloading it answers a
+        redirect to `redirect_to`: what a compromised or spoofed answer could do."""
+        with self._cond:
+            found = self._files[file_id]
+            found.url, found.redirect_to = url or found.url, redirect_to or found.redirect_to
 
     def _files_info(self, args: Args) -> dict[str, Any]:
         found = self._files.get(str(args.get("file") or ""))

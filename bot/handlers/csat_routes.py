@@ -1,4 +1,10 @@
-"""The survey pages under /csat/: a link's GET records its rating, the form's POST a comment.
+"""The survey pages under /csat/: a link's GET shows the question, the form's POST answers.
+
+Mail scanners and link previews open every link in a message, so the GET changes nothing;
+only the form, posted back to the same signed address, records a rating and comment. The
+token in that address is the capability, so there is no session or CSRF token: a page
+elsewhere that knows no token can't post an answer, and one that does could as well open
+the link.
 
 People, not programs, read these answers, so every outcome is an HTML page with the right
 status: 400 for a link that was tampered with, 410 for an expired one, 404 for a survey
@@ -40,16 +46,18 @@ def csat_router(
     router = APIRouter()
 
     @router.get("/csat/{token}", response_class=HTMLResponse)
-    async def rate(token: str, rating: str | None = None) -> HTMLResponse:
-        return await _respond(lambda: run_in_threadpool(pages.rate, token, rating))
+    async def ask(token: str, rating: str | None = None) -> HTMLResponse:
+        return await _respond(lambda: run_in_threadpool(pages.ask, token, rating))
 
     @router.post("/csat/{token}", response_class=HTMLResponse)
-    async def comment(token: str, request: Request) -> HTMLResponse:
-        async def answer() -> tuple[int, str]:
+    async def answer(token: str, request: Request) -> HTMLResponse:
+        async def record() -> tuple[int, str]:
             form = await _form(request)
-            return await run_in_threadpool(pages.comment, token, form.get("comment", ""))
+            return await run_in_threadpool(
+                pages.answer, token, form.get("rating"), form.get("comment", "")
+            )
 
-        return await _respond(answer)
+        return await _respond(record)
 
     return router
 
@@ -65,7 +73,7 @@ async def _respond(answer) -> HTMLResponse:
 async def _form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
-        raise PageRefused(400, "Please use the survey page", "Send your comment with its form.")
+        raise PageRefused(400, "Please use the survey page", "Send your answer with its form.")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -90,31 +98,33 @@ class SurveyPages:
         self._tokens = tokens
         self._wake_outbox = wake_outbox
 
-    def rate(self, token: str, rating_text: str | None) -> tuple[int, str]:
+    def ask(self, token: str, rating_text: str | None) -> tuple[int, str]:
+        """The page for a link: its rating preselected, nothing recorded."""
         survey_id = self._survey_id(token)
-        rating = int(rating_text) if rating_text in {str(r) for r in csat.RATINGS} else None
-        with transaction(self._engine) as session:
+        rating = _rating(rating_text)
+        with Session(self._engine) as session:
             survey = self._survey(session, survey_id)
             if rating_text is not None and rating is None:
-                return 400, self._page(session, survey, token, "Please choose one of these.")
-            changed = rating is not None and csat.record_rating(session, survey, rating, utcnow())
-            page = self._page(session, survey, token, None)
-        if changed:
-            self._wake_outbox()
-        return 200, page
+                return 400, self._page(session, survey, token, None, "Please choose one of these.")
+            return 200, self._page(session, survey, token, rating, None)
 
-    def comment(self, token: str, raw: str) -> tuple[int, str]:
+    def answer(self, token: str, rating_text: str | None, raw_comment: str) -> tuple[int, str]:
+        """Records the form: a rating (required) and an optional comment. The same answer
+        sent twice changes nothing and tells Slack nothing."""
         survey_id = self._survey_id(token)
-        comment, cut = csat.clean_comment(raw)
+        rating = _rating(rating_text)
+        comment, cut = csat.clean_comment(raw_comment)
         with transaction(self._engine) as session:
-            survey = self._survey(session, survey_id)
-            if not comment:
-                return 400, self._page(session, survey, token, "Write a comment before sending.")
-            changed = csat.record_comment(session, survey, comment, utcnow())
-            notice = "Thank you for your comment."
+            survey = self._survey(session, survey_id, lock=True)
+            if rating is None:
+                return 400, self._page(session, survey, token, None, "Please choose one of these.")
+            now = utcnow()
+            changed = csat.record_rating(session, survey, rating, now)
+            changed |= csat.record_comment(session, survey, comment, now)
+            notice = "Thank you, your answer is saved."
             if cut:
-                notice += f" We kept its first {csat.COMMENT_LIMIT:,} characters."
-            page = self._page(session, survey, token, notice)
+                notice += f" We kept the first {csat.COMMENT_LIMIT:,} characters of your comment."
+            page = self._page(session, survey, token, None, notice)
         if changed:
             self._wake_outbox()
         return 200, page
@@ -135,13 +145,20 @@ class SurveyPages:
                 "It may have been cut short or changed. Please use the link from our email.",
             ) from None
 
-    def _survey(self, session: Session, survey_id: int) -> CsatSurvey:
-        survey = session.get(CsatSurvey, survey_id, with_for_update=True)
+    def _survey(self, session: Session, survey_id: int, lock: bool = False) -> CsatSurvey:
+        survey = session.get(CsatSurvey, survey_id, with_for_update=lock)
         if survey is None:
             raise PageRefused(404, "Survey not found", "This survey no longer exists.")
         return survey
 
-    def _page(self, session: Session, survey: CsatSurvey, token: str, notice: str | None) -> str:
+    def _page(
+        self,
+        session: Session,
+        survey: CsatSurvey,
+        token: str,
+        chosen: int | None,
+        notice: str | None,
+    ) -> str:
         ticket = session.get(Ticket, survey.ticket_id)
         return survey_page(
             SurveyPage(
@@ -149,9 +166,14 @@ class SurveyPages:
                 subject=ticket.subject,
                 token=token,
                 choices=CHOICES,
-                rating=survey.rating,
+                chosen=chosen or survey.rating,
+                answered=survey.rating is not None,
                 comment=survey.comment,
                 comment_limit=csat.COMMENT_LIMIT,
                 notice=notice,
             )
         )
+
+
+def _rating(text: str | None) -> int | None:
+    return int(text) if text in {str(r) for r in csat.RATINGS} else None

@@ -22,6 +22,7 @@ from bot.core.visitors import reachable
 from bot.jobs.delivery import SLACK_API, Deliverer, GiveUp, RetryLater, ServiceDown
 from bot.jobs.digest import chart_shared, render_digest
 from bot.storage.models import (
+    CsatSurvey,
     Customer,
     Direction,
     Escalation,
@@ -68,6 +69,7 @@ def slack_deliverers(
         kinds.SLACK_UPDATE_MESSAGE: MessageUpdate(slack),
         kinds.SLACK_DIRECT_MESSAGE: DirectMessage(slack),
         kinds.SLACK_THREAD_NOTICE: ThreadNotice(slack),
+        kinds.SLACK_SURVEY_ANSWER: SurveyAnswer(slack),
         kinds.SLACK_CHANNEL_NOTICE: ChannelNotice(slack),
         kinds.SLACK_POST_ESCALATION: EscalationPost(slack),
         kinds.SLACK_UPDATE_ESCALATION: EscalationUpdate(slack),
@@ -310,6 +312,24 @@ class ThreadNotice(SlackDeliverer):
         ticket = posted_ticket(session, item)
         text = truncate(item.payload["text"], FALLBACK_TEXT_LIMIT)
         return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (text, None))
+
+
+class SurveyAnswer(SlackDeliverer):
+    """The survey's one message in the thread: posted on the first answer, then updated."""
+
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        ticket = posted_ticket(session, item)
+        survey = session.get(CsatSurvey, item.payload["survey"])
+        text = truncate(csat.answer_notice(survey), FALLBACK_TEXT_LIMIT)
+        if survey.slack_ts is None:
+            return self.slack.post_once(
+                item, ticket, thread_of(ticket), in_doubt, lambda: (text, None)
+            )
+        self.slack.client.chat_update(channel=ticket.channel, ts=survey.slack_ts, text=text)
+        return {"ts": survey.slack_ts}
+
+    def record(self, session: Session, item: OutboxItem, result: dict) -> None:
+        session.get(CsatSurvey, item.payload["survey"]).slack_ts = result["ts"]
 
 
 class ChannelNotice(SlackDeliverer):

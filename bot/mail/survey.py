@@ -18,7 +18,7 @@ class SurveyMail:
     customer_first_name: str
     ticket_number: int
     subject: str
-    choices: list[tuple[str, str]]  # (label, one-click link) per rating, best first
+    choices: list[tuple[str, str]]  # (label, link preselecting it) per rating, best first
     links_expire: date
     in_reply_to: str | None  # the customer's last Message-ID, without brackets
     references: list[str]  # the chain so far, oldest first, without brackets
@@ -60,14 +60,14 @@ def _greeting(survey: SurveyMail) -> str:
 def _intro(survey: SurveyMail) -> str:
     return (
         f"Your request #{survey.ticket_number} ({survey.subject.strip() or 'no subject'}) "
-        "is solved. How did we do? One click is all it takes."
+        "is solved. How did we do? Pick a rating, then send it from the page it opens."
     )
 
 
 def _validity(survey: SurveyMail) -> str:
     return (
         f"The links work until {survey.links_expire:%B} {survey.links_expire.day}, "
-        f"{survey.links_expire.year}; click again to change your answer."
+        f"{survey.links_expire.year}; open one again to change your answer."
     )
 
 

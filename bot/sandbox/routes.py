@@ -39,6 +39,8 @@ STATIC = Path(__file__).parent / "static"
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 LONG_POLL_SECONDS = 25
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+# Sent by the page's script with every call that changes something (see from_the_page).
+PAGE_HEADER = "X-Sandbox"
 
 
 class Refused(Exception):
@@ -57,6 +59,22 @@ def loopback_only(request: Request) -> None:
     if not local or host not in _LOOPBACK_NAMES:
         log.warning("sandbox: refused a request from %s for host %r", client, host)
         raise Refused()
+
+
+def from_the_page(request: Request) -> None:
+    """Calls that change something must come from the sandbox page itself.
+
+    Any web page open in the same browser can send a form or a simple `fetch` here, and the
+    browser delivers it; it can't add the page's own header without a CORS preflight, which
+    is never granted for it, and its `Origin` names it.
+    """
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if request.headers.get(PAGE_HEADER) != "1" or (origin is not None and origin != own):
+        log.warning("sandbox: refused %s from origin %r", request.url.path, origin)
+        raise SandboxError(
+            f"only the sandbox page may do this: open {own}/sandbox/ and use its buttons", 403
+        )
 
 
 class MessageAction(BaseModel):
@@ -102,6 +120,7 @@ def sandbox_router(
     router = APIRouter(prefix="/sandbox", include_in_schema=False)
     api = APIRouter(prefix="/api")
     guarded = [Depends(loopback_only)]
+    changing = [*guarded, Depends(from_the_page)]
     commands = _slash_commands()
 
     def agent(request: Request) -> SandboxAgent:
@@ -137,7 +156,7 @@ def sandbox_router(
             await asyncio.sleep(0.2)
         return await run_in_threadpool(_state, sandbox, settings, commands)
 
-    @api.post("/actions", dependencies=guarded)
+    @api.post("/actions", dependencies=changing)
     def actions(body: MessageAction, request: Request) -> dict:
         if body.view_id:
             agent(request).click_in_view(body.view_id, body.action, body.values)
@@ -150,25 +169,25 @@ def sandbox_router(
             )
         return {"ok": True}
 
-    @api.post("/submit", dependencies=guarded)
+    @api.post("/submit", dependencies=changing)
     def submit(body: Submission, request: Request) -> dict:
         errors = agent(request).submit(body.view_id, body.values)
         return {"errors": errors} if errors else {"ok": True}
 
-    @api.post("/close", dependencies=guarded)
+    @api.post("/close", dependencies=changing)
     def close(body: Closing, request: Request) -> dict:
         agent(request).close(body.view_id)
         return {"ok": True}
 
-    @api.post("/options", dependencies=guarded)
+    @api.post("/options", dependencies=changing)
     def options(body: OptionsQuery, request: Request) -> dict:
         return agent(request).options(body.view_id, body.block_id, body.action_id, body.value)
 
-    @api.post("/messages", dependencies=guarded)
+    @api.post("/messages", dependencies=changing)
     def messages(body: ThreadMessage, request: Request) -> dict:
         return {"ok": True, "ts": agent(request).write(body.channel, body.thread_ts, body.text)}
 
-    @api.post("/commands", dependencies=guarded)
+    @api.post("/commands", dependencies=changing)
     def command(body: SlashCommand, request: Request) -> dict:
         if body.command not in {c["command"] for c in commands}:
             known = ", ".join(c["command"] for c in commands)
@@ -178,7 +197,7 @@ def sandbox_router(
             "response": agent(request).command(body.command, body.text, body.channel),
         }
 
-    @api.post("/sample-email", dependencies=guarded)
+    @api.post("/sample-email", dependencies=changing)
     def sample_email() -> dict:
         mail = sample_customer_mail(settings.helpdesk_support_address, sandbox.mail.received)
         code, message = send_to_helpdesk(settings, mail)
@@ -186,7 +205,7 @@ def sandbox_router(
             raise SandboxError(f"the helpdesk's SMTP server answered {code} {message}", 502)
         return {"ok": True, "code": code, "message": message}
 
-    @api.post("/digest", dependencies=guarded)
+    @api.post("/digest", dependencies=changing)
     def digest() -> dict:
         zone = ZoneInfo(policy.timezone)
         today = datetime.now(zone).date()

@@ -274,6 +274,8 @@ class CsatSurvey(SQLModel, table=True):
     rating: int | None = None  # 1 to 5
     comment: str | None = Field(default=None, sa_column=Column(Text))
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The one thread message showing the answer; later changes update it rather than post.
+    slack_ts: str | None = Field(default=None, max_length=32)
 
 
 class DigestRun(SQLModel, table=True):

@@ -15,9 +15,8 @@ HEADERS = {
 }
 _STYLE = (
     "body{font-family:sans-serif;max-width:36em;margin:2em auto;padding:0 1em;color:#222}"
-    ".ratings a{display:block;margin:.4em 0;font-size:1.2em;text-decoration:none}"
-    ".ratings a.chosen{font-weight:bold}textarea{width:100%;min-height:8em}"
-    ".notice{padding:.6em;background:#eef6ee}"
+    ".ratings{border:0;padding:0}.ratings label{display:block;margin:.4em 0;font-size:1.2em}"
+    "textarea{width:100%;min-height:8em}.notice{padding:.6em;background:#eef6ee}"
 )
 
 
@@ -27,42 +26,43 @@ class SurveyPage:
     subject: str
     token: str
     choices: list[tuple[int, str]]  # (rating, label), best first
-    rating: int | None
+    chosen: int | None  # preselected: the link's rating, else the one already given
+    answered: bool  # a rating is recorded
     comment: str | None
     comment_limit: int
     notice: str | None = None  # one line for the customer: thanks, or what went wrong
 
 
 def survey_page(page: SurveyPage) -> str:
+    """The question with the clicked rating preselected; only sending the form records it.
+
+    Mail scanners open every link in a message, so following a link must change nothing.
+    """
     about = f"Your request #{page.ticket_number}: {page.subject}"
     notice = f'<p class="notice">{html.escape(page.notice)}</p>\n' if page.notice else ""
-    # Relative links, so the pages work wherever a proxy mounts them.
+    heading = "Thank you!" if page.answered else "How did we do?"
+    return _document(
+        "How did we do?",
+        f"<h1>{heading}</h1>\n<p>{html.escape(about)}</p>\n{notice}{_answer_form(page)}",
+    )
+
+
+def _answer_form(page: SurveyPage) -> str:
+    # The token in the form's address is the only credential, so a forged post can't name one.
     ratings = "".join(
-        f'<a href="?rating={rating}"{" class=chosen" if rating == page.rating else ""}>'
-        f"{html.escape(label)}</a>\n"
+        f'<label><input type="radio" name="rating" value="{rating}" required'
+        f"{' checked' if rating == page.chosen else ''}> {html.escape(label)}</label>\n"
         for rating, label in page.choices
     )
-    heading, prompt = (
-        ("Thank you!", "Change your rating:") if page.rating else ("How did we do?", "")
-    )
-    body = (
-        f"<h1>{heading}</h1>\n<p>{html.escape(about)}</p>\n{notice}"
-        + (f"<p>{prompt}</p>\n" if prompt else "")
-        + f"<div class=ratings>\n{ratings}</div>\n"
-    )
-    if page.rating:
-        body += _comment_form(page)
-    return _document("How did we do?", body)
-
-
-def _comment_form(page: SurveyPage) -> str:
-    # The token in the form's address is the only credential, so a forged post can't name one.
     return (
         f'<form method="post" action="{html.escape(page.token)}" accept-charset="utf-8">\n'
-        '<p><label for="comment">Anything you would like to add? (optional)</label></p>\n'
+        f"<fieldset class=ratings>\n<legend>Your rating</legend>\n{ratings}</fieldset>\n"
+        '<p><label for="comment">Anything you would like to add? (optional, up to '
+        f"{page.comment_limit:,} characters)</label></p>\n"
         f'<textarea id="comment" name="comment" maxlength="{page.comment_limit}">'
         f"{html.escape(page.comment or '')}</textarea>\n"
-        '<p><button type="submit">Send comment</button></p>\n</form>\n'
+        f'<p><button type="submit">{"Update my answer" if page.answered else "Send"}</button>'
+        "</p>\n</form>\n"
     )
 
 

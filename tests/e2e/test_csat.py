@@ -1,7 +1,7 @@
-"""CSAT: solving a ticket emails a survey whose links, over real HTTP, rate and comment.
+"""CSAT: solving a ticket emails a survey whose links open a page, whose form answers it.
 
 Outbound mail lands in a real SMTP server; Slack is the fake Web API on loopback; the survey
-pages are fetched from the running helpdesk with urllib, as a browser without JavaScript would.
+pages are fetched and their forms posted with urllib, as a browser without JavaScript would.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from bot.config import Policy
 from bot.core.csat import SurveyTokens
 from bot.devtools.fake_slack import FakeSlack
-from bot.storage.models import CsatSurvey
+from bot.storage.models import CsatSurvey, OutboxItem
 from bot.views import ids
 from tests.e2e.harness import CHANNEL, SUPPORT, MailSink, eventually, running_helpdesk
 from tests.e2e.test_agent_workflow import AGENT, Desk, answer_values
@@ -82,9 +82,29 @@ def fetch(
         return error.code, error.headers, error.read().decode()
 
 
-def comment_url(page_url: str, page: str) -> str:
+def form_url(page_url: str, page: str) -> str:
     action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
     return urljoin(page_url, html.unescape(action))
+
+
+def checked(page: str) -> list[str]:
+    return re.findall(r'name="rating" value="(\d)" required checked', page)
+
+
+def answer(link: str, rating: int | str | None, comment: str | None = None) -> tuple[int, str]:
+    """Opens the link's page and sends its form, as the customer's browser would."""
+    status, _, page = fetch(link)
+    assert status == 200, page
+    form = {"rating": str(rating)} if rating is not None else {}
+    if comment is not None:
+        form["comment"] = comment
+    status, _, page = fetch(form_url(link, page), form)
+    return status, page
+
+
+def outbox_rows(desk: Desk) -> int:
+    with Session(desk.helpdesk.engine) as session:
+        return len(session.exec(select(OutboxItem.id)).all())
 
 
 def surveys(desk: Desk) -> list[CsatSurvey]:
@@ -102,7 +122,7 @@ def notices(desk: Desk) -> list[str]:
     return [text for text in desk.thread_texts() if "The customer" in text]
 
 
-def test_solving_emails_a_survey_whose_links_record_and_change_the_rating(desk):
+def test_solving_emails_a_survey_whose_links_ask_and_whose_form_records(desk):
     set_status(desk, "solved")
     assert eventually(lambda: desk.sink.messages, timeout=10)
     [(recipients, _)] = desk.sink.messages
@@ -117,23 +137,67 @@ def test_solving_emails_a_survey_whose_links_record_and_change_the_rating(desk):
     links = survey_links(desk)
     assert sorted(links) == [1, 2, 3, 4, 5]
 
-    status, headers, page = fetch(links[4])
-    assert status == 200 and "Thank you!" in page and "Where is my order?" in page
+    # A mail scanner opening every link records nothing.
+    for link in links.values():
+        status, headers, page = fetch(link)
+        assert status == 200 and "How did we do?" in page and "Where is my order?" in page
     assert headers["Content-Security-Policy"] == CSP
-    assert "<script" not in page and '<form method="post"' in page
+    status, _, page = fetch(links[4])
+    assert checked(page) == ["4"] and "<script" not in page and '<form method="post"' in page
+    [survey] = surveys(desk)
+    assert survey.rating is None and survey.answered_at is None
+    desk.wait_for_outbox()
+    assert notices(desk) == [] and root_csat(desk) is None
+
+    # Sending the page's form, to the same signed address, records the rating.
+    status, page = answer(links[4], 4)
+    assert status == 200 and "Thank you, your answer is saved." in page
     [survey] = surveys(desk)
     assert survey.rating == 4 and survey.answered_at is not None
     desk.wait_for_outbox()
     assert notices(desk) == [":star: The customer rated this ticket ★★★★☆ 4/5."]
     assert root_csat(desk) == "CSAT ★★★★☆ 4/5"
 
-    assert fetch(links[2])[0] == 200
-    assert fetch(links[2])[0] == 200  # the same click again, or a reload: nothing new
+    # Opening another link after answering shows that link's choice, the answer unchanged.
+    status, _, page = fetch(links[2])
+    assert status == 200 and "Thank you!" in page and checked(page) == ["2"]
+    assert surveys(desk)[0].rating == 4
+    assert checked(fetch(survey_links(desk)[2].partition("?")[0])[2]) == ["4"]
+
+    assert answer(links[2], 2)[0] == 200
     [survey] = surveys(desk)
     assert survey.rating == 2
     desk.wait_for_outbox()
-    assert notices(desk)[1:] == [":star: The customer changed their rating from 4/5 to ★★☆☆☆ 2/5."]
+    assert notices(desk) == [":star: The customer rated this ticket ★★☆☆☆ 2/5."]
     assert root_csat(desk) == "CSAT ★★☆☆☆ 2/5"
+
+
+def test_forty_changes_leave_one_survey_message_and_a_repeated_post_changes_nothing(desk):
+    set_status(desk, "solved")
+    assert eventually(lambda: desk.sink.messages, timeout=10)
+    link = survey_links(desk)[5]
+    post_to = form_url(link, fetch(link)[2])
+    for change in range(40):
+        rating = str(change % 5 + 1)
+        assert fetch(post_to, {"rating": rating, "comment": f"take {change}"})[0] == 200
+    desk.wait_for_outbox()
+    assert notices(desk) == [
+        ":star: The customer rated this ticket ★★★★★ 5/5.\n"
+        ":speech_balloon: Their comment:\n>take 39"
+    ]
+    assert root_csat(desk) == "CSAT ★★★★★ 5/5 · “take 39”"
+    posts = len(desk.slack.calls("chat.postMessage"))
+
+    [survey] = surveys(desk)
+    rows = outbox_rows(desk)
+    for _ in range(2):
+        status, _, page = fetch(post_to, {"rating": "5", "comment": "take 39"})
+        assert status == 200 and "Thank you, your answer is saved." in page
+    desk.wait_for_outbox()
+    assert outbox_rows(desk) == rows
+    assert surveys(desk)[0].answered_at == survey.answered_at
+    assert len(desk.slack.calls("chat.postMessage")) == posts
+    assert len(notices(desk)) == 1
 
 
 def test_a_comment_is_stored_as_text_and_shown_escaped(desk):
@@ -141,34 +205,38 @@ def test_a_comment_is_stored_as_text_and_shown_escaped(desk):
     assert eventually(lambda: desk.sink.messages, timeout=10)
     link = survey_links(desk)[5]
     status, _, page = fetch(link)
-    post_to = comment_url(link, page)
+    post_to = form_url(link, page)
 
     hostile = "<script>alert(1)</script> & <!channel>\x00 great\r\nservice"
-    status, headers, page = fetch(post_to, {"comment": hostile})
-    assert status == 200 and "Thank you for your comment." in page
+    status, headers, page = fetch(post_to, {"rating": "5", "comment": hostile})
+    assert status == 200 and "Thank you, your answer is saved." in page
     assert headers["Content-Security-Policy"] == CSP
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     [survey] = surveys(desk)
     assert survey.comment == "<script>alert(1)</script> & <!channel> great\nservice"
     desk.wait_for_outbox()
-    notice = notices(desk)[-1]
-    assert notice.startswith(":speech_balloon: The customer commented on the survey:")
+    [notice] = notices(desk)
+    assert notice.startswith(":star: The customer rated this ticket ★★★★★ 5/5.\n")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;!channel&gt;" in notice
     assert "<!channel>" not in notice and ">service" in notice  # each line quoted
     assert root_csat(desk).startswith("CSAT ★★★★★ 5/5 · “&lt;script&gt;")
 
-    status, _, page = fetch(post_to, {"comment": "y" * 100_000})
-    assert status == 200 and "We kept its first 5,000 characters." in page
+    status, _, page = fetch(post_to, {"rating": "5", "comment": "y" * 100_000})
+    assert status == 200 and "We kept the first 5,000 characters of your comment." in page
     [survey] = surveys(desk)
     assert survey.comment == "y" * 5000 and survey.rating == 5
     desk.wait_for_outbox()
     assert len(notices(desk)[-1]) < 3000
 
-    status, _, page = fetch(post_to, {"comment": " \r\n "})
-    assert status == 400 and "Write a comment before sending." in page
-    assert fetch(post_to, {"comment": "z" * 2_000_000})[0] == 413
-    assert fetch(post_to, raw=b"comment=hello", **{"Content-Type": "text/plain"})[0] == 400
-    assert surveys(desk)[0].comment == "y" * 5000
+    # A blank comment keeps the one given; a form without a rating records nothing.
+    status, _, page = fetch(post_to, {"rating": "4", "comment": " \r\n "})
+    assert status == 200 and surveys(desk)[0].comment == "y" * 5000
+    status, _, page = fetch(post_to, {"comment": "hello"})
+    assert status == 400 and "Please choose one of these." in page
+    assert fetch(post_to, {"rating": "4", "comment": "z" * 2_000_000})[0] == 413
+    assert fetch(post_to, raw=b"rating=1", **{"Content-Type": "text/plain"})[0] == 400
+    [survey] = surveys(desk)
+    assert survey.comment == "y" * 5000 and survey.rating == 4
 
 
 def test_forged_expired_and_unknown_links_get_clear_pages(desk):
@@ -184,21 +252,23 @@ def test_forged_expired_and_unknown_links_get_clear_pages(desk):
     status, headers, page = fetch(f"{forged}?{query}")
     assert status == 400 and "This link is not valid" in page
     assert headers["Content-Security-Policy"] == CSP
-    assert fetch(forged, {"comment": "hello"})[0] == 400
+    assert fetch(forged, {"rating": "3"})[0] == 400
 
     expired = tokens.issue(survey.id, datetime.now(UTC) - TTL - timedelta(days=1))
     status, _, page = fetch(f"{base[: -len(token)]}{expired}?{query}")
     assert status == 410 and "This survey has closed" in page
+    assert fetch(f"{base[: -len(token)]}{expired}", {"rating": "3"})[0] == 410
 
     unknown = tokens.issue(survey.id + 1000, datetime.now(UTC))
     status, _, page = fetch(f"{base[: -len(token)]}{unknown}?{query}")
     assert status == 404 and "Survey not found" in page
+    assert fetch(f"{base[: -len(token)]}{unknown}", {"rating": "3"})[0] == 404
 
     for bad in ("9", "0", "x", "4.5"):
         status, _, page = fetch(f"{base}?rating={bad}")
         assert status == 400 and "Please choose one of these." in page
     status, _, page = fetch(base)
-    assert status == 200 and "How did we do?" in page and "<form" not in page
+    assert status == 200 and "How did we do?" in page and checked(page) == []
     assert surveys(desk)[0].rating is None
     desk.wait_for_outbox()
     assert notices(desk) == [] and root_csat(desk) is None

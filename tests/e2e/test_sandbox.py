@@ -32,9 +32,11 @@ class Page:
 
     def call(self, path: str, body: dict | None = None, headers: dict | None = None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.base + path, data, {"Content-Type": "application/json", **(headers or {})}
-        )
+        own = {"Content-Type": "application/json", "X-Sandbox": "1"}  # as sandbox.js sends
+        return self.send(path, data, {**own, **(headers or {})})
+
+    def send(self, path: str, data: bytes | None, headers: dict[str, str]):
+        request = urllib.request.Request(self.base + path, data, headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read())
@@ -163,6 +165,28 @@ def test_requests_naming_another_host_are_refused(page):
     assert status == 403 and "only on this machine" in refused["error"]
     assert f"http://127.0.0.1:{page.port}/sandbox/" in refused["error"]  # where to go instead
     assert page.sandbox.mail.received == 0 and not support_threads(page.state())
+
+
+CHANGING = ["/sample-email", "/digest", "/actions", "/submit", "/close", "/options",
+            "/messages", "/commands"]  # fmt: skip
+
+
+def test_other_sites_pages_cannot_change_anything(page):
+    own = f"http://127.0.0.1:{page.port}"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path in CHANGING:
+        # A form on another site, posted by the visitor's browser: no preflight needed.
+        status, refused = page.send(path, b"x=1", {**form, "Origin": "http://evil.example"})
+        assert status == 403 and "only the sandbox page may do this" in refused["error"]
+        assert f"{own}/sandbox/" in refused["error"]
+        # A simple request without the page's header is refused even when naming no origin.
+        assert page.send(path, b"{}", {"Content-Type": "text/plain"})[0] == 403
+        # The page's header with another origin's name (a preflight would never allow it).
+        assert page.call(path, {}, headers={"Origin": "http://evil.example"})[0] == 403
+    state = page.state()
+    assert page.sandbox.mail.received == 0 and not support_threads(state)
+    assert all(not c["messages"] for c in state["channels"])
+    assert page.call("/sample-email", {}, headers={"Origin": own})[0] == 200
 
 
 def test_bad_page_requests_get_a_json_error(page):

@@ -107,7 +107,8 @@
     const init = { cache: "no-store", signal };
     if (body !== undefined) {
       init.method = "POST";
-      init.headers = { "Content-Type": "application/json" };
+      // X-Sandbox: the server refuses changes without it, so other sites' pages can't make them.
+      init.headers = { "Content-Type": "application/json", "X-Sandbox": "1" };
       init.body = JSON.stringify(body);
     }
     let res;
