@@ -130,18 +130,27 @@ def conversation_of(session: Session, ticket_id: int) -> ChatConversation | None
     ).first()
 
 
+def require_current(
+    session: Session, conversation: ChatConversation, resume_for: timedelta, now: datetime
+) -> Ticket:
+    """The conversation's ticket, unless the conversation has been idle past `resume_for`:
+    then it is expired for every use, reading included."""
+    ticket = session.get(Ticket, conversation.ticket_id)
+    if conversation.last_seen_at < now - resume_for and ticket.updated_at < now - resume_for:
+        raise ConversationUnusable(
+            "conversation_expired", "This conversation has expired; start a new one."
+        )
+    return ticket
+
+
 def require_open(
     session: Session, conversation: ChatConversation, resume_for: timedelta, now: datetime
 ) -> Ticket:
     """The conversation's ticket, when the visitor may still write in it."""
-    ticket = session.get(Ticket, conversation.ticket_id)
+    ticket = require_current(session, conversation, resume_for, now)
     if ticket.status == TicketStatus.CLOSED:
         raise ConversationUnusable(
             "conversation_closed", "This conversation has been closed; start a new one."
-        )
-    if conversation.last_seen_at < now - resume_for and ticket.updated_at < now - resume_for:
-        raise ConversationUnusable(
-            "conversation_expired", "This conversation has expired; start a new one."
         )
     return ticket
 

@@ -14,7 +14,7 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.chat_followup import email_unseen_chat_replies
 from bot.storage.models import ChatConversation, Message, Source, Ticket
 from tests.conftest import fresh_postgres_database
-from tests.e2e.chat_visitor import ChatVisitor
+from tests.e2e.chat_visitor import Answer, ChatVisitor
 from tests.e2e.harness import (
     AGENT,
     CHANNEL,
@@ -294,22 +294,6 @@ def test_a_closed_conversation_is_gone(desk):
     assert answer.status == 410 and answer.body["code"] == "conversation_closed"
 
 
-def test_a_long_idle_conversation_has_expired(desk):
-    helpdesk, slack, *_ = desk
-    jane = visitor_of(helpdesk)
-    jane.start("Hello")
-    assert slack.wait_for(lambda: slack.messages_in(CHANNEL))
-    long_ago = datetime.now(UTC) - POLICY.chat.resume_for - timedelta(days=1)
-    with Session(helpdesk.engine) as session:
-        conversation = session.exec(select(ChatConversation)).one()
-        conversation.last_seen_at = long_ago
-        session.get(Ticket, conversation.ticket_id).updated_at = long_ago
-        session.commit()
-    answer = jane.resume()
-    assert answer.status == 410 and answer.body["code"] == "conversation_expired"
-    assert jane.say("Still there?").status == 410
-
-
 def test_a_reply_the_visitor_left_without_seeing_is_emailed_and_their_answer_joins(desk):
     helpdesk, slack, sink, agents = desk
     jane = visitor_of(helpdesk)
@@ -403,3 +387,54 @@ def test_a_reply_reaches_a_visitor_connected_to_another_process(postgres_url):
         with jane.stream(after=jane.resume().body["messages"][-1]["id"]) as stream:
             agents.reply("Answered through the first process")
             assert stream.next_message()["text"] == "Answered through the first process"
+
+
+def test_a_stranger_with_the_conversation_id_cannot_use_up_the_visitors_limit(desk):
+    helpdesk, *_ = desk
+    jane = visitor_of(helpdesk, ip="198.51.100.2")
+    jane.start("Hello")
+    stranger = visitor_of(helpdesk, ip="203.0.113.7")
+    stranger.conversation_id, stranger.token = jane.conversation_id, "not-janes-token"
+    answers = [stranger.say(f"spam {n}").status for n in range(3 * 20)]
+    assert set(answers) == {403}, answers  # three times the visitor's per-minute burst
+    anonymous = visitor_of(helpdesk, ip="203.0.113.7")
+    anonymous.conversation_id = jane.conversation_id
+    refused = [anonymous.say("spam") for _ in range(30)]
+    assert {(a.status, a.body["code"]) for a in refused} == {(401, "token_missing")}
+
+    assert jane.say("Is my order coming?").status == 201
+    with Session(helpdesk.engine) as session:
+        assert session.exec(select(Message).where(Message.body.startswith("spam"))).all() == []
+
+
+def expire(helpdesk) -> None:
+    """Idle, visitor and ticket alike, for longer than the policy's resume_for."""
+    long_ago = datetime.now(UTC) - POLICY.chat.resume_for - timedelta(days=1)
+    with Session(helpdesk.engine) as session:
+        conversation = session.exec(select(ChatConversation)).one()
+        conversation.last_seen_at = long_ago
+        session.get(Ticket, conversation.ticket_id).updated_at = long_ago
+        session.commit()
+
+
+def test_an_expired_conversation_is_refused_alike_on_every_endpoint(desk):
+    helpdesk, slack, *_ = desk
+    jane = visitor_of(helpdesk)
+    jane.start("Hello")
+    assert slack.wait_for(lambda: slack.messages_in(CHANNEL))
+    expire(helpdesk)
+    answers = {
+        "resume": jane.resume(),
+        "send": jane.say("Still there?"),
+        "contact": jane.request("PUT", f"{jane.path}/contact", {"name": "Jane"}),
+        "poll": jane.poll(),
+    }
+    with jane.stream() as stream:
+        # A refusal has a JSON body; an open stream would be read until it ends.
+        refused = stream.status != 200
+        body = json.loads(stream.response.read()) if refused else {}
+        answers["stream"] = Answer(stream.status, body, {})
+    refusals = {name: (a.status, a.body.get("code")) for name, a in answers.items()}
+    assert refusals == dict.fromkeys(answers, (410, "conversation_expired"))
+    # Refused, not read: asking didn't mark the visitor as seen and revive the conversation.
+    assert jane.resume().status == 410

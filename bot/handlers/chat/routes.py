@@ -133,7 +133,7 @@ def chat_router(service: ChatService) -> APIRouter:
     )
     def resume(conversation_id: str, authorization: Token = None) -> schemas.Conversation:
         with transaction(service.engine) as session:
-            conversation = _authorized(session, conversation_id, authorization)
+            conversation = _authorized(service, session, conversation_id, authorization)
             _open_ticket(service, session, conversation)
             view = _conversation_view(session, conversation, after=0)
             chat.mark_seen(session, conversation, view.messages[-1].id if view.messages else None)
@@ -152,9 +152,15 @@ def chat_router(service: ChatService) -> APIRouter:
         authorization: Token = None,
     ) -> schemas.Posted:
         _check_text(service, body.text, "text")
-        _limit(service.visitor_limit, conversation_id, "You are sending messages too quickly.")
         with transaction(service.engine) as session:
-            conversation = _authorized(session, conversation_id, authorization)
+            conversation = _authorized(service, session, conversation_id, authorization)
+            # Counted only once the token is checked: a stranger who knows the conversation's
+            # id can't use up its visitor's limit.
+            _limit(
+                service.visitor_limit,
+                conversation.public_id,
+                "You are sending messages too quickly.",
+            )
             ticket = _open_ticket(service, session, conversation)
             message, created = chat.add_visitor_message(
                 session, service.routing, conversation, ticket, body.text, body.client_id
@@ -174,7 +180,7 @@ def chat_router(service: ChatService) -> APIRouter:
         conversation_id: str, body: schemas.Contact, authorization: Token = None
     ) -> schemas.Conversation:
         with transaction(service.engine) as session:
-            conversation = _authorized(session, conversation_id, authorization)
+            conversation = _authorized(service, session, conversation_id, authorization)
             ticket = _open_ticket(service, session, conversation)
             chat.set_contact(session, conversation, ticket, body.name, body.email)
             view = _conversation_view(session, conversation, after=0)
@@ -188,7 +194,7 @@ def chat_router(service: ChatService) -> APIRouter:
     )
     def poll(conversation_id: str, after: int = 0, authorization: Token = None) -> schemas.Messages:
         with transaction(service.engine) as session:
-            conversation = _authorized(session, conversation_id, authorization)
+            conversation = _authorized(service, session, conversation_id, authorization)
             messages = chat.visible_messages(session, conversation.ticket_id, after)
             chat.mark_seen(session, conversation, messages[-1].id if messages else None)
         return schemas.Messages(messages=[schemas.MessageOut.of(m) for m in messages])
@@ -207,7 +213,7 @@ def chat_router(service: ChatService) -> APIRouter:
     ) -> StreamingResponse:
         def authorize() -> ChatConversation:
             with transaction(service.engine) as session:
-                return _authorized(session, conversation_id, authorization)
+                return _authorized(service, session, conversation_id, authorization)
 
         conversation = await run_in_threadpool(authorize)
         if last_event_id and last_event_id.isdigit():
@@ -258,7 +264,11 @@ def _conversation_view(
     )
 
 
-def _authorized(session: Session, conversation_id: str, authorization: str | None):
+def _authorized(
+    service: ChatService, session: Session, conversation_id: str, authorization: str | None
+) -> ChatConversation:
+    """The conversation, for its token's holder only, and only while it hasn't expired: every
+    endpoint that names a conversation answers an expired one the same way."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ChatError(
@@ -269,12 +279,18 @@ def _authorized(session: Session, conversation_id: str, authorization: str | Non
         raise ChatError(404, "not_found", "There is no such conversation; start a new one.")
     if not chat.token_matches(conversation, token.strip()):
         raise ChatError(403, "wrong_token", "This token is not for this conversation.")
+    _usable(chat.require_current, service, session, conversation)
     return conversation
 
 
 def _open_ticket(service: ChatService, session: Session, conversation: ChatConversation) -> Ticket:
+    return _usable(chat.require_open, service, session, conversation)
+
+
+def _usable(require, service: ChatService, session: Session, conversation) -> Ticket:
+    """`require`'s ticket; a conversation that can't take part any more is 410 Gone."""
     try:
-        return chat.require_open(session, conversation, service.policy.resume_for, utcnow())
+        return require(session, conversation, service.policy.resume_for, utcnow())
     except chat.ConversationUnusable as gone:
         raise ChatError(410, gone.code, str(gone)) from None
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.handlers.slack import (
     commands,
     escalation,
+    gate,
     home,
     orders,
     replies,
@@ -54,6 +55,8 @@ def build_bolt_app(
     def provide_services(context, next):
         context["helpdesk"] = services
         next()
+
+    app.middleware(gate.admit_agents)
 
     @app.error
     def answer_failures(error: Exception, body: dict, client: WebClient, logger) -> None:

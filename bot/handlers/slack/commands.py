@@ -10,7 +10,6 @@ from sqlmodel import Session
 
 from bot.core import metrics
 from bot.handlers.slack import saved_replies
-from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import services_of
 from bot.handlers.slack.permalinks import ticket_lines, with_customers
 from bot.handlers.slack.services import Services
@@ -40,9 +39,18 @@ def register(app: App) -> None:
     app.command("/helpdesk")(on_helpdesk)
 
 
-def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
+def _split(command: dict) -> tuple[str, str]:
     subcommand, _, rest = (command.get("text") or "").strip().partition(" ")
-    subcommand = subcommand.lower()
+    return subcommand.lower(), rest
+
+
+def asks_for_help(services: Services, body: dict, user: str) -> bool:
+    """Anyone may read the help (unknown subcommands get it too); the rest is for agents."""
+    return body.get("command") == "/helpdesk" and _split(body)[0] not in AGENT_SUBCOMMANDS
+
+
+def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
+    subcommand, rest = _split(command)
     if subcommand in ("", "help"):
         ack(HELP)
         return
@@ -50,9 +58,6 @@ def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
         ack(f"I did not understand `{escape_mrkdwn(truncate(subcommand, 50))}`.\n{HELP}")
         return
     services = services_of(context)
-    if not services.agents.is_agent(command["user_id"]):
-        ack(NOT_AN_AGENT)
-        return
     if subcommand == "find":
         find(ack, services, rest.strip())
     elif subcommand == "escalated":

@@ -1,4 +1,4 @@
-"""What every listener needs: the services, the agent check, private answers, the ticket."""
+"""What every listener needs: the services, private answers, the ticket."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Ticket
@@ -51,13 +50,6 @@ def tell_if_possible(client: WebClient, body: dict, text: str) -> None:
         log.warning("could not tell %s: %s", user, text, exc_info=True)
 
 
-def is_agent_or_tell(services: Services, client: WebClient, body: dict) -> bool:
-    if services.agents.is_agent(body["user"]["id"]):
-        return True
-    tell(client, body, NOT_AN_AGENT)
-    return False
-
-
 def ticket_of_action(session: Session, action: dict) -> Ticket | None:
     """Buttons carry the ticket's id in their value, selects and menus in their block's ID.
 
@@ -87,11 +79,9 @@ def user_name(client: WebClient, user_id: str) -> str:
 def open_ticket_modal(
     client: WebClient, body: dict, context, build: Callable[[Session, Ticket], dict]
 ) -> None:
-    """A root button that opens a modal about its ticket: only for agents, with a clear answer
-    when the ticket is gone, and the modal that `build` makes from the ticket."""
+    """A root button that opens a modal about its ticket: a clear answer when the ticket is
+    gone, else the modal that `build` makes from the ticket."""
     helpdesk = services_of(context)
-    if not is_agent_or_tell(helpdesk, client, body):
-        return
     with transaction(helpdesk.engine) as session:
         ticket = ticket_of_action(session, body["actions"][0])
         if ticket is None:

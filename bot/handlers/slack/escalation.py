@@ -11,9 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.escalation import EscalationRefused, de_escalate, escalate, take, tiers_of
-from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import (
-    is_agent_or_tell,
     metadata_of,
     services_of,
     tell,
@@ -29,6 +27,8 @@ from bot.views.escalation import TicketChoice, escalation_modal, ticket_option
 log = logging.getLogger(__name__)
 
 COMMAND = re.compile(r"^\s*#?(\d{1,18})\b\s*(.*)$", re.DOTALL)
+# The buttons on an escalation's post in its tier's channel.
+POST_ACTIONS = (ids.ESCALATION_TAKE, ids.ESCALATION_RESOLVE, ids.ESCALATION_OPEN_THREAD)
 
 
 def register(app: App) -> None:
@@ -44,6 +44,19 @@ def register(app: App) -> None:
     app.action(ids.ESCALATION_OPEN_THREAD)(lambda ack: ack())
 
 
+def by_tier_member(helpdesk: Services, body: dict, user: str) -> bool:
+    """Members of a tier's channel may take and return the escalations posted there."""
+    actions = body.get("actions") or [{}]
+    channel = (body.get("channel") or {}).get("id")
+    tiers = tiers_of(helpdesk.policy, helpdesk.settings.escalation_channel)
+    return (
+        body.get("type") == "block_actions"
+        and all(action.get("action_id") in POST_ACTIONS for action in actions)
+        and channel in {tier.channel for tier in tiers}
+        and helpdesk.agents.is_member(channel, user)
+    )
+
+
 def _open_modal(client: WebClient, helpdesk: Services, trigger_id: str, ticket, channel) -> None:
     tiers = tiers_of(helpdesk.policy, helpdesk.settings.escalation_channel)
     choice = TicketChoice(ticket.id, ticket.number, ticket.subject) if ticket else None
@@ -57,9 +70,6 @@ def _closed(ticket: Ticket) -> str:
 
 def on_command(ack: Ack, command: dict, client: WebClient, context) -> None:
     helpdesk = services_of(context)
-    if not helpdesk.agents.is_agent(command["user_id"]):
-        ack(NOT_AN_AGENT)
-        return
     match = COMMAND.match(command.get("text") or "")
     number, reason = (int(match[1]), match[2].strip()) if match else (None, "")
     with transaction(helpdesk.engine) as session:
@@ -96,8 +106,6 @@ def on_command(ack: Ack, command: dict, client: WebClient, context) -> None:
 def on_button(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     helpdesk = services_of(context)
-    if not is_agent_or_tell(helpdesk, client, body):
-        return
     with transaction(helpdesk.engine) as session:
         ticket = ticket_of_action(session, body["actions"][0])
     _open_for(client, helpdesk, body, ticket)
@@ -106,8 +114,6 @@ def on_button(ack: Ack, body: dict, client: WebClient, context) -> None:
 def on_message_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     helpdesk = services_of(context)
-    if not is_agent_or_tell(helpdesk, client, body):
-        return
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id", "")
     with transaction(helpdesk.engine) as session:
@@ -126,16 +132,11 @@ def _open_for(client: WebClient, helpdesk: Services, body: dict, ticket: Ticket 
 
 def on_global_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
-    helpdesk = services_of(context)
-    if is_agent_or_tell(helpdesk, client, body):
-        _open_modal(client, helpdesk, body["trigger_id"], None, None)
+    _open_modal(client, services_of(context), body["trigger_id"], None, None)
 
 
 def on_ticket_options(ack: Ack, body: dict, context) -> None:
     helpdesk = services_of(context)
-    if not helpdesk.agents.is_agent(body["user"]["id"]):
-        ack(options=[])
-        return
     channel = metadata_of(body.get("view") or {}).get("channel")
     with transaction(helpdesk.engine) as session:
         tickets = escalation_candidates(session, body.get("value") or "", channel)
@@ -153,9 +154,6 @@ def on_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
     user = body["user"]["id"]
     view = body["view"]
     values = view["state"]["values"]
-    if not helpdesk.agents.is_agent(user):
-        ack(response_action="errors", errors={ids.ESCALATION_REASON_BLOCK: NOT_AN_AGENT})
-        return
     ticket_id = _selected(values, ids.ESCALATION_TICKET_BLOCK, ids.ESCALATION_TICKET) or ""
     tier = _selected(values, ids.ESCALATION_TIER_BLOCK, ids.ESCALATION_TIER)
     reason = (values[ids.ESCALATION_REASON_BLOCK][ids.ESCALATION_REASON] or {}).get("value")
@@ -208,10 +206,6 @@ def _on_escalation(change):
         ack()
         helpdesk = services_of(context)
         user = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id", "")
-        if not (helpdesk.agents.is_agent(user) or helpdesk.agents.is_member(channel, user)):
-            tell(client, body, NOT_AN_AGENT)
-            return
         raw = body["actions"][0].get("value", "")
         try:
             with transaction(helpdesk.engine) as session:

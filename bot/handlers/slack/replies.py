@@ -11,9 +11,7 @@ from sqlmodel import Session
 from bot.core import saved_replies
 from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
 from bot.core.visitors import reachable
-from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import (
-    is_agent_or_tell,
     metadata_of,
     services_of,
     tell,
@@ -66,8 +64,6 @@ def draft_for(
 
 def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> None:
     helpdesk = services_of(context)
-    if not is_agent_or_tell(helpdesk, client, body):
-        return
     with Session(helpdesk.reader) as session:
         ticket = find_ticket(session)
         if ticket is None:
@@ -149,9 +145,6 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
     block_id, answer = answer_of(view)
     errors_at = block_id or ids.REPLY_STATUS_BLOCK
     user = body["user"]
-    if not helpdesk.agents.is_agent(user["id"]):
-        ack(response_action="errors", errors={errors_at: NOT_AN_AGENT})
-        return
     # The widget shows it to the customer: "Alex Kim" reads better than "alex.k". Asked
     # before the transaction, so no Slack call is made while holding the database.
     agent = Agent(user["id"], user_name(client, user["id"]) or user.get("name", ""))
@@ -192,8 +185,6 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
 def on_retry(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     helpdesk = services_of(context)
-    if not is_agent_or_tell(helpdesk, client, body):
-        return
     raw = body["actions"][0].get("value", "")
     with transaction(helpdesk.engine) as session:
         message = session.get(Message, int(raw)) if raw.isdigit() else None

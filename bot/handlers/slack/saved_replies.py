@@ -10,8 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.core import saved_replies
-from bot.handlers.slack.agents import NOT_AN_AGENT
-from bot.handlers.slack.common import is_agent_or_tell, metadata_of, services_of
+from bot.handlers.slack.common import metadata_of, services_of
 from bot.storage import queries
 from bot.storage.db import transaction
 from bot.storage.models import SavedReply
@@ -40,24 +39,17 @@ def list_modal(engine: Engine) -> dict:
 
 def on_home_button(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
-    services = services_of(context)
-    if is_agent_or_tell(services, client, body):
-        open_list(client, services.engine, body["trigger_id"])
+    open_list(client, services_of(context).engine, body["trigger_id"])
 
 
 def on_new(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
-    if is_agent_or_tell(services_of(context), client, body):
-        client.views_push(
-            trigger_id=body["trigger_id"], view=saved_reply_edit_modal(_list_id(body))
-        )
+    client.views_push(trigger_id=body["trigger_id"], view=saved_reply_edit_modal(_list_id(body)))
 
 
 def on_overflow(ack: Ack, body: dict, action: dict, client: WebClient, context) -> None:
     ack()
     services = services_of(context)
-    if not is_agent_or_tell(services, client, body):
-        return
     verb, _, value = action["selected_option"]["value"].partition(":")
     reply_id = int(value)
     with transaction(services.engine) as session:
@@ -78,9 +70,6 @@ def on_form_submitted(ack: Ack, body: dict, view: dict, client: WebClient, conte
     On success the form closes onto the list beneath, which is refreshed to show the change.
     """
     services = services_of(context)
-    if not services.agents.is_agent(body["user"]["id"]):
-        ack(response_action="errors", errors={ids.SAVED_REPLY_TITLE_BLOCK: NOT_AN_AGENT})
-        return
     values = view["state"]["values"]
     title = values[ids.SAVED_REPLY_TITLE_BLOCK][ids.SAVED_REPLY_TITLE].get("value") or ""
     text = values[ids.SAVED_REPLY_BODY_BLOCK][ids.SAVED_REPLY_BODY].get("value") or ""

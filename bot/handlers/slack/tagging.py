@@ -6,7 +6,6 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.core.tickets import set_tags, tags_of
-from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import (
     metadata_of,
     open_ticket_modal,
@@ -44,9 +43,6 @@ def chosen_tags(values: dict) -> list[str]:
 
 def on_tags_submitted(ack: Ack, body: dict, context) -> None:
     helpdesk = services_of(context)
-    if not helpdesk.agents.is_agent(body["user"]["id"]):
-        ack(response_action="errors", errors={ids.TAG_NEW_BLOCK: NOT_AN_AGENT})
-        return
     view = body["view"]
     with transaction(helpdesk.engine) as session:
         ticket = session.get(Ticket, metadata_of(view).get("ticket_id", 0))

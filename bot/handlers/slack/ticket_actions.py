@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core import tickets
-from bot.handlers.slack.common import is_agent_or_tell, services_of, tell, ticket_of_action
+from bot.handlers.slack.common import services_of, tell, ticket_of_action
 from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Priority, Ticket, TicketStatus
@@ -28,8 +28,6 @@ def _listener(change: Change):
     def on_action(ack: Ack, body: dict, client: WebClient, context) -> None:
         ack()
         helpdesk = services_of(context)
-        if not is_agent_or_tell(helpdesk, client, body):
-            return
         action = body["actions"][0]
         user = body["user"]["id"]
         with transaction(helpdesk.engine) as session:
