@@ -1,0 +1,423 @@
+"""A customer's own data: everything held about them (export), and its erasure.
+
+Erasure replaces what identifies the customer or quotes them with `PLACEHOLDER`, in the
+database and on disk, and records outbox rows that replace the helpdesk's Slack posts about
+them. What the metrics are made of stays: the rows themselves, counts, timestamps, measured
+durations, status, priority, tags, ratings and attachment sizes. It runs in the caller's
+transaction; attachment files go last, after the rows no longer name them, so a transaction
+that then fails leaves the rows to a second run, which finds nothing left to delete on disk.
+Running it again on an erased customer (by their stand-in address) changes nothing and
+enqueues nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.core import outbox
+from bot.core.attachments import FileStore
+from bot.core.chat import token_hash
+from bot.core.tickets import record_event, tags_of
+from bot.core.visitors import erased_address, is_reachable
+from bot.storage.models import (
+    Attachment,
+    ChatConversation,
+    CsatSurvey,
+    Customer,
+    Direction,
+    Escalation,
+    Message,
+    OutboxItem,
+    OutboxStatus,
+    Ticket,
+    TicketEvent,
+)
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER = "[erased]"
+ERASED_EVENT = "customer_erased"
+# Event details that quote the customer or describe them (the rest are ids, states, tiers).
+PERSONAL_EVENT_KEYS = frozenset({"subject", "reason", "status_text", "email", "name"})
+# Outbox payload and result keys holding text shown to agents or sent to the customer.
+PERSONAL_OUTBOX_KEYS = frozenset({"text", "reason", "failed", "shopify_id"})
+# Sent rows that posted a message of their own about the ticket, and where it went.
+STANDALONE_POSTS = frozenset(
+    {
+        outbox.SLACK_THREAD_NOTICE,
+        outbox.SLACK_CHANNEL_NOTICE,
+        outbox.SLACK_REANNOUNCE_ESCALATION,
+        outbox.SHOPIFY_CONTEXT,
+        outbox.SLACK_DIRECT_MESSAGE,
+        outbox.SLACK_ATTACHMENTS,
+    }
+)
+# Mail still waiting to go to the customer: it would now carry only placeholders.
+CUSTOMER_MAIL = frozenset({outbox.EMAIL_SEND, outbox.EMAIL_SURVEY})
+NOT_SENT = "not sent: the customer's data was erased"
+
+
+def find_customer(session: Session, email: str) -> Customer | None:
+    return session.exec(select(Customer).where(Customer.email == email.strip().lower())).first()
+
+
+def tickets_of(session: Session, customer_id: int) -> list[Ticket]:
+    return list(
+        session.exec(select(Ticket).where(Ticket.customer_id == customer_id).order_by(Ticket.id))
+    )
+
+
+def _messages(session: Session, ticket_id: int) -> list[Message]:
+    return list(
+        session.exec(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))
+    )
+
+
+def _rows(session: Session, model, ticket_id: int) -> list:
+    return list(session.exec(select(model).where(model.ticket_id == ticket_id).order_by(model.id)))
+
+
+def _attachments(session: Session, message_ids: list[int]) -> list[Attachment]:
+    if not message_ids:
+        return []
+    return list(
+        session.exec(
+            select(Attachment).where(Attachment.message_id.in_(message_ids)).order_by(Attachment.id)
+        )
+    )
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    """An attachment kept on disk, and the name it gets in the export."""
+
+    attachment_id: int
+    stored_path: str
+    export_name: str
+    size: int
+
+
+@dataclass
+class Held:
+    """Everything held about one customer: `data` as JSON, `files` to copy beside it."""
+
+    data: dict[str, Any]
+    files: list[HeldFile]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        tickets = self.data["tickets"]
+        return {
+            "tickets": len(tickets),
+            "messages": sum(len(t["messages"]) for t in tickets),
+            "files": len(self.files),
+        }
+
+
+def _plain(row) -> dict[str, Any]:
+    return {name: _json_value(value) for name, value in row.model_dump().items()}
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def held_about(session: Session, customer: Customer) -> Held:
+    files: list[HeldFile] = []
+    tickets = []
+    for ticket in tickets_of(session, customer.id):
+        messages = []
+        for message in _messages(session, ticket.id):
+            attachments = []
+            for row in _attachments(session, [message.id]):
+                described = _plain(row)
+                if row.stored_path:
+                    name = f"attachments/{row.id}-{Path(row.filename).name or 'file'}"
+                    files.append(HeldFile(row.id, row.stored_path, name, row.size))
+                    described["file"] = name
+                attachments.append(described)
+            messages.append({**_plain(message), "attachments": attachments})
+        conversation = _rows(session, ChatConversation, ticket.id)
+        tickets.append(
+            {
+                **_plain(ticket),
+                "tags": tags_of(session, ticket.id),
+                "messages": messages,
+                "csat_surveys": [_plain(s) for s in _rows(session, CsatSurvey, ticket.id)],
+                "chat_conversation": _chat(conversation[0]) if conversation else None,
+                "escalations": [_plain(e) for e in _rows(session, Escalation, ticket.id)],
+                "events": [_plain(e) for e in _rows(session, TicketEvent, ticket.id)],
+            }
+        )
+    return Held({"customer": _plain(customer), "tickets": tickets}, files)
+
+
+def _chat(conversation: ChatConversation) -> dict[str, Any]:
+    # The token's hash is a credential of the helpdesk's, not data about the visitor.
+    return {k: v for k, v in _plain(conversation).items() if k != "token_hash"}
+
+
+# -- erasure ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Erasure:
+    """What an erasure changed (or would change): counts only, never the data itself."""
+
+    tickets: int = 0
+    messages: int = 0
+    attachments: int = 0
+    files_deleted: int = 0
+    surveys: int = 0
+    chats: int = 0
+    events: int = 0
+    outbox_rows: int = 0
+    slack_updates: int = 0
+
+    def anything(self) -> bool:
+        return any(asdict(self).values())
+
+    def summary(self) -> str:
+        counts = asdict(self).items()
+        return ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in counts)
+
+
+class _Scrub:
+    """Sets fields to their erased values, remembering which tickets had anything changed."""
+
+    def __init__(self):
+        self.changed: set[int] = set()
+
+    def apply(self, row, ticket_id: int, **values: Any) -> bool:
+        dirty = False
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                dirty = True
+        if dirty:
+            self.changed.add(ticket_id)
+        return dirty
+
+
+def inventory(session: Session, customer: Customer) -> Erasure:
+    """What `erase` would change. Changes the session's state: the caller rolls it back."""
+    return _erase_rows(session, customer, _Scrub())[0]
+
+
+def erase(session: Session, customer: Customer, store: FileStore, actor: str) -> Erasure:
+    """Erases the customer's personal data, in the caller's transaction; see the module."""
+    scrub = _Scrub()
+    done, doomed_files, slack_files = _erase_rows(session, customer, scrub)
+    tickets = [t for t in tickets_of(session, customer.id) if t.id in scrub.changed]
+    for ticket in tickets:
+        done.slack_updates += _replace_in_slack(session, ticket, slack_files.get(ticket.id, []))
+    for ticket in tickets:
+        record_event(session, ticket, ERASED_EVENT, actor, **asdict(done))
+    session.flush()
+    for relative in doomed_files:
+        _delete(store, relative)
+    log.info("erased customer %s at the request of %s: %s", customer.id, actor, done.summary())
+    return done
+
+
+def _erase_rows(
+    session: Session, customer: Customer, scrub: _Scrub
+) -> tuple[Erasure, set[str], dict[int, list[str]]]:
+    """Erases the rows; (counts, files no longer referenced, Slack file ids by ticket)."""
+    done = Erasure()
+    identifying = _identifying(customer)
+    address = erased_address(customer.id)
+    customer_changed = (customer.email, customer.name, customer.shopify_id) != (address, "", None)
+    customer.email, customer.name, customer.shopify_id = address, "", None
+    stored: set[str] = set()
+    slack_files: dict[int, list[str]] = {}
+    for ticket in tickets_of(session, customer.id):
+        scrub.apply(ticket, ticket.id, subject=PLACEHOLDER)
+        messages = _messages(session, ticket.id)
+        for message in messages:
+            done.messages += _erase_message(scrub, message, address)
+        for row in _attachments(session, [m.id for m in messages]):
+            if row.stored_path:
+                stored.add(row.stored_path)
+            if row.slack_file_id:
+                slack_files.setdefault(ticket.id, []).append(row.slack_file_id)
+            done.attachments += scrub.apply(
+                row,
+                ticket.id,
+                filename=PLACEHOLDER,
+                sha256="",
+                stored_path=None,
+                slack_file_id=None,
+                refused=PLACEHOLDER,
+            )
+        for survey in _rows(session, CsatSurvey, ticket.id):
+            if survey.comment is not None:
+                done.surveys += scrub.apply(survey, ticket.id, comment=PLACEHOLDER)
+        for conversation in _rows(session, ChatConversation, ticket.id):
+            done.chats += _erase_chat(scrub, conversation, ticket.id)
+        for escalation in _rows(session, Escalation, ticket.id):
+            scrub.apply(escalation, ticket.id, reason=PLACEHOLDER)
+        for event in _rows(session, TicketEvent, ticket.id):
+            done.events += _erase_event(session, scrub, event, identifying, address)
+        done.outbox_rows += _erase_outbox(session, scrub, ticket.id)
+    done.tickets = len(scrub.changed) or int(customer_changed)
+    session.flush()
+    doomed = _unshared(session, stored)
+    done.files_deleted = len(doomed)
+    return done, doomed, slack_files
+
+
+def _identifying(customer: Customer) -> list[str]:
+    """The customer's own address and name, as other rows may quote them."""
+    found = [customer.email] if is_reachable(customer.email) else []
+    if len(customer.name) >= 3:  # shorter ones match too much that isn't theirs
+        found.append(customer.name)
+    return [text.lower() for text in found]
+
+
+def _erase_message(scrub: _Scrub, message: Message, address: str) -> bool:
+    values: dict[str, Any] = {"body": PLACEHOLDER, "full_body": PLACEHOLDER}
+    if message.direction == Direction.INBOUND:
+        values.update(
+            author=address, author_name=PLACEHOLDER, email_message_id=None, content_hash=None
+        )
+    if message.delivery_error is not None:
+        values["delivery_error"] = PLACEHOLDER
+    return scrub.apply(message, message.ticket_id, **values)
+
+
+def _erase_chat(scrub: _Scrub, conversation: ChatConversation, ticket_id: int) -> bool:
+    # A new token hash ends the visitor's access: nothing of theirs is left to show them.
+    dirty = scrub.apply(
+        conversation,
+        ticket_id,
+        visitor_name=PLACEHOLDER,
+        visitor_email=None,
+        page_url="",
+        user_agent="",
+    )
+    if dirty:
+        conversation.token_hash = token_hash(secrets.token_urlsafe(32))
+    return dirty
+
+
+def _erase_event(
+    session: Session, scrub: _Scrub, event: TicketEvent, identifying: list[str], address: str
+) -> bool:
+    if event.kind == ERASED_EVENT:
+        return False
+    data = {
+        key: PLACEHOLDER if _personal(key, value, identifying) else value
+        for key, value in event.data.items()
+    }
+    if event.kind == "contact_given":
+        _erase_stand_in(session, data.get("old_customer"))
+    actor = address if "@" in event.actor else event.actor  # agents are Slack user ids
+    return scrub.apply(event, event.ticket_id, data=data, actor=actor)
+
+
+def _erase_stand_in(session: Session, customer_id: int | None) -> None:
+    """The chat visitor's row from before they gave their address kept the name they gave."""
+    before = session.get(Customer, customer_id) if customer_id else None
+    if before is not None and not is_reachable(before.email):
+        before.name = ""
+
+
+def _personal(key: str, value: Any, identifying: list[str]) -> bool:
+    if not isinstance(value, str) or value == PLACEHOLDER:
+        return False
+    return key in PERSONAL_EVENT_KEYS or any(text in value.lower() for text in identifying)
+
+
+def _erase_outbox(session: Session, scrub: _Scrub, ticket_id: int) -> int:
+    count = 0
+    for row in _rows(session, OutboxItem, ticket_id):
+        values: dict[str, Any] = {
+            "payload": _without_text(row.payload),
+            "result": _without_text(row.result) if row.result is not None else None,
+        }
+        # SMTP answers quote the address; Slack's errors name only the API's own codes.
+        if row.kind.startswith("email.") and row.last_error not in (None, NOT_SENT):
+            values["last_error"] = PLACEHOLDER
+        if row.kind in CUSTOMER_MAIL and row.status == OutboxStatus.PENDING:
+            values.update(status=OutboxStatus.FAILED, last_error=NOT_SENT)
+        count += scrub.apply(row, ticket_id, **values)
+    return count
+
+
+def _without_text(values: dict[str, Any]) -> dict[str, Any]:
+    erased = {}
+    for key, value in values.items():
+        if key in PERSONAL_OUTBOX_KEYS and value is not None:
+            erased[key] = PLACEHOLDER
+        else:
+            erased[key] = value
+    return erased
+
+
+def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) -> int:
+    """Outbox rows replacing what the helpdesk posted about the ticket; how many."""
+    rows = 0
+    if ticket.thread_ts:
+        outbox.refresh_root(session, ticket.id)
+        rows += 1
+    for message in _messages(session, ticket.id):
+        # Notes are the agents' own Slack messages: the helpdesk can't edit those.
+        if message.slack_ts and message.direction != Direction.NOTE:
+            outbox.refresh_message(session, ticket.id, message.id)
+            rows += 1
+    for escalation in _rows(session, Escalation, ticket.id):
+        if escalation.post_ts:
+            outbox.refresh_escalation(session, ticket.id, escalation.id)
+            rows += 1
+    for row in _rows(session, OutboxItem, ticket.id):
+        sent = row.kind in STANDALONE_POSTS and row.status == OutboxStatus.SENT and row.result
+        if sent and (where := _posted_at(session, ticket, row)):
+            outbox.erase_post(session, ticket.id, **where)
+            rows += 1
+    for file_id in slack_files:
+        outbox.erase_post(session, ticket.id, file=file_id)
+        rows += 1
+    return rows
+
+
+def _posted_at(session: Session, ticket: Ticket, row: OutboxItem) -> dict[str, str] | None:
+    """Where a sent row's own message is: channel (or the DM's user) and ts."""
+    ts = row.result.get("note") if row.kind == outbox.SLACK_ATTACHMENTS else row.result.get("ts")
+    if not ts:
+        return None
+    if row.kind == outbox.SLACK_DIRECT_MESSAGE:
+        return {"user": row.payload["user"], "ts": ts}
+    if row.kind == outbox.SLACK_CHANNEL_NOTICE:
+        return {"channel": row.payload["channel"], "ts": ts}
+    if row.kind == outbox.SLACK_REANNOUNCE_ESCALATION:
+        escalation = session.get(Escalation, row.payload["escalation"])
+        return {"channel": escalation.channel, "ts": ts}
+    return {"channel": ticket.channel, "ts": ts}
+
+
+def _unshared(session: Session, relative_paths: set[str]) -> set[str]:
+    """Those of the paths no remaining attachment row refers to (files are shared by hash)."""
+    if not relative_paths:
+        return set()
+    still_used = session.exec(
+        select(Attachment.stored_path).where(Attachment.stored_path.in_(relative_paths))
+    ).all()
+    return relative_paths - set(still_used)
+
+
+def _delete(store: FileStore, relative: str) -> None:
+    try:
+        store.path(relative).unlink(missing_ok=True)
+    except ValueError:
+        log.error("not deleting %r: outside the data directory", relative)
