@@ -203,6 +203,7 @@ def customer_export(
         f"{counts['files'] - len(missing)} file(s) to {target}"
         + (f"; {len(missing)} file(s) were missing from the data directory" if missing else ""),
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -254,6 +255,7 @@ def customer_erase(
         f"erased customer {customer_id} (now {erased_address(customer_id)}): "
         f"{done.summary()}; `helpdesk serve` updates Slack",
         highlight=False,
+        soft_wrap=True,
     )
 
 

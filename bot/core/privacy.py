@@ -125,7 +125,8 @@ class Held:
 
 
 def _plain(row) -> dict[str, Any]:
-    return {name: _json_value(value) for name, value in row.model_dump().items()}
+    """The row's columns as JSON values (read from the columns: enums are stored as text)."""
+    return {column.name: _json_value(getattr(row, column.name)) for column in row.__table__.columns}
 
 
 def _json_value(value: Any) -> Any:
