@@ -225,7 +225,7 @@ def customer_erase(
     from bot.core import privacy
     from bot.core.attachments import FileStore
     from bot.core.visitors import erased_address
-    from bot.storage.db import make_engine, transaction
+    from bot.storage.db import flush_log, make_engine, transaction
     from bot.storage.models import Customer
 
     settings = load_settings()
@@ -249,6 +249,8 @@ def customer_erase(
             customer = session.get(Customer, customer_id, with_for_update=True)
             actor = by or getpass.getuser()
             done = privacy.erase(session, customer, FileStore(settings.helpdesk_data_dir), actor)
+        if not flush_log(engine):
+            err.print("the SQLite write-ahead log is in use: run `helpdesk customer erase` again")
     finally:
         engine.dispose()
     err.print(

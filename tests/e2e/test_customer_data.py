@@ -230,6 +230,11 @@ class Desk:
                     lines.append(f"{table.name}: {tuple(row)!r}")
         return "\n".join(lines).lower()
 
+    def sqlite_files(self) -> bytes:
+        """The database file and its write-ahead log, as bytes: what a copy of the disk holds."""
+        path = Path(self.database_url.removeprefix("sqlite:///"))
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
     def data_dir_contents(self) -> list[tuple[str, bytes]]:
         return [
             (str(path.relative_to(self.data_dir)), path.read_bytes())
@@ -324,6 +329,10 @@ def test_erasure_leaves_nothing_of_the_customer_and_the_figures_unchanged(desk):
     assert left == [], f"still in the database: {left}"
     assert all(text.lower() in database for text in BOB.strings())
 
+    if desk.database_url.startswith("sqlite"):
+        on_disk = desk.sqlite_files()
+        left = [text for text in ANN.strings() if text.encode() in on_disk]
+        assert left == [], f"still in the SQLite files: {left}"
     files = desk.data_dir_contents()
     ann_hash = hashlib.sha256(ANN.file_bytes).hexdigest()
     assert not [name for name, data in files if ann_hash in name or ANN.file_bytes in data]
