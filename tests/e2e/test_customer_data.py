@@ -23,7 +23,9 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.config import Policy
 from bot.core import metrics
+from bot.core.escalation import escalate, tiers_of
 from bot.devtools.fake_slack import FakeSlack
+from bot.storage.db import transaction
 from bot.storage.models import (
     Attachment,
     Customer,
@@ -106,18 +108,26 @@ class Person:
 ANN, BOB = Person("Quillon"), Person("Marrowby")
 
 
+ESCALATIONS, LEAD = "C0ESCALATE", "U0LEAD"
+POLICY = Policy.model_validate(
+    {"escalation": {"tiers": [{"name": "Leads", "channel": ESCALATIONS, "notify": [LEAD]}]}}
+)
+
+
 class Desk:
     def __init__(self, stack: ExitStack, database_url: str):
         self.database_url = database_url
         self.slack = stack.enter_context(FakeSlack())
         self.slack.add_channel(CHANNEL, "support", members=[AGENT["id"]])
+        self.slack.add_channel(ESCALATIONS, "escalations", members=[LEAD])
         self.slack.add_user(AGENT["id"], "alex", real_name="Alex Agent")
+        self.slack.add_user(LEAD, "lee", real_name="Lee Lead")
         self.sink = stack.enter_context(MailSink())
         self.helpdesk = stack.enter_context(
             running_helpdesk(
                 database_url,
                 self.slack,
-                Policy(),
+                POLICY,
                 outbound_smtp_url=self.sink.url,
                 helpdesk_secret_key=SECRET_KEY,
                 helpdesk_public_url=PUBLIC_URL,
@@ -368,3 +378,44 @@ def test_erasure_leaves_nothing_of_the_customer_and_the_figures_unchanged(desk):
         assert len(session.exec(select(OutboxItem)).all()) == rows
     gone = desk.helpdesk_command("customer", "erase", ANN.email, "--yes")
     assert gone.returncode == 1 and "no customer with the address" in gone.stderr
+
+
+def test_escalation_posts_and_direct_messages_are_replaced_after_a_slack_outage(desk):
+    mail = customer_mail(
+        person_body := ANN.text("body"), subject=ANN.subject, sender=f"{ANN.name} <{ANN.email}>"
+    )
+    assert smtp_send(desk.helpdesk.smtp.port, mail)[0] == 250
+    assert eventually(lambda: desk.tickets_of(ANN) and desk.tickets_of(ANN)[0].thread_ts)
+    [ticket] = desk.tickets_of(ANN)
+    with transaction(desk.helpdesk.engine) as session:
+        escalate(
+            session,
+            session.get(Ticket, ticket.id),
+            tiers=tiers_of(POLICY, CHANNEL),
+            actor=AGENT["id"],
+            reason=f"{ANN.name} wants a refund",
+        )
+    desk.helpdesk.outbox.wake()
+    assert eventually(desk.drained, timeout=30)
+    before = json.dumps(desk.slack.snapshot())
+    assert before.count(ANN.name) >= 4 and person_body in before  # root, post, DM, notice
+
+    desk.slack.set_outage(True)
+    erased = desk.helpdesk_command("customer", "erase", ANN.email, "--yes")
+    assert erased.returncode == 0, erased.stderr
+    desk.helpdesk.outbox.wake()
+    with desk.session() as session:
+        waiting = session.exec(
+            select(OutboxItem.kind).where(OutboxItem.status == OutboxStatus.PENDING)
+        ).all()
+    assert {"slack.update_root", "slack.update_escalation", "slack.erase"} <= set(waiting)
+    desk.slack.set_outage(False)
+    desk.helpdesk.outbox.wake()
+    assert eventually(desk.drained, timeout=60)
+
+    shown = json.dumps(desk.slack.snapshot(), ensure_ascii=False).lower()
+    left = [text for text in ANN.strings() if text.lower() in shown]
+    assert left == [], f"still in Slack: {left}"
+    with desk.session() as session:
+        failed = session.exec(select(OutboxItem).where(OutboxItem.status == "failed")).all()
+    assert failed == []
