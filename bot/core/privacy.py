@@ -175,6 +175,7 @@ def _chat(conversation: ChatConversation) -> dict[str, Any]:
 class Erasure:
     """What an erasure changed (or would change): counts only, never the data itself."""
 
+    customers: int = 0
     tickets: int = 0
     messages: int = 0
     attachments: int = 0
@@ -238,8 +239,9 @@ def _erase_rows(
     done = Erasure()
     identifying = _identifying(customer)
     address = erased_address(customer.id)
-    customer_changed = (customer.email, customer.name, customer.shopify_id) != (address, "", None)
-    customer.email, customer.name, customer.shopify_id = address, "", None
+    erased = (address, PLACEHOLDER, None)
+    done.customers = int((customer.email, customer.name, customer.shopify_id) != erased)
+    customer.email, customer.name, customer.shopify_id = erased
     stored: set[str] = set()
     slack_files: dict[int, list[str]] = {}
     for ticket in tickets_of(session, customer.id):
@@ -271,7 +273,7 @@ def _erase_rows(
         for event in _rows(session, TicketEvent, ticket.id):
             done.events += _erase_event(session, scrub, event, identifying, address)
         done.outbox_rows += _erase_outbox(session, scrub, ticket.id)
-    done.tickets = len(scrub.changed) or int(customer_changed)
+    done.tickets = len(scrub.changed)
     session.flush()
     doomed = _unshared(session, stored)
     done.files_deleted = len(doomed)
@@ -281,7 +283,8 @@ def _erase_rows(
 def _identifying(customer: Customer) -> list[str]:
     """The customer's own address and name, as other rows may quote them."""
     found = [customer.email] if is_reachable(customer.email) else []
-    if len(customer.name) >= 3:  # shorter ones match too much that isn't theirs
+    # Shorter names match too much that isn't theirs.
+    if len(customer.name) >= 3 and customer.name != PLACEHOLDER:
         found.append(customer.name)
     return [text.lower() for text in found]
 
@@ -331,7 +334,7 @@ def _erase_stand_in(session: Session, customer_id: int | None) -> None:
     """The chat visitor's row from before they gave their address kept the name they gave."""
     before = session.get(Customer, customer_id) if customer_id else None
     if before is not None and not is_reachable(before.email):
-        before.name = ""
+        before.name = PLACEHOLDER
 
 
 def _personal(key: str, value: Any, identifying: list[str]) -> bool:
