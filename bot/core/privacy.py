@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 
 PLACEHOLDER = "[erased]"
 ERASED_EVENT = "customer_erased"
-# Event details that quote the customer or describe them (the rest are ids, states, tiers).
-PERSONAL_EVENT_KEYS = frozenset({"subject", "reason", "status_text", "email", "name"})
+# Event details that quote the customer's mail or describe them (the rest are ids, states,
+# tiers); any other detail naming their address or name is erased too.
+PERSONAL_EVENT_KEYS = frozenset({"subject", "reason"})
 # Outbox payload and result keys holding text shown to agents or sent to the customer.
 PERSONAL_OUTBOX_KEYS = frozenset({"text", "reason", "failed", "shopify_id"})
 # Sent rows that posted a message of their own about the ticket, and where it went.
