@@ -217,15 +217,13 @@ def customer_erase(
 
     Their Slack posts are replaced by the running `helpdesk serve` (through the outbox).
     """
-    import getpass
-
     from rich.table import Table
     from sqlmodel import Session
 
     from bot.core import privacy
     from bot.core.attachments import FileStore
     from bot.core.visitors import erased_address
-    from bot.storage.db import flush_log, make_engine, transaction
+    from bot.storage.db import make_engine, transaction
     from bot.storage.models import Customer
 
     settings = load_settings()
@@ -237,20 +235,20 @@ def customer_erase(
             planned = privacy.inventory(session, customer)
             session.rollback()
         if not planned.anything():
+            _flush_log(engine, customer_id)  # in case the erasing run could not
             err.print(f"nothing left to erase for customer {customer_id}: already erased")
             return
         if not yes:
             table = Table("what", "how many", title=f"To erase for customer {customer_id}")
             for name, value in vars(planned).items():
                 table.add_row(name.replace("_", " "), str(value))
-            Console(stderr=True).print(table)
+            err.print(table)
             typer.confirm("Erase this customer's personal data? This cannot be undone", abort=True)
         with transaction(engine) as session:
             customer = session.get(Customer, customer_id, with_for_update=True)
-            actor = by or getpass.getuser()
+            actor = by or _login()
             done = privacy.erase(session, customer, FileStore(settings.helpdesk_data_dir), actor)
-        if not flush_log(engine):
-            err.print("the SQLite write-ahead log is in use: run `helpdesk customer erase` again")
+        _flush_log(engine, customer_id)
     finally:
         engine.dispose()
     err.print(
@@ -259,6 +257,26 @@ def customer_erase(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _flush_log(engine, customer_id: int) -> None:
+    from bot.core.visitors import erased_address
+    from bot.storage.db import flush_log
+
+    if not flush_log(engine):
+        err.print(
+            "the SQLite write-ahead log is in use, so erased text may stay in it a while: run "
+            f"`helpdesk customer erase {erased_address(customer_id)}` when the helpdesk is quiet"
+        )
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a bare container)
+        return "unknown"
 
 
 def _customer_or_exit(session, email: str):

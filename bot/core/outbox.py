@@ -180,7 +180,8 @@ def erase_post(session: Session, ticket_id: int, **where: str) -> None:
     """Replaces one of the helpdesk's Slack posts with the erased placeholder.
 
     `where` is `channel` and `ts`, or `user` and `ts` for a direct message, or `file` for an
-    uploaded file, which is deleted along with its share messages' text.
+    uploaded file, which is deleted along with its share messages' text, or `row`: the id of
+    an earlier row of the ticket, whose own post (and files) are replaced once it is done.
     """
     enqueue(
         session,

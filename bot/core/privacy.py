@@ -62,6 +62,7 @@ STANDALONE_POSTS = frozenset(
 )
 # Mail still waiting to go to the customer: it would now carry only placeholders.
 CUSTOMER_MAIL = frozenset({outbox.EMAIL_SEND, outbox.EMAIL_SURVEY})
+SLACK_POST_MESSAGE = outbox.SLACK_POST_MESSAGE
 NOT_SENT = "not sent: the customer's data was erased"
 
 
@@ -371,23 +372,39 @@ def _without_text(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) -> int:
-    """Outbox rows replacing what the helpdesk posted about the ticket; how many."""
+    """Outbox rows replacing what the helpdesk posted about the ticket; how many.
+
+    A post still pending may be on its way with the text read before this transaction, so
+    it is replaced too: the rows of a ticket go out in order, so the replacement follows it.
+    """
+    pending = {
+        row.id: row
+        for row in _rows(session, OutboxItem, ticket.id)
+        if row.status == OutboxStatus.PENDING
+    }
+    posting = {row.kind for row in pending.values()}
+    posting_messages = {r.message_id for r in pending.values() if r.kind == SLACK_POST_MESSAGE}
     rows = 0
-    if ticket.thread_ts:
+    if ticket.thread_ts or outbox.SLACK_POST_ROOT in posting:
         outbox.refresh_root(session, ticket.id)
         rows += 1
     for message in _messages(session, ticket.id):
         # Notes are the agents' own Slack messages: the helpdesk can't edit those.
-        if message.slack_ts and message.direction != Direction.NOTE:
+        posted = message.slack_ts or message.id in posting_messages
+        if posted and message.direction != Direction.NOTE:
             outbox.refresh_message(session, ticket.id, message.id)
             rows += 1
     for escalation in _rows(session, Escalation, ticket.id):
-        if escalation.post_ts:
+        if escalation.post_ts or outbox.SLACK_POST_ESCALATION in posting:
             outbox.refresh_escalation(session, ticket.id, escalation.id)
             rows += 1
     for row in _rows(session, OutboxItem, ticket.id):
-        sent = row.kind in STANDALONE_POSTS and row.status == OutboxStatus.SENT and row.result
-        if sent and (where := _posted_at(session, ticket, row)):
+        if row.kind not in STANDALONE_POSTS:
+            continue
+        if row.id in pending:
+            outbox.erase_post(session, ticket.id, row=str(row.id))
+            rows += 1
+        elif row.status == OutboxStatus.SENT and (where := posted_at(session, row)):
             outbox.erase_post(session, ticket.id, **where)
             rows += 1
     for file_id in slack_files:
@@ -396,9 +413,10 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
     return rows
 
 
-def _posted_at(session: Session, ticket: Ticket, row: OutboxItem) -> dict[str, str] | None:
-    """Where a sent row's own message is: channel (or the DM's user) and ts."""
-    ts = row.result.get("note") if row.kind == outbox.SLACK_ATTACHMENTS else row.result.get("ts")
+def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:
+    """Where a sent row's own message is: channel (or the DM's user) and ts; None if none."""
+    result = row.result or {}
+    ts = result.get("note") if row.kind == outbox.SLACK_ATTACHMENTS else result.get("ts")
     if not ts:
         return None
     if row.kind == outbox.SLACK_DIRECT_MESSAGE:
@@ -406,9 +424,15 @@ def _posted_at(session: Session, ticket: Ticket, row: OutboxItem) -> dict[str, s
     if row.kind == outbox.SLACK_CHANNEL_NOTICE:
         return {"channel": row.payload["channel"], "ts": ts}
     if row.kind == outbox.SLACK_REANNOUNCE_ESCALATION:
-        escalation = session.get(Escalation, row.payload["escalation"])
-        return {"channel": escalation.channel, "ts": ts}
-    return {"channel": ticket.channel, "ts": ts}
+        return {"channel": session.get(Escalation, row.payload["escalation"]).channel, "ts": ts}
+    return {"channel": session.get(Ticket, row.ticket_id).channel, "ts": ts}
+
+
+def uploaded_files(row: OutboxItem) -> list[str]:
+    """The Slack file ids a sent `slack.attachments` row uploaded."""
+    if row.kind != outbox.SLACK_ATTACHMENTS or not row.result:
+        return []
+    return list((row.result.get("files") or {}).values())
 
 
 def _unshared(session: Session, relative_paths: set[str]) -> set[str]:

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.core import chat, csat
+from bot.core import chat, csat, privacy
 from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
@@ -414,12 +414,22 @@ class ErasedPost(SlackDeliverer):
     GONE = {"message_not_found", "file_not_found", "file_deleted", "channel_not_found"}
 
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        if row_id := item.payload.get("row"):
+            # A post that was pending at erasure: the ticket's rows go in order, so it is done.
+            earlier = session.get(OutboxItem, int(row_id))
+            for file_id in privacy.uploaded_files(earlier):
+                self._erase({"file": file_id})
+            where = privacy.posted_at(session, earlier)
+            return self._erase(where) if where else {"gone": "never posted"}
+        return self._erase(item.payload)
+
+    def _erase(self, where: dict) -> dict:
         try:
-            if file_id := item.payload.get("file"):
+            if file_id := where.get("file"):
                 return self._delete_file(file_id)
-            channel = item.payload.get("channel") or self._dm(item.payload["user"])
-            self._replace(channel, item.payload["ts"])
-            return {"ts": item.payload["ts"]}
+            channel = where.get("channel") or self._dm(where["user"])
+            self._replace(channel, where["ts"])
+            return {"ts": where["ts"]}
         except SlackApiError as exc:
             if exc.response.get("error") in self.GONE:
                 return {"gone": exc.response.get("error")}

@@ -380,25 +380,34 @@ def test_erasure_leaves_nothing_of_the_customer_and_the_figures_unchanged(desk):
     assert gone.returncode == 1 and "no customer with the address" in gone.stderr
 
 
-def test_escalation_posts_and_direct_messages_are_replaced_after_a_slack_outage(desk):
-    mail = customer_mail(
-        person_body := ANN.text("body"), subject=ANN.subject, sender=f"{ANN.name} <{ANN.email}>"
-    )
+def mail_ticket(desk: Desk, person: Person) -> None:
+    mail = customer_mail(person.text("body"), subject=person.subject,
+                         sender=f"{person.name} <{person.email}>")  # fmt: skip
     assert smtp_send(desk.helpdesk.smtp.port, mail)[0] == 250
-    assert eventually(lambda: desk.tickets_of(ANN) and desk.tickets_of(ANN)[0].thread_ts)
-    [ticket] = desk.tickets_of(ANN)
+    assert eventually(lambda: desk.tickets_of(person) and desk.tickets_of(person)[0].thread_ts)
+    assert eventually(desk.drained, timeout=30)
+
+
+def escalate_ticket(desk: Desk, person: Person) -> None:
+    """Escalated: a post in the tier's channel, a DM to its lead, a notice in the thread."""
+    [ticket] = desk.tickets_of(person)
     with transaction(desk.helpdesk.engine) as session:
         escalate(
             session,
             session.get(Ticket, ticket.id),
             tiers=tiers_of(POLICY, CHANNEL),
             actor=AGENT["id"],
-            reason=f"{ANN.name} wants a refund",
+            reason=f"{person.name} wants a refund",
         )
     desk.helpdesk.outbox.wake()
+
+
+def test_escalation_posts_and_direct_messages_are_replaced_after_a_slack_outage(desk):
+    mail_ticket(desk, ANN)
+    escalate_ticket(desk, ANN)
     assert eventually(desk.drained, timeout=30)
     before = json.dumps(desk.slack.snapshot())
-    assert before.count(ANN.name) >= 4 and person_body in before  # root, post, DM, notice
+    assert before.count(ANN.name) >= 4 and ANN.text("body") in before  # root, post, DM, notice
 
     desk.slack.set_outage(True)
     erased = desk.helpdesk_command("customer", "erase", ANN.email, "--yes")
@@ -419,3 +428,21 @@ def test_escalation_posts_and_direct_messages_are_replaced_after_a_slack_outage(
     with desk.session() as session:
         failed = session.exec(select(OutboxItem).where(OutboxItem.status == "failed")).all()
     assert failed == []
+
+
+def test_a_post_on_its_way_during_the_erasure_is_replaced_once_it_lands(desk):
+    mail_ticket(desk, ANN)
+    desk.slack.hold_responses("chat.postMessage")
+    posts = len(desk.slack.calls("chat.postMessage"))
+    escalate_ticket(desk, ANN)
+    # Slack has the escalation post with Ann's name; the helpdesk hasn't heard back yet.
+    desk.slack.wait_for(lambda: len(desk.slack.calls("chat.postMessage")) > posts, timeout=20)
+    erased = desk.helpdesk_command("customer", "erase", ANN.email, "--yes")
+    assert erased.returncode == 0, erased.stderr
+    desk.slack.release_responses()
+    desk.helpdesk.outbox.wake()
+    assert eventually(desk.drained, timeout=60)
+
+    shown = json.dumps(desk.slack.snapshot(), ensure_ascii=False).lower()
+    left = [text for text in ANN.strings() if text.lower() in shown]
+    assert left == [], f"still in Slack: {left}"
