@@ -62,7 +62,6 @@ STANDALONE_POSTS = frozenset(
 )
 # Mail still waiting to go to the customer: it would now carry only placeholders.
 CUSTOMER_MAIL = frozenset({outbox.EMAIL_SEND, outbox.EMAIL_SURVEY})
-SLACK_POST_MESSAGE = outbox.SLACK_POST_MESSAGE
 NOT_SENT = "not sent: the customer's data was erased"
 
 
@@ -383,7 +382,9 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
         if row.status == OutboxStatus.PENDING
     }
     posting = {row.kind for row in pending.values()}
-    posting_messages = {r.message_id for r in pending.values() if r.kind == SLACK_POST_MESSAGE}
+    posting_messages = {
+        row.message_id for row in pending.values() if row.kind == outbox.SLACK_POST_MESSAGE
+    }
     rows = 0
     if ticket.thread_ts or outbox.SLACK_POST_ROOT in posting:
         outbox.refresh_root(session, ticket.id)
