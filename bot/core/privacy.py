@@ -192,7 +192,7 @@ class Erasure:
 
     def summary(self) -> str:
         counts = asdict(self).items()
-        return ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in counts)
+        return ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in counts)
 
 
 class _Scrub:
@@ -214,23 +214,29 @@ class _Scrub:
 
 def inventory(session: Session, customer: Customer) -> Erasure:
     """What `erase` would change. Changes the session's state: the caller rolls it back."""
-    return _erase_rows(session, customer, _Scrub())[0]
+    return _erase(session, customer)[0]
 
 
 def erase(session: Session, customer: Customer, store: FileStore, actor: str) -> Erasure:
     """Erases the customer's personal data, in the caller's transaction; see the module."""
-    scrub = _Scrub()
-    done, doomed_files, slack_files = _erase_rows(session, customer, scrub)
-    tickets = [t for t in tickets_of(session, customer.id) if t.id in scrub.changed]
-    for ticket in tickets:
-        done.slack_updates += _replace_in_slack(session, ticket, slack_files.get(ticket.id, []))
-    for ticket in tickets:
+    done, doomed_files, changed = _erase(session, customer)
+    for ticket in changed:
         record_event(session, ticket, ERASED_EVENT, actor, **asdict(done))
     session.flush()
     for relative in doomed_files:
         _delete(store, relative)
     log.info("erased customer %s at the request of %s: %s", customer.id, actor, done.summary())
     return done
+
+
+def _erase(session: Session, customer: Customer) -> tuple[Erasure, set[str], list[Ticket]]:
+    """The rows erased and Slack's replacements recorded: (counts, files to delete, tickets)."""
+    scrub = _Scrub()
+    done, doomed_files, slack_files = _erase_rows(session, customer, scrub)
+    changed = [t for t in tickets_of(session, customer.id) if t.id in scrub.changed]
+    for ticket in changed:
+        done.slack_updates += _replace_in_slack(session, ticket, slack_files.get(ticket.id, []))
+    return done, doomed_files, changed
 
 
 def _erase_rows(
