@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot.core import outbox, privacy, tickets
+from bot.core import outbox, privacy
 from bot.core.attachments import FileStore
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
@@ -18,10 +18,10 @@ from bot.storage.models import (
     Message,
     OutboxItem,
     OutboxStatus,
-    Source,
     Ticket,
     utcnow,
 )
+from tests.unit.test_attachments import new_message
 
 SAME_BYTES = b"the same invoice, sent by both customers"
 
@@ -35,17 +35,10 @@ def engine(database_url):
 
 
 def ticket_of(session: Session, store: FileStore, email: str) -> Ticket:
-    customer = tickets.customer_for(session, email, "Pat Example")
-    ticket = tickets.open_ticket(
-        session,
-        customer=customer,
-        subject="Invoice question",
-        channel="C0SUPPORT",
-        source=Source.EMAIL,
-        first_message=tickets.NewMessage(Source.EMAIL, email, "Pat Example", "hello"),
-    )
+    """A ticket in Slack whose first message came with SAME_BYTES attached."""
+    message = new_message(session, email)
+    ticket = session.get(Ticket, message.ticket_id)
     ticket.thread_ts = "1700000000.000100"
-    message = first_message(session, ticket)
     kept = store.put(SAME_BYTES)
     session.add(
         Attachment(
@@ -59,10 +52,6 @@ def ticket_of(session: Session, store: FileStore, email: str) -> Ticket:
     )
     session.flush()
     return ticket
-
-
-def first_message(session: Session, ticket: Ticket) -> Message:
-    return session.exec(select(Message).where(Message.ticket_id == ticket.id)).one()
 
 
 def sent(session: Session, ticket: Ticket, kind: str, payload: dict, ts: str) -> None:
@@ -86,7 +75,8 @@ def test_files_shared_by_hash_stay_and_every_own_post_is_replaced(engine, tmp_pa
         sent(session, pat, outbox.SLACK_CHANNEL_NOTICE, {"channel": "C0LEADS", "text": "x"}, "1.1")
         sent(session, pat, outbox.SHOPIFY_CONTEXT, {}, "1.2")
         sent(session, pat, outbox.SLACK_DIRECT_MESSAGE, {"user": "U0LEAD", "about": "x"}, "1.3")
-        outbox.send_email(session, pat.id, first_message(session, pat).id)
+        first = session.exec(select(Message.id).where(Message.ticket_id == pat.id)).one()
+        outbox.send_email(session, pat.id, first)
         mail = session.exec(select(OutboxItem).where(OutboxItem.kind == outbox.EMAIL_SEND)).one()
         mail.last_error = "550 5.1.1 <pat@example.com>: no such user"
     [stored] = [path for path in (tmp_path / "data").rglob("*") if path.is_file()]
