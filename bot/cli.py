@@ -162,8 +162,8 @@ def customer_export(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from sqlmodel import Session
 
-    from bot.core import privacy
     from bot.core.attachments import FileStore
+    from bot.core.customer_data import held_about
     from bot.storage.db import make_engine
     from bot.storage.models import utcnow
 
@@ -173,7 +173,7 @@ def customer_export(
     try:
         with Session(engine) as session:
             customer = _customer_or_exit(session, email)
-            held = privacy.held_about(session, customer)
+            held = held_about(session, customer)
         target = output or Path(f"customer-{customer.id}-export-{utcnow():%Y%m%d-%H%M%S}")
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             _fail(f"{target} already exists and is not an empty directory: name a new one")
@@ -280,7 +280,7 @@ def _login() -> str:
 
 
 def _customer_or_exit(session, email: str):
-    from bot.core.privacy import find_customer
+    from bot.core.customer_data import find_customer
 
     customer = find_customer(session, email)
     if customer is None:

@@ -1,4 +1,4 @@
-"""A customer's own data: everything held about them (export), and its erasure.
+"""Erasing a customer's personal data (`helpdesk customer erase`).
 
 Erasure replaces what identifies the customer or quotes them with `PLACEHOLDER`, in the
 database and on disk, and records outbox rows that replace the helpdesk's Slack posts about
@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
@@ -24,7 +22,8 @@ from sqlmodel import Session, select
 from bot.core import outbox
 from bot.core.attachments import FileStore
 from bot.core.chat import token_hash
-from bot.core.tickets import record_event, tags_of
+from bot.core.customer_data import attachments_of, messages_of, rows_of, tickets_of
+from bot.core.tickets import record_event
 from bot.core.visitors import erased_address, is_reachable
 from bot.storage.models import (
     Attachment,
@@ -63,113 +62,6 @@ STANDALONE_POSTS = frozenset(
 # Mail still waiting to go to the customer: it would now carry only placeholders.
 CUSTOMER_MAIL = frozenset({outbox.EMAIL_SEND, outbox.EMAIL_SURVEY})
 NOT_SENT = "not sent: the customer's data was erased"
-
-
-def find_customer(session: Session, email: str) -> Customer | None:
-    return session.exec(select(Customer).where(Customer.email == email.strip().lower())).first()
-
-
-def tickets_of(session: Session, customer_id: int) -> list[Ticket]:
-    return list(
-        session.exec(select(Ticket).where(Ticket.customer_id == customer_id).order_by(Ticket.id))
-    )
-
-
-def _messages(session: Session, ticket_id: int) -> list[Message]:
-    return list(
-        session.exec(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))
-    )
-
-
-def _rows(session: Session, model, ticket_id: int) -> list:
-    return list(session.exec(select(model).where(model.ticket_id == ticket_id).order_by(model.id)))
-
-
-def _attachments(session: Session, message_ids: list[int]) -> list[Attachment]:
-    if not message_ids:
-        return []
-    return list(
-        session.exec(
-            select(Attachment).where(Attachment.message_id.in_(message_ids)).order_by(Attachment.id)
-        )
-    )
-
-
-# -- export ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HeldFile:
-    """An attachment kept on disk, and the name it gets in the export."""
-
-    attachment_id: int
-    stored_path: str
-    export_name: str
-    size: int
-
-
-@dataclass
-class Held:
-    """Everything held about one customer: `data` as JSON, `files` to copy beside it."""
-
-    data: dict[str, Any]
-    files: list[HeldFile]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        tickets = self.data["tickets"]
-        return {
-            "tickets": len(tickets),
-            "messages": sum(len(t["messages"]) for t in tickets),
-            "files": len(self.files),
-        }
-
-
-def _plain(row) -> dict[str, Any]:
-    """The row's columns as JSON values (read from the columns: enums are stored as text)."""
-    return {column.name: _json_value(getattr(row, column.name)) for column in row.__table__.columns}
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def held_about(session: Session, customer: Customer) -> Held:
-    files: list[HeldFile] = []
-    tickets = []
-    for ticket in tickets_of(session, customer.id):
-        messages = []
-        for message in _messages(session, ticket.id):
-            attachments = []
-            for row in _attachments(session, [message.id]):
-                described = _plain(row)
-                if row.stored_path:
-                    name = f"attachments/{row.id}-{Path(row.filename).name or 'file'}"
-                    files.append(HeldFile(row.id, row.stored_path, name, row.size))
-                    described["file"] = name
-                attachments.append(described)
-            messages.append({**_plain(message), "attachments": attachments})
-        conversation = _rows(session, ChatConversation, ticket.id)
-        tickets.append(
-            {
-                **_plain(ticket),
-                "tags": tags_of(session, ticket.id),
-                "messages": messages,
-                "csat_surveys": [_plain(s) for s in _rows(session, CsatSurvey, ticket.id)],
-                "chat_conversation": _chat(conversation[0]) if conversation else None,
-                "escalations": [_plain(e) for e in _rows(session, Escalation, ticket.id)],
-                "events": [_plain(e) for e in _rows(session, TicketEvent, ticket.id)],
-            }
-        )
-    return Held({"customer": _plain(customer), "tickets": tickets}, files)
-
-
-def _chat(conversation: ChatConversation) -> dict[str, Any]:
-    # The token's hash is a credential of the helpdesk's, not data about the visitor.
-    return {k: v for k, v in _plain(conversation).items() if k != "token_hash"}
-
-
-# -- erasure ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -253,10 +145,10 @@ def _erase_rows(
     slack_files: dict[int, list[str]] = {}
     for ticket in tickets_of(session, customer.id):
         scrub.apply(ticket, ticket.id, subject=PLACEHOLDER)
-        messages = _messages(session, ticket.id)
+        messages = messages_of(session, ticket.id)
         for message in messages:
             done.messages += _erase_message(scrub, message, address)
-        for row in _attachments(session, [m.id for m in messages]):
+        for row in attachments_of(session, [m.id for m in messages]):
             if row.stored_path:
                 stored.add(row.stored_path)
             if row.slack_file_id:
@@ -270,14 +162,14 @@ def _erase_rows(
                 slack_file_id=None,
                 refused=PLACEHOLDER,
             )
-        for survey in _rows(session, CsatSurvey, ticket.id):
+        for survey in rows_of(session, CsatSurvey, ticket.id):
             if survey.comment is not None:
                 done.surveys += scrub.apply(survey, ticket.id, comment=PLACEHOLDER)
-        for conversation in _rows(session, ChatConversation, ticket.id):
+        for conversation in rows_of(session, ChatConversation, ticket.id):
             done.chats += _erase_chat(scrub, conversation, ticket.id)
-        for escalation in _rows(session, Escalation, ticket.id):
+        for escalation in rows_of(session, Escalation, ticket.id):
             scrub.apply(escalation, ticket.id, reason=PLACEHOLDER)
-        for event in _rows(session, TicketEvent, ticket.id):
+        for event in rows_of(session, TicketEvent, ticket.id):
             done.events += _erase_event(session, scrub, event, identifying, address)
         done.outbox_rows += _erase_outbox(session, scrub, ticket.id)
     done.tickets = len(scrub.changed)
@@ -352,7 +244,7 @@ def _personal(key: str, value: Any, identifying: list[str]) -> bool:
 
 def _erase_outbox(session: Session, scrub: _Scrub, ticket_id: int) -> int:
     count = 0
-    for row in _rows(session, OutboxItem, ticket_id):
+    for row in rows_of(session, OutboxItem, ticket_id):
         values: dict[str, Any] = {
             "payload": _without_text(row.payload),
             "result": _without_text(row.result) if row.result is not None else None,
@@ -384,7 +276,7 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
     """
     pending = {
         row.id: row
-        for row in _rows(session, OutboxItem, ticket.id)
+        for row in rows_of(session, OutboxItem, ticket.id)
         if row.status == OutboxStatus.PENDING
     }
     posting = {row.kind for row in pending.values()}
@@ -395,17 +287,17 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
     if ticket.thread_ts or outbox.SLACK_POST_ROOT in posting:
         outbox.refresh_root(session, ticket.id)
         rows += 1
-    for message in _messages(session, ticket.id):
+    for message in messages_of(session, ticket.id):
         # Notes are the agents' own Slack messages: the helpdesk can't edit those.
         posted = message.slack_ts or message.id in posting_messages
         if posted and message.direction != Direction.NOTE:
             outbox.refresh_message(session, ticket.id, message.id)
             rows += 1
-    for escalation in _rows(session, Escalation, ticket.id):
+    for escalation in rows_of(session, Escalation, ticket.id):
         if escalation.post_ts or outbox.SLACK_POST_ESCALATION in posting:
             outbox.refresh_escalation(session, ticket.id, escalation.id)
             rows += 1
-    for row in _rows(session, OutboxItem, ticket.id):
+    for row in rows_of(session, OutboxItem, ticket.id):
         if row.kind not in STANDALONE_POSTS:
             continue
         if row.id in pending:

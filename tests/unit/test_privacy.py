@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot.core import outbox, privacy
+from bot.core import customer_data, outbox, privacy
 from bot.core.attachments import FileStore
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
@@ -82,7 +82,7 @@ def test_files_shared_by_hash_stay_and_every_own_post_is_replaced(engine, tmp_pa
     [stored] = [path for path in (tmp_path / "data").rglob("*") if path.is_file()]
 
     with transaction(engine) as session:
-        customer = privacy.find_customer(session, "Pat@Example.com")
+        customer = customer_data.find_customer(session, "Pat@Example.com")
         done = privacy.erase(session, customer, store, actor="U0ADMIN")
     assert done.files_deleted == 0 and stored.read_bytes() == SAME_BYTES  # Kim's file too
 
@@ -106,6 +106,6 @@ def test_files_shared_by_hash_stay_and_every_own_post_is_replaced(engine, tmp_pa
         assert notice.payload["text"] == privacy.PLACEHOLDER
 
     with transaction(engine) as session:
-        kim = privacy.find_customer(session, "kim@example.com")
+        kim = customer_data.find_customer(session, "kim@example.com")
         assert privacy.erase(session, kim, store, actor="U0ADMIN").files_deleted == 1
     assert not stored.exists()
