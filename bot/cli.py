@@ -145,6 +145,158 @@ def migrate() -> None:
     err.print("database is up to date")
 
 
+customer_cli = typer.Typer(
+    help="A customer's own data: export everything held about them, or erase it.",
+    no_args_is_help=True,
+)
+cli.add_typer(customer_cli, name="customer")
+
+
+@customer_cli.command("export")
+def customer_export(
+    email: str = typer.Argument(..., help="The customer's email address."),
+    output: Path = typer.Option(
+        None, help="A new (or empty) directory; default customer-<id>-export-<time> here."
+    ),
+) -> None:
+    """Write everything held about a customer as JSON, with their attachments as files."""
+    import json
+    import shutil
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from sqlmodel import Session
+
+    from bot.core.attachments import FileStore
+    from bot.core.customer_data import held_about
+    from bot.storage.db import make_engine
+    from bot.storage.models import utcnow
+
+    settings = load_settings()
+    store = FileStore(settings.helpdesk_data_dir)
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            customer = _customer_or_exit(session, email)
+            held = held_about(session, customer)
+        target = output or Path(f"customer-{customer.id}-export-{utcnow():%Y%m%d-%H%M%S}")
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            _fail(f"{target} already exists and is not an empty directory: name a new one")
+        target.mkdir(parents=True, exist_ok=True)
+        missing = []
+        columns = (TextColumn("copying files"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
+            task = bar.add_task("files", total=len(held.files))
+            for held_file in held.files:
+                destination = target / held_file.export_name
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    shutil.copyfile(store.path(held_file.stored_path), destination)
+                except (OSError, ValueError):
+                    missing.append(held_file.export_name)
+                bar.advance(task)
+        held.data["missing_files"] = missing
+        data = json.dumps(held.data, indent=2, ensure_ascii=False)
+        (target / "customer.json").write_text(data, encoding="utf-8")
+    except OSError as problem:
+        _fail(f"could not write the export: {problem}")
+    finally:
+        engine.dispose()
+    counts = held.counts
+    err.print(
+        f"exported {counts['tickets']} ticket(s), {counts['messages']} message(s) and "
+        f"{counts['files'] - len(missing)} file(s) to {target}"
+        + (f"; {len(missing)} file(s) were missing from the data directory" if missing else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@customer_cli.command("erase")
+def customer_erase(
+    email: str = typer.Argument(..., help="The customer's email address (or erased stand-in)."),
+    yes: bool = typer.Option(False, "--yes", help="Erase without asking for confirmation."),
+    by: str = typer.Option(None, help="Who asked for it, for the event log; default you."),
+) -> None:
+    """Erase a customer's personal data; counts, times, ratings and tags stay for the metrics.
+
+    Their Slack posts are replaced by the running `helpdesk serve` (through the outbox).
+    """
+    from rich.table import Table
+    from sqlmodel import Session
+
+    from bot.core import privacy
+    from bot.core.attachments import FileStore
+    from bot.core.visitors import erased_address
+    from bot.storage.db import make_engine, transaction
+    from bot.storage.models import Customer
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            customer = _customer_or_exit(session, email)
+            customer_id = customer.id
+            planned = privacy.inventory(session, customer)
+            session.rollback()
+        if not planned.anything():
+            _flush_log(engine, customer_id)  # in case the erasing run could not
+            err.print(f"nothing left to erase for customer {customer_id}: already erased")
+            return
+        if not yes:
+            table = Table("what", "how many", title=f"To erase for customer {customer_id}")
+            for name, value in vars(planned).items():
+                table.add_row(name.replace("_", " "), str(value))
+            err.print(table)
+            typer.confirm("Erase this customer's personal data? This cannot be undone", abort=True)
+        with transaction(engine) as session:
+            customer = session.get(Customer, customer_id, with_for_update=True)
+            actor = by or _login()
+            done = privacy.erase(session, customer, FileStore(settings.helpdesk_data_dir), actor)
+        _flush_log(engine, customer_id)
+    finally:
+        engine.dispose()
+    err.print(
+        f"erased customer {customer_id} (now {erased_address(customer_id)}): "
+        f"{done.summary()}; `helpdesk serve` updates Slack",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _flush_log(engine, customer_id: int) -> None:
+    from bot.core.visitors import erased_address
+    from bot.storage.db import flush_log
+
+    if not flush_log(engine):
+        err.print(
+            "the SQLite write-ahead log is in use, so erased text may stay in it a while: run "
+            f"`helpdesk customer erase {erased_address(customer_id)}` when the helpdesk is quiet"
+        )
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a bare container)
+        return "unknown"
+
+
+def _customer_or_exit(session, email: str):
+    from bot.core.customer_data import find_customer
+
+    customer = find_customer(session, email)
+    if customer is None:
+        _fail(f"no customer with the address {email.strip().lower()}: check it, or it was erased")
+    return customer
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
 DELIVERY_WAIT_SECONDS = 60
 
 

@@ -30,6 +30,7 @@ SLACK_DIGEST = "slack.digest"
 CHAT_PUSH = "chat.push"
 SLACK_ATTACHMENTS = "slack.attachments"
 SHOPIFY_CONTEXT = "slack.shopify_context"
+SLACK_ERASE = "slack.erase"
 
 
 def enqueue(
@@ -213,4 +214,20 @@ def post_digest(session: Session, day: date, channel: str, timezone: str) -> Non
         SLACK_DIGEST,
         ticket_id=None,
         payload={"day": day.isoformat(), "channel": channel, "timezone": timezone},
+    )
+
+
+def erase_post(session: Session, ticket_id: int, **where: str) -> None:
+    """Replaces one of the helpdesk's Slack posts with the erased placeholder.
+
+    `where` is `channel` and `ts`, or `user` and `ts` for a direct message, or `file` for an
+    uploaded file, which is deleted along with its share messages' text, or `row`: the id of
+    an earlier row of the ticket, whose own post (and files) are replaced once it is done.
+    """
+    enqueue(
+        session,
+        SLACK_ERASE,
+        ticket_id=ticket_id,
+        payload=dict(where),
+        dedupe_key="erase:" + ":".join(f"{k}={v}" for k, v in sorted(where.items())),
     )

@@ -316,6 +316,7 @@ class FakeSlack(LoopbackService):
             "conversations.replies": self._conversations_replies,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.delete": self._files_delete,
             "files.info": self._files_info,
             "reactions.add": self._reactions_add,
             "users.info": self._users_info,
@@ -1091,6 +1092,21 @@ class FakeSlack(LoopbackService):
         if found is None or found.data is None:
             raise SlackError("file_not_found")
         return {"file": found.describe(self.base_url, self.bot_user_id, self.team_id)}
+
+    def _files_delete(self, args: Args) -> dict[str, Any]:
+        """As Slack does: the file is gone, and messages that shared it show a tombstone."""
+        found = self._files.pop(str(args.get("file") or ""), None)
+        if found is None:
+            raise SlackError("file_not_found")
+        for channel in self._channels.values():
+            for message in channel.messages.values():
+                if any(f.get("id") == found.id for f in message.get("files", [])):
+                    message["files"] = [
+                        {"id": f["id"], "mode": "tombstone"} if f.get("id") == found.id else f
+                        for f in message["files"]
+                    ]
+        self._changed()
+        return {}
 
     def _files_get_upload_url_external(self, args: Args) -> dict[str, Any]:
         filename, length = str(args.get("filename") or ""), str(args.get("length") or "")

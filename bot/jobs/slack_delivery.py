@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.core import chat, csat
+from bot.core import chat, csat, privacy
 from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
@@ -34,6 +34,7 @@ from bot.storage.models import (
 )
 from bot.storage.queries import last_customer_message
 from bot.views import ids
+from bot.views.erased import erased_blocks, erased_text
 from bot.views.escalation import (
     EscalationSummary,
     escalation_badge_text,
@@ -75,6 +76,7 @@ def slack_deliverers(
         kinds.SLACK_UPDATE_ESCALATION: EscalationUpdate(slack),
         kinds.SLACK_REANNOUNCE_ESCALATION: EscalationReminder(slack),
         kinds.SLACK_DIGEST: DigestPost(slack),
+        kinds.SLACK_ERASE: ErasedPost(slack),
     }
 
 
@@ -420,6 +422,65 @@ class DigestPost(SlackDeliverer):
                 title=f"Helpdesk trend to {day.isoformat()}",
             )
         return posted
+
+
+class ErasedPost(SlackDeliverer):
+    """Replaces a post about an erased customer with the placeholder, or deletes their file.
+
+    Both are idempotent, so a retry or a row in doubt simply does it again; a post or file
+    already gone (deleted in Slack by someone) is done too.
+    """
+
+    GONE = {"message_not_found", "file_not_found", "file_deleted", "channel_not_found"}
+
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        if row_id := item.payload.get("row"):
+            # A post that was pending at erasure: the ticket's rows go in order, so it is done.
+            earlier = session.get(OutboxItem, int(row_id))
+            for file_id in privacy.uploaded_files(earlier):
+                self._erase({"file": file_id})
+            where = privacy.posted_at(session, earlier)
+            return self._erase(where) if where else {"gone": "never posted"}
+        return self._erase(item.payload)
+
+    def _erase(self, where: dict) -> dict:
+        try:
+            if file_id := where.get("file"):
+                return self._delete_file(file_id)
+            channel = where.get("channel") or self._dm(where["user"])
+            self._replace(channel, where["ts"])
+            return {"ts": where["ts"]}
+        except SlackApiError as exc:
+            if exc.response.get("error") in self.GONE:
+                return {"gone": exc.response.get("error")}
+            raise
+
+    def _dm(self, user: str) -> str:
+        return self.slack.client.conversations_open(users=user)["channel"]["id"]
+
+    def _replace(self, channel: str, ts: str) -> None:
+        self.slack.client.chat_update(
+            channel=channel, ts=ts, text=erased_text(), blocks=erased_blocks()
+        )
+
+    def _replace_share(self, channel: str, ts: str) -> None:
+        try:
+            self._replace(channel, ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in {"cant_update_message", *self.GONE}:
+                raise
+            # Deleting the file still takes it out of the message; only the comment stays.
+            log.warning("could not replace the comment of an erased file at %s", ts)
+
+    def _delete_file(self, file_id: str) -> dict:
+        """The upload's comment names the sender: its messages are replaced, then the file goes."""
+        shares = self.slack.client.files_info(file=file_id)["file"].get("shares") or {}
+        for by_channel in shares.values():
+            for channel, posts in by_channel.items():
+                for post in posts:
+                    self._replace_share(channel, post["ts"])
+        self.slack.client.files_delete(file=file_id)
+        return {"deleted": file_id}
 
 
 def thread_of(ticket: Ticket) -> tuple[str, str | None]:

@@ -327,15 +327,16 @@ def engine(tmp_path):
     engine.dispose()
 
 
-def new_message(session: Session) -> Message:
-    customer = tickets.customer_for(session, "jane@customer.example", "Jane Doe")
+def new_message(session: Session, email: str = "jane@customer.example") -> Message:
+    """The first message of a new ticket from `email`."""
+    customer = tickets.customer_for(session, email, "Jane Doe")
     ticket = tickets.open_ticket(
         session,
         customer=customer,
         subject="Files",
         channel="C0SUPPORT",
         source=Source.EMAIL,
-        first_message=tickets.NewMessage(Source.EMAIL, "jane@customer.example", "Jane", "Hi"),
+        first_message=tickets.NewMessage(Source.EMAIL, email, "Jane", "Hi"),
     )
     return session.exec(select(Message).where(Message.ticket_id == ticket.id)).one()
 
