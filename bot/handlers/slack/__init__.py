@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.handlers.slack import (
     commands,
+    customer_links,
     escalation,
     home,
     orders,
@@ -34,6 +35,7 @@ LISTENER_MODULES = (
     home,
     saved_replies,
     orders,
+    customer_links,
 )
 
 
