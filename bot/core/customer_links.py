@@ -32,6 +32,7 @@ LOCK_WINDOW = timedelta(hours=24)
 PROOF_LIMIT = 320  # the longest email address; postcodes are far shorter
 # One linked customer per ticket: the one whose orders replies may then speak of.
 ALREADY_LINKED = "This ticket is already linked to a Shopify customer."
+NO_PROOF = "Enter the order's email address or postcode, as the customer gave it."
 
 
 class LinkRefused(ValueError):
@@ -100,7 +101,7 @@ def link_on_proof(
     given: str,
     agent: str,
 ) -> str | None:
-    """Links the ticket to `shopify_id`, the customer of `order`, if `given` is one of
+    """Links the ticket to `shopify_id`, the customer of `order` ("#1001"), if `given` is one of
     `answers` (a kind, "email" or "postcode", to the values Shopify holds for the order);
     returns the kind that matched.
 
@@ -110,7 +111,7 @@ def link_on_proof(
     """
     given = given.strip()
     if not given or len(given) > PROOF_LIMIT:
-        raise LinkRefused("Enter the order's email address or postcode, as the customer gave it.")
+        raise LinkRefused(NO_PROOF)
     if not shopify_id:
         raise LinkRefused(f"Order {order} has no customer account in Shopify to link to.")
     if ticket.shopify_customer_id:

@@ -235,3 +235,11 @@ def test_an_anonymous_chat_visitor_owns_no_order_until_proven_by_email(database_
         assert "the email address matched" in linked
         assert desk.events(LINKED)[0].data["proven_by"] == "email"
         assert eventually(lambda: "1ZJANE999" in json.dumps(thread_of_ticket(slack)), timeout=15)
+
+
+def test_shopify_down_while_checking_changes_nothing_and_says_so(stranger, shop):
+    view = stranger.click_link()
+    shop.fail_next(10, status=503)
+    answer = stranger.prove(view, POSTCODE)
+    assert "Nothing changed: Shopify is unavailable (HTTP 503)" in answer
+    assert not stranger.events(WRONG_PROOF) and stranger.ticket().shopify_customer_id is None

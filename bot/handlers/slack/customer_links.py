@@ -14,7 +14,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.core.customer_links import ALREADY_LINKED, LinkRefused, link_on_proof, tries_left
+from bot.core.customer_links import (
+    ALREADY_LINKED,
+    NO_PROOF,
+    LinkRefused,
+    link_on_proof,
+    tries_left,
+)
 from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.common import is_agent_or_tell, metadata_of, services_of, tell
 from bot.handlers.slack.orders import NOT_CONNECTED, ORDER_NUMBER
@@ -58,22 +64,18 @@ def on_proof_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
     helpdesk = services_of(context)
     view, agent = body["view"], body["user"]["id"]
     metadata = metadata_of(view)
-    order = str(metadata.get("order", ""))
-    given = (
-        (
-            (view["state"]["values"].get(ids.SHOPIFY_PROOF_BLOCK) or {}).get(ids.SHOPIFY_PROOF)
-            or {}
-        ).get("value")
-        or ""
-    ).strip()
+    named = ORDER_NUMBER.match(str(metadata.get("order", "")))
+    order = f"#{int(named.group(1))}" if named else ""
+    typed = (view["state"]["values"].get(ids.SHOPIFY_PROOF_BLOCK) or {}).get(ids.SHOPIFY_PROOF)
+    given = ((typed or {}).get("value") or "").strip()
     refused = None
     if not helpdesk.agents.is_agent(agent):
         refused = NOT_AN_AGENT
     elif helpdesk.shopify is None:
         refused = NOT_CONNECTED
     elif not given:
-        refused = "Enter the order's email address or postcode, as the customer gave it."
-    elif not ORDER_NUMBER.match(order):
+        refused = NO_PROOF
+    elif not order:
         refused = "This form names no order; open it again from the Shopify post."
     if refused:
         ack(response_action="errors", errors={ids.SHOPIFY_PROOF_BLOCK: refused})
@@ -88,7 +90,12 @@ def on_proof_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
             return
         ticket_id, number = ticket.id, ticket.number
     ack(response_action="update", view=checking(ticket_id, number, order))
-    outcome = _check(helpdesk, ticket_id, order, given, agent)
+    try:
+        outcome = _check(helpdesk, ticket_id, order, given, agent)
+    except Exception:
+        # Acknowledged already: without this the modal would say "Checking…" for ever.
+        log.exception("ticket #%s: could not check a claim to order %s", number, order)
+        outcome = LinkRefused("The helpdesk could not check that, so nothing changed: try again.")
     if isinstance(outcome, str):
         client.views_update(view_id=view["id"], view=linked(ticket_id, number, order, outcome))
         helpdesk.wake_outbox()
@@ -110,10 +117,14 @@ def _check(
     answers = {"email": proof.emails, "postcode": proof.postcodes}
     with transaction(helpdesk.engine) as session:
         # Locked, so two answers at once can't both slip under the limit of wrong ones.
-        ticket = session.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one()
+        ticket = session.exec(
+            select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+        ).first()
+        if ticket is None:
+            return LinkRefused("This ticket no longer exists.")
         try:
             kind = link_on_proof(
-                session, ticket, order=proof.name, shopify_id=proof.customer_id,
+                session, ticket, order=order, shopify_id=proof.customer_id,
                 answers=answers, given=given, agent=agent,
             )  # fmt: skip
         except LinkRefused as refused:
@@ -122,7 +133,7 @@ def _check(
             left = tries_left(session, ticket, proof.customer_id)
             more = f"{left} more {'try' if left == 1 else 'tries'}" if left else "no more tries"
             return LinkRefused(
-                f"That is not what Shopify has for order {proof.name}: {more} before linking "
+                f"That is not what Shopify has for order {order}: {more} before linking "
                 "is locked for a day."
             )
     return kind
