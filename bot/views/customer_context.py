@@ -64,7 +64,8 @@ class ContextPost:
 
 
 def mask_name(name: str | None) -> str:
-    """ "Jane Doe" as "J*** D***": enough to tell two customers apart, not to know who it is."""
+    """A name shown as initials, "Jane Doe" as "J*** D***": enough to tell two customers
+    apart, not to know who either is."""
     words = (name or "").split()
     return " ".join(f"{escape_mrkdwn(word[0])}***" for word in words) or "an unnamed customer"
 
@@ -117,14 +118,9 @@ def _foreign(ticket_id: int, order: Order) -> dict:
     )
     return {
         **_section(text),
-        "accessory": button(
-            "Link to this customer", ids.SHOPIFY_LINK, link_value(ticket_id, order.name)
-        ),
+        # The value names the ticket and the order: "42:#1001".
+        "accessory": button("Link to this customer", ids.SHOPIFY_LINK, f"{ticket_id}:{order.name}"),
     }
-
-
-def link_value(ticket_id: int, order_name: str) -> str:
-    return f"{ticket_id}:{order_name}"
 
 
 def shopify_problem_blocks(problem: str) -> list[dict]:
