@@ -172,6 +172,9 @@ class _Order:
     customer: _Customer | None
     cancelled_at: datetime | None = None
     tracking: tuple[dict[str, str | None], ...] = ()
+    email: str | None = None  # the order's contact address; its customer's when not given
+    shipping_zip: str | None = None
+    billing_zip: str | None = None
 
     def node(self) -> dict[str, Any]:
         customer = self.customer
@@ -189,7 +192,12 @@ class _Order:
             "fulfillments": [{"trackingInfo": [dict(t) for t in self.tracking]}]
             if self.tracking
             else [],
-            "customer": {"id": customer.gid, "email": customer.email} if customer else None,
+            "customer": {"id": customer.gid, "email": customer.email, "displayName": customer.name}
+            if customer
+            else None,
+            "email": self.email or (customer.email if customer else None),
+            "shippingAddress": {"zip": self.shipping_zip} if self.shipping_zip else None,
+            "billingAddress": {"zip": self.billing_zip} if self.billing_zip else None,
         }
 
 
@@ -301,10 +309,15 @@ class FakeShopify(LoopbackService):
         currency: str = "USD",
         cancelled_at: datetime | None = None,
         tracking: Iterable[Mapping[str, str | None]] = (),
+        email: str | None = None,
+        shipping_zip: str | None = None,
+        billing_zip: str | None = None,
     ) -> str:
         """Add an order, of ``customer`` (a GID) if given; returns its GID.
 
         ``tracking``: ``{"number": ..., "url": ..., "company": ...}`` per tracking number.
+        ``email`` is the order's contact address (the customer's when not given); the zips
+        are its shipping and billing addresses' postcodes.
         """
         infos = tuple({key: t.get(key) for key in ("number", "url", "company")} for t in tracking)
         with self._lock:
@@ -319,6 +332,9 @@ class FakeShopify(LoopbackService):
                 self._customer(customer) if customer else None,
                 cancelled_at,
                 infos,
+                email,
+                shipping_zip,
+                billing_zip,
             )
         return f"gid://shopify/Order/{legacy_id}"
 

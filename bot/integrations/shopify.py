@@ -61,7 +61,7 @@ fragment HelpdeskOrder on Order {
   cancelledAt
   totalPriceSet { shopMoney { amount currencyCode } }
   fulfillments(first: 10) { trackingInfo(first: 10) { number url company } }
-  customer { id email }
+  customer { id email displayName }
 }
 """
 _CUSTOMER_FIELDS = """
@@ -102,6 +102,20 @@ query HelpdeskOrderByName($query: String!) {
 """
     + _ORDER_FIELDS
 )
+# What someone claiming an order may be asked: never cached, never shown, only compared.
+_ORDER_PROOF = """
+query HelpdeskOrderProof($query: String!) {
+  orders(first: 1, query: $query) {
+    nodes {
+      name
+      email
+      customer { id email }
+      shippingAddress { zip }
+      billingAddress { zip }
+    }
+  }
+}
+"""
 _ACCESS_SCOPES = """
 query HelpdeskAccessScopes {
   currentAppInstallation { accessScopes { handle } }
@@ -169,6 +183,7 @@ class Order:
     admin_url: str
     customer_id: str | None  # GID
     customer_email: str | None
+    customer_name: str | None = None  # shown only masked unless the order is the customer's
 
     def status_text(self) -> str:
         """One line for a customer, e.g. "Order #1001: paid, fulfilled — tracking 1Z2345 (UPS)"."""
@@ -177,6 +192,16 @@ class Order:
         text = f"Order {self.name}: {', '.join(states) or 'status unknown'}"
         tracking = "; ".join(filter(None, (_tracking_words(t) for t in self.tracking)))
         return f"{text} — tracking {tracking}" if tracking else text
+
+
+@dataclass(frozen=True)
+class OrderProof:
+    """What the person an order belongs to can tell: its email addresses and postcodes."""
+
+    name: str  # "#1001"
+    customer_id: str | None  # GID; None for a guest checkout
+    emails: frozenset[str]  # the order's contact address and its customer's
+    postcodes: frozenset[str]  # of the shipping and the billing address
 
 
 @dataclass(frozen=True)
@@ -287,15 +312,20 @@ class ShopifyClient:
 
     def order_by_name(self, name: str) -> Order | None:
         """The order "#1001" (also written "1001"); ValueError for anything but that form."""
-        match = _ORDER_NAME.fullmatch(name.strip())
-        if match is None:
-            raise ValueError(f"not an order number: {name!r}")
-        wanted = f"#{int(match[1])}"
         return self._run(
             "HelpdeskOrderByName",
             _ORDER_BY_NAME,
-            {"query": f"name:{search_value(wanted)}"},
+            {"query": f"name:{search_value(_order_name(name))}"},
             lambda data: self._first(data["orders"]["nodes"], self._order),
+        )
+
+    def order_proof(self, name: str) -> OrderProof | None:
+        """The order's email addresses and postcodes, to check what a claimant says; or None."""
+        return self._run(
+            "HelpdeskOrderProof",
+            _ORDER_PROOF,
+            {"query": f"name:{search_value(_order_name(name))}"},
+            lambda data: self._first(data["orders"]["nodes"], _proof),
         )
 
     def access_scopes(self) -> set[str]:
@@ -348,6 +378,7 @@ class ShopifyClient:
             admin_url=f"{self._admin}/orders/{number}",
             customer_id=customer.get("id"),
             customer_email=customer.get("email"),
+            customer_name=customer.get("displayName"),
         )
 
     # -- talking to Shopify -------------------------------------------------------------------
@@ -556,6 +587,25 @@ def _missing_scope_text(scopes: set[str]) -> str:
         return f"The Shopify token lacks the {scope} scope: add it to the app and reinstall."
     names = " and ".join(sorted(scopes))
     return f"The Shopify token lacks the {names} scopes: add them to the app and reinstall."
+
+
+def _order_name(name: str) -> str:
+    """ "#1001" from "#1001" or "1001"; ValueError for anything but that form."""
+    match = _ORDER_NAME.fullmatch(name.strip())
+    if match is None:
+        raise ValueError(f"not an order number: {name!r}")
+    return f"#{int(match[1])}"
+
+
+def _proof(node: Mapping[str, Any]) -> OrderProof:
+    customer = node.get("customer") or {}
+    addresses = (node.get("shippingAddress"), node.get("billingAddress"))
+    return OrderProof(
+        name=node["name"],
+        customer_id=customer.get("id"),
+        emails=frozenset(e for e in (node.get("email"), customer.get("email")) if e),
+        postcodes=frozenset(a["zip"] for a in addresses if a and a.get("zip")),
+    )
 
 
 def _shop_handle(shop: str) -> str:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import Policy, Settings
-from bot.integrations.shopify import Customer, Order, ShopifyClient
+from bot.integrations.shopify import Customer, Order, OrderProof, ShopifyClient
 
 MAX_ENTRIES = 2_000
 _MISSING = object()
@@ -44,6 +44,11 @@ class CachedShopify:
     def order_by_name(self, name: str) -> Order | None:
         key = ("order", name.strip().lstrip("#"))
         return self._cached(key, self.client.order_by_name, name)
+
+    def order_proof(self, name: str) -> OrderProof | None:
+        # Never kept: a claim is checked against what Shopify holds now, and the values in it
+        # (addresses, postcodes) should not sit in memory for anything else to read.
+        return self.client.order_proof(name)
 
     def _cached(self, key: tuple, fetch: Callable[[str], Any], argument: str) -> Any:
         now = self._clock()

@@ -9,20 +9,21 @@ short note saying what is wrong instead.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot.core import outbox as kinds
-from bot.core.tickets import customer_email
-from bot.integrations.shopify import Customer, Order, ShopifyError, order_numbers_in
+from bot.core.customer_links import ShopifyOwner, owner_of
+from bot.integrations.customer_orders import belongs_to, own_customers
+from bot.integrations.shopify import ShopifyError, order_numbers_in
 from bot.integrations.shopify_cache import CachedShopify
 from bot.jobs.delivery import Deliverer, RetryLater
 from bot.jobs.slack_delivery import SlackDeliverer, SlackDelivery, posted_ticket, thread_of
 from bot.storage.models import Customer as CustomerRow
 from bot.storage.models import Direction, Message, OutboxItem, Ticket
 from bot.views.customer_context import (
+    ContextPost,
     customer_context_blocks,
     customer_context_text,
     shopify_problem_blocks,
@@ -39,31 +40,23 @@ def shopify_deliverers(client: WebClient, shopify: CachedShopify) -> dict[str, D
     return {kinds.SHOPIFY_CONTEXT: OrderContextPost(SlackDelivery(client, []), shopify)}
 
 
-@dataclass
-class OrderContext:
-    email: str | None
-    customer: Customer | None = None
-    quoted: list[Order] = field(default_factory=list)  # named in the message, not among recent
-    not_found: list[str] = field(default_factory=list)
-
-
-def gather(shopify: CachedShopify, email: str | None, text: str) -> OrderContext:
-    """The customer by email, and the orders quoted in `text`; a stranger who quotes an order
-    number is matched through that order's customer."""
-    found = OrderContext(email=email)
-    found.customer = shopify.customer_by_email(email) if email else None
-    shown = {order.name for order in found.customer.recent_orders} if found.customer else set()
+def gather(shopify: CachedShopify, ticket_id: int, owner: ShopifyOwner, text: str) -> ContextPost:
+    """The ticket's customer in Shopify (by address, and the one linked on proof), and the
+    orders quoted in `text`. A quoted order of anyone else is kept apart, to be shown masked:
+    order numbers are guessable, so quoting one proves nothing."""
+    found = ContextPost(ticket_id, owner.email, own_customers(shopify, owner), owner.linked_id)
+    mine = {customer.id for customer in found.customers}
+    shown = {order.name for customer in found.customers for order in customer.recent_orders}
     for name in order_numbers_in(text):
         if name in shown:
             continue
         order = shopify.order_by_name(name)
         if order is None:
             found.not_found.append(name)
-        else:
+        elif order.customer_id in mine or belongs_to(order, owner):
             found.quoted.append(order)
-    if found.customer is None:
-        owner = next((order.customer_id for order in found.quoted if order.customer_id), None)
-        found.customer = shopify.customer_by_id(owner) if owner else None
+        else:
+            found.foreign.append(order)
     return found
 
 
@@ -74,9 +67,9 @@ class OrderContextPost(SlackDeliverer):
 
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
-        email = customer_email(session, ticket)
+        owner = owner_of(session, ticket)
         try:
-            found = gather(self.shopify, email, _first_words(session, ticket))
+            found = gather(self.shopify, ticket.id, owner, _first_words(session, ticket))
         except ShopifyError as problem:
             if problem.kind in PASSING_PROBLEMS and item.attempts < ATTEMPTS_BEFORE_THE_NOTE:
                 raise RetryLater(f"Shopify: {problem}", delay=RETRY_SECONDS) from None
@@ -95,12 +88,11 @@ class OrderContextPost(SlackDeliverer):
             ticket,
             thread_of(ticket),
             in_doubt,
-            lambda: (
-                customer_context_text(found.customer, found.quoted),
-                customer_context_blocks(found.customer, email, found.quoted, found.not_found),
-            ),
+            lambda: (customer_context_text(found), customer_context_blocks(found)),
         )
-        return {**posted, "shopify_id": found.customer.id if found.customer else None}
+        # Remembered only for the customer found by their own address, never a linked one.
+        own = next((c for c in found.customers if c.id != owner.linked_id), None)
+        return {**posted, "shopify_id": own.id if own else None}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         if result.get("shopify_id"):

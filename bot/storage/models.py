@@ -71,7 +71,8 @@ class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)
     name: str = Field(default="", max_length=200)
-    # The only thing kept from Shopify: what it shows is fetched when shown.
+    # The only thing kept from Shopify: what it shows is fetched when shown. Set only from
+    # the Shopify customer with this address, never from an order the customer quoted.
     shopify_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -98,6 +99,9 @@ class Ticket(SQLModel, table=True):
     reply_token: str = Field(max_length=64, unique=True)
     # The inbox the customer wrote to, when not the main support address: replies come from it.
     support_address: str | None = Field(default=None, max_length=320)
+    # The Shopify customer an agent linked the ticket to once the customer proved it was them
+    # (bot.core.customer_links): their orders may then be shown and inserted into replies.
+    shopify_customer_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from bot.integrations.shopify import Customer, Order
-from bot.views.elements import context
+from bot.views import ids
+from bot.views.elements import button, context
 from bot.views.text import FALLBACK_TEXT_LIMIT, escape_mrkdwn, truncate
 
 STATUS_WORDS = {"PARTIALLY_PAID": "partly paid", "PARTIALLY_REFUNDED": "partly refunded"}
@@ -48,40 +50,77 @@ def order_line(order: Order) -> str:
     return " · ".join(parts)
 
 
-def customer_context_text(customer: Customer | None, quoted: list[Order]) -> str:
-    if customer is None:
-        found = ", ".join(order.name for order in quoted)
-        return f"Shopify: orders {found}" if found else "Shopify: no customer found"
-    return truncate(
-        f"Shopify: {customer.name}, {customer.orders_count:,} orders, {customer.total_spent} spent",
-        FALLBACK_TEXT_LIMIT,
-    )
+@dataclass
+class ContextPost:
+    """What the thread's Shopify post shows about a ticket's customer."""
+
+    ticket_id: int
+    email: str | None  # the ticket's address; None for a chat visitor who gave none
+    customers: list[Customer] = field(default_factory=list)  # theirs, and the linked one
+    linked_id: str | None = None  # the customer an agent linked the ticket to, on proof
+    quoted: list[Order] = field(default_factory=list)  # theirs, named, not among the recent
+    foreign: list[Order] = field(default_factory=list)  # another customer's: masked
+    not_found: list[str] = field(default_factory=list)
 
 
-def customer_context_blocks(
-    customer: Customer | None,
-    email: str | None,
-    quoted: list[Order],
-    not_found: list[str],
-) -> list[dict]:
-    """`quoted`: orders the customer named that aren't among the recent ones shown."""
+def mask_name(name: str | None) -> str:
+    """A name shown as initials, "Jane Doe" as "J*** D***": enough to tell two customers
+    apart, not to know who either is."""
+    words = (name or "").split()
+    return " ".join(f"{escape_mrkdwn(word[0])}***" for word in words) or "an unnamed customer"
+
+
+def customer_context_text(post: ContextPost) -> str:
+    if post.customers:
+        customer = post.customers[0]
+        return truncate(
+            f"Shopify: {customer.name}, {customer.orders_count:,} orders, "
+            f"{customer.total_spent} spent",
+            FALLBACK_TEXT_LIMIT,
+        )
+    if post.quoted:
+        return f"Shopify: orders {', '.join(order.name for order in post.quoted)}"
+    if post.foreign:
+        return "Shopify: the message names another customer's order"
+    return "Shopify: no customer found"
+
+
+def customer_context_blocks(post: ContextPost) -> list[dict]:
     blocks: list[dict] = [context(":shopping_bags: *Customer in Shopify*")]
-    if customer is not None:
+    for customer in post.customers:
         blocks.append(_profile(customer))
+        if customer.id == post.linked_id:
+            blocks.append(context(":link: Linked to this ticket: the customer proved it."))
         if customer.recent_orders:
             lines = "\n".join(order_line(order) for order in customer.recent_orders)
             blocks.append(_section(f"*Recent orders*\n{lines}"))
         else:
             blocks.append(context("No orders yet."))
-    elif email:
-        blocks.append(context(f"No Shopify customer has the address {escape_mrkdwn(email)}."))
-    if quoted:
-        lines = "\n".join(order_line(order) for order in quoted)
+    if not post.customers and post.email:
+        blocks.append(context(f"No Shopify customer has the address {escape_mrkdwn(post.email)}."))
+    if post.quoted:
+        lines = "\n".join(order_line(order) for order in post.quoted)
         blocks.append(_section(f"*Orders named in the message*\n{lines}"))
-    if not_found:
-        missing = ", ".join(escape_mrkdwn(name) for name in not_found)
+    blocks += [_foreign(post.ticket_id, order) for order in post.foreign]
+    if post.not_found:
+        missing = ", ".join(escape_mrkdwn(name) for name in post.not_found)
         blocks.append(context(f"Not found in Shopify: {missing}"))
     return blocks
+
+
+def _foreign(ticket_id: int, order: Order) -> dict:
+    """Another customer's order: its number (the writer quoted it) and a masked name, no more.
+    Linking the ticket to that customer needs the writer to prove it (the button)."""
+    text = (
+        f":lock: Order {escape_mrkdwn(order.name)}, named in the message, belongs to a "
+        f"different customer ({mask_name(order.customer_name)}). Nothing of it is shown or "
+        "can go into a reply unless the ticket is linked to them."
+    )
+    return {
+        **_section(text),
+        # The value names the ticket and the order: "42:#1001".
+        "accessory": button("Link to this customer", ids.SHOPIFY_LINK, f"{ticket_id}:{order.name}"),
+    }
 
 
 def shopify_problem_blocks(problem: str) -> list[dict]:

@@ -75,3 +75,9 @@ ESCALATION_RESOLVE = "escalation_resolve"
 ORDER_LOOKUP_MODAL = "order_lookup_modal"
 ORDER_LOOKUP_BLOCK = "order_lookup"
 ORDER_LOOKUP = "order_lookup_input"
+
+# Linking a ticket to the Shopify customer of an order someone quoted, on proof.
+SHOPIFY_LINK = "shopify_link"
+SHOPIFY_LINK_MODAL = "shopify_link_modal"
+SHOPIFY_PROOF_BLOCK = "shopify_proof"
+SHOPIFY_PROOF = "shopify_proof_input"

@@ -6,7 +6,7 @@ import json
 
 from bot.integrations.shopify import Customer, Order
 from bot.views import ids
-from bot.views.customer_context import link, order_line
+from bot.views.customer_context import link, mask_name, order_line
 from bot.views.elements import context, plain
 from bot.views.text import escape_mrkdwn, truncate
 
@@ -72,6 +72,18 @@ def order_results(query: str, orders: list[Order], customer: Customer | None) ->
     for order in orders[:20]:
         blocks.append(_section(order_line(order)))
     return blocks
+
+
+def not_theirs(order: Order) -> list[dict]:
+    """Another customer's order: its number and a masked name, nothing else of it."""
+    return [
+        {"type": "divider"},
+        context(
+            f":lock: Order {escape_mrkdwn(order.name)} belongs to a different customer "
+            f"({mask_name(order.customer_name)}), so nothing of it is shown. If it is the "
+            "customer's, link the ticket to them from the Shopify post in the thread."
+        ),
+    ]
 
 
 def lookup_problem(problem: str) -> list[dict]:

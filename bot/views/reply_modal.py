@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from bot.views import ids
-from bot.views.elements import option
+from bot.views.elements import context, option
 from bot.views.text import escape_mrkdwn, truncate
 
 ANSWER_LIMIT = 3000  # Slack's limit for a plain-text input
@@ -27,6 +27,7 @@ class ReplyDraft:
     version: int = 0  # bumped whenever `answer` is replaced, so Slack shows the new text
     by_chat: bool = False  # a live-chat ticket: the answer goes to the widget
     order_picker: bool = False  # Shopify is connected: offer to insert an order's status
+    notice: str | None = None  # why the last pick inserted nothing, shown under the menus
 
 
 def _addressee(draft: ReplyDraft) -> str:
@@ -100,6 +101,8 @@ def reply_modal(draft: ReplyDraft) -> dict:
         )
     if helpers:
         blocks.append({"type": "actions", "block_id": ids.REPLY_HELPERS_BLOCK, "elements": helpers})
+    if draft.notice:
+        blocks.append(context(f":no_entry: {escape_mrkdwn(draft.notice)}"))
     answer = {
         "type": "plain_text_input",
         "action_id": ids.REPLY_ANSWER,

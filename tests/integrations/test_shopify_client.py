@@ -29,6 +29,7 @@ from bot.integrations.shopify import (
     Customer,
     Money,
     Order,
+    OrderProof,
     ShopifyClient,
     ShopifyError,
     Tracking,
@@ -113,6 +114,7 @@ def test_bob_by_email_comes_with_his_order(client: ShopifyClient, shop: FakeShop
         admin_url="https://admin.shopify.com/store/acme/orders/450789469",
         customer_id=BOB_ID,
         customer_email=BOB_EMAIL,
+        customer_name="Bob Norman",
     )
     assert str(bob.total_spent) == "41.94 USD"
     assert order.status_text() == (
@@ -181,6 +183,29 @@ def test_an_order_by_name(client: ShopifyClient, shop: FakeShopify, written: str
 
 def test_an_order_that_does_not_exist_is_none(client: ShopifyClient) -> None:
     assert client.order_by_name("#4242") is None
+    assert client.order_proof("#4242") is None
+
+
+def test_an_orders_proof_holds_its_addresses_and_postcodes(
+    client: ShopifyClient, shop: FakeShopify
+) -> None:
+    jane = shop.add_customer(5, "Jane Doe", "jane@home.example")
+    shop.add_order(2001, "#2001", customer=jane, email="jane.work@office.example",
+                   shipping_zip="SW1A 1AA", billing_zip="EC1A 1BB")  # fmt: skip
+    shop.add_order(2002, "#2002")  # a guest checkout: no customer, no address
+    proof = client.order_proof("2001")
+    assert proof == OrderProof(
+        name="#2001",
+        customer_id="gid://shopify/Customer/5",
+        emails=frozenset({"jane.work@office.example", "jane@home.example"}),
+        postcodes=frozenset({"SW1A 1AA", "EC1A 1BB"}),
+    )
+    assert client.order_proof("#2002") == OrderProof("#2002", None, frozenset(), frozenset())
+    call = shop.calls[0]
+    assert call.operation_name == "HelpdeskOrderProof"
+    assert call.variables == {"query": 'name:"#2001"'}
+    with pytest.raises(ValueError):
+        client.order_proof("2001 OR name:*")
 
 
 FULLWIDTH_1001 = "\uff11\uff10\uff10\uff11"

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.handlers.slack import (
     commands,
+    customer_links,
     escalation,
     gate,
     home,
@@ -35,6 +36,7 @@ LISTENER_MODULES = (
     home,
     saved_replies,
     orders,
+    customer_links,
 )
 
 

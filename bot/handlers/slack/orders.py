@@ -13,6 +13,7 @@ import re
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.core.customer_links import ShopifyOwner, owner_of
 from bot.core.tickets import customer_email
 from bot.handlers.slack.common import (
     metadata_of,
@@ -20,8 +21,8 @@ from bot.handlers.slack.common import (
     services_of,
     tell,
 )
-from bot.handlers.slack.order_facts import belongs_to, owner_of
 from bot.handlers.slack.replies import answer_of, draft_for
+from bot.integrations.customer_orders import belongs_to, own_orders
 from bot.integrations.shopify import Order, ShopifyError
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.db import transaction
@@ -29,7 +30,13 @@ from bot.storage.models import Ticket
 from bot.views import ids
 from bot.views.customer_context import status_word
 from bot.views.elements import option
-from bot.views.order_lookup import looking_up, lookup_problem, order_lookup_modal, order_results
+from bot.views.order_lookup import (
+    looking_up,
+    lookup_problem,
+    not_theirs,
+    order_lookup_modal,
+    order_results,
+)
 from bot.views.reply_modal import reply_modal
 from bot.views.text import truncate
 
@@ -85,10 +92,10 @@ def on_lookup_submitted(ack: Ack, body: dict, client: WebClient, context) -> Non
                 errors={ids.ORDER_LOOKUP_BLOCK: "This ticket no longer exists."},
             )
             return
-        ticket_id, number = ticket.id, ticket.number
+        ticket_id, number, owner = ticket.id, ticket.number, owner_of(session, ticket)
     ack(response_action="update", view=looking_up(ticket_id, number, query))
     try:
-        found = _look_up(helpdesk.shopify, query)
+        found = _look_up(helpdesk.shopify, owner, query)
     except ShopifyError as problem:
         found = lookup_problem(str(problem))
     client.views_update(
@@ -96,13 +103,22 @@ def on_lookup_submitted(ack: Ack, body: dict, client: WebClient, context) -> Non
     )
 
 
-def _look_up(shopify: CachedShopify, query: str) -> list[dict]:
+def _look_up(shopify: CachedShopify, owner: ShopifyOwner, query: str) -> list[dict]:
+    """Only the ticket's customer's orders: another customer's is named, masked, no more."""
     number = ORDER_NUMBER.match(query)
     if number:
         order = shopify.order_by_name(number.group(1))
+        if order is not None and not belongs_to(order, owner):
+            return not_theirs(order)
         return order_results(query, [order] if order else [], None)
     customer = shopify.customer_by_email(query)
-    return order_results(query, list(customer.recent_orders) if customer else [], customer)
+    if customer is None or not owner.owns(customer.id, customer.email):
+        # The same answer whether Shopify knows the address or not.
+        return lookup_problem(
+            f"{query} is not the address of this ticket's customer: only their orders can be "
+            "looked up here."
+        )
+    return order_results(query, list(customer.recent_orders), customer)
 
 
 def on_order_options(ack: Ack, body: dict, context) -> None:
@@ -123,18 +139,18 @@ def on_order_options(ack: Ack, body: dict, context) -> None:
             order = helpdesk.shopify.order_by_name(typed.group(1))
             orders = [order] if order else []
         else:
-            customer = helpdesk.shopify.customer_by_email(owner[0]) if owner[0] else None
-            orders = list(customer.recent_orders) if customer else []
+            orders = own_orders(helpdesk.shopify, owner)
     except ShopifyError as problem:
         log.info("order menu: %s", problem)
         orders = []
-    ack(options=[_menu_option(order, belongs_to(order, *owner)) for order in orders])
+    ack(options=[_menu_option(order, belongs_to(order, owner)) for order in orders])
 
 
 def _menu_option(order: Order, own: bool) -> dict:
     if not own:
-        # Named so the agent sees why it can't be inserted; never its details.
-        return option(f"{order.name}: another customer's order", "")
+        # Named so the agent sees why it can't be inserted; never its details. Picking it
+        # explains (on_order_picked refuses it like any other order not theirs).
+        return option(f"{order.name}: a different customer's order", order.name)
     label = (
         f"{order.name} · {order.processed_at:%b %d, %Y} · "
         f"{status_word(order.financial_status)}, {status_word(order.fulfillment_status)}"
@@ -155,19 +171,33 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
         owner = owner_of(session, ticket) if ticket else None
     if owner is None:
         return
+    _, answer = answer_of(view)
+    version = metadata.get("version", 0)
+    refusal = None
     try:
         order = helpdesk.shopify.order_by_name(picked)
+    except ValueError:
+        order, refusal = None, f"{picked} is not an order number."
     except ShopifyError as problem:
-        log.info("order %s not inserted: %s", picked, problem)
-        return
+        order, refusal = None, f"Nothing inserted: {problem}"
     # Checked again here: the menu's values come back from the client and can be forged.
-    if order is None or not belongs_to(order, *owner):
-        return
-    _, answer = answer_of(view)
-    text = f"{answer.rstrip()}\n\n{order.status_text()}" if answer.strip() else order.status_text()
+    if refusal is None and order is None:
+        refusal = f"Order {picked} was not found in Shopify; nothing inserted."
+    elif refusal is None and not belongs_to(order, owner):
+        refusal = (
+            f"{order.name} is not this customer's order, so nothing of it can go into the reply. "
+            "If it is theirs, link the ticket to its customer from the Shopify post in the thread."
+        )
+    if refusal is None:
+        answer = (
+            f"{answer.rstrip()}\n\n{order.status_text()}" if answer.strip() else order.status_text()
+        )
+        version += 1
+    else:
+        log.info("ticket %s: order %r not inserted: %s", ticket.id, picked, refusal)
     with transaction(helpdesk.engine) as session:
         ticket = session.get(Ticket, ticket.id)
         draft = draft_for(
-            session, ticket, text, version=metadata.get("version", 0) + 1, order_picker=True
+            session, ticket, answer, version=version, order_picker=True, notice=refusal
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))

@@ -44,6 +44,7 @@ def draft_for(
     version: int = 0,
     *,
     order_picker: bool = False,
+    notice: str | None = None,
 ) -> ReplyDraft:
     customer = session.get(Customer, ticket.customer_id)
     last = last_customer_message(session, ticket.id)
@@ -59,6 +60,7 @@ def draft_for(
         version=version,
         by_chat=ticket.source == Source.CHAT,
         order_picker=order_picker,
+        notice=notice,
     )
 
 

@@ -1,0 +1,169 @@
+"""Whose Shopify data a ticket may show, and linking a ticket to another customer on proof.
+
+Order numbers are sequential and guessable, so quoting one proves nothing. To Shopify, a
+ticket's customer is whoever has the ticket's email address, plus the customer an agent
+linked the ticket to after the person writing proved it was them: they told the agent the
+order's email address or its shipping or billing postcode, and the helpdesk checked that
+against Shopify. Anything of any other customer shows only as a masked name.
+
+Wrong answers are counted in the event log; after MAX_WRONG_PROOFS within LOCK_WINDOW on
+the ticket, or against the same Shopify customer from any ticket, linking is locked, so a
+postcode can't be found by trying them all. The value given is never stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.core import outbox
+from bot.core.tickets import record_event
+from bot.core.visitors import reachable
+from bot.storage.models import Customer, Ticket, TicketEvent, utcnow
+
+LINKED = "shopify_customer_linked"
+WRONG_PROOF = "shopify_link_refused"
+MAX_WRONG_PROOFS = 5
+LOCK_WINDOW = timedelta(hours=24)
+PROOF_LIMIT = 320  # the longest email address; postcodes are far shorter
+# One linked customer per ticket: the one whose orders replies may then speak of.
+ALREADY_LINKED = "This ticket is already linked to a Shopify customer."
+NO_PROOF = "Enter the order's email address or postcode, as the customer gave it."
+
+
+class LinkRefused(ValueError):
+    """The ticket was not linked; the message says why, for the agent, and reveals nothing."""
+
+
+@dataclass(frozen=True)
+class ShopifyOwner:
+    """The ticket's customer as Shopify knows them."""
+
+    email: str | None  # None for a chat visitor who gave no address: they own no order
+    shopify_ids: frozenset[str]  # found by their address, and the one the ticket is linked to
+    linked_id: str | None
+
+    def owns(self, customer_id: str | None, customer_email: str | None) -> bool:
+        """Whether an order (of this Shopify customer id and email) is this customer's."""
+        if customer_id and customer_id in self.shopify_ids:
+            return True
+        return bool(
+            self.email and customer_email and customer_email.casefold() == self.email.casefold()
+        )
+
+
+def owner_of(session: Session, ticket: Ticket) -> ShopifyOwner:
+    customer = session.get(Customer, ticket.customer_id)
+    ids = {i for i in (customer.shopify_id, ticket.shopify_customer_id) if i}
+    return ShopifyOwner(reachable(customer.email), frozenset(ids), ticket.shopify_customer_id)
+
+
+def proof_kind(given: str) -> str:
+    return "email" if "@" in given else "postcode"
+
+
+def normalise(value: str) -> str:
+    """Case and whitespace don't matter: "sw1a 1aa" is "SW1A1AA", " Bob@X.com" is "bob@x.com"."""
+    return "".join(value.split()).casefold()
+
+
+def locked_until(
+    session: Session, ticket: Ticket, shopify_id: str, now: datetime | None = None
+) -> datetime | None:
+    """When linking to `shopify_id` from this ticket is possible again; None: it is now."""
+    now = now or utcnow()
+    wrong = _wrong_proofs(session, ticket, shopify_id, now)
+    if len(wrong) < MAX_WRONG_PROOFS:
+        return None
+    return wrong[MAX_WRONG_PROOFS - 1] + LOCK_WINDOW
+
+
+def check_not_locked(session: Session, ticket: Ticket, shopify_id: str) -> None:
+    until = locked_until(session, ticket, shopify_id)
+    if until is not None:
+        raise LinkRefused(
+            f"Too many wrong answers: linking is locked until {until:%Y-%m-%d %H:%M} UTC. "
+            "The customer can write from the order's email address instead."
+        )
+
+
+def link_on_proof(
+    session: Session,
+    ticket: Ticket,
+    *,
+    order: str,
+    shopify_id: str | None,
+    answers: Mapping[str, Iterable[str]],
+    given: str,
+    agent: str,
+) -> str | None:
+    """Links the ticket to `shopify_id`, the customer of `order` ("#1001"), if `given` is one of
+    `answers` (a kind, "email" or "postcode", to the values Shopify holds for the order);
+    returns the kind that matched.
+
+    Raises LinkRefused, with nothing written, for an empty answer, an order with no customer
+    account, a ticket already linked (to anyone) or a lock. A wrong answer is recorded (its
+    kind, never its value) and returns None: the caller commits that record as any change.
+    """
+    given = given.strip()
+    if not given or len(given) > PROOF_LIMIT:
+        raise LinkRefused(NO_PROOF)
+    if not shopify_id:
+        raise LinkRefused(f"Order {order} has no customer account in Shopify to link to.")
+    if ticket.shopify_customer_id:
+        raise LinkRefused(ALREADY_LINKED)
+    check_not_locked(session, ticket, shopify_id)
+    kind = proof_kind(given)
+    wanted = normalise(given).encode()
+    if not any(
+        hmac.compare_digest(wanted, normalise(value).encode())
+        for value in answers.get(kind, ())
+        if value
+    ):
+        record_event(
+            session, ticket, WRONG_PROOF, agent, order=order, shopify_customer=shopify_id,
+            tried=kind,
+        )  # fmt: skip
+        return None
+    ticket.shopify_customer_id = shopify_id
+    record_event(
+        session, ticket, LINKED, agent, order=order, shopify_customer=shopify_id, proven_by=kind
+    )
+    said = "email address" if kind == "email" else kind
+    outbox.thread_notice(
+        session,
+        ticket.id,
+        f":link: <@{agent}> linked this ticket to the Shopify customer of order {order}: "
+        f"the customer gave the order's {said}.",
+    )
+    outbox.post_order_context(session, ticket.id)
+    return kind
+
+
+def tries_left(session: Session, ticket: Ticket, shopify_id: str) -> int:
+    return max(0, MAX_WRONG_PROOFS - len(_wrong_proofs(session, ticket, shopify_id, utcnow())))
+
+
+def _wrong_proofs(
+    session: Session, ticket: Ticket, shopify_id: str, now: datetime
+) -> list[datetime]:
+    """When the wrong answers that count against this ticket and customer came, newest first.
+
+    On this ticket, or against this Shopify customer from any ticket: a stranger opening
+    ticket after ticket gets no more tries. Few rows: each is an agent's submission.
+    """
+    session.flush()
+    events = session.exec(
+        select(TicketEvent)
+        .where(TicketEvent.kind == WRONG_PROOF, TicketEvent.created_at >= now - LOCK_WINDOW)
+        .order_by(TicketEvent.created_at.desc())
+    ).all()
+    return [
+        event.created_at
+        for event in events
+        if event.ticket_id == ticket.id or event.data.get("shopify_customer") == shopify_id
+    ]
