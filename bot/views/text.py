@@ -36,3 +36,12 @@ def split_for_sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     if text or not chunks:
         chunks.append(text)
     return chunks
+
+
+def shown_name(name: str) -> str:
+    """A display name as the thread shows it, escaped: in quotes when it looks like an
+    address (or holds angle brackets), so `"ann@cust.example" <attacker@evil.example>` can't
+    pass for Ann's address."""
+    if "@" in name or "<" in name or ">" in name:
+        return escape_mrkdwn(f'"{name}"')
+    return escape_mrkdwn(name)
