@@ -91,11 +91,20 @@ def _scan(value: str) -> tuple[list[Address], bool]:
             address = angle.rpartition(":")[2].strip()  # drops an obsolete route "@a,@b:"
             name = phrase
         else:
-            address, name = phrase, piece.comment
+            address, name = _bare_address(phrase, piece.comment)
         name = one_line(decode_words(name.strip()))
         if name or address:
             mailboxes.append(Address(name=name, address=one_line(address)))
     return mailboxes, grouped
+
+
+def _bare_address(phrase: str, comment: str) -> tuple[str, str]:
+    """`Big Bug bb@bug.com`, no angle brackets: the address is the last word when it is the
+    only one with an "@"; with two, which one is meant is anyone's guess, so neither is."""
+    *words, last = phrase.split() or [""]
+    if words and "@" in last and not any("@" in word for word in words):
+        return last, " ".join(words)
+    return phrase, comment
 
 
 @dataclass

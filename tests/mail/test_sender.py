@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mail.headers import is_usable
+from bot.mail.headers import Address, is_usable
 from bot.mail.parse import parse_email
 from bot.mail.sender import MODERN_PARSER_LIMIT, read_from
 
@@ -117,3 +117,8 @@ def test_every_from_mailbox_is_kept_for_the_loop_guard():
 )
 def test_a_garbled_address_is_not_usable(address, usable):
     assert is_usable(address) is usable
+
+
+def test_a_bare_address_after_a_name_is_taken_only_when_it_is_the_only_one():
+    assert sender_of("Big Bug bb@bug.com").sender == Address(name="Big Bug", address="bb@bug.com")
+    assert sender_of(f"{ATTACKER} {ANN}").sender is None
