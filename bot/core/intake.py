@@ -236,16 +236,17 @@ def _own_mail(session: Session, mail: ParsedEmail, routing: Routing) -> str | No
             return f"loop: From is the helpdesk's own address {address}"
     if is_own_message_id(mail.message_id):
         return "loop: the Message-ID is one the helpdesk generated"
-    if (
-        mail.message_id
-        and session.exec(
-            select(Message.id).where(
-                Message.email_message_id == mail.message_id, Message.direction == Direction.OUTBOUND
-            )
-        ).first()
-    ):
+    if mail.message_id and _sent_by_us(session, mail.message_id):
         return "loop: the Message-ID is one of the helpdesk's replies"
     return None
+
+
+def _sent_by_us(session: Session, message_id: str) -> bool:
+    """Also knows the ids made before they took a recognisable form."""
+    sent = select(Message.id).where(
+        Message.email_message_id == message_id, Message.direction == Direction.OUTBOUND
+    )
+    return session.exec(sent).first() is not None
 
 
 def _unverified(mail: ParsedEmail, routing: Routing) -> str | None:

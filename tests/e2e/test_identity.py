@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot.config import Inbox, MailPolicy, Policy
 from bot.mail.ids import new_message_id
+from bot.storage.db import transaction
 from bot.storage.models import Customer, Direction, Message, Ticket
 from tests.e2e.harness import CHANNEL, SUPPORT, eventually, smtp_send, staffed_helpdesk
 from tests.e2e.test_agent_workflow import Desk
@@ -202,28 +203,48 @@ def test_the_policy_names_the_receiving_server(database_url):
 
 
 @pytest.mark.parametrize(
-    "case", ["support", "reply-address", "inbox", "reply-message-id", "survey-message-id"]
-)
+    "case",
+    ["support", "reply-address", "inbox", "reply-message-id", "survey-message-id",
+     "pre-upgrade-reply-message-id"],
+)  # fmt: skip
 def test_the_helpdesks_own_mail_never_becomes_a_ticket_or_a_thread_message(database_url, case):
     policy = Policy(inboxes=[Inbox(address=RETURNS, channel=CHANNEL)])
     with anns_desk(database_url, policy) as desk:
-        reply = replied(desk)
+        reply_id = replied(desk)["Message-ID"]
+        if case == "pre-upgrade-reply-message-id":
+            # A reply sent before our ids took a recognisable form: known from the database.
+            reply_id = _made_old_style(desk)
         token = desk.ticket().reply_token
         headers = {
             "support": [f"From: Support <{SUPPORT}>"],
             "reply-address": [f"From: support+{token}@shop.example"],
             "inbox": [f"From: Returns <{RETURNS}>"],
             # Our reply, bounced back verbatim by a forwarding rule.
-            "reply-message-id": [f"From: Ann <{ANN}>", f"Message-ID: {reply['Message-ID']}"],
+            "reply-message-id": [f"From: Ann <{ANN}>", f"Message-ID: {reply_id}"],
+            "pre-upgrade-reply-message-id": [f"From: Ann <{ANN}>", f"Message-ID: {reply_id}"],
             "survey-message-id": [f"From: Ann <{ANN}>",
                                   f"Message-ID: <{new_message_id(SUPPORT)}>"],
         }[case]  # fmt: skip
         answer = send(desk, mail(*headers, body="Looping back"))
         assert "not turned into a ticket: loop" in answer
-        # A customer's reply, which carries our ids in In-Reply-To and References, still joins.
-        send(desk, mail(f"From: Ann <{ANN}>", f"In-Reply-To: {reply['Message-ID']}",
-                        f"References: {reply['Message-ID']}", body="Thanks!"))  # fmt: skip
+        # A customer's reply carries our ids in In-Reply-To and References, and joins by them
+        # (no ticket number in its subject).
+        thread_headers = [
+            f"From: Ann <{ANN}>",
+            f"In-Reply-To: {reply_id}",
+            f"References: {reply_id}",
+        ]
+        send(desk, mail(*thread_headers, subject="Re: Broken mug", body="Thanks!"))
         assert eventually(lambda: len(inbound(desk, 1)) == 2)
         assert [m.body for m in inbound(desk, 1)] == ["My mug arrived broken.", "Thanks!"]
         assert ticket_count(desk) == 1
         assert not any("Looping back" in text for text in desk.thread_texts())
+
+
+def _made_old_style(desk: Desk) -> str:
+    """Gives the agent's reply an id as the helpdesk made them before (`make_msgid`)."""
+    old_style = make_msgid(domain="shop.example")
+    with transaction(desk.helpdesk.engine) as session:
+        reply = session.exec(select(Message).where(Message.direction == Direction.OUTBOUND)).one()
+        reply.email_message_id = old_style.strip("<>")
+    return old_style
