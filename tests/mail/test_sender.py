@@ -122,3 +122,13 @@ def test_a_garbled_address_is_not_usable(address, usable):
 def test_a_bare_address_after_a_name_is_taken_only_when_it_is_the_only_one():
     assert sender_of("Big Bug bb@bug.com").sender == Address(name="Big Bug", address="bb@bug.com")
     assert sender_of(f"{ATTACKER} {ANN}").sender is None
+
+
+def test_sender_and_reply_to_never_replace_from():
+    """Sender (a secretary, a list) and Reply-To are ignored: the customer is the From."""
+    raw = (
+        f"From: {ATTACKER}\r\nSender: Ann <{ANN}>\r\nReply-To: Ann <{ANN}>\r\n"
+        "Subject: [#1]\r\n\r\nbody\r\n"
+    ).encode()
+    mail = parse_email(raw)
+    assert mail.sender.address == ATTACKER and mail.sender_ambiguous is None
