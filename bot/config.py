@@ -292,6 +292,9 @@ class MailPolicy(_PolicyModel):
     # A sender who opened this many tickets within an hour adds further mail to the newest
     # of them instead of opening more: a mail loop or a misfiring system can't flood Slack.
     loop_limit_per_hour: int = Field(default=20, ge=1)
+    # The authserv-id the receiving mail server writes in Authentication-Results (e.g.
+    # mx.google.com); unset: only the topmost such header is trusted (bot/mail/authentication.py).
+    authserv_id: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class Inbox(_PolicyModel):

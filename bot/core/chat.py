@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from bot.core import outbox, tickets
 from bot.core.intake import Routing
 from bot.core.visitors import anonymous_address
-from bot.mail.compose import new_message_id
+from bot.mail.ids import new_message_id
 from bot.storage.models import (
     ChatConversation,
     Delivery,

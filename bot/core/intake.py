@@ -13,8 +13,10 @@ from bot.config import Policy
 from bot.core import outbox, tickets
 from bot.core.attachments import FileStore, keep
 from bot.core.sla import SlaRules
-from bot.core.threading import find_ticket
+from bot.core.threading import find_ticket, reply_token_in
 from bot.mail.attachments import extract
+from bot.mail.authentication import unverified_reason
+from bot.mail.ids import is_own_message_id
 from bot.mail.parse import ParsedEmail
 from bot.storage.models import (
     Customer,
@@ -67,8 +69,15 @@ def receive_email(
     ]
     if mail.bounce is not None:
         return bounced(session, mail)
+    loop = _own_mail(session, mail, routing)
+    if loop:
+        log.warning("ignored mail %s from %s: %s", mail.message_id, _from_of(mail), loop)
+        return IntakeResult(ticket_number=None, ignored=loop)
+    unverified = _unverified(mail, routing)
+    if unverified:
+        log.warning("unverified sender %s of %s: %s", _from_of(mail), mail.message_id, unverified)
     if mail.auto_submitted_reason:
-        return automatic_reply(session, mail, all_recipients, routing)
+        return automatic_reply(session, mail, all_recipients, routing, unverified)
     if mail.sender is None:
         log.warning("ignored mail %s without a usable From address", mail.message_id)
         return IntakeResult(ticket_number=None, ignored="no From address")
@@ -97,6 +106,7 @@ def receive_email(
         full_body=mail.text,
         email_message_id=message_id,
         content_hash=digest,
+        unverified_sender=unverified,
     )
     ticket = find_ticket(
         session,
@@ -106,6 +116,7 @@ def receive_email(
         subject=mail.subject,
         sender=mail.sender.address,
         support_address=routing.support_address,
+        sender_verified=unverified is None,
     )
     customer = tickets.customer_for(session, mail.sender.address, mail.sender.name[:NAME_LIMIT])
     if ticket is None:
@@ -171,11 +182,15 @@ def bounced(session: Session, mail: ParsedEmail) -> IntakeResult:
 
 
 def automatic_reply(
-    session: Session, mail: ParsedEmail, recipients: list[str], routing: Routing
+    session: Session,
+    mail: ParsedEmail,
+    recipients: list[str],
+    routing: Routing,
+    unverified: str | None = None,
 ) -> IntakeResult:
     """An out-of-office or other machine-written answer: noted on its ticket, never a new
     ticket, never a reopening, never an SLA clock restarted. Answering it starts loops."""
-    sender = mail.sender.address if mail.sender else "?"
+    sender = _from_of(mail)
     ticket = find_ticket(
         session,
         in_reply_to=mail.in_reply_to,
@@ -184,6 +199,7 @@ def automatic_reply(
         subject=mail.subject,
         sender=sender,
         support_address=routing.support_address,
+        sender_verified=unverified is None,
     )
     log.info(
         "automatic mail %s from %s (%s)%s",
@@ -205,6 +221,43 @@ def automatic_reply(
         f"“{escape_mrkdwn(truncate(mail.subject, 150))}” (the ticket stays as it was)",
     )
     return IntakeResult(ticket_number=ticket.number, ignored=mail.auto_submitted_reason)
+
+
+def _own_mail(session: Session, mail: ParsedEmail, routing: Routing) -> str | None:
+    """Why this is the helpdesk's own mail come back (a loop), or None.
+
+    Only the message's own Message-ID counts: a customer's reply carries ours in
+    In-Reply-To and References, as it should.
+    """
+    ours = [a for a in [routing.support_address, *(i.address for i in routing.policy.inboxes)] if a]
+    for mailbox in mail.from_mailboxes:
+        address = mailbox.address.lower()
+        if any(address == own.lower() or reply_token_in([address], own) for own in ours):
+            return f"loop: From is the helpdesk's own address {address}"
+    if is_own_message_id(mail.message_id):
+        return "loop: the Message-ID is one the helpdesk generated"
+    if mail.message_id and _sent_by_us(session, mail.message_id):
+        return "loop: the Message-ID is one of the helpdesk's replies"
+    return None
+
+
+def _sent_by_us(session: Session, message_id: str) -> bool:
+    """Also knows the ids made before they took a recognisable form."""
+    sent = select(Message.id).where(
+        Message.email_message_id == message_id, Message.direction == Direction.OUTBOUND
+    )
+    return session.exec(sent).first() is not None
+
+
+def _unverified(mail: ParsedEmail, routing: Routing) -> str | None:
+    """Why the From address can't be taken at its word; see bot/core/threading.py."""
+    return mail.sender_ambiguous or unverified_reason(
+        mail.authentication_results, routing.policy.mail.authserv_id
+    )
+
+
+def _from_of(mail: ParsedEmail) -> str:
+    return mail.sender.address if mail.sender else "?"
 
 
 def _flooding(session: Session, customer: Customer, limit: int) -> Ticket | None:

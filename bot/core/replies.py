@@ -11,7 +11,7 @@ from bot.core import outbox
 from bot.core import sla as clocks
 from bot.core.sla import SlaRules
 from bot.core.tickets import measured, record_event, set_status
-from bot.mail.compose import new_message_id
+from bot.mail.ids import new_message_id
 from bot.storage.models import (
     Attachment,
     Delivery,

@@ -4,6 +4,12 @@ In the contract's order of trust: a Message-ID we already know (In-Reply-To, the
 References, newest first), the ticket's own reply address, and `[#n]` in the subject.
 The subject rule also requires the sender to be the ticket's customer, since anyone can
 type a ticket number; the other two carry values only the conversation's members saw.
+
+Mail whose sender is not verified (`sender_verified=False`: the receiving server's
+Authentication-Results say DMARC failed, or several From addresses) only threads by a known
+Message-ID: the From address proves nothing then, and a reply address or a ticket number
+can leak (a forwarded mail, a screenshot). A Message-ID we generated is only in mail the
+conversation's members received, so a follow-up that quotes one still joins its ticket.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ def find_ticket(
     subject: str,
     sender: str | None,
     support_address: str | None,
+    sender_verified: bool = True,
 ) -> Ticket | None:
     known_ids = [*in_reply_to, *reversed(references)]
     if known_ids:
@@ -50,6 +57,8 @@ def find_ticket(
         for message_id in known_ids:
             if message_id in ticket_by_id:
                 return session.get(Ticket, ticket_by_id[message_id])
+    if not sender_verified:
+        return None
     if support_address:
         token = reply_token_in(recipients, support_address)
         if token:

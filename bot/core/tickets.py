@@ -47,6 +47,7 @@ class NewMessage:
     content_hash: str | None = None
     # Makes a resent message a no-op, e.g. a chat message retried by the widget.
     request_key: str | None = None
+    unverified_sender: str | None = None  # why the email's sender isn't verified
 
 
 def next_ticket_number(session: Session) -> int:
@@ -130,6 +131,7 @@ def add_customer_message(
         email_message_id=new.email_message_id,
         content_hash=new.content_hash,
         request_key=new.request_key,
+        unverified_sender=new.unverified_sender,
     )
     session.add(message)
     session.flush()

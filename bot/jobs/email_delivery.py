@@ -18,7 +18,8 @@ from bot.core.tickets import record_event
 from bot.jobs.delivery import OUTBOUND_SMTP, SERVICE_DOWN, Deliverer, RetryLater, ServiceDown
 from bot.jobs.slack_files import FileUnavailable, SlackFiles
 from bot.jobs.smtp_sender import SendFailed, SmtpSender
-from bot.mail.compose import OutboundReply, compose_reply, new_message_id
+from bot.mail.compose import OutboundReply, compose_reply
+from bot.mail.ids import new_message_id
 from bot.mail.survey import SurveyMail, compose_survey
 from bot.storage.models import (
     Attachment,

@@ -549,6 +549,7 @@ def render_message(message: Message) -> tuple[str, list]:
         author_email=message.author,
         body=message.body,
         source=message.source,
+        unverified_sender=message.unverified_sender,
     )
     return customer_message_text(view), customer_message_blocks(view)
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 
 # References grows by one id per message; mail servers cap header lines, so keep the ends.
 MAX_REFERENCES = 20
@@ -27,10 +27,6 @@ class OutboundReply:
     message_id: str  # without brackets
     date: datetime
     attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, content type, bytes)
-
-
-def new_message_id(support_address: str) -> str:
-    return make_msgid(domain=support_address.rpartition("@")[2]).strip("<>")
 
 
 def reply_subject(subject: str) -> str:

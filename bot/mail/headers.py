@@ -6,6 +6,7 @@ no header costs more than linear time to decode.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -15,6 +16,9 @@ from bot.mail.decoding import decode_words, one_line, unsurrogate
 
 # RFC 3696: a 64-octet local part, "@", a 255-octet domain. Longer is not an address.
 MAX_ADDRESS_LENGTH = 320
+_ANGLE_OR_ENCODED_WORD = re.compile(r"[<>]|=\?.*\?=")
+_NOT_IN_LOCAL_PART = re.compile(r"[\s@]")
+_NOT_IN_DOMAIN = re.compile(r"[\s\"'(),;:\\]")
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,21 @@ def mailboxes(message: Message, name: str, *, every_occurrence: bool = True) -> 
 
 
 def is_usable(address: str) -> bool:
-    """Whether mail could be sent to it: a local part, an "@" and a domain."""
+    """Whether mail could be sent to it: a local part, an "@" and a domain that is a name.
+
+    Angle brackets, an encoded word, an unquoted space or "@" in the local part, or spaces
+    and quotes in the domain mean a display name was taken for the address: "garbled", and
+    not to be answered.
+    """
     local, at, domain = address.rpartition("@")
-    return bool(local and at and domain) and len(address) <= MAX_ADDRESS_LENGTH
+    quoted = len(local) > 1 and local.startswith('"') and local.endswith('"')
+    return (
+        bool(local and at and domain)
+        and len(address) <= MAX_ADDRESS_LENGTH
+        and not _ANGLE_OR_ENCODED_WORD.search(address)
+        and (quoted or not _NOT_IN_LOCAL_PART.search(local))
+        and not _NOT_IN_DOMAIN.search(domain)
+    )
 
 
 def addresses(message: Message, name: str) -> list[Address]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from bot.mail.decoding import one_line
 
@@ -16,6 +17,12 @@ MAX_IDS = 100
 _BRACKETED = re.compile(r"<([^<>]*)>")
 _BLANK_LINE = re.compile(r"\r?\n[ \t]*\r?\n")
 _TOKEN_PUNCTUATION = ",;\"'()"
+# The helpdesk's own Message-IDs (replies, surveys, chat emails) are "helpdesk." and 24 hex
+# digits at the support domain, so mail coming back with one is recognised as our own (a
+# loop) even when, like a survey, it was never stored. A forged one only loses its sender's
+# own mail.
+_OWN_PREFIX = "helpdesk."
+_OWN_ID = re.compile(r"^helpdesk\.[0-9a-f]{24}@", re.IGNORECASE)
 
 
 def message_ids(value: str) -> list[str]:
@@ -44,3 +51,13 @@ def message_id(value: str | None) -> str | None:
     """The id of a Message-ID header, or None when it holds none."""
     ids = message_ids(value) if value else []
     return ids[0] if ids else None
+
+
+def new_message_id(support_address: str) -> str:
+    """A Message-ID for mail the helpdesk sends, without brackets; see `is_own_message_id`."""
+    return f"{_OWN_PREFIX}{secrets.token_hex(12)}@{support_address.rpartition('@')[2]}"
+
+
+def is_own_message_id(value: str | None) -> bool:
+    """Whether the helpdesk made this id (with `new_message_id`)."""
+    return bool(value and _OWN_ID.match(value))

@@ -25,14 +25,13 @@ from bot.mail.headers import (
     addresses,
     date,
     first_value,
-    is_usable,
-    mailboxes,
     raw_values,
     text,
 )
 from bot.mail.html_text import html_to_text
 from bot.mail.ids import message_id, message_ids
 from bot.mail.quotes import visible_reply
+from bot.mail.sender import read_from
 
 __all__ = ["Address", "AttachmentInfo", "ParsedEmail", "parse_email"]
 
@@ -45,7 +44,7 @@ class ParsedEmail:
     in_reply_to: list[str]  # ids without brackets
     references: list[str]  # ids without brackets, oldest first (root + newest 99 at most)
     subject: str  # decoded, on one line, no control characters; "" when absent
-    sender: Address | None  # the first usable From address
+    sender: Address | None  # the first usable From address (bot/mail/sender.py)
     reply_to: list[Address]
     to: list[Address]
     cc: list[Address]
@@ -59,6 +58,11 @@ class ParsedEmail:
     # reached the support address through an alias or a group.
     delivered_to: list[Address] = field(default_factory=list)
     bounce: Bounce | None = None  # a delivery failure report, and what it is about
+    # Every From mailbox, and why the sender is ambiguous (several, a group), if it is.
+    from_mailboxes: list[Address] = field(default_factory=list)
+    sender_ambiguous: str | None = None
+    # Every Authentication-Results header, topmost (the receiving server's) first.
+    authentication_results: list[str] = field(default_factory=list)
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
@@ -89,13 +93,13 @@ def _parse(raw: bytes) -> ParsedEmail:
         full_text = html_to_text(html) if html else ""
     # HTML character references can spell out anything, "&#13;" included.
     full_text = multiline(full_text)
-    from_mailboxes = mailboxes(message, "From", every_occurrence=False)
+    from_field = read_from(raw_values(message, "From"))
     return ParsedEmail(
         message_id=message_id(first_value(message, "Message-ID")),
         in_reply_to=_ids(message, "In-Reply-To"),
         references=_ids(message, "References"),
         subject=text(message, "Subject"),
-        sender=next((mailbox for mailbox in from_mailboxes if is_usable(mailbox.address)), None),
+        sender=from_field.sender,
         reply_to=addresses(message, "Reply-To"),
         to=addresses(message, "To"),
         cc=addresses(message, "Cc"),
@@ -104,9 +108,12 @@ def _parse(raw: bytes) -> ParsedEmail:
         html=html,
         visible_text=visible_reply(full_text),
         attachments=body.attachments,
-        auto_submitted_reason=auto_submitted_reason(message, from_mailboxes),
+        auto_submitted_reason=auto_submitted_reason(message, from_field.mailboxes),
         delivered_to=addresses(message, "Delivered-To") + addresses(message, "X-Original-To"),
         bounce=_bounce_of(message),
+        from_mailboxes=from_field.mailboxes,
+        sender_ambiguous=from_field.ambiguous,
+        authentication_results=raw_values(message, "Authentication-Results"),
     )
 
 

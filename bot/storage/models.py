@@ -139,6 +139,9 @@ class Message(SQLModel, table=True):
     full_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # Without angle brackets; unique so a redelivered mail is recognised and not doubled.
     email_message_id: str | None = Field(default=None, max_length=998, unique=True)
+    # Why the sender of a customer's email is not verified (e.g. "dmarc=fail"); None: verified
+    # or nothing said otherwise. Such mail never joins a ticket by its number or reply address.
+    unverified_sender: str | None = Field(default=None, max_length=200)
     content_hash: str | None = Field(default=None, max_length=64)
     slack_ts: str | None = Field(default=None, max_length=32, index=True)
     # For outbound replies: whether the email went out, and why not.

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.views.elements import context, section
-from bot.views.text import FALLBACK_TEXT_LIMIT, SECTION_LIMIT, escape_mrkdwn, truncate
+from bot.views.text import (
+    FALLBACK_TEXT_LIMIT,
+    SECTION_LIMIT,
+    escape_mrkdwn,
+    shown_sender,
+    truncate,
+)
 
 # Files listed by name; a mail with more refused files says how many others there were.
 LISTED_LIMIT = 20
@@ -34,7 +40,7 @@ def human_size(size: int) -> str:
 
 def upload_comment(sender_name: str, sender_email: str, count: int, part: int = 1) -> str:
     """The initial comment of an upload of the customer's files (Slack mrkdwn)."""
-    who = escape_mrkdwn(sender_name or sender_email)
+    who = shown_sender(sender_name, sender_email)
     files = "file" if count == 1 else "files"
     more = " (continued)" if part > 1 else ""
     return truncate(f":paperclip: {count} {files} from {who}{more}", FALLBACK_TEXT_LIMIT)
@@ -59,7 +65,7 @@ def refused_blocks(sender_name: str, sender_email: str, files: Sequence[RefusedF
 
 
 def _headline(sender_name: str, sender_email: str, files: Sequence[RefusedFile]) -> str:
-    who = escape_mrkdwn(sender_name or sender_email)
+    who = shown_sender(sender_name, sender_email)
     count = "1 file" if len(files) == 1 else f"{len(files)} files"
     return f":no_entry_sign: {count} from {who} not shared in Slack:"
 

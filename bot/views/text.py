@@ -36,3 +36,26 @@ def split_for_sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     if text or not chunks:
         chunks.append(text)
     return chunks
+
+
+def shown_name(name: str) -> str:
+    """A display name as the thread shows it, escaped: in quotes when it looks like an
+    address (or holds angle brackets), so `"ann@cust.example" <attacker@evil.example>` can't
+    pass for Ann's address."""
+    if _looks_like_an_address(name):
+        return escape_mrkdwn(f'"{name}"')
+    return escape_mrkdwn(name)
+
+
+def shown_sender(name: str, address: str) -> str:
+    """Who sent something, escaped, in one word where possible: the name, or the address
+    when there is none; a name that looks like an address comes quoted, with the real one."""
+    if not name:
+        return escape_mrkdwn(address)
+    if _looks_like_an_address(name):
+        return f"{shown_name(name)} {escape_mrkdwn(f'<{address}>')}"
+    return escape_mrkdwn(name)
+
+
+def _looks_like_an_address(name: str) -> bool:
+    return "@" in name or "<" in name or ">" in name

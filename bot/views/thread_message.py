@@ -10,12 +10,13 @@ from bot.views.text import (
     FALLBACK_TEXT_LIMIT,
     MESSAGE_BLOCK_LIMIT,
     escape_mrkdwn,
+    shown_name,
     split_for_sections,
     truncate,
 )
 
-# Leaves room for the header and the truncation note.
-BODY_BLOCK_LIMIT = MESSAGE_BLOCK_LIMIT - 3
+# Leaves room for the header, the unverified-sender marker and the truncation note.
+BODY_BLOCK_LIMIT = MESSAGE_BLOCK_LIMIT - 4
 
 
 @dataclass(frozen=True)
@@ -24,27 +25,33 @@ class CustomerMessage:
     author_email: str
     body: str
     source: str
+    unverified_sender: str | None = None  # why the email's sender isn't verified
 
 
 def customer_message_text(message: CustomerMessage) -> str:
-    return truncate(escape_mrkdwn(message.body), FALLBACK_TEXT_LIMIT)
+    marker = "Unverified sender: " if message.unverified_sender else ""
+    return truncate(marker + escape_mrkdwn(message.body), FALLBACK_TEXT_LIMIT)
+
+
+def _author(message: CustomerMessage) -> str:
+    """Who wrote it, escaped; by email with the real address, so no name can stand in."""
+    if message.source != "email" or not message.author_name:
+        return f"*{escape_mrkdwn(message.author_name or message.author_email)}*"
+    return f"*{shown_name(message.author_name)}* {escape_mrkdwn(f'<{message.author_email}>')}"
 
 
 def customer_message_blocks(message: CustomerMessage) -> list[dict]:
-    who = escape_mrkdwn(message.author_name or message.author_email)
     via = "email" if message.source == "email" else "live chat"
     chunks = split_for_sections(escape_mrkdwn(message.body))
-    blocks: list[dict] = [
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": truncate(f":incoming_envelope: *{who}* wrote by {via}", 3000),
-                }
-            ],
-        }
-    ]
+    blocks: list[dict] = [context(f":incoming_envelope: {_author(message)} wrote by {via}")]
+    if message.unverified_sender:
+        blocks.append(
+            context(
+                f":warning: *Unverified sender* ({escape_mrkdwn(message.unverified_sender)}): "
+                f"this may not be from {escape_mrkdwn(message.author_email)}, so it can't join a "
+                "ticket by its number or reply address."
+            )
+        )
     blocks += [
         {"type": "section", "text": {"type": "mrkdwn", "text": c}}
         for c in chunks[:BODY_BLOCK_LIMIT]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.views import ids
 from bot.views.elements import button, context, option, plain
-from bot.views.text import escape_mrkdwn, truncate
+from bot.views.text import escape_mrkdwn, shown_name, truncate
 from bot.views.ticket_list import age
 
 STATUS_LABELS = {
@@ -114,7 +114,7 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
     if ticket.customer_email:
         customer = escape_mrkdwn(ticket.customer_email)
         if ticket.customer_name:
-            customer = f"{escape_mrkdwn(ticket.customer_name)} ({customer})"
+            customer = f"{shown_name(ticket.customer_name)} ({customer})"
     else:
         customer = f"{escape_mrkdwn(ticket.customer_name or 'a website visitor')} (no email given)"
     chat_line = _chat_line(ticket)

@@ -32,7 +32,7 @@ STALWART = CORPORA / "stalwartlabs-mail-parser"
 #   parser returns the HTML converted to text where imap_tools returns "".
 # The three messages upstream skips on Python 3.13+ (stdlib parser changes) are scored:
 # this project runs 3.11, and they pass.
-IMAP_TOOLS_MIN_PASSED = 99
+IMAP_TOOLS_MIN_PASSED = 98
 IMAP_TOOLS_KNOWN_FAILURES = {
     # Attached messages are attachments here (RFC 8621 semantics); imap_tools appends the
     # text (and HTML) of every part in the tree, including those of attached messages and
@@ -58,6 +58,9 @@ IMAP_TOOLS_KNOWN_FAILURES = {
     # imap_tools' text is an attached .eml shown as base64; the parser returns the
     # message's own text ("two attach").
     "tests/messages/attachment_2_base64.eml": "attached message read as text",
+    # `From: Big Bug bb@bug.com`: imap_tools takes all of it for the address, a garbled one
+    # no reply could reach; the sender here is bb@bug.com, named "Big Bug" (bot/mail/sender.py).
+    "tests/messages/plain_emails/mix_caps_content_type.eml": "the address in a bare From",
 }
 
 _META_CHARSET = re.compile(r"charset\s*=\s*[\"']?[\w.:-]+", re.IGNORECASE)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from bot.views import ids
-from bot.views.text import SECTION_LIMIT, escape_mrkdwn, split_for_sections
+from bot.views.text import SECTION_LIMIT, escape_mrkdwn, shown_sender, split_for_sections
 from bot.views.thread_message import CustomerMessage, customer_message_blocks, customer_message_text
 from bot.views.ticket_root import TicketSummary, root_blocks, root_text
 
@@ -115,3 +115,30 @@ def test_root_shows_the_current_priority_assignee_and_other_statuses():
     assert menu == ["open", "solved"]
     assert actions["block_id"].endswith(":7")
     assert "<@U0AGENT1>" in str(blocks)
+
+
+def test_a_name_that_looks_like_an_address_is_quoted_beside_the_real_one():
+    forged = CustomerMessage("ann@cust.example", "attacker@evil.example", "Refund me", "email")
+    header = customer_message_blocks(forged)[0]["elements"][0]["text"]
+    assert '*"ann@cust.example"* &lt;attacker@evil.example&gt; wrote by email' in header
+    assert shown_sender("ann@cust.example", "attacker@evil.example") == (
+        '"ann@cust.example" &lt;attacker@evil.example&gt;'
+    )
+    assert shown_sender("Ann", "ann@cust.example") == "Ann"
+    assert shown_sender("", "ann@cust.example") == "ann@cust.example"
+    forged_root = summary(customer_name="ann@cust.example", customer_email=forged.author_email)
+    root = str(root_blocks(forged_root))
+    assert '"ann@cust.example" (attacker@evil.example)' in root
+
+
+def test_an_unverified_sender_is_marked_on_the_message():
+    message = CustomerMessage(
+        "Ann", "ann@cust.example", "Hi", "email", unverified_sender="dmarc=fail"
+    )
+    texts = [
+        b["elements"][0]["text"] for b in customer_message_blocks(message) if b["type"] == "context"
+    ]
+    assert texts[1].startswith(":warning: *Unverified sender* (dmarc=fail): this may not be from")
+    assert customer_message_text(message).startswith("Unverified sender: ")
+    verified = CustomerMessage("Ann", "ann@cust.example", "Hi", "email")
+    assert "Unverified" not in str(customer_message_blocks(verified))
