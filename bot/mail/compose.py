@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
@@ -14,6 +15,7 @@ from bot.core import text
 # References grows by one id per message; mail servers cap header lines, so keep the ends.
 MAX_REFERENCES = 20
 _REPLY_PREFIX = re.compile(r"^\s*re\s*:", re.IGNORECASE)
+_HEADERS = policy.default.header_factory
 _NOT_IN_ID = re.compile(r"[\s<>]")
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
@@ -38,7 +40,7 @@ def new_message_id(support_address: str) -> str:
 
 
 def reply_subject(subject: str) -> str:
-    subject = text.subject(subject) or "Your message"
+    subject = subject.strip() or "Your message"
     return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"
 
 
@@ -48,7 +50,7 @@ def compose_reply(reply: OutboundReply) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = mailbox(reply.support_name, reply.support_address)
     mail["To"] = mailbox(reply.customer_name, reply.customer_address)
-    mail["Subject"] = reply_subject(reply.subject)
+    mail["Subject"] = reply_subject(text.subject(reply.subject))
     mail["Date"] = format_datetime(reply.date)
     mail["Message-ID"] = f"<{_id(reply.message_id)}>"
     in_reply_to = _id(reply.in_reply_to or "")
@@ -79,11 +81,19 @@ def mailbox(name: str, address: str) -> str:
     """`Name <address>` for a header, whatever the name and address hold."""
     name, address = text.name(name), text.address(address)
     if address.isascii():
-        return formataddr((name, address))
-    # formataddr refuses an internationalised address (RFC 6532). smtplib sends it where
-    # the mail server offers SMTPUTF8, and fails for good (the agent is told) where not.
-    display = formataddr((name, "")).removesuffix(" <>") if name else ""
-    return f"{display} <{address}>" if display else address
+        value = formataddr((name, address))
+    else:
+        # formataddr refuses an internationalised address (RFC 6532). smtplib sends it where
+        # the mail server offers SMTPUTF8, and fails for good (the agent is told) where not.
+        display = formataddr((name, "")).removesuffix(" <>") if name else ""
+        value = f"{display} <{address}>" if display else address
+    try:
+        _HEADERS("To", value)  # what assigning it will do
+    except Exception:  # the stdlib's parser raises IndexError and more on some broken ones
+        # No address mail can go to: the mail server refuses the empty one, and the reply
+        # fails visibly with its reason instead of raising here on every retry.
+        return formataddr((text.name(f"{name} {address}"), ""))
+    return value
 
 
 def _id(value: str) -> str:

@@ -118,9 +118,9 @@ def test_bodies_keep_their_lines_and_tabs():
     assert text.multi_line(raw) == "Hi\nthere\ntab\there\nend\ufffd"
 
 
-def test_addresses_lose_spaces_and_controls():
+def test_addresses_lose_controls():
     assert text.address(" Jane@Customer.example\r\n") == "Jane@Customer.example"
-    assert text.address("ja ne@x.example\u202e") == "jane@x.example"
+    assert text.address("jane@\u202ex.example\x00") == "jane@x.example"
 
 
 WHEN = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,15 @@ def install_error_handlers(http: FastAPI) -> None:
         fields = {_field(error): _reason(error) for error in errors}
         summary = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
         return error_response(422, "invalid", summary, fields=fields)
+
+    @http.exception_handler(HTTPException)
+    async def unreadable(request: Request, exc: HTTPException) -> JSONResponse:
+        # FastAPI answers a body json.loads can't even decode with a bare 400 and no code.
+        if request.url.path.startswith(API_PREFIX) and isinstance(
+            exc.__cause__, UnicodeDecodeError
+        ):
+            return error_response(400, "invalid_encoding", "The body is not valid UTF-8.")
+        return await http_exception_handler(request, exc)
 
     @http.exception_handler(DBAPIError)
     async def database_away(request: Request, exc: DBAPIError) -> JSONResponse:
