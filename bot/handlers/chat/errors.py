@@ -61,12 +61,13 @@ def install_error_handlers(http: FastAPI) -> None:
 
     @http.exception_handler(HTTPException)
     async def unreadable(request: Request, exc: HTTPException) -> JSONResponse:
-        # FastAPI answers a body json.loads can't even decode with a bare 400 and no code.
-        if request.url.path.startswith(API_PREFIX) and isinstance(
-            exc.__cause__, UnicodeDecodeError
-        ):
+        # FastAPI answers a body json.loads raised on (bytes that are not UTF-8, nesting past
+        # the recursion limit) with a bare 400 and no code.
+        if not request.url.path.startswith(API_PREFIX) or exc.status_code != 400:
+            return await http_exception_handler(request, exc)
+        if isinstance(exc.__cause__, UnicodeDecodeError):
             return error_response(400, "invalid_encoding", "The body is not valid UTF-8.")
-        return await http_exception_handler(request, exc)
+        return error_response(400, "invalid_json", "The body could not be read as JSON.")
 
     @http.exception_handler(DBAPIError)
     async def database_away(request: Request, exc: DBAPIError) -> JSONResponse:
