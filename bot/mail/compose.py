@@ -87,13 +87,19 @@ def mailbox(name: str, address: str) -> str:
         # the mail server offers SMTPUTF8, and fails for good (the agent is told) where not.
         display = formataddr((name, "")).removesuffix(" <>") if name else ""
         value = f"{display} <{address}>" if display else address
+    if address and _parses(value):
+        return value
+    # No address mail can go to: the mail server refuses the empty one, and the reply fails
+    # visibly with its reason instead of raising here on every retry.
+    return formataddr((text.name(f"{name} {address}") or "no address", ""))
+
+
+def _parses(value: str) -> bool:
     try:
-        _HEADERS("To", value)  # what assigning it will do
+        _HEADERS("To", value)  # what assigning it to a header will do
     except Exception:  # the stdlib's parser raises IndexError and more on some broken ones
-        # No address mail can go to: the mail server refuses the empty one, and the reply
-        # fails visibly with its reason instead of raising here on every retry.
-        return formataddr((text.name(f"{name} {address}"), ""))
-    return value
+        return False
+    return True
 
 
 def _id(value: str) -> str:

@@ -172,6 +172,26 @@ def test_a_survey_composes_from_whatever_the_database_holds(name, subject, addre
     mail.as_bytes(policy=policy.SMTP)
 
 
+@pytest.mark.parametrize("address", ["", "@", "<a@", "a@b>", "\r\n"])
+def test_a_reply_to_an_address_mail_cannot_reach_still_composes(address):
+    mail = compose_reply(
+        OutboundReply(
+            support_address="support@shop.example",
+            support_name="",
+            customer_address=address,
+            customer_name="Jane",
+            subject="Hi",
+            body="Hello",
+            in_reply_to=None,
+            references=[],
+            message_id="r1@shop.example",
+            date=WHEN,
+        )
+    )
+    assert "\n" not in mail["To"] and "Jane" in mail["To"]
+    assert b"\r\nTo: " in mail.as_bytes(policy=policy.SMTP)
+
+
 def test_a_name_with_a_line_break_is_one_header_line():
     mail = compose_reply(
         OutboundReply(
