@@ -17,7 +17,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.storage.models import ChatConversation, Customer, Escalation, Message, Ticket
+from bot.core.tickets import tags_of
+from bot.storage.models import (
+    ChatConversation,
+    Customer,
+    Escalation,
+    Message,
+    SavedReply,
+    Ticket,
+)
+from bot.views import ids
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import AGENT, CHANNEL, customer_mail, eventually, smtp_send
 from tests.e2e.harness import staffed_helpdesk as staffed
@@ -426,6 +435,27 @@ def test_hostile_slack_payloads_are_stored_cleanly_and_the_ticket_keeps_working(
         answer = sender.send_command(command, text, user_id=AGENT["id"], channel_id=CHANNEL)
         assert answer.status == 200, (command, answer.body)
     assert eventually(lambda: escalation_reasons(helpdesk) == ["refund over the limit <!channel>"])
+
+    # Modal submissions: a saved reply and tags, with NUL, CR/LF and markup.
+    form = {"id": "V0SAVED", "type": "modal", "callback_id": ids.SAVED_REPLY_EDIT_MODAL}
+    saved = agents.agent.submit(
+        form,
+        {
+            ids.SAVED_REPLY_TITLE_BLOCK: {ids.SAVED_REPLY_TITLE: {"value": "Sorry\x00 \ud800"}},
+            ids.SAVED_REPLY_BODY_BLOCK: {ids.SAVED_REPLY_BODY: {"value": "Hi\x00\r\nthere"}},
+        },
+    )
+    assert saved.status == 200 and saved.body in ("", "{}"), saved.body
+    tag_form = {"id": "V0TAGS", "type": "modal", "callback_id": ids.TAG_MODAL,
+                "private_metadata": json.dumps({"ticket_id": ticket.id})}  # fmt: skip
+    typed = {"value": "vip\x00, <!channel>, late\r\nparcel, \ud800"}
+    tagged = agents.agent.submit(tag_form, {ids.TAG_NEW_BLOCK: {ids.TAG_NEW: typed}})
+    assert tagged.status == 200 and tagged.body in ("", "{}"), tagged.body
+    with Session(helpdesk.engine) as session:
+        assert [(r.title, r.body) for r in session.exec(select(SavedReply))] == [
+            ("Sorry \ufffd", "Hi\nthere")
+        ]
+        assert tags_of(session, ticket.id) == ["channel", "late-parcel", "vip"]
 
     agents.reply("Hello\x00 Jane,\r\nit ships \ud800 today.\u202e")
     assert eventually(lambda: sink.messages, timeout=15)
