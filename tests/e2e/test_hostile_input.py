@@ -228,7 +228,7 @@ def test_an_agents_note_with_nul_is_stored_and_nobody_is_told_the_database_is_do
 def note_bodies(helpdesk) -> list[str]:
     with Session(helpdesk.engine) as session:
         notes = session.exec(
-            select(Message).where(Message.direction == "note").order_by(Message.id)
+            select(Message).where(Message.direction == "note").order_by(Message.slack_ts)
         )
         return [n.body for n in notes]
 
