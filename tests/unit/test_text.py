@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -13,8 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core import text
-from bot.mail.compose import OutboundReply, compose_reply
-from bot.mail.survey import SurveyMail, compose_survey
 from bot.views.text import escape_mrkdwn
 
 # Every code point, lone surrogates and controls included, and the usual suspects often.
@@ -121,93 +118,3 @@ def test_bodies_keep_their_lines_and_tabs():
 def test_addresses_lose_controls():
     assert text.address(" Jane@Customer.example\r\n") == "Jane@Customer.example"
     assert text.address("jane@\u202ex.example\x00") == "jane@x.example"
-
-
-WHEN = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-@FAST
-@given(NASTY, NASTY, NASTY, NASTY, NASTY, st.lists(NASTY, max_size=3))
-def test_a_reply_composes_from_whatever_the_database_holds(
-    name, address, subject, body, file_name, references
-):
-    """Rows written before the edge cleaned text can hold anything."""
-    mail = compose_reply(
-        OutboundReply(
-            support_address="support@shop.example",
-            support_name=name,
-            customer_address=address,
-            customer_name=name,
-            subject=subject,
-            body=body,
-            in_reply_to=address,
-            references=references,
-            message_id="r1@shop.example",
-            date=WHEN,
-            attachments=((file_name, subject, b"data"),),
-        )
-    )
-    mail.as_bytes(policy=policy.SMTP)
-
-
-@FAST
-@given(NASTY, NASTY, NASTY)
-def test_a_survey_composes_from_whatever_the_database_holds(name, subject, address):
-    mail = compose_survey(
-        SurveyMail(
-            support_address="support@shop.example",
-            customer_address=address,
-            customer_name=name,
-            customer_first_name=name,
-            ticket_number=7,
-            subject=subject,
-            choices=[("★★★★★", "https://help.example/csat/t?rating=5")],
-            links_expire=WHEN.date(),
-            in_reply_to=None,
-            references=[],
-            message_id="s1@shop.example",
-            date=WHEN,
-        )
-    )
-    mail.as_bytes(policy=policy.SMTP)
-
-
-@pytest.mark.parametrize("address", ["", "@", "<a@", "a@b>", "\r\n"])
-def test_a_reply_to_an_address_mail_cannot_reach_still_composes(address):
-    mail = compose_reply(
-        OutboundReply(
-            support_address="support@shop.example",
-            support_name="",
-            customer_address=address,
-            customer_name="Jane",
-            subject="Hi",
-            body="Hello",
-            in_reply_to=None,
-            references=[],
-            message_id="r1@shop.example",
-            date=WHEN,
-        )
-    )
-    assert "\n" not in mail["To"] and "Jane" in mail["To"]
-    assert b"\r\nTo: " in mail.as_bytes(policy=policy.SMTP)
-
-
-def test_a_name_with_a_line_break_is_one_header_line():
-    mail = compose_reply(
-        OutboundReply(
-            support_address="support@shop.example",
-            support_name="",
-            customer_address="jane@customer.example",
-            customer_name="Jane\r\nBcc: everyone@example.com",
-            subject="Hi\r\nBcc: everyone@example.com",
-            body="Hello",
-            in_reply_to=None,
-            references=[],
-            message_id="r1@shop.example",
-            date=WHEN,
-        )
-    )
-    raw = mail.as_bytes(policy=policy.SMTP)
-    assert b"\r\nBcc:" not in raw
-    assert mail["To"] == '"Jane Bcc: everyone@example.com" <jane@customer.example>'
-    assert mail["Subject"] == "Re: Hi Bcc: everyone@example.com"
