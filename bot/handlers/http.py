@@ -80,18 +80,21 @@ def build_http_app(
         if body is None:
             return JSONResponse({"error": "request body too large"}, status_code=413)
         headers = {k: v for k, v in request.headers.items()}
+        try:
+            # Slack sends UTF-8; the signature is over the bytes, and Bolt reads text.
+            decoded = body.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("refused a Slack request whose body is not UTF-8")
+            return JSONResponse({"error": "the body is not UTF-8"}, status_code=400)
         # Checked here, on the event loop: forged and replayed requests never take one of the
         # threads that Slack's real requests wait for. Bolt checks again; that costs microseconds.
-        if verifier is not None and not verifier.is_valid_request(body, headers):
+        if verifier is not None and not _signed(verifier, decoded, headers):
             return JSONResponse({"error": "invalid request signature"}, status_code=401)
         try:
-            bolt_request = BoltRequest(
-                body=body.decode("utf-8", errors="replace"),
-                query=request.url.query,
-                headers=headers,
-            )
-        # Bolt reads the body as it builds the request: bad JSON, or JSON that is no object.
-        except (ValueError, AttributeError, TypeError) as exc:
+            bolt_request = BoltRequest(body=decoded, query=request.url.query, headers=headers)
+        # Bolt reads the body as it builds the request: bad JSON, JSON that is no object, or
+        # JSON nested deeper than the parser's recursion allows.
+        except (ValueError, AttributeError, TypeError, RecursionError) as exc:
             log.warning("refused a Slack request whose body is not a payload: %s", exc)
             return JSONResponse({"error": "the body is not a Slack payload"}, status_code=400)
         # Bolt is synchronous; running it here would stall every other request.
@@ -103,6 +106,12 @@ def build_http_app(
         )
 
     return http
+
+
+def _signed(verifier: SignatureVerifier, body: str, headers: dict[str, str]) -> bool:
+    # slack_sdk turns the timestamp into an int and raises on anything else.
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    return timestamp.isascii() and timestamp.isdigit() and verifier.is_valid_request(body, headers)
 
 
 async def _limited_body(request: Request) -> bytes | None:

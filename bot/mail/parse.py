@@ -10,12 +10,13 @@ tenth of a second for compat32. Headers are then decoded here (see `headers`), l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 
+from bot.core import text as cleaning
 from bot.mail.auto_submitted import auto_submitted_reason
 from bot.mail.body import AttachmentInfo, Body, read_body
 from bot.mail.decoding import decode_bytes, multiline
@@ -72,9 +73,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
     and newline), so they can be stored and posted as they are.
     """
     try:
-        return _parse(raw)
+        mail = _parse(raw)
     except Exception:  # a last line of defence: a bug here must not lose a customer's mail
-        return _unreadable(raw)
+        mail = _unreadable(raw)
+    return _cleaned(mail)
 
 
 def _parse(raw: bytes) -> ParsedEmail:
@@ -181,4 +183,29 @@ def _unreadable(raw: bytes) -> ParsedEmail:
         visible_text=visible_reply(body),
         attachments=[],
         auto_submitted_reason=None,
+    )
+
+
+def _cleaned(mail: ParsedEmail) -> ParsedEmail:
+    """The edge's cleaning (bot/core/text.py), once, on the finished result: one-line fields,
+    names without bidirectional controls, bodies without stray controls."""
+
+    def mailbox(found: Address) -> Address:
+        return Address(name=cleaning.name(found.name), address=cleaning.address(found.address))
+
+    def mailboxes(found: list[Address]) -> list[Address]:
+        return [mailbox(each) for each in found]
+
+    return replace(
+        mail,
+        subject=cleaning.subject(mail.subject),
+        sender=mailbox(mail.sender) if mail.sender else None,
+        from_mailboxes=mailboxes(mail.from_mailboxes),
+        reply_to=mailboxes(mail.reply_to),
+        to=mailboxes(mail.to),
+        cc=mailboxes(mail.cc),
+        delivered_to=mailboxes(mail.delivered_to),
+        text=cleaning.multi_line(mail.text),
+        html=cleaning.multi_line(mail.html) if mail.html is not None else None,
+        visible_text=cleaning.multi_line(mail.visible_text),
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.message import EmailMessage
 
+from bot.core import text
 from bot.mail.compose import OutboundReply, compose_reply
 
 
@@ -27,10 +28,17 @@ class SurveyMail:
 
 
 def survey_subject(number: int, subject: str) -> str:
-    return f"How did we do? [#{number}] {subject.strip() or 'Your request'}"
+    return f"How did we do? [#{number}] {text.subject(subject) or 'Your request'}"
 
 
 def compose_survey(survey: SurveyMail) -> EmailMessage:
+    # Stored values may predate the cleaning at the edge; the subject and name are also
+    # written into the text and HTML parts.
+    survey = replace(
+        survey,
+        subject=text.subject(survey.subject),
+        customer_first_name=text.name(survey.customer_first_name),
+    )
     # Threaded exactly like an agent's reply, so it lands in the customer's conversation.
     mail = compose_reply(
         OutboundReply(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.tickets import normalize_tag
 from bot.mail.compose import MAX_REFERENCES, OutboundReply, compose_reply, reply_subject
+from bot.mail.survey import SurveyMail, compose_survey
+from tests.unit.test_text import FAST, NASTY
 
 
 def reply(**overrides) -> OutboundReply:
@@ -74,3 +78,69 @@ def test_references_keep_the_first_and_the_newest():
 )
 def test_normalize_tag(raw, expected):
     assert normalize_tag(raw) == expected
+
+
+# --- nothing stored can make composition raise (bot/core/text.py) ---
+
+
+@FAST
+@given(NASTY, NASTY, NASTY, NASTY, NASTY, st.lists(NASTY, max_size=3))
+def test_a_reply_composes_from_whatever_the_database_holds(
+    name, address, subject, body, file_name, references
+):
+    """Rows written before the edge cleaned text can hold anything."""
+    mail = compose_reply(
+        reply(
+            support_name=name,
+            customer_address=address,
+            customer_name=name,
+            subject=subject,
+            body=body,
+            in_reply_to=address,
+            references=references,
+            attachments=((file_name, subject, b"data"),),
+        )
+    )
+    mail.as_bytes(policy=policy.SMTP)
+
+
+@FAST
+@given(NASTY, NASTY, NASTY)
+def test_a_survey_composes_from_whatever_the_database_holds(name, subject, address):
+    mail = compose_survey(
+        SurveyMail(
+            support_address="support@shop.example",
+            customer_address=address,
+            customer_name=name,
+            customer_first_name=name,
+            ticket_number=7,
+            subject=subject,
+            choices=[("★★★★★", "https://help.example/csat/t?rating=5")],
+            links_expire=date(2026, 12, 8),
+            in_reply_to=None,
+            references=[],
+            message_id="s1@shop.example",
+            date=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+        )
+    )
+    mail.as_bytes(policy=policy.SMTP)
+
+
+@pytest.mark.parametrize("address", ["", "@", "<a@", "a@b>", "\r\n"])
+def test_a_reply_to_an_address_mail_cannot_reach_still_composes(address):
+    mail = compose_reply(reply(customer_address=address, customer_name="Jane"))
+    assert "\n" not in mail["To"] and "Jane" in mail["To"]
+    assert b"\r\nTo: " in mail.as_bytes(policy=policy.SMTP)
+
+
+def test_a_name_with_a_line_break_is_one_header_line():
+    mail = compose_reply(
+        reply(
+            customer_name="Jane\r\nBcc: everyone@example.com",
+            subject="Hi\r\nBcc: everyone@example.com",
+        )
+    )
+    raw = mail.as_bytes(policy=policy.SMTP)
+    assert b"\r\nBcc:" not in raw
+    assert mail["To"] == '"Jane Bcc: everyone@example.com" <jane@customer.example>'
+    assert mail["Subject"] == "Re: Hi Bcc: everyone@example.com"

@@ -62,7 +62,7 @@ def test_bad_policy_names_the_key(tmp_path, yaml_text, expected):
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN='xoxp-user-token' is invalid"),
+        ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN='xox…' is invalid"),
         ("HELPDESK_HTTP_PORT", "eighty", "HELPDESK_HTTP_PORT='eighty' is invalid"),
         ("HELPDESK_SMTP_LISTEN", "2525", "expected host:port"),
         ("DATABASE_URL", "mysql://x/y", "expected sqlite:///path.db"),
@@ -105,7 +105,7 @@ def test_serve_with_bad_policy_stops_with_one_line(tmp_path):
     (tmp_path / "helpdesk.yml").write_text("sla:\n  warn_at: 3\n")
     result = _run_cli(tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1")
     assert result.returncode == 2
-    assert "policy key sla.warn_at=3 is invalid" in result.stderr
+    assert "policy key sla.warn_at='3' is invalid" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

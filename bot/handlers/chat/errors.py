@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,16 @@ def install_error_handlers(http: FastAPI) -> None:
         fields = {_field(error): _reason(error) for error in errors}
         summary = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
         return error_response(422, "invalid", summary, fields=fields)
+
+    @http.exception_handler(HTTPException)
+    async def unreadable(request: Request, exc: HTTPException) -> JSONResponse:
+        # FastAPI answers a body json.loads raised on (bytes that are not UTF-8, nesting past
+        # the recursion limit) with a bare 400 and no code.
+        if not request.url.path.startswith(API_PREFIX) or exc.status_code != 400:
+            return await http_exception_handler(request, exc)
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            return error_response(400, "invalid_encoding", "The body is not valid UTF-8.")
+        return error_response(400, "invalid_json", "The body could not be read as JSON.")
 
     @http.exception_handler(DBAPIError)
     async def database_away(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.chat_bus import ChatBus
 from bot.config import ChatPolicy
-from bot.core import chat
+from bot.core import chat, text
 from bot.core.business_time import BusinessCalendar
 from bot.core.intake import Routing
 from bot.handlers.chat import schemas
@@ -116,7 +116,9 @@ def chat_router(service: ChatService) -> APIRouter:
             name=body.name,
             email=body.email,
             page_url=body.page_url,
-            user_agent=request.headers.get("user-agent", "")[:500],
+            user_agent=text.single_line(
+                request.headers.get("user-agent", ""), text.USER_AGENT_LIMIT
+            ),
         )
         with transaction(service.engine) as session:
             conversation, token, created = chat.start(

@@ -8,32 +8,44 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from bot.core import text
 from bot.storage.models import Direction, Message
 
 _ADDRESS = re.compile(r"[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[A-Za-z0-9-]{2,}")
-# Control characters render as nothing or garbage, and PostgreSQL refuses NUL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Everything a visitor sends is cleaned here, once (bot/core/text.py): PostgreSQL refuses
+# NUL, a JSON "\ud800" escape decodes to a lone surrogate nothing can encode, and a name
+# with a line break would end up in an email header.
 
 
 def _email(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if len(value) > 254 or not _ADDRESS.fullmatch(value):
+    # Refused rather than cleaned: an address with control characters is not a typo.
+    if len(value) > 254 or not _ADDRESS.fullmatch(value) or text.address(value) != value:
         raise ValueError("expected an email address such as jane@example.com")
     return value.lower()
 
 
-def _clean(value: str) -> str:
-    return _CONTROL.sub("", value).strip()
+def _message(value: str) -> str:
+    return text.multi_line(value).strip()
 
 
-def _clean_optional(value: str | None) -> str:
-    return _clean(value or "")
+def _name(value: str | None) -> str:
+    return text.name(value or "")
+
+
+def _optional_name(value: str | None) -> str | None:
+    return None if value is None else text.name(value)
+
+
+def _url(value: str | None) -> str:
+    return text.single_line(value or "", text.URL_LIMIT)
 
 
 Email = Annotated[str | None, AfterValidator(_email)]
-Name = Annotated[str | None, Field(max_length=200), AfterValidator(_clean_optional)]
+Name = Annotated[str | None, Field(max_length=200), AfterValidator(_name)]
 ClientId = Annotated[str | None, Field(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")]
 
 
@@ -42,20 +54,21 @@ class _Body(BaseModel):
 
 
 class StartConversation(_Body):
-    message: Annotated[str, AfterValidator(_clean)]
+    message: Annotated[str, AfterValidator(_message)]
     name: Name = ""
     email: Email = None
-    page_url: Annotated[str | None, Field(max_length=2000), AfterValidator(_clean_optional)] = ""
+    page_url: Annotated[str | None, Field(max_length=2000), AfterValidator(_url)] = ""
     client_id: ClientId = None
 
 
 class NewMessage(_Body):
-    text: Annotated[str, AfterValidator(_clean)]
+    text: Annotated[str, AfterValidator(_message)]
     client_id: ClientId = None
 
 
 class Contact(_Body):
-    name: Annotated[str | None, Field(max_length=200)] = None
+    # None leaves the name as it is; "" clears it.
+    name: Annotated[str | None, Field(max_length=200), AfterValidator(_optional_name)] = None
     email: Email = None
 
 

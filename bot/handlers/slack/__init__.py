@@ -6,6 +6,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.exc import DBAPIError
 
+from bot.core import text
 from bot.handlers.slack import (
     commands,
     customer_links,
@@ -60,6 +61,13 @@ def build_bolt_app(
 
     app.middleware(gate.admit_agents)
 
+    @app.middleware
+    def clean_outside_text(body, next):
+        # After Bolt checked the signature, before any listener reads the payload: every
+        # note, answer, reason, title and query is cleaned once, here.
+        clean_strings(body)
+        next()
+
     @app.error
     def answer_failures(error: Exception, body: dict, client: WebClient, logger) -> None:
         logger.error("a Slack request failed: %s", error, exc_info=error)
@@ -70,3 +78,18 @@ def build_bolt_app(
     for module in LISTENER_MODULES:
         module.register(app)
     return app
+
+
+def clean_strings(payload: dict | list) -> None:
+    """Cleans every string in a parsed payload as a multi-line text, in place (listeners get
+    the same objects). Without recursion, so no nesting depth can exhaust the stack."""
+    pending = [payload]
+    while pending:
+        container = pending.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            value = container[key]
+            if isinstance(value, str):
+                container[key] = text.multi_line(value)
+            elif isinstance(value, dict | list):
+                pending.append(value)

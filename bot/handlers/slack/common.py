@@ -9,6 +9,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from bot.core import text
 from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Ticket
@@ -73,7 +74,9 @@ def user_name(client: WebClient, user_id: str) -> str:
     except Exception:
         return ""
     profile = user.get("profile") or {}
-    return profile.get("real_name") or user.get("real_name") or user.get("name") or ""
+    # A display name anyone in the workspace can set; it is shown to chat visitors.
+    name = profile.get("real_name") or user.get("real_name") or user.get("name") or ""
+    return text.name(str(name))
 
 
 def open_ticket_modal(

@@ -21,8 +21,7 @@ from bot.core.customer_links import (
     link_on_proof,
     tries_left,
 )
-from bot.handlers.slack.agents import NOT_AN_AGENT
-from bot.handlers.slack.common import is_agent_or_tell, metadata_of, services_of, tell
+from bot.handlers.slack.common import metadata_of, services_of, tell
 from bot.handlers.slack.orders import NOT_CONNECTED, ORDER_NUMBER
 from bot.handlers.slack.services import Services
 from bot.integrations.shopify import ShopifyError
@@ -42,8 +41,6 @@ def register(app: App) -> None:
 def on_link_button(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     helpdesk = services_of(context)
-    if not is_agent_or_tell(helpdesk, client, body):
-        return
     if helpdesk.shopify is None:
         tell(client, body, NOT_CONNECTED)
         return
@@ -69,9 +66,8 @@ def on_proof_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
     typed = (view["state"]["values"].get(ids.SHOPIFY_PROOF_BLOCK) or {}).get(ids.SHOPIFY_PROOF)
     given = ((typed or {}).get("value") or "").strip()
     refused = None
-    if not helpdesk.agents.is_agent(agent):
-        refused = NOT_AN_AGENT
-    elif helpdesk.shopify is None:
+    # Who may act is decided once, by gate.admit_agents, before any listener runs.
+    if helpdesk.shopify is None:
         refused = NOT_CONNECTED
     elif not given:
         refused = NO_PROOF

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.core import saved_replies
+from bot.core import saved_replies, text
 from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
 from bot.core.visitors import reachable
 from bot.handlers.slack.common import (
@@ -132,7 +132,7 @@ def files_of(view: dict) -> tuple[SharedFile, ...]:
     return tuple(
         SharedFile(
             slack_file_id=str(f.get("id", "")),
-            name=str(f.get("name") or f.get("title") or "attachment"),
+            name=text.name(str(f.get("name") or f.get("title") or ""), 255) or "attachment",
             size=int(f.get("size") or 0),
             content_type=str(f.get("mimetype") or "application/octet-stream"),
         )

@@ -41,4 +41,7 @@ def _apply(context, channel: str, message: dict, change) -> None:
     with transaction(helpdesk.engine) as session:
         ticket = ticket_for_thread(session, channel, thread_ts)
         if ticket is not None:
-            change(session, ticket, slack_ts=ts, author=user, text=message.get("text") or "")
+            text = message.get("text")
+            # A note's text is a string (cleaned by the app's middleware); never store another type.
+            text = text if isinstance(text, str) else ""
+            change(session, ticket, slack_ts=ts, author=user, text=text)
