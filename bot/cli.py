@@ -466,17 +466,18 @@ outbox_cli = typer.Typer(
     invoke_without_command=True,
 )
 cli.add_typer(outbox_cli, name="outbox")
+STUCK_AFTER_OPTION = typer.Option(
+    STUCK_AFTER_SECONDS,
+    "--stuck-after",
+    help="Seconds after which a pending row counts as stuck.",
+    min=1,
+)
 
 
 @outbox_cli.callback()
 def outbox_overview(
     context: typer.Context,
-    stuck_after: int = typer.Option(
-        STUCK_AFTER_SECONDS,
-        "--stuck-after",
-        help="Seconds after which a pending row counts as stuck.",
-        min=1,
-    ),
+    stuck_after: int = STUCK_AFTER_OPTION,
 ) -> None:
     """With no command: the table of stuck and failed deliveries (as `helpdesk outbox list`)."""
     if context.invoked_subcommand is None:
@@ -485,12 +486,7 @@ def outbox_overview(
 
 @outbox_cli.command("list")
 def outbox_list(
-    stuck_after: int = typer.Option(
-        STUCK_AFTER_SECONDS,
-        "--stuck-after",
-        help="Seconds after which a pending row counts as stuck.",
-        min=1,
-    ),
+    stuck_after: int = STUCK_AFTER_OPTION,
 ) -> None:
     """Rows given up on, and pending rows that failed at least once or wait too long."""
     _outbox_list(stuck_after)
