@@ -163,8 +163,10 @@ def _erase_rows(
                 refused=PLACEHOLDER,
             )
         for survey in rows_of(session, CsatSurvey, ticket.id):
-            if survey.comment is not None:
-                done.surveys += scrub.apply(survey, ticket.id, comment=PLACEHOLDER)
+            if survey.comment is not None and scrub.apply(survey, ticket.id, comment=PLACEHOLDER):
+                done.surveys += 1
+                if survey.slack_ts:  # the thread's survey message shows the comment: redraw it
+                    outbox.show_survey_answer(session, ticket.id, survey.id)
         for conversation in rows_of(session, ChatConversation, ticket.id):
             done.chats += _erase_chat(scrub, conversation, ticket.id)
         for escalation in rows_of(session, Escalation, ticket.id):
