@@ -20,12 +20,7 @@ from bot.handlers.slack import (
     thread_messages,
     ticket_actions,
 )
-from bot.handlers.slack.common import tell_if_possible
-
-DATABASE_AWAY = (
-    "The helpdesk can't reach its database right now, so nothing was changed. "
-    "Try again in a minute."
-)
+from bot.handlers.slack.common import DATABASE_AWAY, tell_if_possible
 
 LISTENER_MODULES = (
     ticket_actions,

@@ -36,6 +36,12 @@ def tell(client: WebClient, body: dict, text: str) -> None:
     )
 
 
+DATABASE_AWAY = (
+    "The helpdesk can't reach its database right now, so nothing was changed. "
+    "Try again in a minute."
+)
+
+
 def tell_if_possible(client: WebClient, body: dict, text: str) -> None:
     """`tell` for any request, even one without a user (an event): best effort, as it runs
     when something already went wrong."""
