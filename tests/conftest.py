@@ -12,6 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.storage.db import make_engine
+from bot.storage.migrate import upgrade
+
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -58,3 +61,12 @@ def database_url(request, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'helpdesk.db'}"
     else:
         yield from fresh_postgres_database()
+
+
+@pytest.fixture
+def engine(database_url):
+    """A database of `database_url` upgraded to the newest schema, as `serve` leaves it."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()

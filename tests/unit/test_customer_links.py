@@ -21,20 +21,11 @@ from bot.core.customer_links import (
     locked_until,
     normalise,
 )
-from bot.storage.db import make_engine, transaction
-from bot.storage.migrate import upgrade
+from bot.storage.db import transaction
 from bot.storage.models import Customer, Ticket, TicketEvent, utcnow
 
 JANE = "gid://shopify/Customer/5"
 ANSWERS = {"email": {"Jane@Home.example"}, "postcode": {"SW1A 1AA"}}
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def tickets(session: Session, count: int) -> list[Ticket]:

@@ -6,13 +6,11 @@ cases it doesn't reach: files shared by hash, posts of kinds it doesn't produce.
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.core import customer_data, outbox, privacy
 from bot.core.attachments import FileStore
-from bot.storage.db import make_engine, transaction
-from bot.storage.migrate import upgrade
+from bot.storage.db import transaction
 from bot.storage.models import (
     Attachment,
     Message,
@@ -24,14 +22,6 @@ from bot.storage.models import (
 from tests.unit.test_attachments import new_message
 
 SAME_BYTES = b"the same invoice, sent by both customers"
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def ticket_of(session: Session, store: FileStore, email: str) -> Ticket:
