@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
@@ -227,9 +228,13 @@ def test_a_flooding_visitor_is_limited_without_slowing_anyone_else(desk):
     flooder, calm = visitor_of(helpdesk, ip="203.0.113.7"), visitor_of(helpdesk, ip="198.51.100.2")
     flooder.start("spam")
     calm.start("Hello")
+    began = time.monotonic()
     answers = [flooder.say(f"spam {n}") for n in range(200)]
-    statuses = [a.status for a in answers]
-    assert statuses.count(201) == 20  # the policy's visitor_messages_per_minute burst
+    # The policy's burst of 20, plus what the bucket refilled meanwhile (20 a minute): on a
+    # busy machine the 200 requests take long enough for a few more.
+    refilled = int((time.monotonic() - began) * 20 / 60) + 1
+    accepted = [a.status for a in answers].count(201)
+    assert 20 <= accepted <= 20 + refilled
     limited = next(a for a in answers if a.status == 429)
     assert limited.body["code"] == "rate_limited"
     assert int(limited.headers["retry-after"]) >= 1
@@ -237,7 +242,7 @@ def test_a_flooding_visitor_is_limited_without_slowing_anyone_else(desk):
     assert calm.say("Is my order coming?").status == 201
     with Session(helpdesk.engine) as session:
         stored = session.exec(select(Message).where(Message.body.startswith("spam"))).all()
-    assert len(stored) == 21
+    assert len(stored) == accepted + 1
 
 
 def test_pages_on_other_sites_are_refused(desk):

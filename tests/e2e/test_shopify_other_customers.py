@@ -19,7 +19,14 @@ from bot.devtools.fake_shopify import FakeShopify
 from bot.storage.models import Customer, SavedReply, Ticket, TicketEvent
 from bot.views import ids
 from tests.e2e.chat_visitor import ChatVisitor
-from tests.e2e.harness import AGENT, answer_block, customer_mail, eventually, smtp_send
+from tests.e2e.harness import (
+    AGENT,
+    CHANNEL,
+    answer_block,
+    customer_mail,
+    eventually,
+    smtp_send,
+)
 from tests.e2e.test_shopify_context import TOKEN, ShopDesk, shop_desk, thread_of_ticket
 
 JANE_ID = "gid://shopify/Customer/5550001"
@@ -275,11 +282,16 @@ def test_an_address_typed_into_the_chat_is_only_a_claim(database_url, shop, jane
             assert smtp_send(helpdesk.smtp.port, mail)[0] == 250
             assert "1ZJANE999" in json.dumps(StrangerDesk(helpdesk, slack).post)  # her own
         visitor = ChatVisitor(helpdesk.http_port)
-        assert visitor.start("Where is my parcel?", email=JANE_EMAIL).status == 201
+        started = visitor.start("Where is my parcel?", name="Mal", email=JANE_EMAIL)
+        assert started.status == 201
         desk = StrangerDesk(helpdesk, slack, number=2 if jane_wrote_first else 1)
         assert "given in live chat" in json.dumps(desk.post)
         remembered = only_claimed(desk)
         assert (remembered is not None) == jane_wrote_first  # only from her own mail
+        # Greeted by the name they gave, not the one on file for the address they typed.
+        root = next(m for m in slack.messages_in(CHANNEL) if m["ts"] == desk.root_ts)
+        reply = json.dumps(desk.open_reply())
+        assert "Mal" in reply and "Jane" not in reply and "Jane" not in json.dumps(root)
 
 
 def test_mail_from_janes_address_that_failed_dmarc_is_only_a_claim(database_url, shop):

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.core import saved_replies, text
 from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
+from bot.core.tickets import name_given
 from bot.core.visitors import reachable
 from bot.handlers.slack.common import (
     DATABASE_AWAY,
@@ -55,7 +56,7 @@ def draft_for(
         ticket_id=ticket.id,
         number=ticket.number,
         subject=ticket.subject,
-        customer_name=customer.name,
+        customer_name=name_given(session, ticket),
         customer_email=reachable(customer.email) or "",
         last_customer_message=last.body if last else None,
         saved_replies=[(r.id, r.title) for r in all_saved_replies(session)],
