@@ -12,7 +12,8 @@ from contextlib import ExitStack
 import pytest
 from sqlmodel import Session, select
 
-from bot.config import Policy
+from bot.app import create_app
+from bot.config import ConfigError, Policy
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import event_body
 from bot.handlers.slack.socket_mode import PING_INTERVAL_SECONDS
@@ -25,6 +26,7 @@ from tests.e2e.harness import (
     answer_values,
     eventually,
     running_helpdesk,
+    settings_for,
 )
 from tests.e2e.test_agent_workflow import Desk
 
@@ -161,6 +163,21 @@ def test_a_silent_connection_is_replaced_within_seconds_while_idle(socket_desk):
     )
     # Idle while waiting: a client that spins would use about the whole wall time.
     assert cpu < wall / 4, (cpu, wall)
+
+
+def test_a_refused_app_token_is_one_clear_line_at_start(tmp_path):
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        settings = settings_for(
+            f"sqlite:///{tmp_path / 'helpdesk.db'}", slack, slack_app_token="xapp-1-revoked"
+        )
+        helpdesk = create_app(settings)
+        try:
+            with pytest.raises(ConfigError, match="SLACK_APP_TOKEN: Slack refused it"):
+                helpdesk.start()
+        finally:
+            helpdesk.stop()
+        assert slack.socket_mode.hellos == 0
 
 
 def _cpu_seconds() -> float:
