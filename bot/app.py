@@ -31,6 +31,7 @@ from bot.handlers.slack import build_bolt_app
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
+from bot.handlers.slack.socket_mode import SocketModeListener
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.jobs.attachment_upload import attachment_deliverers
 from bot.jobs.chat_delivery import chat_deliverers
@@ -70,7 +71,7 @@ class Helpdesk:
     sandbox: Sandbox | None = None
     _http_server: uvicorn.Server | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
-    _socket_mode: object | None = field(default=None, repr=False)
+    _socket_mode: SocketModeListener | None = field(default=None, repr=False)
 
     def start(self, *, http: bool = True) -> None:
         self.chat_bus.start()
@@ -87,10 +88,11 @@ class Helpdesk:
         if self.imap is not None:
             self.imap.start()
         if self.settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            self._socket_mode = SocketModeHandler(self.bolt, self.settings.slack_app_token)
-            self._socket_mode.connect()
+            listener = SocketModeListener(
+                self.bolt, self.settings.slack_app_token, self.settings.slack_api_url
+            )
+            listener.start()
+            self._socket_mode = listener
         if http:
             self._start_http()
 
@@ -133,7 +135,7 @@ class Helpdesk:
         for thread in self._threads:
             thread.join(10)
         if self._socket_mode is not None:
-            self._socket_mode.close()
+            self._socket_mode.stop()
         if self.smtp is not None:
             self.smtp.stop()
         if self.imap is not None:

@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from bot.app import Helpdesk, create_app
 from bot.config import Policy, Settings
 from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.fake_socket_mode import SocketModeSender
 from bot.devtools.slack_signing import SlackEventSender, SlackHttpResponse, SlackRequestSigner
 from bot.sandbox.workspace import Sandbox, start_sandbox
 from bot.views import ids
@@ -169,6 +170,18 @@ class MailSink:
 AGENT = {"id": "U0AGENT1", "username": "alex", "name": "alex", "team_id": "T0FAKE"}
 
 
+def slack_sender(helpdesk: Helpdesk, slack: FakeSlack) -> SlackEventSender | SocketModeSender:
+    """How Slack reaches this helpdesk: envelopes in Socket Mode, else signed HTTP requests."""
+    if helpdesk.settings.slack_app_token:
+        return SocketModeSender(slack.socket_mode)
+    return http_sender(helpdesk.http_port)
+
+
+def http_sender(http_port: int) -> SlackEventSender:
+    url = f"http://127.0.0.1:{http_port}/slack/events"
+    return SlackEventSender(url, SlackRequestSigner(SIGNING_SECRET))
+
+
 def answer_block(view: dict) -> dict:
     return next(
         b for b in view["blocks"] if b.get("element", {}).get("action_id") == ids.REPLY_ANSWER
@@ -188,10 +201,15 @@ def answer_values(view: dict, text: str, status: str | None = None) -> dict:
 class SlackAgent:
     """An agent's clicks and modal submissions, sent to the helpdesk signed as Slack sends them."""
 
-    def __init__(self, http_port: int, slack: FakeSlack, user: dict = AGENT):
+    def __init__(
+        self,
+        http_port: int,
+        slack: FakeSlack,
+        user: dict = AGENT,
+        sender: SlackEventSender | SocketModeSender | None = None,
+    ):
         self.slack, self.user = slack, user
-        url = f"http://127.0.0.1:{http_port}/slack/events"
-        self.sender = SlackEventSender(url, SlackRequestSigner(SIGNING_SECRET))
+        self.sender = sender or http_sender(http_port)
 
     def click(
         self, ticket_id: int, root_ts: str, action_id: str, user: dict | None = None, **action

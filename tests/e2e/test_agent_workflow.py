@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     customer_mail,
     eventually,
     running_helpdesk,
+    slack_sender,
     smtp_send,
 )
 
@@ -42,7 +43,7 @@ class Desk:
 
     def __init__(self, helpdesk, slack: FakeSlack, sink: MailSink, first_mail=None):
         self.helpdesk, self.slack, self.sink = helpdesk, slack, sink
-        self.agent = SlackAgent(helpdesk.http_port, slack)
+        self.agent = SlackAgent(helpdesk.http_port, slack, sender=slack_sender(helpdesk, slack))
         self.sender = self.agent.sender
         self.first_mail = first_mail or customer_mail("Hi, my parcel never came.\n\nJane")
         assert smtp_send(helpdesk.smtp.port, self.first_mail)[0] == 250
