@@ -313,3 +313,13 @@ def test_saved_reply_fills_the_answer_with_placeholders(desk):
     assert answer_block(updated)["element"]["initial_value"] == "Hi Jane, about #1: Alex here."
     # A new block ID is what makes Slack show the new text instead of what was typed.
     assert answer_block(updated)["block_id"] != answer_block(view)["block_id"]
+
+
+def test_a_listener_failing_after_its_ack_is_answered_privately_not_with_500(desk):
+    """Slack refuses to open the modal (the trigger expired): the click was acknowledged, so
+    Slack must get 200, and the agent a private word instead of a silent nothing."""
+    for told in range(5):  # the race Bolt loses is timing-dependent: each of these must hold
+        desk.slack.fail_next("views.open", status=200, error="expired_trigger_id")
+        assert desk.click(ids.TICKET_REPLY).status == 200
+        assert eventually(lambda n=told: len(desk.slack.calls("chat.postEphemeral")) > n)
+    assert "Sorry, that didn't work" in desk.slack.calls("chat.postEphemeral")[-1].args["text"]
