@@ -100,6 +100,8 @@ class Helpdesk:
             host=self.settings.helpdesk_http_host,
             port=self.settings.helpdesk_http_port,
             log_level="warning",
+            # Uvicorn's loggers then propagate to the root's handler: one format for all logs.
+            log_config=None,
             lifespan="off",
             # Chat event streams never end by themselves; don't wait long for them.
             timeout_graceful_shutdown=2,
