@@ -11,6 +11,7 @@ from datetime import timedelta
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from slack_bolt import App
 from sqlalchemy import Engine
 
@@ -27,6 +28,7 @@ from bot.handlers.email.imap_poller import ImapPoller
 from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
+from bot.handlers.metrics_route import metrics_router
 from bot.handlers.slack import build_bolt_app
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
@@ -44,6 +46,8 @@ from bot.jobs.shopify_context import shopify_deliverers
 from bot.jobs.slack_delivery import slack_deliverers
 from bot.jobs.slack_files import SlackFiles
 from bot.jobs.smtp_sender import SmtpSender
+from bot.monitoring.counters import Counters
+from bot.monitoring.state import HelpdeskState
 from bot.sandbox.routes import mount_sandbox
 from bot.sandbox.workspace import Sandbox
 from bot.slack_client import delivery_client, interactive_client
@@ -102,6 +106,8 @@ class Helpdesk:
             host=self.settings.helpdesk_http_host,
             port=self.settings.helpdesk_http_port,
             log_level="warning",
+            # Uvicorn's loggers then propagate to the root's handler: one format for all logs.
+            log_config=None,
             lifespan="off",
             # Chat event streams never end by themselves; don't wait long for them.
             timeout_graceful_shutdown=2,
@@ -188,9 +194,16 @@ def create_app(
     if shopify is not None:
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
     deliverers.update(extra_deliverers or {})
+    # This app's metrics only: tests build several apps in one process.
+    metrics = CollectorRegistry()
+    counters = Counters(metrics)
     outbox = OutboxWorker(
-        engine, deliverers, lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds)
+        engine,
+        deliverers,
+        lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
+        counters=counters,
     )
+    metrics.register(HelpdeskState(engine, outbox, bus))
     sla = SlaRules.from_policy(policy)
     routing = Routing(
         support_channel=settings.helpdesk_support_channel,
@@ -236,6 +249,7 @@ def create_app(
         policy.chat.allowed_origins,
         signing_secret=None if socket_mode else settings.slack_signing_secret,
     )
+    http.include_router(metrics_router(metrics))
     if sandbox is not None:
         mount_sandbox(http, sandbox, settings, policy, engine, outbox.wake)
     return Helpdesk(
@@ -246,7 +260,7 @@ def create_app(
         http=http,
         outbox=outbox,
         ingest=ingest,
-        smtp=_smtp_server(settings, policy, ingest),
+        smtp=_smtp_server(settings, policy, ingest, counters),
         scheduler=build_scheduler(
             engine,
             policy,
@@ -255,6 +269,7 @@ def create_app(
             digest_channel(settings, policy),
             outbox.wake,
             settings.helpdesk_support_address,
+            counters,
         ),
         chat_bus=bus,
         imap=mailbox_poller(settings, policy, engine, ingest),
@@ -290,14 +305,14 @@ def _require(settings: Settings) -> None:
 
 
 def _smtp_server(
-    settings: Settings, policy: Policy, ingest: MailIngest
+    settings: Settings, policy: Policy, ingest: MailIngest, counters: Counters
 ) -> InboundSmtpServer | None:
     if settings.smtp_listen is None:
         return None
     host, port = settings.smtp_listen
     accepted = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
-    handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address)
-    return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes)
+    handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address, counters)
+    return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes, counters)
 
 
 def mailbox_poller(
