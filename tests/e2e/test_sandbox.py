@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -395,3 +397,25 @@ def test_a_second_sandbox_touches_nothing_of_the_running_one(tmp_path):
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(30)
+
+
+PAGES = ["/sandbox/", "/sandbox/static/shop.html", "/chat/", "/docs"]
+
+
+def test_no_page_of_the_sandbox_loads_anything_from_another_host(page):
+    """Nothing leaves this machine: not even the API docs' Swagger UI comes from a CDN."""
+    own = f"127.0.0.1:{page.port}"
+    assert page.state()["links"]["docs"] == "/docs"
+    for path in PAGES:
+        with urllib.request.urlopen(f"http://{own}{path}") as answer:
+            html = answer.read().decode()
+        referenced = re.findall(r"""(?:src|href|url)\s*[=:(]\s*['"]([^'"]+)['"]""", html)
+        assert referenced, path
+        for reference in referenced:
+            address = urllib.parse.urlsplit(urllib.parse.urljoin(f"http://{own}{path}", reference))
+            if address.scheme in ("data", "mailto"):
+                continue
+            assert address.netloc == own, f"{path} loads {reference}"
+            if reference.endswith((".js", ".css", ".png")):
+                with urllib.request.urlopen(address.geturl()) as asset:
+                    assert asset.status == 200, reference
