@@ -1,4 +1,4 @@
-"""The API docs page at `/docs`: Swagger UI from the swagger-ui-bundle package, served by the
+"""The API docs page at `/docs`: Swagger UI 5 from the swagger-ui-bundle-v2 package, served by the
 helpdesk itself, so that it works offline and the browser fetches nothing from a CDN."""
 
 from __future__ import annotations

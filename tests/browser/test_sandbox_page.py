@@ -123,3 +123,22 @@ def test_the_app_home_its_messages_a_reload_and_starting_over(context, helpdesk,
     expect(page.get_by_text("No tickets yet")).to_be_visible(timeout=WAIT)
     expect(page.get_by_test_id("message")).to_have_count(0)
     assert problems == []
+
+
+def test_the_api_docs_work_without_reaching_another_host(context, helpdesk, artifacts):
+    page, problems = open_page(context, helpdesk)
+    elsewhere: list[str] = []
+
+    def local_only(route) -> None:
+        if route.request.url.startswith(f"http://127.0.0.1:{helpdesk.http_port}/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    page.goto(f"http://127.0.0.1:{helpdesk.http_port}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("helpdesk-bot", timeout=WAIT)
+    expect(page.get_by_text("/chat/api/conversations").first).to_be_visible()
+    page.screenshot(path=artifacts / "sandbox-api-docs.png")
+    assert elsewhere == [] and problems == []
