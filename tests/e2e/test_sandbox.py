@@ -21,9 +21,15 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Helpdesk
-from bot.config import load_policy
+from bot.config import Policy, Settings, load_policy
 from bot.sandbox.demo_data import SAVED_REPLIES
-from bot.sandbox.workspace import DEMO_POLICY, ESCALATION_CHANNEL, SUPPORT_CHANNEL, Sandbox
+from bot.sandbox.workspace import (
+    DEMO_POLICY,
+    ESCALATION_CHANNEL,
+    SUPPORT_CHANNEL,
+    Sandbox,
+    sandbox_policy,
+)
 from bot.storage.models import SavedReply, Ticket
 from bot.views import ids
 from tests.conftest import free_port
@@ -299,6 +305,13 @@ def test_the_demo_policy_warns_and_breaches_within_minutes():
     assert normal.first_response * policy.sla.warn_at >= 2 * policy.sla.sweep_every
     assert [t.channel for t in policy.escalation.tiers] == [ESCALATION_CHANNEL, "C0MANAGERS"]
     assert policy.csat.enabled and policy.tags
+
+
+def test_a_policy_named_by_helpdesk_config_replaces_the_demo(tmp_path):
+    own = Policy(tags=["mine"])
+    named = Settings(_env_file=None, helpdesk_config=tmp_path / "my-policy.yml")
+    assert sandbox_policy(named, own) is own
+    assert sandbox_policy(Settings(_env_file=None), own) == load_policy(DEMO_POLICY)
 
 
 def test_the_app_home_and_its_direct_messages_reach_the_page(page):
