@@ -60,7 +60,7 @@ class Sandbox:
 
     def reset_workspace(self) -> None:
         """Slack, the mail catcher and the stored files as they were at start (the database
-        is the caller's: bot/sandbox/reset.py)."""
+        is the caller's: bot/sandbox/demo_data.py)."""
         self.slack.reset()
         self.mail.clear()
         _seed_workspace(self)
@@ -167,7 +167,7 @@ def _claim(data_dir: Path) -> TextIO:
 
 def _empty_data_dir(data_dir: Path, *, keep_database: bool) -> None:
     """Everything there goes but the lock, and the database when it is open (a reset empties
-    that through its connection: bot/sandbox/reset.py)."""
+    that through its connection: bot/sandbox/demo_data.py)."""
     for entry in data_dir.iterdir():
         if entry.name == LOCK_FILE or (keep_database and entry.name.startswith(DATABASE_FILE)):
             continue
