@@ -164,7 +164,8 @@ def create_app(
 
     `extra_deliverers` adds or replaces outbox deliverers by kind (tests make one fail).
     """
-    policy = policy or Policy()
+    # A sandbox runs the policy it chose: the demo policy unless HELPDESK_CONFIG names one.
+    policy = sandbox.policy if sandbox is not None else policy or Policy()
     _require(settings)
     engine = engine or make_engine(settings.database_url)
     if migrate:

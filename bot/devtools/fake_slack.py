@@ -442,6 +442,29 @@ class FakeSlack(LoopbackService):
         with self._cond:
             return self._store(self._channels[channel], fields, thread_ts)["ts"]
 
+    def direct_message_channel(self, user_id: str) -> str:
+        """The id of the app's direct messages with ``user_id`` (its Messages tab), opened
+        now if it wasn't: Slack gives every user of the app one."""
+        with self._cond:
+            before = len(self._channels)
+            channel = self._dm_with(user_id)
+            if len(self._channels) != before:
+                self._changed()
+            return channel.id
+
+    def reset(self) -> None:
+        """An empty workspace again, with only the bot: no channels, people, messages, views
+        or files. The version keeps growing, so that watchers see the change."""
+        with self._cond:
+            bot = self._users[self.bot_user_id]
+            for state in (self._channels, self._users, self._views, self._home_views,
+                          self._files, self._modals, self._ephemeral, self._triggers,
+                          self._responders):  # fmt: skip
+                state.clear()
+            self._requests.clear()
+            self._users[self.bot_user_id] = bot
+            self._changed()
+
     # -- inspection --------------------------------------------------------------------------
 
     @property

@@ -546,7 +546,7 @@ def render_message(message: Message) -> tuple[str, list]:
         return agent_reply_text(reply), agent_reply_blocks(reply)
     view = CustomerMessage(
         author_name=message.author_name,
-        author_email=message.author,
+        author_email=reachable(message.author) or "",
         body=message.body,
         source=message.source,
         unverified_sender=message.unverified_sender,

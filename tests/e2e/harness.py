@@ -280,7 +280,7 @@ def staffed_helpdesk(
 
 
 @contextmanager
-def running_sandbox(data_dir, policy: Policy | None = None) -> Iterator[tuple[Helpdesk, Sandbox]]:
+def running_sandbox(data_dir) -> Iterator[tuple[Helpdesk, Sandbox]]:
     """`helpdesk serve --sandbox on`, in this process, on free loopback ports."""
     settings = Settings(
         _env_file=None,
@@ -289,10 +289,9 @@ def running_sandbox(data_dir, policy: Policy | None = None) -> Iterator[tuple[He
         helpdesk_data_dir=data_dir,
         helpdesk_outbox_lease_seconds=5,
     )
-    policy = policy or Policy()
-    sandbox, settings = start_sandbox(settings, policy)
+    sandbox, settings = start_sandbox(settings, Policy())  # no HELPDESK_CONFIG: the demo's
     try:
-        helpdesk = create_app(settings, policy, sandbox=sandbox)
+        helpdesk = create_app(settings, sandbox=sandbox)
         helpdesk.start()
         try:
             yield helpdesk, sandbox

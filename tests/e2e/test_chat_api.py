@@ -299,6 +299,21 @@ def test_a_closed_conversation_is_gone(desk):
     assert answer.status == 410 and answer.body["code"] == "conversation_closed"
 
 
+def test_a_visitor_without_an_address_is_headed_by_their_name_or_as_a_website_visitor(desk):
+    helpdesk, slack, _, agents = desk
+    visitor_of(helpdesk).start("Do you ship to Norway?")
+    visitor_of(helpdesk).start("Is the mug dishwasher-safe?", name="Ola")
+
+    def headers(number: int) -> list[str]:
+        ticket = agents.ticket(number)
+        thread = slack.thread(ticket.channel, ticket.thread_ts)
+        return [m["blocks"][0]["elements"][0]["text"] for m in thread[1:]]
+
+    assert eventually(lambda: headers(1) and headers(2))
+    assert headers(1) == [":incoming_envelope: *Website visitor* wrote by live chat"]
+    assert headers(2) == [":incoming_envelope: *Ola* wrote by live chat"]
+
+
 def test_a_reply_the_visitor_left_without_seeing_is_emailed_and_their_answer_joins(desk):
     helpdesk, slack, sink, agents = desk
     jane = visitor_of(helpdesk)
