@@ -10,7 +10,7 @@ import shutil
 import signal
 import subprocess
 import urllib.request
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -54,6 +54,7 @@ def started(tree: Path, workdir: Path, env: dict[str, str]):
         env=without_this_checkout(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         yield process, wait_until_healthy(process, env["HELPDESK_HTTP_PORT"])
@@ -61,9 +62,10 @@ def started(tree: Path, workdir: Path, env: dict[str, str]):
         process.send_signal(signal.SIGTERM)
         try:
             code = process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+        finally:
+            # Whatever outlived it (a serve the signal didn't reach) would hold stderr open.
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
     # scripts/start execs serve, so the signal reached serve itself and it shut down in order.
     assert code == 0, process.stderr.read().decode()
     with pytest.raises(OSError):
