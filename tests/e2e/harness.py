@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import smtplib
+import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from bot.app import Helpdesk, create_app
@@ -45,6 +49,23 @@ def serve_environment(database_url: str, slack: FakeSlack, **extra: str) -> dict
         "HELPDESK_DATA_DIR": tempfile.mkdtemp(prefix="helpdesk-data-"),
         **extra,
     }
+
+
+def wait_until_healthy(process: subprocess.Popen, http_port: str | int) -> dict:
+    """Waits up to 30 s for a started `helpdesk serve` to answer /healthz; returns the answer.
+    Fails the test with the process's stderr if it exits first (its stderr must be a pipe)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            url = f"http://127.0.0.1:{http_port}/healthz"
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                return json.load(answer)
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"serve exited: {process.stderr.read().decode()}")
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("serve did not come up within 30 s")
 
 
 def settings_for(database_url: str, slack: FakeSlack, **overrides) -> Settings:

@@ -10,13 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
-
-import pytest
 
 from bot.devtools.fake_slack import FakeSlack
 from tests.conftest import free_port
-from tests.e2e.harness import CHANNEL, customer_mail, serve_environment, smtp_send
+from tests.e2e.harness import (
+    CHANNEL,
+    customer_mail,
+    serve_environment,
+    smtp_send,
+    wait_until_healthy,
+)
 
 
 def start_serve(
@@ -36,18 +39,8 @@ def start_serve(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            url = f"http://127.0.0.1:{env['HELPDESK_HTTP_PORT']}/healthz"
-            with urllib.request.urlopen(url, timeout=1):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited: {process.stderr.read().decode()}")
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail("serve did not come up within 30 s")
+    wait_until_healthy(process, env["HELPDESK_HTTP_PORT"])
+    return process
 
 
 def thread_texts(slack: FakeSlack) -> tuple[list[dict], list[str]]:
