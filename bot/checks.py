@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from rich.console import Console
 from rich.table import Table
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Policy, Settings
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
@@ -20,6 +21,7 @@ from bot.redaction import Redactor
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
+from bot.storage.problems import explain
 
 TIMEOUT_SECONDS = 10
 
@@ -93,10 +95,15 @@ def _database(settings: Settings) -> Outcome:
     try:
         ping(engine)
         if not is_current(engine):
+            # An error, as every command but serve needs the current tables.
             return Outcome(
-                "database", "warning", "schema is behind: `helpdesk migrate` (serve does it too)"
+                "database",
+                "error",
+                "no tables yet, or older ones: run `helpdesk migrate` (serve also does it)",
             )
         return Outcome("database", "ok", "reachable, schema current")
+    except SQLAlchemyError as exc:
+        return Outcome("database", "error", explain(exc))
     finally:
         engine.dispose()
 

@@ -8,15 +8,18 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, load_policy, load_settings
+from bot.config import ConfigError, Settings, load_policy, load_settings
 from bot.monitoring.logs import configure_logging, writes_json
 from bot.redaction import Redactor
 
@@ -27,18 +30,67 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
+# Exit codes, the same for every command (click's own usage errors are 2 as well).
+EXIT_FAILED = 1  # the command ran, and something it did or checked failed
+EXIT_UNUSABLE = 2  # it could not start: the command line, a setting or the policy is invalid
+# Set by the top-level --sandbox of each invocation, read where a command loads its settings.
+_use_sandbox: ContextVar[bool] = ContextVar("use_sandbox", default=False)
 
 
 def main() -> None:
+    """Every error a person can fix ends the command in one line, never a traceback."""
+    from bot.storage.problems import explain
+
     try:
-        cli()
+        cli(prog_name="helpdesk")
     except ConfigError as exc:
-        message = Redactor.of_environment().scrub(str(exc))
-        if writes_json():  # `serve` got as far as setting up its JSON logs
-            logging.getLogger("bot").error(message)
-        else:
-            err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        _error(str(exc))
+        sys.exit(EXIT_UNUSABLE)
+    except SQLAlchemyError as exc:
+        _error(explain(exc))
+        sys.exit(EXIT_FAILED)
+
+
+def _error(message: str) -> None:
+    scrubbed = Redactor.of_environment().scrub(message)
+    if writes_json():  # `serve` got as far as setting up its JSON logs
+        logging.getLogger("bot").error(scrubbed)
+    else:
+        err.print(f"[bold red]error:[/] {escape(scrubbed)}", highlight=False, soft_wrap=True)
+
+
+def _fail(message: str) -> None:
+    _error(message)
+    raise typer.Exit(EXIT_FAILED)
+
+
+@cli.callback()
+def _everywhere(
+    sandbox: bool = typer.Option(
+        False,
+        "--sandbox",
+        help="Use the sandbox's database and files (under HELPDESK_DATA_DIR/sandbox/, where "
+        "`serve --sandbox on` keeps them) instead of DATABASE_URL's.",
+    ),
+) -> None:
+    """Options for every command."""
+    _use_sandbox.set(sandbox)
+
+
+def _settings() -> Settings:
+    """The settings, pointed at the sandbox's database with `helpdesk --sandbox …`."""
+    settings = load_settings()
+    if not _use_sandbox.get():
+        return settings
+    from bot.sandbox.workspace import DATABASE_FILE, sandbox_storage
+
+    sandboxed = sandbox_storage(settings)
+    if not (sandboxed.helpdesk_data_dir / DATABASE_FILE).is_file():
+        raise ConfigError(
+            f"no sandbox database in {sandboxed.helpdesk_data_dir}: start the sandbox first "
+            "(`make run`, or `helpdesk serve --sandbox on`)"
+        )
+    return sandboxed
 
 
 class SandboxMode(StrEnum):
@@ -65,7 +117,11 @@ def serve(
     policy = load_policy(settings.helpdesk_config)
     unconfigured = not (settings.slack_bot_token or settings.slack_app_token)
     stand_in = None
-    if sandbox is SandboxMode.ON or (sandbox is SandboxMode.AUTO and unconfigured):
+    if (
+        _use_sandbox.get()
+        or sandbox is SandboxMode.ON
+        or (sandbox is SandboxMode.AUTO and unconfigured)
+    ):
         stand_in, settings = start_sandbox(settings, policy)
     try:
         helpdesk = create_app(settings, policy, sandbox=stand_in)
@@ -118,7 +174,7 @@ def _verify_slack(client) -> None:
             "copy the Bot User OAuth Token from the app's OAuth & Permissions page"
         ) from None
     except Exception as exc:
-        raise ConfigError(f"SLACK_API_URL: Slack could not be reached ({exc})") from None
+        _fail(f"Slack could not be reached at SLACK_API_URL ({exc}): check it and the network")
 
 
 @cli.command()
@@ -126,9 +182,9 @@ def check() -> None:
     """Validate configuration and connectivity; exit non-zero on any problem."""
     from bot.checks import run_checks
 
-    settings = load_settings()
+    settings = _settings()
     policy = load_policy(settings.helpdesk_config)
-    sys.exit(0 if run_checks(settings, policy) else 1)
+    sys.exit(0 if run_checks(settings, policy) else EXIT_FAILED)
 
 
 @cli.command()
@@ -136,7 +192,7 @@ def sla() -> None:
     """Show each open ticket's SLA clocks: state and business time left, most urgent first."""
     from bot.reports import sla_table
 
-    settings = load_settings()
+    settings = _settings()
     Console().print(sla_table(settings, load_policy(settings.helpdesk_config)))
 
 
@@ -146,9 +202,32 @@ def migrate() -> None:
     from bot.storage.db import make_engine
     from bot.storage.migrate import upgrade
 
-    settings = load_settings()
+    settings = _settings()
     upgrade(make_engine(settings.database_url))
     err.print("database is up to date")
+
+
+@cli.command()
+def backup(
+    file: Path = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="A new file for the copy: an SQLite database, or a pg_dump archive on PostgreSQL.",
+    ),
+) -> None:
+    """Write a consistent copy of the database, also while the helpdesk runs."""
+    from bot.storage.backup import BackupError, back_up
+
+    settings = _settings()
+    try:
+        back_up(settings.database_url, file)
+    except BackupError as problem:
+        _fail(str(problem))
+    err.print(
+        f"database copied to {file}; the README's Backup section says how to restore it",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 customer_cli = typer.Typer(
@@ -160,7 +239,7 @@ cli.add_typer(customer_cli, name="customer")
 
 @customer_cli.command("export")
 def customer_export(
-    email: str = typer.Argument(..., help="The customer's email address."),
+    email: str = typer.Argument(..., metavar="EMAIL", help="The customer's email address."),
     output: Path = typer.Option(
         None, help="A new (or empty) directory; default customer-<id>-export-<time> here."
     ),
@@ -177,7 +256,7 @@ def customer_export(
     from bot.storage.db import make_engine
     from bot.storage.models import utcnow
 
-    settings = load_settings()
+    settings = _settings()
     store = FileStore(settings.helpdesk_data_dir)
     engine = make_engine(settings.database_url)
     try:
@@ -219,7 +298,9 @@ def customer_export(
 
 @customer_cli.command("erase")
 def customer_erase(
-    email: str = typer.Argument(..., help="The customer's email address (or erased stand-in)."),
+    email: str = typer.Argument(
+        ..., metavar="EMAIL", help="The customer's email address (or erased stand-in)."
+    ),
     yes: bool = typer.Option(False, "--yes", help="Erase without asking for confirmation."),
     by: str = typer.Option(None, help="Who asked for it, for the event log; default you."),
 ) -> None:
@@ -236,7 +317,7 @@ def customer_erase(
     from bot.storage.db import make_engine, transaction
     from bot.storage.models import Customer
 
-    settings = load_settings()
+    settings = _settings()
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
@@ -298,11 +379,6 @@ def _customer_or_exit(session, email: str):
     return customer
 
 
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 DELIVERY_WAIT_SECONDS = 60
 
 
@@ -329,7 +405,7 @@ def digest(
     from bot.storage.models import utcnow
     from bot.views.digest import digest_title
 
-    settings = load_settings()
+    settings = _settings()
     policy = load_policy(settings.helpdesk_config)
     zone = ZoneInfo(policy.timezone)
     day_of = _local_date("--date", day) if day else metrics.yesterday(utcnow(), zone)
@@ -404,7 +480,7 @@ def export(
     from bot.exports import count_since, ticket_rows, write_csv, write_json
     from bot.storage.db import make_engine
 
-    settings = load_settings()
+    settings = _settings()
     policy = load_policy(settings.helpdesk_config)
     start = local_midnight(_local_date("--since", since), ZoneInfo(policy.timezone))
     write = write_json if output_format == ExportFormat.JSON else write_csv
@@ -444,7 +520,7 @@ def import_mail(
     from bot.handlers.email.imap_poller import DatabaseUnavailable, ImapError
 
     day = _local_date("--since", since)
-    settings = load_settings()
+    settings = _settings()
     if not settings.imap_url:
         raise ConfigError("IMAP_URL is not set: set it to the mailbox to import from")
     helpdesk = create_app(settings, load_policy(settings.helpdesk_config))
@@ -456,7 +532,7 @@ def import_mail(
                 day, lambda done, total: bar.update(task, completed=done, total=total)
             )
     except (ImapError, DatabaseUnavailable) as problem:
-        raise ConfigError(f"import stopped: {problem}") from None
+        _fail(f"import stopped: {problem}")
     finally:
         helpdesk.engine.dispose()
     err.print(
@@ -515,7 +591,9 @@ def _outbox_list(stuck_after: int) -> None:
 
 
 @outbox_cli.command("retry")
-def outbox_retry(row_id: int = typer.Argument(..., help="The row's id, from the list.")) -> None:
+def outbox_retry(
+    row_id: int = typer.Argument(..., metavar="ID", help="The row's id, from the list."),
+) -> None:
     """Send a failed or stuck row again now (a reply: as its Retry sending button does)."""
     from bot.core.deliveries import retry
     from bot.storage.models import utcnow
@@ -528,7 +606,7 @@ def outbox_retry(row_id: int = typer.Argument(..., help="The row's id, from the 
 
 @outbox_cli.command("drop")
 def outbox_drop(
-    row_id: int = typer.Argument(..., help="The row's id, from the list."),
+    row_id: int = typer.Argument(..., metavar="ID", help="The row's id, from the list."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Give a row up for good, so that its ticket's later deliveries go on."""
@@ -545,14 +623,13 @@ def outbox_drop(
 
 @contextmanager
 def _outbox_session(write: bool = False):
-    """A session on the configured database; problems end the command in one line."""
-    from sqlalchemy.exc import SQLAlchemyError
+    """A session on the configured database; a refused change ends the command in one line."""
     from sqlmodel import Session
 
     from bot.core.deliveries import CannotChange
     from bot.storage.db import make_engine, transaction
 
-    settings = load_settings()
+    settings = _settings()
     engine = make_engine(settings.database_url)
     try:
         if write:
@@ -562,14 +639,7 @@ def _outbox_session(write: bool = False):
             with Session(engine) as session:
                 yield session
     except CannotChange as refused:
-        err.print(f"[bold red]error:[/] {refused}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except SQLAlchemyError as exc:
-        problem = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
-        raise ConfigError(
-            f"the database could not be used ({problem}): check DATABASE_URL and that the "
-            "database is up and migrated (`helpdesk migrate`)"
-        ) from None
+        _fail(str(refused))
     finally:
         engine.dispose()
 

@@ -23,6 +23,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.redaction import redact_setting
 
@@ -180,6 +182,13 @@ class Settings(BaseSettings):
         if value.startswith(("postgres:", "postgresql:")):
             # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
             value = "postgresql+psycopg:" + value.split(":", 1)[1]
+        try:  # here rather than at the first connection, so a typo is one line at start-up
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "not a database URL: expected sqlite:///path.db or postgresql://user@host/db "
+                "(a port is a number; special characters in a password are %-encoded)"
+            ) from None
         return value
 
     @field_validator("slack_api_url")

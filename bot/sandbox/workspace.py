@@ -101,7 +101,8 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
     them. The sandbox starts empty each time: its Slack lives in memory, so its database
     (under the data directory) is new too. Only one sandbox runs per data directory."""
     refuse_real_slack(settings)
-    data_dir = settings.helpdesk_data_dir / "sandbox"
+    stored = sandbox_storage(settings)
+    data_dir = stored.helpdesk_data_dir
     lock = _claim(data_dir)
     _empty_data_dir(data_dir, keep_database=False)
     policy = sandbox_policy(settings, policy)
@@ -114,7 +115,7 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
         slack, mail, shop, you, secrets.token_hex(16), policy, support, data_dir, lock
     )
     _seed_workspace(sandbox)
-    sandboxed = settings.model_copy(
+    sandboxed = stored.model_copy(
         update={
             "slack_bot_token": slack.bot_token,
             "slack_signing_secret": sandbox.signing_secret,
@@ -125,8 +126,6 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
             "helpdesk_digest_channel": settings.helpdesk_digest_channel or DIGEST_CHANNEL,
             "helpdesk_support_address": settings.helpdesk_support_address or SUPPORT_ADDRESS,
             "outbound_smtp_url": mail.url,
-            "database_url": f"sqlite:///{data_dir / DATABASE_FILE}",
-            "helpdesk_data_dir": data_dir,
             # Surveys are signed with it; a fresh one each run lets the sandbox send them.
             "helpdesk_secret_key": settings.helpdesk_secret_key or secrets.token_hex(16),
             "imap_url": None,
@@ -141,6 +140,18 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
         }
     )
     return sandbox, sandboxed
+
+
+def sandbox_storage(settings: Settings) -> Settings:
+    """The settings pointed at the sandbox's database and files, under the data directory:
+    where the sandbox keeps them, and where `helpdesk --sandbox …` finds them."""
+    data_dir = settings.helpdesk_data_dir / "sandbox"
+    return settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{data_dir / DATABASE_FILE}",
+            "helpdesk_data_dir": data_dir,
+        }
+    )
 
 
 def _claim(data_dir: Path) -> TextIO:

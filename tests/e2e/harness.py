@@ -8,6 +8,7 @@ import json
 import os
 import smtplib
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -66,6 +67,18 @@ def wait_until_healthy(process: subprocess.Popen, http_port: str | int) -> dict:
             time.sleep(0.1)
     process.kill()
     pytest.fail("serve did not come up within 30 s")
+
+
+def run_helpdesk(args: list[str], env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    """The `helpdesk` program in a subprocess, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def settings_for(database_url: str, slack: FakeSlack, **overrides) -> Settings:

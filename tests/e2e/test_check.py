@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 from bot.devtools.fake_slack import FakeSlack
-from tests.e2e.harness import CHANNEL, serve_environment
+from bot.storage.db import make_engine
+from bot.storage.migrate import upgrade
+from tests.e2e.harness import CHANNEL, run_helpdesk, serve_environment
 
 
 def run_check(tmp_path, slack: FakeSlack, policy: str = "", **extra) -> subprocess.CompletedProcess:
@@ -22,7 +24,14 @@ def run_check(tmp_path, slack: FakeSlack, policy: str = "", **extra) -> subproce
     )
 
 
+def migrated(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/helpdesk.db")
+    upgrade(engine)
+    engine.dispose()
+
+
 def test_check_passes_when_everything_is_reachable(tmp_path):
+    migrated(tmp_path)
     with FakeSlack() as slack:
         slack.add_channel(CHANNEL, "support")
         result = run_check(tmp_path, slack)
@@ -54,3 +63,34 @@ def test_check_reports_a_refused_token(tmp_path):
         result = run_check(tmp_path, slack, SLACK_BOT_TOKEN="xoxb-wrong")
     assert result.returncode == 1
     assert "invalid_auth" in result.stdout
+
+
+def test_a_database_without_tables_fails_the_check(tmp_path):
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        result = run_check(tmp_path, slack)
+    assert result.returncode == 1
+    [row] = [line for line in result.stdout.splitlines() if "database" in line]
+    assert "error" in row and "run `helpdesk migrate`" in row
+
+
+def test_check_exit_codes_mean_what_every_command_s_do(tmp_path):
+    """0 all good, 1 a check failed (above), 2 the policy, a setting or the command line
+    can't be used: the one line says which, and no check runs."""
+    migrated(tmp_path)
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        bad_policy = run_check(tmp_path, slack, "sla:\n  warn_at: 3\n")
+        bad_setting = run_check(tmp_path, slack, IMAP_POLL_SECONDS="often")
+        (tmp_path / "helpdesk.yml").unlink()
+        env = serve_environment(f"sqlite:///{tmp_path}/helpdesk.db", slack)
+        bad_usage = run_helpdesk(["check", "--fast"], env, tmp_path)
+    for result, said in (
+        (bad_policy, "policy key sla.warn_at='3' is invalid"),
+        (bad_setting, "IMAP_POLL_SECONDS='often' is invalid"),
+        (bad_usage, "No such option: --fast"),
+    ):
+        assert result.returncode == 2, result.stderr
+        assert said in result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""  # no table: nothing was checked

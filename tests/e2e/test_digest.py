@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from contextlib import ExitStack
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +20,13 @@ from bot.config import Policy
 from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.digest import enqueue_digest, run_daily_digest
 from bot.views import ids
-from tests.e2e.harness import CHANNEL, MailSink, running_helpdesk, serve_environment
+from tests.e2e.harness import (
+    CHANNEL,
+    MailSink,
+    run_helpdesk,
+    running_helpdesk,
+    serve_environment,
+)
 from tests.e2e.test_agent_workflow import AGENT, STRANGER, Desk, answer_values
 
 DIGEST = "C0DIGEST"
@@ -123,14 +127,7 @@ def test_stats_answer_privately_with_the_same_figures(desk):
 
 def helpdesk_command(desk: Desk, database_url: str, tmp_path, *args: str):
     env = serve_environment(database_url, desk.slack, HELPDESK_DIGEST_CHANNEL=DIGEST)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_helpdesk(list(args), env, tmp_path)
 
 
 def test_export_and_the_digest_command(desk, database_url, tmp_path):

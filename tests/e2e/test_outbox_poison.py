@@ -190,4 +190,4 @@ def test_helpdesk_outbox_answers_bad_requests_in_one_line(desk):
     assert done.returncode != 0 and "was delivered" in done.stderr
     unreachable = desk.cli(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
     assert unreachable.returncode != 0 and "Traceback" not in unreachable.stderr
-    assert "the database could not be used" in unreachable.stderr
+    assert "the database can't be reached" in unreachable.stderr
