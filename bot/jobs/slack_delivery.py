@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.core import chat, csat, privacy
 from bot.core import outbox as kinds
@@ -28,6 +28,7 @@ from bot.storage.models import (
     Escalation,
     Message,
     OutboxItem,
+    OutboxStatus,
     Source,
     Ticket,
     utcnow,
@@ -188,6 +189,9 @@ class SlackDelivery:
 
 
 # Errors about the content itself: resending the same content can never succeed.
+# How often a row waiting on a root post that was given up looks again (a retry of the root
+# from `helpdesk outbox` lets it go within this).
+ROOT_GIVEN_UP_RECHECK_SECONDS = 15
 PERMANENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text"}
 
 
@@ -490,8 +494,28 @@ def thread_of(ticket: Ticket) -> tuple[str, str | None]:
 def posted_ticket(session: Session, item: OutboxItem) -> Ticket:
     ticket = session.get(Ticket, item.ticket_id)
     if ticket.thread_ts is None:
+        root = _given_up_root(session, ticket)
+        if root is not None:
+            # Waits, saying why and what to do, where `helpdesk outbox` lists it as stuck.
+            raise RetryLater(
+                f"waiting for the ticket's thread: its first post (outbox row {root.id}) "
+                f"{root.status}: {root.last_error or 'no reason recorded'}; once that is "
+                f"fixed, `helpdesk outbox retry {root.id}`",
+                delay=ROOT_GIVEN_UP_RECHECK_SECONDS,
+            )
         raise RetryLater("the ticket's root message is not in Slack yet", delay=5)
     return ticket
+
+
+def _given_up_root(session: Session, ticket: Ticket) -> OutboxItem | None:
+    """The ticket's root post, if it failed for good or was dropped and none is on its way."""
+    latest = session.exec(
+        select(OutboxItem)
+        .where(OutboxItem.ticket_id == ticket.id, OutboxItem.kind == kinds.SLACK_POST_ROOT)
+        .order_by(OutboxItem.id.desc())
+    ).first()
+    given_up = latest is not None and latest.status in (OutboxStatus.FAILED, OutboxStatus.DROPPED)
+    return latest if given_up else None
 
 
 def render_root(session: Session, ticket: Ticket, order_lookup: bool = False) -> tuple[str, list]:

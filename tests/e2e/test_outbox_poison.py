@@ -183,6 +183,40 @@ def test_helpdesk_outbox_retries_a_failed_row_and_drops_a_stuck_one(desk):
     assert desk.row(stuck.id).status == OutboxStatus.DROPPED
 
 
+def test_messages_behind_a_root_post_given_up_say_why_and_go_once_it_is_retried(desk):
+    """Slack refuses a new ticket's first post for good: its later messages can't have a
+    thread, so they wait, saying which row to fix; retrying that row lets them all through."""
+    desk.slack.fail_next("chat.postMessage", status=200, error="invalid_blocks")
+    first = customer_mail("Second problem", subject="Broken zip", sender="Bo <bo@cust.example>")
+    assert smtp_send(desk.helpdesk.smtp.port, first)[0] == 250
+    assert eventually(
+        lambda: any(r.status == OutboxStatus.FAILED for r in desk.rows(kinds.SLACK_POST_ROOT))
+    )
+    [root] = [r for r in desk.rows(kinds.SLACK_POST_ROOT) if r.status == OutboxStatus.FAILED]
+    follow_up = customer_mail("Still broken", sender="Bo <bo@cust.example>",
+                              in_reply_to=first["Message-ID"])  # fmt: skip
+    assert smtp_send(desk.helpdesk.smtp.port, follow_up)[0] == 250
+
+    def waiting() -> list[OutboxItem]:
+        return [r for r in desk.rows(kinds.SLACK_POST_MESSAGE)
+                if r.ticket_id == root.ticket_id and r.last_error]  # fmt: skip
+
+    assert eventually(lambda: waiting(), timeout=15)
+    assert f"helpdesk outbox retry {root.id}" in waiting()[0].last_error
+    assert "invalid_blocks" in waiting()[0].last_error
+
+    assert desk.cli("retry", str(root.id)).returncode == 0
+    assert desk.slack.wait_for(
+        lambda: any("Broken zip" in m["text"] for m in desk.slack.messages_in(CHANNEL)),
+        timeout=15,
+    )
+    bo_root = next(m for m in desk.slack.messages_in(CHANNEL) if "Broken zip" in m["text"])
+    assert desk.slack.wait_for(
+        lambda: any("Still broken" in m["text"] for m in desk.slack.thread(CHANNEL, bo_root["ts"])),
+        timeout=30,
+    )
+
+
 def test_helpdesk_outbox_answers_bad_requests_in_one_line(desk):
     for args in (("retry", "999999"), ("drop", "999999", "--yes")):
         result = desk.cli(*args)
