@@ -48,6 +48,7 @@ from bot.sandbox.workspace import Sandbox
 from bot.slack_client import delivery_client, interactive_client
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from bot.storage.shared_state import connect_shared_state
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,8 @@ def create_app(
         upgrade(engine)
     tokens = survey_tokens(settings, policy)
     bus = chat_bus(engine)
-    shopify = connect_shopify(settings, policy)
+    shared = connect_shared_state(settings, engine)
+    shopify = connect_shopify(settings, policy, shared)
     files = FileStore(settings.helpdesk_data_dir)
     deliverers = {
         **attachment_deliverers(
@@ -187,7 +189,10 @@ def create_app(
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
     deliverers.update(extra_deliverers or {})
     outbox = OutboxWorker(
-        engine, deliverers, lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds)
+        engine,
+        deliverers,
+        lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
+        shared=shared,
     )
     sla = SlaRules.from_policy(policy)
     routing = Routing(
@@ -206,6 +211,7 @@ def create_app(
         bus=bus,
         wake_outbox=outbox.wake,
         public_url=settings.helpdesk_public_url,
+        shared=shared,
     )
     client = interactive_client(settings)
     services = Services(
