@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
@@ -227,9 +228,14 @@ def test_a_flooding_visitor_is_limited_without_slowing_anyone_else(desk):
     flooder, calm = visitor_of(helpdesk, ip="203.0.113.7"), visitor_of(helpdesk, ip="198.51.100.2")
     flooder.start("spam")
     calm.start("Hello")
+    started = time.monotonic()
     answers = [flooder.say(f"spam {n}") for n in range(200)]
+    took = time.monotonic() - started
     statuses = [a.status for a in answers]
-    assert statuses.count(201) == 20  # the policy's visitor_messages_per_minute burst
+    allowed = statuses.count(201)
+    # The policy's visitor_messages_per_minute burst, and the one more every 3 s that refills,
+    # which on PostgreSQL (each request's limits are rows there) a loaded machine may reach.
+    assert 20 <= allowed <= 20 + took / 3 + 1
     limited = next(a for a in answers if a.status == 429)
     assert limited.body["code"] == "rate_limited"
     assert int(limited.headers["retry-after"]) >= 1
@@ -237,7 +243,7 @@ def test_a_flooding_visitor_is_limited_without_slowing_anyone_else(desk):
     assert calm.say("Is my order coming?").status == 201
     with Session(helpdesk.engine) as session:
         stored = session.exec(select(Message).where(Message.body.startswith("spam"))).all()
-    assert len(stored) == 21
+    assert len(stored) == allowed + 1
 
 
 def test_pages_on_other_sites_are_refused(desk):
