@@ -20,6 +20,7 @@ from bot.redaction import Redactor
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
+from bot.storage.shared_state import MemoryState
 
 TIMEOUT_SECONDS = 10
 
@@ -211,7 +212,7 @@ def _imap(settings: Settings) -> Outcome:
 
 def _shopify(settings: Settings, policy: Policy) -> Outcome:
     name = "Shopify"
-    shopify = connect_shopify(settings, policy)
+    shopify = connect_shopify(settings, policy, MemoryState())  # only its client is used
     if shopify is None:
         return Outcome(name, "skipped", "SHOPIFY_SHOP unset: no order context")
     if not settings.shopify_access_token:
