@@ -6,13 +6,18 @@ import email
 import email.policy
 import os
 import smtplib
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from bot.app import Helpdesk, create_app
@@ -44,6 +49,41 @@ def serve_environment(database_url: str, slack: FakeSlack, **extra: str) -> dict
         "HELPDESK_DATA_DIR": tempfile.mkdtemp(prefix="helpdesk-data-"),
         **extra,
     }
+
+
+def start_serve(
+    database_url: str, slack: FakeSlack, smtp_port: int, cwd: Path, **extra: str
+) -> subprocess.Popen:
+    """`helpdesk serve` as a subprocess, once its /healthz answers; its log goes to a file in
+    `cwd` (a pipe nobody reads would stall it once full)."""
+    env = serve_environment(
+        database_url,
+        slack,
+        HELPDESK_SMTP_LISTEN=f"127.0.0.1:{smtp_port}",
+        HELPDESK_OUTBOX_LEASE_SECONDS="5",
+        **extra,
+    )
+    log = cwd / f"serve-{env['HELPDESK_HTTP_PORT']}.log"
+    with log.open("ab") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            url = f"http://127.0.0.1:{env['HELPDESK_HTTP_PORT']}/healthz"
+            with urllib.request.urlopen(url, timeout=1):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"serve exited: {log.read_text()}")
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("serve did not come up within 30 s")
 
 
 def settings_for(database_url: str, slack: FakeSlack, **overrides) -> Settings:
@@ -237,13 +277,16 @@ class SlackAgent:
         }
         return self.sender.send_interaction(payload)
 
-    def reply(self, ticket_id: int, root_ts: str, text: str) -> None:
-        """Answers the ticket through the Reply modal: the button, then the submission."""
+    def reply(
+        self, ticket_id: int, root_ts: str, text: str, submit_via: SlackAgent | None = None
+    ) -> None:
+        """Answers the ticket through the Reply modal: the button, then the submission (sent
+        `submit_via` another process's agent, if given)."""
         opened = len(self.slack.calls("views.open"))
         assert self.click(ticket_id, root_ts, ids.TICKET_REPLY).status == 200
         view = self.opened_view(after=opened)
         assert view["callback_id"] == ids.REPLY_MODAL
-        answer = self.submit(view, answer_values(view, text))
+        answer = (submit_via or self).submit(view, answer_values(view, text))
         assert answer.status == 200 and answer.body in ("", "{}"), answer.body
 
 
