@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -18,6 +17,7 @@ from bot.storage.postgres_state import TABLE, PostgresState
 from bot.storage.redis_state import RedisState
 from bot.storage.shared_state import MemoryState, SharedState, spend
 from tests.conftest import fresh_postgres_database
+from tests.e2e.harness import eventually
 
 Factory = Callable[[], SharedState]
 
@@ -52,15 +52,6 @@ def states(request) -> Iterator[Factory]:
 @pytest.fixture
 def state(states: Factory) -> SharedState:
     return states()
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 5) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_a_turn_is_taken_once_until_it_is_given_back(state):
