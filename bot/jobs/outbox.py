@@ -257,18 +257,20 @@ class OutboxWorker:
             try:
                 worked = self._fill_free_slots()
                 self._renew_leases()
+                idle = 0 if worked else self._idle_wait()
             except Exception:
-                # The database is away, most likely: said once, not every second it stays away.
+                # The database (or Redis) is away, most likely: said once, not every second it
+                # stays away.
                 if not self._pass_failing:
                     log.exception("outbox pass failed; retrying every %ss", self._idle_poll)
                 self._pass_failing = True
-                worked = 0
+                idle = self._idle_poll
             else:
                 if self._pass_failing:
                     log.warning("outbox passes work again")
                 self._pass_failing = False
-            if not worked:
-                self._wake.wait(self._idle_wait())
+            if idle:
+                self._wake.wait(idle)
 
     def run_once(self) -> int:
         """Claims the due rows that may go now, delivers them concurrently, and waits for them
