@@ -13,13 +13,14 @@ from rich.console import Console
 from rich.table import Table
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Policy, Settings
+from bot.config import ConfigError, Policy, Settings
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.redaction import Redactor
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
+from bot.storage.redis_state import RedisState
 from bot.storage.shared_state import MemoryState
 
 TIMEOUT_SECONDS = 10
@@ -54,6 +55,7 @@ def run_checks(settings: Settings, policy: Policy, console: Console | None = Non
 def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield from _required_settings(settings)
     yield _guard("database", lambda: _database(settings))
+    yield _guard("Redis", lambda: _redis(settings))
     yield from _slack(settings, policy)
     yield _guard("inbound SMTP port", lambda: _smtp_listen(settings))
     yield _guard("outbound SMTP", lambda: _outbound_smtp(settings))
@@ -148,6 +150,19 @@ def _channel(client, channel: str, purpose: str) -> Outcome:
             name, "error", f"{purpose}: the app is not in #{info.get('name')}; /invite it there"
         )
     return Outcome(name, "ok", f"{purpose}: #{info.get('name')}")
+
+
+def _redis(settings: Settings) -> Outcome:
+    name = "Redis"
+    if not settings.redis_url:
+        return Outcome(
+            name, "skipped", "REDIS_URL unset: several processes share through PostgreSQL"
+        )
+    try:
+        RedisState.connect(settings.redis_url, namespace="")
+    except ConfigError as problem:
+        return Outcome(name, "error", str(problem))
+    return Outcome(name, "ok", "answers: several processes share through it")
 
 
 def _smtp_listen(settings: Settings) -> Outcome:

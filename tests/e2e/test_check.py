@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from bot.devtools.fake_slack import FakeSlack
+from tests.conftest import free_port
 from tests.e2e.harness import CHANNEL, serve_environment
 
 
@@ -54,3 +55,16 @@ def test_check_reports_a_refused_token(tmp_path):
         result = run_check(tmp_path, slack, SLACK_BOT_TOKEN="xoxb-wrong")
     assert result.returncode == 1
     assert "invalid_auth" in result.stdout
+
+
+def test_check_says_whether_redis_answers(tmp_path, redis_url):
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        answering = run_check(tmp_path, slack, REDIS_URL=redis_url)
+        away = run_check(tmp_path, slack, REDIS_URL=f"redis://:secret-pw@127.0.0.1:{free_port()}/0")
+    assert answering.returncode == 0, answering.stdout + answering.stderr
+    assert "several processes share through it" in answering.stdout
+    assert away.returncode == 1
+    out = " ".join(away.stdout.split())
+    assert "REDIS_URL='redis://:***@127.0.0.1" in out and "Redis can't be used" in out
+    assert "secret-pw" not in away.stdout + away.stderr
