@@ -65,7 +65,10 @@ class RedisState(SharedState):
             self._redis.delete(self._namespace + key)
 
     def held(self, prefix: str) -> dict[str, float]:
-        names = list(self._redis.scan_iter(match=_glob_escape(self._namespace + prefix) + "*"))
+        # SCAN walks every key, a thousand a round trip: fine for the few thousand a helpdesk
+        # keeps (chat limits, cached answers), and it needs no index kept beside them.
+        pattern = _glob_escape(self._namespace + prefix) + "*"
+        names = list(self._redis.scan_iter(match=pattern, count=1000))
         with self._redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.pttl(name)
