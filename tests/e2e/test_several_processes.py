@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import signal
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from itertools import cycle
 
@@ -25,6 +23,7 @@ from sqlmodel import Session, select
 from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import Ticket
 from tests.conftest import free_port, fresh_postgres_database
+from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import (
     AGENT,
     CHANNEL,
@@ -86,7 +85,10 @@ def test_three_processes_do_everything_once_and_respect_slacks_pauses_together(
             expected = run_the_day(slack, cycle(smtp_ports), cycle(http_ports), postgres_url)
             assert eventually(lambda: threads(slack) == expected, timeout=120), threads(slack)
             time.sleep(1)  # long enough for a wrongly repeated post to show up
-            chat_answers = [chat_config(port) for port, _ in zip(cycle(http_ports), range(12))]
+            chat_answers = [
+                ChatVisitor(port).request("GET", "/chat/api/config").status
+                for port, _ in zip(cycle(http_ports), range(12))
+            ]
         finally:
             for process in processes:
                 process.send_signal(signal.SIGTERM)
@@ -180,12 +182,3 @@ def assert_no_post_within_a_pause(slack: FakeSlack) -> None:
             if answer.time < r.time < answer.time + answer.retry_after
         ]
         assert not too_soon, f"{answer.method} answered 429 for {answer.retry_after}s: {too_soon}"
-
-
-def chat_config(port: int) -> int:
-    """The status of one request to the chat API, from this test's address."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/chat/api/config", timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as error:
-        return error.code
