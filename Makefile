@@ -1,29 +1,23 @@
 PYTHON ?= python3
+# Where scripts/install puts the virtualenv.
 VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test lint format bench clean
 
-# pip's chatter (and this machine's index warnings) goes to a log; a failed install shows its tail.
-PIP_INSTALL = $(BIN)/pip install --disable-pip-version-check >>$(VENV)/install.log 2>&1
-
-$(BIN)/helpdesk: pyproject.toml
-	@echo "installing helpdesk-bot into $(VENV) (log: $(VENV)/install.log)..."
-	@$(PYTHON) -m venv $(VENV)
-	@: >$(VENV)/install.log
-	@$(PIP_INSTALL) --upgrade pip && $(PIP_INSTALL) -e . \
-		|| { tail -n 25 $(VENV)/install.log; echo "install failed: see $(VENV)/install.log"; exit 1; }
+# scripts/install and scripts/start are the one way to install and start the helpdesk: servers
+# (deploy/helpdesk.service, Dockerfile) run them too, so what `make run` does is what they do.
+$(BIN)/helpdesk: pyproject.toml scripts/install
+	@PYTHON=$(PYTHON) scripts/install --editable
 	@touch $@
 
 $(VENV)/.dev: $(BIN)/helpdesk
-	@echo "installing the test tools..."
-	@$(PIP_INSTALL) -e '.[dev]' \
-		|| { tail -n 25 $(VENV)/install.log; echo "install failed: see $(VENV)/install.log"; exit 1; }
+	@PYTHON=$(PYTHON) scripts/install --editable --dev
 	@touch $@
 
 ## run: create .venv, install, start the helpdesk; without Slack tokens, in sandbox mode
 run: $(BIN)/helpdesk
-	@$(BIN)/helpdesk serve --sandbox auto
+	@scripts/start --sandbox auto
 
 ## test: create .venv with the dev extras, install the Debian packages the suite drives when missing, lint, run the whole test suite
 test: $(VENV)/.dev

@@ -11,6 +11,7 @@ from datetime import timedelta
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from slack_bolt import App
 from sqlalchemy import Engine
 
@@ -27,10 +28,12 @@ from bot.handlers.email.imap_poller import ImapPoller
 from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
+from bot.handlers.metrics_route import metrics_router
 from bot.handlers.slack import build_bolt_app
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
+from bot.handlers.slack.socket_mode import SocketModeListener
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.jobs.attachment_upload import attachment_deliverers
 from bot.jobs.chat_delivery import chat_deliverers
@@ -43,6 +46,8 @@ from bot.jobs.shopify_context import shopify_deliverers
 from bot.jobs.slack_delivery import slack_deliverers
 from bot.jobs.slack_files import SlackFiles
 from bot.jobs.smtp_sender import SmtpSender
+from bot.monitoring.counters import Counters
+from bot.monitoring.state import HelpdeskState
 from bot.sandbox.routes import mount_sandbox
 from bot.sandbox.workspace import Sandbox
 from bot.slack_client import delivery_client, interactive_client
@@ -71,7 +76,7 @@ class Helpdesk:
     sandbox: Sandbox | None = None
     _http_server: uvicorn.Server | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
-    _socket_mode: object | None = field(default=None, repr=False)
+    _socket_mode: SocketModeListener | None = field(default=None, repr=False)
 
     def start(self, *, http: bool = True) -> None:
         self.chat_bus.start()
@@ -88,10 +93,11 @@ class Helpdesk:
         if self.imap is not None:
             self.imap.start()
         if self.settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            self._socket_mode = SocketModeHandler(self.bolt, self.settings.slack_app_token)
-            self._socket_mode.connect()
+            listener = SocketModeListener(
+                self.bolt, self.settings.slack_app_token, self.settings.slack_api_url
+            )
+            listener.start()
+            self._socket_mode = listener
         if http:
             self._start_http()
 
@@ -101,6 +107,8 @@ class Helpdesk:
             host=self.settings.helpdesk_http_host,
             port=self.settings.helpdesk_http_port,
             log_level="warning",
+            # Uvicorn's loggers then propagate to the root's handler: one format for all logs.
+            log_config=None,
             lifespan="off",
             # Chat event streams never end by themselves; don't wait long for them.
             timeout_graceful_shutdown=2,
@@ -134,7 +142,7 @@ class Helpdesk:
         for thread in self._threads:
             thread.join(10)
         if self._socket_mode is not None:
-            self._socket_mode.close()
+            self._socket_mode.stop()
         if self.smtp is not None:
             self.smtp.stop()
         if self.imap is not None:
@@ -157,7 +165,8 @@ def create_app(
 
     `extra_deliverers` adds or replaces outbox deliverers by kind (tests make one fail).
     """
-    policy = policy or Policy()
+    # A sandbox runs the policy it chose: the demo policy unless HELPDESK_CONFIG names one.
+    policy = sandbox.policy if sandbox is not None else policy or Policy()
     _require(settings)
     engine = engine or make_engine(settings.database_url)
     if migrate:
@@ -188,12 +197,17 @@ def create_app(
     if shopify is not None:
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
     deliverers.update(extra_deliverers or {})
+    # This app's metrics only: tests build several apps in one process.
+    metrics = CollectorRegistry()
+    counters = Counters(metrics)
     outbox = OutboxWorker(
         engine,
         deliverers,
         lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
+        counters=counters,
         shared=shared,
     )
+    metrics.register(HelpdeskState(engine, outbox, bus))
     sla = SlaRules.from_policy(policy)
     routing = Routing(
         support_channel=settings.helpdesk_support_channel,
@@ -240,6 +254,7 @@ def create_app(
         policy.chat.allowed_origins,
         signing_secret=None if socket_mode else settings.slack_signing_secret,
     )
+    http.include_router(metrics_router(metrics))
     if sandbox is not None:
         mount_sandbox(http, sandbox, settings, policy, engine, outbox.wake)
     return Helpdesk(
@@ -250,7 +265,7 @@ def create_app(
         http=http,
         outbox=outbox,
         ingest=ingest,
-        smtp=_smtp_server(settings, policy, ingest),
+        smtp=_smtp_server(settings, policy, ingest, counters),
         scheduler=build_scheduler(
             engine,
             policy,
@@ -259,6 +274,7 @@ def create_app(
             digest_channel(settings, policy),
             outbox.wake,
             settings.helpdesk_support_address,
+            counters,
         ),
         chat_bus=bus,
         imap=mailbox_poller(settings, policy, engine, ingest),
@@ -294,14 +310,14 @@ def _require(settings: Settings) -> None:
 
 
 def _smtp_server(
-    settings: Settings, policy: Policy, ingest: MailIngest
+    settings: Settings, policy: Policy, ingest: MailIngest, counters: Counters
 ) -> InboundSmtpServer | None:
     if settings.smtp_listen is None:
         return None
     host, port = settings.smtp_listen
     accepted = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
-    handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address)
-    return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes)
+    handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address, counters)
+    return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes, counters)
 
 
 def mailbox_poller(

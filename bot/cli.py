@@ -14,9 +14,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from bot.config import ConfigError, load_policy, load_settings
-from bot.redaction import Redactor, redact_logs
+from bot.monitoring.logs import configure_logging, writes_json
+from bot.redaction import Redactor
 
 cli = typer.Typer(
     help="A Slack-native helpdesk: customer email becomes Slack threads.",
@@ -32,7 +34,10 @@ def main() -> None:
         cli()
     except ConfigError as exc:
         message = Redactor.of_environment().scrub(str(exc))
-        err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        if writes_json():  # `serve` got as far as setting up its JSON logs
+            logging.getLogger("bot").error(message)
+        else:
+            err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -55,14 +60,8 @@ def serve(
     from bot.app import create_app
     from bot.sandbox.workspace import start_sandbox
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Every SMTP connection and scheduled run would otherwise log a few lines at INFO.
-    for chatty in ("mail.log", "apscheduler"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     settings = load_settings()
-    redact_logs(Redactor.of_settings(settings))
+    configure_logging(log_level, settings.helpdesk_log_format, Redactor.of_settings(settings))
     policy = load_policy(settings.helpdesk_config)
     unconfigured = not (settings.slack_bot_token or settings.slack_app_token)
     stand_in = None
@@ -77,7 +76,7 @@ def serve(
         helpdesk.start()
         _announce(settings, helpdesk.http_port, stand_in is not None)
         stop.wait()
-        err.print("stopping…")
+        _say("stopping…")
         helpdesk.stop()
     finally:
         if stand_in is not None:
@@ -88,17 +87,24 @@ def _announce(settings, http_port: int, sandboxed: bool) -> None:
     where = f"http://{settings.helpdesk_http_host}:{http_port}"
     smtp = settings.helpdesk_smtp_listen or "off"
     if sandboxed:
-        err.print(
+        _say(
             f"helpdesk running in [bold]sandbox mode[/]: Slack is a local stand-in, nothing "
             f"leaves this machine.\n  open   {where}/sandbox/\n  mail   "
             f"{settings.helpdesk_support_address} at {smtp}\n  chat   {where}/chat/\n"
             "Ctrl-C stops it; the sandbox starts empty each time. See the README to connect "
-            "a real workspace.",
-            highlight=False,
+            "a real workspace."
         )
         return
     mode = "Socket Mode" if settings.slack_app_token else f"HTTP mode at {where}/slack/events"
-    err.print(f"helpdesk running: Slack over {mode}; SMTP {smtp}. Ctrl-C stops it.")
+    _say(f"helpdesk running: Slack over {mode}; SMTP {smtp}. Ctrl-C stops it.")
+
+
+def _say(markup: str) -> None:
+    """Tells the person running `serve`; a log line of its own when logs are JSON lines."""
+    if writes_json():
+        logging.getLogger("bot").info(Text.from_markup(markup).plain)
+    else:
+        err.print(markup, highlight=False)
 
 
 def _verify_slack(client) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     outbound_smtp_url: str | None = None
     # How long a crashed sender's claim on an outbox row blocks a retry; above any send's time.
     helpdesk_outbox_lease_seconds: int = Field(default=60, ge=5)
+
+    # `json`: one JSON object per log line, for log collectors; `text` for people.
+    helpdesk_log_format: Literal["text", "json"] = "text"
 
     # Signs the links in customer surveys; without it no survey is sent.
     helpdesk_secret_key: str | None = None

@@ -10,7 +10,6 @@ rating rather than adding one.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -18,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot.config import CsatPolicy, Policy, Settings
 from bot.core import outbox
+from bot.core.text import multi_line
 from bot.core.visitors import is_reachable
 from bot.storage.models import CsatSurvey, Customer, Ticket
 from bot.views.text import escape_mrkdwn, truncate
@@ -31,7 +31,6 @@ COMMENT_LIMIT = 5000
 NOTICE_COMMENT_LIMIT = 2000
 ROOT_COMMENT_LIMIT = 150
 # Control characters render as nothing or garbage, and PostgreSQL refuses NUL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SALT = "csat-survey"
 
 
@@ -140,7 +139,7 @@ def record_rating(session: Session, survey: CsatSurvey, rating: int, now: dateti
 
 def clean_comment(raw: str) -> tuple[str, bool]:
     """The comment as stored, and whether it had to be cut to COMMENT_LIMIT characters."""
-    text = _CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    text = multi_line(raw).strip()
     return text[:COMMENT_LIMIT], len(text) > COMMENT_LIMIT
 
 

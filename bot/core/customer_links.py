@@ -1,10 +1,12 @@
 """Whose Shopify data a ticket may show, and linking a ticket to another customer on proof.
 
-Order numbers are sequential and guessable, so quoting one proves nothing. To Shopify, a
-ticket's customer is whoever has the ticket's email address, plus the customer an agent
-linked the ticket to after the person writing proved it was them: they told the agent the
-order's email address or its shipping or billing postcode, and the helpdesk checked that
-against Shopify. Anything of any other customer shows only as a masked name.
+Order numbers are sequential and guessable, so quoting one proves nothing; nor does typing
+someone's address into the chat widget, or putting it in the From of mail that failed DMARC.
+To Shopify, a ticket's customer is whoever has the ticket's email address once an email from
+that address, not marked unverified, is on the ticket, plus the customer an agent linked the
+ticket to after the person writing proved it was them: they told the agent the order's email
+address or its shipping or billing postcode, and the helpdesk checked that against Shopify.
+Anything of any other customer shows only as a masked name.
 
 Wrong answers are counted in the event log; after MAX_WRONG_PROOFS within LOCK_WINDOW on
 the ticket, or against the same Shopify customer from any ticket, linking is locked, so a
@@ -18,12 +20,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot.core import outbox
 from bot.core.tickets import record_event
 from bot.core.visitors import reachable
-from bot.storage.models import Customer, Ticket, TicketEvent, utcnow
+from bot.storage.models import (
+    Customer,
+    Direction,
+    Message,
+    Source,
+    Ticket,
+    TicketEvent,
+    utcnow,
+)
 
 LINKED = "shopify_customer_linked"
 WRONG_PROOF = "shopify_link_refused"
@@ -43,9 +53,11 @@ class LinkRefused(ValueError):
 class ShopifyOwner:
     """The ticket's customer as Shopify knows them."""
 
-    email: str | None  # None for a chat visitor who gave no address: they own no order
+    email: str | None  # None while the ticket's address is unproven: they own no order
     shopify_ids: frozenset[str]  # found by their address, and the one the ticket is linked to
     linked_id: str | None
+    claimed: str | None = None  # an address given but not proven by a verified email
+    claimed_how: str = ""  # "in live chat", "by an unverified sender"
 
     def owns(self, customer_id: str | None, customer_email: str | None) -> bool:
         """Whether an order (of this Shopify customer id and email) is this customer's."""
@@ -58,8 +70,32 @@ class ShopifyOwner:
 
 def owner_of(session: Session, ticket: Ticket) -> ShopifyOwner:
     customer = session.get(Customer, ticket.customer_id)
-    ids = {i for i in (customer.shopify_id, ticket.shopify_customer_id) if i}
-    return ShopifyOwner(reachable(customer.email), frozenset(ids), ticket.shopify_customer_id)
+    address = reachable(customer.email)
+    linked = ticket.shopify_customer_id
+    if address is None or not address_proven(session, ticket, address):
+        how = "in live chat" if ticket.source == Source.CHAT else "by an unverified sender"
+        return ShopifyOwner(
+            None, frozenset({linked} - {None}), linked, claimed=address, claimed_how=how
+        )
+    ids = {i for i in (customer.shopify_id, linked) if i}
+    return ShopifyOwner(address, frozenset(ids), linked)
+
+
+def address_proven(session: Session, ticket: Ticket, address: str) -> bool:
+    """Whether an email from `address`, not marked unverified, is on the ticket: as much proof
+    of an address as mail gives. Anyone can type an address into the chat widget."""
+    found = session.exec(
+        select(Message.id)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.direction == Direction.INBOUND,
+            Message.source == Source.EMAIL,
+            Message.unverified_sender.is_(None),
+            func.lower(Message.author) == address.lower(),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def proof_kind(given: str) -> str:

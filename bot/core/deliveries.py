@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
@@ -43,22 +44,42 @@ def troubled(
     return [(item, number) for item, number in found]
 
 
+@dataclass(frozen=True)
+class KindBacklog:
+    """One kind of outbox row: how many wait, how many were given up on, and since when the
+    oldest waiting one has waited (None with none waiting)."""
+
+    kind: str
+    pending: int
+    failed: int
+    oldest_pending: datetime | None
+
+
+def backlog_by_kind(session: Session) -> list[KindBacklog]:
+    """Waiting and given-up rows per kind, in one query (the health check and `/metrics`)."""
+    rows = session.exec(
+        select(OutboxItem.kind, OutboxItem.status, func.count(), func.min(OutboxItem.created_at))
+        .where(OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+        .group_by(OutboxItem.kind, OutboxItem.status)
+    ).all()
+    found: dict[str, KindBacklog] = {}
+    for kind, status, count, oldest in rows:
+        known = found.get(kind, KindBacklog(kind, 0, 0, None))
+        if status == OutboxStatus.PENDING:
+            found[kind] = replace(known, pending=count, oldest_pending=oldest)
+        else:
+            found[kind] = replace(known, failed=count)
+    return sorted(found.values(), key=lambda b: b.kind)
+
+
 def backlog(session: Session, now: datetime) -> dict:
     """What the health check says of the outbox: rows waiting and given up on, and how long
     the oldest waiting one has waited (None with none waiting)."""
-    counts = dict(
-        session.exec(
-            select(OutboxItem.status, func.count())
-            .where(OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
-            .group_by(OutboxItem.status)
-        ).all()
-    )
-    oldest = session.exec(
-        select(func.min(OutboxItem.created_at)).where(OutboxItem.status == OutboxStatus.PENDING)
-    ).one()
+    kinds = backlog_by_kind(session)
+    oldest = min((k.oldest_pending for k in kinds if k.oldest_pending), default=None)
     return {
-        "pending": counts.get(OutboxStatus.PENDING, 0),
-        "failed": counts.get(OutboxStatus.FAILED, 0),
+        "pending": sum(k.pending for k in kinds),
+        "failed": sum(k.failed for k in kinds),
         "oldest_pending_seconds": round((now - oldest).total_seconds()) if oldest else None,
     }
 

@@ -13,6 +13,7 @@ from bot.core import outbox
 from bot.core.sla import SlaRules
 from bot.core.tickets import assign, record_event, set_priority
 from bot.storage.models import Escalation, Priority, Ticket, TicketStatus, utcnow
+from bot.views.text import escape_mrkdwn
 
 URGENCIES = ("normal", "high", "urgent")
 # The priority an urgency asks for at least; a higher priority is kept.
@@ -133,7 +134,7 @@ def escalate(
     outbox.thread_notice(
         session,
         ticket.id,
-        f":arrow_up: <@{actor}> escalated this ticket to *{chosen.name}*: {reason}",
+        f":arrow_up: <@{actor}> escalated this ticket to *{chosen.name}*: {escape_mrkdwn(reason)}",
     )
     outbox.refresh_root(session, ticket.id)
     return escalation

@@ -28,6 +28,7 @@ from bot.storage.models import (
     TicketTag,
     utcnow,
 )
+from bot.storage.queries import last_customer_message
 
 TICKET_NUMBER = "ticket_number"
 SUBJECT_LIMIT = 998  # RFC 5322's line limit; longer subjects are cut, never refused
@@ -151,6 +152,14 @@ def add_customer_message(
 
 def customer_address(session: Session, ticket: Ticket) -> str:
     return session.get(Customer, ticket.customer_id).email
+
+
+def name_given(session: Session, ticket: Ticket) -> str:
+    """The name the person writing on this ticket last gave (a chat visitor's, an email's From),
+    not the one on file for the address: anyone can type someone else's address into the chat
+    widget, and a reply must not greet them by the owner's name."""
+    last = last_customer_message(session, ticket.id)
+    return last.author_name if last else session.get(Customer, ticket.customer_id).name
 
 
 def customer_email(session: Session, ticket: Ticket) -> str | None:

@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlsplit
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.devtools.fake_socket_mode import FakeSocketMode
 from bot.devtools.loopback import LoopbackService
 from bot.devtools.slack_signing import new_trigger_id
 
@@ -266,6 +267,7 @@ class FakeSlack(LoopbackService):
         port: int = 0,
         *,
         bot_token: str = "xoxb-fake",
+        app_token: str = "xapp-1-A0HELPDESK-fake",
         team_id: str = "T0FAKE",
         bot_user_id: str = "U0HELPDESK",
         bot_id: str = "B0HELPDESK",
@@ -275,10 +277,12 @@ class FakeSlack(LoopbackService):
         """``max_recorded`` bounds the log of calls (the oldest go first): a long-running
         sandbox sets it; tests keep every call to read them back."""
         self.bot_token = bot_token
+        self.app_token = app_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id
+        self.socket_mode = FakeSocketMode(app_id)
         self._address = (host, port)
         # One lock for all state; waiters in wait_for() are woken on every change.
         self._cond = threading.Condition(threading.RLock())
@@ -303,6 +307,7 @@ class FakeSlack(LoopbackService):
         self._id_counter = 0
         self._methods: dict[str, Callable[[Args], dict[str, Any]]] = {
             "api.test": self._api_test,
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
@@ -341,6 +346,7 @@ class FakeSlack(LoopbackService):
 
     def _before_stop(self) -> None:
         self.release_responses()
+        self.socket_mode.stop()
 
     @property
     def base_url(self) -> str:
@@ -436,6 +442,29 @@ class FakeSlack(LoopbackService):
             fields["blocks"] = blocks
         with self._cond:
             return self._store(self._channels[channel], fields, thread_ts)["ts"]
+
+    def direct_message_channel(self, user_id: str) -> str:
+        """The id of the app's direct messages with ``user_id`` (its Messages tab), opened
+        now if it wasn't: Slack gives every user of the app one."""
+        with self._cond:
+            before = len(self._channels)
+            channel = self._dm_with(user_id)
+            if len(self._channels) != before:
+                self._changed()
+            return channel.id
+
+    def reset(self) -> None:
+        """An empty workspace again, with only the bot: no channels, people, messages, views
+        or files. The version keeps growing, so that watchers see the change."""
+        with self._cond:
+            bot = self._users[self.bot_user_id]
+            for state in (self._channels, self._users, self._views, self._home_views,
+                          self._files, self._modals, self._ephemeral, self._triggers,
+                          self._responders):  # fmt: skip
+                state.clear()
+            self._requests.clear()
+            self._users[self.bot_user_id] = bot
+            self._changed()
 
     # -- inspection --------------------------------------------------------------------------
 
@@ -669,7 +698,7 @@ class FakeSlack(LoopbackService):
             return _Reply(200, parse_error.payload())
         try:
             if method != "api.test":
-                self._authenticate(headers, args)
+                self._authenticate(headers, args, app_level=method == "apps.connections.open")
             if retry_after := self._throttle(method, args):
                 return _failure(429, retry_after=retry_after)
             # A snapshot: the body is encoded after the lock is released, and recorded for good.
@@ -707,12 +736,18 @@ class FakeSlack(LoopbackService):
                 return fault
         return None
 
-    def _authenticate(self, headers: dict[str, str], args: Args) -> None:
+    def _authenticate(self, headers: dict[str, str], args: Args, app_level: bool) -> None:
+        """The bot token, or for app-level methods the app token; the other is the wrong type."""
         scheme, _, credentials = headers.get("authorization", "").partition(" ")
         token = credentials.strip() if scheme.lower() == "bearer" else args.get("token")
         if not token:
             raise SlackError("not_authed")
-        if token != self.bot_token:
+        expected, other = (self.app_token, self.bot_token)
+        if not app_level:
+            expected, other = other, expected
+        if token == other:
+            raise SlackError("not_allowed_token_type")
+        if token != expected:
             raise SlackError("invalid_auth")
 
     def _throttle(self, method: str, args: Args) -> int:
@@ -850,6 +885,9 @@ class FakeSlack(LoopbackService):
         if "error" in args:
             raise SlackError(str(args["error"]))
         return {"args": args} if args else {}
+
+    def _apps_connections_open(self, args: Args) -> dict[str, Any]:
+        return {"url": self.socket_mode.issue_url()}
 
     def _auth_test(self, args: Args) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.deliveries import backlog
+from bot.handlers.api_docs import mount_api_docs
 from bot.handlers.chat.errors import BodyLimit, install_error_handlers
 from bot.storage.models import utcnow
 
@@ -38,7 +39,8 @@ def build_http_app(
     *,
     signing_secret: str | None = None,
 ) -> FastAPI:
-    http = FastAPI(title="helpdesk-bot", docs_url="/docs", redoc_url=None)
+    http = FastAPI(title="helpdesk-bot", docs_url=None, redoc_url=None)
+    mount_api_docs(http)
     if csat is not None:
         http.include_router(csat)
     if chat is not None:

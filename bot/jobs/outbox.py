@@ -49,6 +49,7 @@ from bot.jobs.delivery import (
     ServiceDown,
     is_transient,
 )
+from bot.monitoring.counters import Counters
 from bot.storage.db import reader, transaction
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
 from bot.storage.shared_state import MemoryState, SharedState
@@ -74,6 +75,7 @@ CHANNEL_TURN = "slack:turn:"
 CHANNEL_PACED = "slack:paced:"
 BREAKER_FIRST_PAUSE = 1.0
 BREAKER_MAX_PAUSE = 15.0
+BREAKER_STATES = ("closed", "open", "probing")
 
 
 class Breaker:
@@ -196,9 +198,11 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utcnow,
         breaker_first_pause: float = BREAKER_FIRST_PAUSE,
         breaker_max_pause: float = BREAKER_MAX_PAUSE,
+        counters: Counters | None = None,
         shared: SharedState | None = None,
     ):
         self._engine = engine
+        self._counters = counters or Counters()
         self._deliverers = deliverers
         self._lease = lease
         self._idle_poll = idle_poll_seconds
@@ -226,6 +230,7 @@ class OutboxWorker:
             for service in set(self._service_of.values())
             if service
         }
+        self._counters.expect_services(sorted(self._breakers))
         self._pass_failing = False
         # Rows being delivered by the background loop, and the channels they post in: neither
         # is claimed again meanwhile, even once a long row outlives its lease.
@@ -249,6 +254,14 @@ class OutboxWorker:
 
     def breaker(self, service: str) -> Breaker:
         return self._breakers[service]
+
+    def breaker_states(self) -> dict[str, str]:
+        """Each service's breaker state, one of `BREAKER_STATES`."""
+        return {service: b.state for service, b in sorted(self._breakers.items())}
+
+    def service_of(self, kind: str) -> str | None:
+        """The service a kind of row is delivered through (None: no deliverer here)."""
+        return self._service_of.get(kind)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -488,6 +501,7 @@ class OutboxWorker:
             else:
                 self._service_answered(claim)
             self._record_success(claim.item_id, deliverer, result)
+            self._count_outcome(claim, result)
         except ServiceDown as down:
             self._service_down(claim, down.delay, str(down))
             # Not a long backoff of its own: the breaker decides when the service is tried.
@@ -518,6 +532,14 @@ class OutboxWorker:
             else:
                 self._record_failure(claim, f"{reason} (after {attempts} tries)", definite=False)
         return 0.0
+
+    def _count_outcome(self, claim: Claimed, result: dict) -> None:
+        # A deliverer may finish a row by recording that it can never be sent (a reply the
+        # recipient's server refused): not a delivery.
+        if "failed" in result:
+            self._counters.not_delivered(claim.service, given_up=True)
+        else:
+            self._counters.delivered(claim.service)
 
     def _service_down(self, claim: Claimed, retry_after: float | None, reason: str) -> None:
         breaker = self._breakers.get(claim.service)
@@ -582,6 +604,7 @@ class OutboxWorker:
             item.last_error = reason
             if definite:
                 item.in_doubt = False
+        self._counters.not_delivered(claim.service, given_up=False)
         log.log(
             level,
             "outbox row %s not delivered (%s); next try in %.1fs",
@@ -601,6 +624,7 @@ class OutboxWorker:
             item.in_doubt = item.in_doubt and not definite
             item.last_error = reason
             self._report_failure(session, item, reason)
+        self._counters.not_delivered(claim.service, given_up=True)
         log.error("outbox row %s (%s) failed for good: %s", claim.item_id, item.kind, reason)
 
     def _report_failure(self, session: Session, item: OutboxItem, reason: str) -> None:

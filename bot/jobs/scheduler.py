@@ -15,6 +15,7 @@ from bot.jobs.chat_followup import FOLLOW_UP_SECONDS, email_unseen_chat_replies
 from bot.jobs.digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
 from bot.jobs.sla_sweep import run_sla_sweep
+from bot.monitoring.counters import Counters
 
 REMINDER_SWEEP_SECONDS = 60
 
@@ -27,6 +28,7 @@ def build_scheduler(
     digest_channel: str | None,
     wake_outbox,
     support_address: str | None = None,
+    counters: Counters | None = None,
 ) -> BackgroundScheduler:
     # Missed runs (a stopped process, a busy machine) collapse into one run as soon as
     # possible: each job works from the database's state, so one late run catches up fully.
@@ -39,6 +41,7 @@ def build_scheduler(
         "interval",
         seconds=policy.sla.sweep_every.total_seconds(),
         args=[engine, sla, escalation_channel, wake_outbox],
+        kwargs={"counters": counters},
         id="sla_sweep",
         next_run_time=datetime.now(UTC),  # at start-up too: what fell due while down goes now
     )

@@ -44,7 +44,14 @@ def gather(shopify: CachedShopify, ticket_id: int, owner: ShopifyOwner, text: st
     """The ticket's customer in Shopify (by address, and the one linked on proof), and the
     orders quoted in `text`. A quoted order of anyone else is kept apart, to be shown masked:
     order numbers are guessable, so quoting one proves nothing."""
-    found = ContextPost(ticket_id, owner.email, own_customers(shopify, owner), owner.linked_id)
+    found = ContextPost(
+        ticket_id,
+        owner.email,
+        own_customers(shopify, owner),
+        owner.linked_id,
+        claimed=owner.claimed,
+        claimed_how=owner.claimed_how,
+    )
     mine = {customer.id for customer in found.customers}
     shown = {order.name for customer in found.customers for order in customer.recent_orders}
     for name in order_numbers_in(text):

@@ -17,7 +17,7 @@ from bot.core import chat, csat, privacy
 from bot.core import outbox as kinds
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
-from bot.core.tickets import tags_of
+from bot.core.tickets import name_given, tags_of
 from bot.core.visitors import reachable
 from bot.jobs.delivery import SLACK_API, Deliverer, GiveUp, RetryLater, ServiceDown
 from bot.jobs.digest import chart_shared, render_digest
@@ -506,7 +506,7 @@ def render_root(session: Session, ticket: Ticket, order_lookup: bool = False) ->
         status=ticket.status,
         priority=ticket.priority,
         source=ticket.source,
-        customer_name=customer.name,
+        customer_name=name_given(session, ticket),
         customer_email=reachable(customer.email) or "",
         assignee=ticket.assignee,
         tags=tags_of(session, ticket.id),
@@ -546,7 +546,7 @@ def render_message(message: Message) -> tuple[str, list]:
         return agent_reply_text(reply), agent_reply_blocks(reply)
     view = CustomerMessage(
         author_name=message.author_name,
-        author_email=message.author,
+        author_email=reachable(message.author) or "",
         body=message.body,
         source=message.source,
         unverified_sender=message.unverified_sender,

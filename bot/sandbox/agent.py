@@ -99,6 +99,19 @@ class SandboxAgent:
             return None
         return answer if isinstance(answer, dict) else {"text": str(answer)}
 
+    def open_app(self, tab: str) -> None:
+        """The user opened the app's Home or Messages tab: Slack tells the app of both."""
+        event = {
+            "type": "app_home_opened",
+            "user": self.user_id,
+            "channel": self.slack.direct_message_channel(self.user_id),
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        if tab == "home" and (view := self.slack.home_view(self.user_id)):
+            event["view"] = view
+        self._check(self._sender.send_event(event, team_id=self.slack.team_id))
+
     # -- modals --------------------------------------------------------------------------------
 
     def click_in_view(self, view_id: str, action: dict[str, Any], values: dict) -> None:
@@ -125,6 +138,11 @@ class SandboxAgent:
         self.slack.close_modal(self.user_id, view_id)
         if view.get("notify_on_close"):
             self._interact({"type": "view_closed", "view": view, "is_cleared": False})
+
+    def close_all(self) -> None:
+        """What reloading Slack's client does to the modals left open: they are gone."""
+        while (view := self.slack.open_modal(self.user_id)) is not None:
+            self.close(view["id"])
 
     def options(self, view_id: str, block_id: str, action_id: str, value: str) -> dict:
         """What an external select offers for the text typed into it."""

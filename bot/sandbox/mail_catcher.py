@@ -26,7 +26,7 @@ class MailCatcher:
         self._controller = Controller(self, hostname=host, port=self.port)
         self._lock = threading.Lock()
         self._messages: deque[dict[str, Any]] = deque(maxlen=KEEP)
-        self.received = 0  # ever, including those no longer kept
+        self.received = 0  # ever, including those no longer kept; only grows
 
     @property
     def url(self) -> str:
@@ -38,6 +38,11 @@ class MailCatcher:
 
     def stop(self) -> None:
         self._controller.stop()
+
+    def clear(self) -> None:
+        """Forgets the mail kept; `received` still counts it, and numbers the next."""
+        with self._lock:
+            self._messages.clear()
 
     def messages(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -13,7 +13,7 @@ import mimetypes
 import shlex
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.config import Policy, Settings
 from bot.jobs.digest import enqueue_digest
 from bot.sandbox.agent import SandboxAgent, SandboxError
+from bot.sandbox.demo_data import reset_sandbox, seed_database
 from bot.sandbox.sample_mail import sample_customer_mail, send_to_helpdesk
 from bot.sandbox.workspace import Sandbox
 
@@ -106,6 +107,10 @@ class ThreadMessage(BaseModel):
     channel: str
     thread_ts: str
     text: str = Field(max_length=40_000)
+
+
+class AppTab(BaseModel):
+    tab: Literal["home", "messages"]
 
 
 class SlashCommand(BaseModel):
@@ -197,6 +202,22 @@ def sandbox_router(
             "response": agent(request).command(body.command, body.text, body.channel),
         }
 
+    @api.post("/app", dependencies=changing)
+    def app_tab(body: AppTab, request: Request) -> dict:
+        agent(request).open_app(body.tab)
+        return {"ok": True}
+
+    @api.post("/page-loaded", dependencies=changing)
+    def page_loaded(request: Request) -> dict:
+        """A page (re)loaded, as Slack's client would: no modal is left open."""
+        agent(request).close_all()
+        return {"ok": True}
+
+    @api.post("/reset", dependencies=changing)
+    def reset() -> dict:
+        reset_sandbox(sandbox, engine)
+        return {"ok": True}
+
     @api.post("/sample-email", dependencies=changing)
     def sample_email() -> dict:
         mail = sample_customer_mail(settings.helpdesk_support_address, sandbox.mail.received)
@@ -222,7 +243,9 @@ def sandbox_router(
 def mount_sandbox(
     http: FastAPI, sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, wake_outbox
 ) -> None:
-    """Adds the page and its API to the helpdesk's HTTP server."""
+    """Adds the page and its API to the helpdesk's HTTP server, and the demo's data to its
+    database."""
+    seed_database(engine)
     http.include_router(sandbox_router(sandbox, settings, policy, engine, wake_outbox))
 
     @http.exception_handler(Refused)
@@ -276,6 +299,7 @@ def _state(sandbox: Sandbox, settings: Settings, commands: list[dict]) -> dict[s
             for user_id, user in workspace["users"].items()
         },
         "channels": _conversations(workspace, sandbox, settings),
+        "home": sandbox.slack.home_view(sandbox.you),
         "view": sandbox.slack.open_modal(sandbox.you),
         "ephemeral": [
             {**message, "id": message["ts"]}
@@ -289,19 +313,22 @@ def _state(sandbox: Sandbox, settings: Settings, commands: list[dict]) -> dict[s
 
 
 def _conversations(workspace: dict, sandbox: Sandbox, settings: Settings) -> list[dict]:
-    """Channels with the support channel first, then the user's direct messages."""
+    """Channels with the support channel first, then the app's direct messages with the user
+    (its Messages tab)."""
     purposes = {
         settings.helpdesk_support_channel: "New tickets: one thread each",
         settings.escalation_channel: "Escalated tickets",
         settings.digest_channel: "The daily metrics digest",
     }
+    for tier in reversed(sandbox.policy.escalation.tiers):
+        purposes[tier.channel] = f"Tickets escalated to {tier.name}"
     channels, direct = [], []
     for conversation in workspace["channels"]:
         for message in conversation["messages"]:
             for posted in (message, *message["replies"]):
                 _link_files(posted)
         if conversation["dm_user"] == sandbox.you:
-            direct.append({**conversation, "name": "helpdesk (direct message)", "purpose": ""})
+            direct.append({**conversation, "name": "Helpdesk", "purpose": ""})
         elif conversation["dm_user"] is None:
             purpose = purposes.get(conversation["id"], "")
             channels.append({**conversation, "purpose": purpose})

@@ -7,13 +7,17 @@ listen on loopback only, and the sandbox refuses to start beside real Slack cred
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import os
 import secrets
 import shutil
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
 
-from bot.config import ConfigError, Policy, Settings
+from bot.config import ConfigError, Policy, Settings, load_policy
 from bot.devtools.fake_shopify import FakeShopify
 from bot.devtools.fake_slack import FakeSlack
 from bot.sandbox.demo_shop import open_demo_shop
@@ -28,6 +32,11 @@ DIGEST_CHANNEL = "C0DIGEST"
 SUPPORT_ADDRESS = "support@sandbox.example"
 # A long-running sandbox must not keep every Web API call it ever answered.
 MAX_RECORDED_CALLS = 2000
+# What the sandbox runs unless HELPDESK_CONFIG names a policy: every key shown working.
+DEMO_POLICY = Path(__file__).with_name("demo_policy.yml")
+# Held while a sandbox runs, in its data directory; the one file a new sandbox keeps there.
+LOCK_FILE = "sandbox.lock"
+DATABASE_FILE = "helpdesk.db"
 
 
 @dataclass
@@ -37,12 +46,25 @@ class Sandbox:
     shop: FakeShopify
     you: str  # the agent the sandbox page acts as
     signing_secret: str
+    policy: Policy  # what the helpdesk runs with: the demo policy unless HELPDESK_CONFIG is set
+    support_channel: str
+    data_dir: Path
+    lock: TextIO  # open while the sandbox runs; closing it releases the lock
     closing: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self.shop.stop()
         self.mail.stop()
         self.slack.stop()
+        self.lock.close()
+
+    def reset_workspace(self) -> None:
+        """Slack, the mail catcher and the stored files as they were at start (the database
+        is the caller's: bot/sandbox/demo_data.py)."""
+        self.slack.reset()
+        self.mail.clear()
+        _seed_workspace(self)
+        _empty_data_dir(self.data_dir, keep_database=True)
 
 
 def refuse_real_slack(settings: Settings) -> None:
@@ -68,21 +90,30 @@ def refuse_real_slack(settings: Settings) -> None:
             )
 
 
+def sandbox_policy(settings: Settings, policy: Policy) -> Policy:
+    """`policy` when HELPDESK_CONFIG names one, else the demo policy: a sandbox started
+    without one still shows SLA clocks, tags, escalation tiers and surveys."""
+    return policy if settings.helpdesk_config is not None else load_policy(DEMO_POLICY)
+
+
 def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings]:
     """Starts the stand-ins, and returns them with the settings that point the helpdesk at
     them. The sandbox starts empty each time: its Slack lives in memory, so its database
-    (under the data directory) is new too."""
+    (under the data directory) is new too. Only one sandbox runs per data directory."""
     refuse_real_slack(settings)
+    data_dir = settings.helpdesk_data_dir / "sandbox"
+    lock = _claim(data_dir)
+    _empty_data_dir(data_dir, keep_database=False)
+    policy = sandbox_policy(settings, policy)
     slack = FakeSlack(LOOPBACK, max_recorded=MAX_RECORDED_CALLS).start()
     mail = MailCatcher(LOOPBACK).start()
     shop = open_demo_shop(LOOPBACK)
     you = policy.agents[0] if policy.agents else SANDBOX_USER
-    sandbox = Sandbox(slack, mail, shop, you, secrets.token_hex(16))
     support = settings.helpdesk_support_channel or SUPPORT_CHANNEL
-    _seed_workspace(sandbox, policy, support)
-    data_dir = settings.helpdesk_data_dir / "sandbox"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
+    sandbox = Sandbox(
+        slack, mail, shop, you, secrets.token_hex(16), policy, support, data_dir, lock
+    )
+    _seed_workspace(sandbox)
     sandboxed = settings.model_copy(
         update={
             "slack_bot_token": slack.bot_token,
@@ -94,9 +125,9 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
             "helpdesk_digest_channel": settings.helpdesk_digest_channel or DIGEST_CHANNEL,
             "helpdesk_support_address": settings.helpdesk_support_address or SUPPORT_ADDRESS,
             "outbound_smtp_url": mail.url,
-            "database_url": f"sqlite:///{data_dir / 'helpdesk.db'}",
+            "database_url": f"sqlite:///{data_dir / DATABASE_FILE}",
             "helpdesk_data_dir": data_dir,
-            # Surveys are signed with it; a fresh one lets the sandbox show them.
+            # Surveys are signed with it; a fresh one each run lets the sandbox send them.
             "helpdesk_secret_key": settings.helpdesk_secret_key or secrets.token_hex(16),
             "imap_url": None,
             "shopify_shop": shop.shop,
@@ -112,9 +143,44 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
     return sandbox, sandboxed
 
 
-def _seed_workspace(sandbox: Sandbox, policy: Policy, support: str) -> None:
-    """The channels and people the helpdesk expects, named as a small team would name them."""
-    slack = sandbox.slack
+def _claim(data_dir: Path) -> TextIO:
+    """The data directory's lock, taken before anything there is touched: a second sandbox
+    would otherwise delete the running one's database, and only then fail on its port."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = (data_dir / LOCK_FILE).open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "unknown"
+        lock.close()
+        raise ConfigError(
+            f"another sandbox (process {holder}) is running with {data_dir}: use that one, "
+            "stop it first, or give this one its own HELPDESK_DATA_DIR"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+def _empty_data_dir(data_dir: Path, *, keep_database: bool) -> None:
+    """Everything there goes but the lock, and the database when it is open (a reset empties
+    that through its connection: bot/sandbox/demo_data.py)."""
+    for entry in data_dir.iterdir():
+        if entry.name == LOCK_FILE or (keep_database and entry.name.startswith(DATABASE_FILE)):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _seed_workspace(sandbox: Sandbox) -> None:
+    """The channels and people the helpdesk expects, named as a small team would name them,
+    and the app's direct messages with the page's user."""
+    slack, policy, support = sandbox.slack, sandbox.policy, sandbox.support_channel
     slack.add_user(sandbox.you, "you", real_name="You (sandbox agent)", email="you@sandbox.example")
     slack.add_user(TEAMMATE, "sam", real_name="Sam (teammate)", email="sam@sandbox.example")
     people = [sandbox.you, TEAMMATE, *(policy.agents or [])]
@@ -138,6 +204,7 @@ def _seed_workspace(sandbox: Sandbox, policy: Policy, support: str) -> None:
             channels.setdefault(extra, extra.lower())
     for channel_id, name in channels.items():
         slack.add_channel(channel_id, name, members=members)
+    slack.direct_message_channel(sandbox.you)
 
 
 def _channel_name(label: str) -> str:

@@ -55,12 +55,14 @@ class ContextPost:
     """What the thread's Shopify post shows about a ticket's customer."""
 
     ticket_id: int
-    email: str | None  # the ticket's address; None for a chat visitor who gave none
+    email: str | None  # the ticket's proven address; None for a chat visitor or a claim
     customers: list[Customer] = field(default_factory=list)  # theirs, and the linked one
     linked_id: str | None = None  # the customer an agent linked the ticket to, on proof
     quoted: list[Order] = field(default_factory=list)  # theirs, named, not among the recent
     foreign: list[Order] = field(default_factory=list)  # another customer's: masked
     not_found: list[str] = field(default_factory=list)
+    claimed: str | None = None  # an address given but unproven: nothing of it is looked up
+    claimed_how: str = ""
 
 
 def mask_name(name: str | None) -> str:
@@ -82,6 +84,8 @@ def customer_context_text(post: ContextPost) -> str:
         return f"Shopify: orders {', '.join(order.name for order in post.quoted)}"
     if post.foreign:
         return "Shopify: the message names another customer's order"
+    if post.claimed:
+        return "Shopify: the address given is not verified"
     return "Shopify: no customer found"
 
 
@@ -98,6 +102,15 @@ def customer_context_blocks(post: ContextPost) -> list[dict]:
             blocks.append(context("No orders yet."))
     if not post.customers and post.email:
         blocks.append(context(f"No Shopify customer has the address {escape_mrkdwn(post.email)}."))
+    if post.claimed:
+        blocks.append(
+            context(
+                f":grey_question: {escape_mrkdwn(post.claimed)} was given {post.claimed_how} "
+                "and is not verified, so nothing Shopify holds for it is shown: it will be once "
+                "an email from that address arrives on this ticket, or the ticket is linked to "
+                "the customer of an order they name, on proof."
+            )
+        )
     if post.quoted:
         lines = "\n".join(order_line(order) for order in post.quoted)
         blocks.append(_section(f"*Orders named in the message*\n{lines}"))

@@ -63,7 +63,7 @@ def escalation_blocks(summary: EscalationSummary, now: datetime) -> list[dict]:
                 {"type": "mrkdwn", "text": f"*Escalated by*\n<@{summary.escalated_by}>"},
             ],
         },
-        section(f"*Why*\n{truncate(summary.reason, REASON_SHOWN)}"),
+        section(f"*Why*\n{escape_mrkdwn(truncate(summary.reason, REASON_SHOWN))}"),
     ]
     if summary.sla:
         blocks.append(context("  ·  ".join(sla_line(state) for state in summary.sla)))

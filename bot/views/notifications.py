@@ -16,7 +16,9 @@ def escalated_text(
 ) -> str:
     title = f"#{number} {escape_mrkdwn(truncate(subject, 150))}"
     link = f"<{permalink}|{title}>" if permalink else title
-    return truncate(f"<@{escalated_by}> escalated ticket {link} to *{tier}*: {reason}", 3000)
+    return truncate(
+        f"<@{escalated_by}> escalated ticket {link} to *{tier}*: {escape_mrkdwn(reason)}", 3000
+    )
 
 
 def direct_message_text(

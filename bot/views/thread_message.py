@@ -17,12 +17,13 @@ from bot.views.text import (
 
 # Leaves room for the header, the unverified-sender marker and the truncation note.
 BODY_BLOCK_LIMIT = MESSAGE_BLOCK_LIMIT - 4
+VISITOR = "Website visitor"
 
 
 @dataclass(frozen=True)
 class CustomerMessage:
     author_name: str
-    author_email: str
+    author_email: str  # empty when the customer can't be reached (a visitor who gave none)
     body: str
     source: str
     unverified_sender: str | None = None  # why the email's sender isn't verified
@@ -34,7 +35,11 @@ def customer_message_text(message: CustomerMessage) -> str:
 
 
 def _author(message: CustomerMessage) -> str:
-    """Who wrote it, escaped; by email with the real address, so no name can stand in."""
+    """Who wrote it, escaped; by email with the real address, so no name can stand in. A chat
+    visitor who gave neither name nor address is a website visitor (`author_email` is empty
+    for the stand-in address the helpdesk keeps for them)."""
+    if not message.author_email:
+        return f"*{escape_mrkdwn(message.author_name or VISITOR)}*"
     if message.source != "email" or not message.author_name:
         return f"*{escape_mrkdwn(message.author_name or message.author_email)}*"
     return f"*{shown_name(message.author_name)}* {escape_mrkdwn(f'<{message.author_email}>')}"

@@ -85,3 +85,60 @@ def test_customer_text_is_shown_as_text(context, helpdesk, artifacts):
     assert root.locator("img[src=x], b").count() == 0
     page.screenshot(path=artifacts / "sandbox-escaped.png")
     assert problems == []
+
+
+def test_the_app_home_its_messages_a_reload_and_starting_over(context, helpdesk, artifacts):
+    page, problems = open_page(context, helpdesk)
+    page.get_by_test_id("app-helpdesk").click()
+    home = page.get_by_test_id("home")
+    expect(home).to_contain_text("Your open tickets", timeout=WAIT)
+    home.locator(f'[data-action-id="{ids.HOME_SAVED_REPLIES}"]').click()
+    modal = page.get_by_test_id("modal")
+    expect(modal).to_have_attribute("data-callback-id", ids.SAVED_REPLIES_MODAL, timeout=WAIT)
+    expect(modal).to_contain_text("Order on its way")
+    page.screenshot(path=artifacts / "sandbox-home-saved-replies.png")
+
+    page.reload()  # as in Slack, a reloaded client shows no modal left open
+    expect(page.get_by_test_id("channel-support")).to_be_visible()
+    expect(modal).to_have_count(0)
+
+    page.get_by_test_id("sample-email").click()
+    expect(page.get_by_test_id("message").filter(has_text="#1")).to_be_visible(timeout=WAIT)
+    composer = page.get_by_test_id("channel-composer")
+    for channel in ("escalations", "managers"):  # the demo's Managers tier tells you in a DM
+        composer.fill("/escalate #1 refund over the limit")
+        page.get_by_test_id("channel-send").click()
+        page.get_by_test_id(f"channel-{channel}").click()
+        expect(page.get_by_test_id("message").filter(has_text="#1")).to_be_visible(timeout=WAIT)
+        page.get_by_test_id("channel-support").click()
+    page.get_by_test_id("app-helpdesk").click()
+    page.get_by_test_id("app-tab-messages").click()
+    direct = page.get_by_test_id("message").filter(has_text="Managers")
+    expect(direct).to_contain_text("#1", timeout=WAIT)
+    page.screenshot(path=artifacts / "sandbox-direct-messages.png")
+
+    page.get_by_test_id("reset").click()
+    expect(page.get_by_test_id("channel-support")).to_be_visible(timeout=WAIT)
+    page.get_by_test_id("channel-support").click()
+    expect(page.get_by_text("No tickets yet")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("message")).to_have_count(0)
+    assert problems == []
+
+
+def test_the_api_docs_work_without_reaching_another_host(context, helpdesk, artifacts):
+    page, problems = open_page(context, helpdesk)
+    elsewhere: list[str] = []
+
+    def local_only(route) -> None:
+        if route.request.url.startswith(f"http://127.0.0.1:{helpdesk.http_port}/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    page.goto(f"http://127.0.0.1:{helpdesk.http_port}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("helpdesk-bot", timeout=WAIT)
+    expect(page.get_by_text("/chat/api/conversations").first).to_be_visible()
+    page.screenshot(path=artifacts / "sandbox-api-docs.png")
+    assert elsewhere == [] and problems == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import smtplib
 import subprocess
@@ -23,6 +24,7 @@ from aiosmtpd.controller import Controller
 from bot.app import Helpdesk, create_app
 from bot.config import Policy, Settings
 from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.fake_socket_mode import SocketModeSender
 from bot.devtools.slack_signing import SlackEventSender, SlackHttpResponse, SlackRequestSigner
 from bot.sandbox.workspace import Sandbox, start_sandbox
 from bot.views import ids
@@ -72,15 +74,25 @@ def start_serve(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
+    wait_until_healthy(process, env["HELPDESK_HTTP_PORT"], log)
+    return process
+
+
+def wait_until_healthy(
+    process: subprocess.Popen, http_port: str | int, log: Path | None = None
+) -> dict:
+    """Waits up to 30 s for a started `helpdesk serve` to answer /healthz; returns the answer.
+    Fails the test with the process's stderr if it exits first (a pipe, or the file `log`)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            url = f"http://127.0.0.1:{env['HELPDESK_HTTP_PORT']}/healthz"
-            with urllib.request.urlopen(url, timeout=1):
-                return process
+            url = f"http://127.0.0.1:{http_port}/healthz"
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                return json.load(answer)
         except OSError:
             if process.poll() is not None:
-                pytest.fail(f"serve exited: {log.read_text()}")
+                stderr = log.read_text() if log else process.stderr.read().decode()
+                pytest.fail(f"serve exited: {stderr}")
             time.sleep(0.1)
     process.kill()
     pytest.fail("serve did not come up within 30 s")
@@ -209,6 +221,18 @@ class MailSink:
 AGENT = {"id": "U0AGENT1", "username": "alex", "name": "alex", "team_id": "T0FAKE"}
 
 
+def slack_sender(helpdesk: Helpdesk, slack: FakeSlack) -> SlackEventSender | SocketModeSender:
+    """How Slack reaches this helpdesk: envelopes in Socket Mode, else signed HTTP requests."""
+    if helpdesk.settings.slack_app_token:
+        return SocketModeSender(slack.socket_mode)
+    return http_sender(helpdesk.http_port)
+
+
+def http_sender(http_port: int) -> SlackEventSender:
+    url = f"http://127.0.0.1:{http_port}/slack/events"
+    return SlackEventSender(url, SlackRequestSigner(SIGNING_SECRET))
+
+
 def answer_block(view: dict) -> dict:
     return next(
         b for b in view["blocks"] if b.get("element", {}).get("action_id") == ids.REPLY_ANSWER
@@ -228,10 +252,15 @@ def answer_values(view: dict, text: str, status: str | None = None) -> dict:
 class SlackAgent:
     """An agent's clicks and modal submissions, sent to the helpdesk signed as Slack sends them."""
 
-    def __init__(self, http_port: int, slack: FakeSlack, user: dict = AGENT):
+    def __init__(
+        self,
+        http_port: int,
+        slack: FakeSlack,
+        user: dict = AGENT,
+        sender: SlackEventSender | SocketModeSender | None = None,
+    ):
         self.slack, self.user = slack, user
-        url = f"http://127.0.0.1:{http_port}/slack/events"
-        self.sender = SlackEventSender(url, SlackRequestSigner(SIGNING_SECRET))
+        self.sender = sender or http_sender(http_port)
 
     def click(
         self, ticket_id: int, root_ts: str, action_id: str, user: dict | None = None, **action
@@ -305,7 +334,7 @@ def staffed_helpdesk(
 
 
 @contextmanager
-def running_sandbox(data_dir, policy: Policy | None = None) -> Iterator[tuple[Helpdesk, Sandbox]]:
+def running_sandbox(data_dir) -> Iterator[tuple[Helpdesk, Sandbox]]:
     """`helpdesk serve --sandbox on`, in this process, on free loopback ports."""
     settings = Settings(
         _env_file=None,
@@ -314,10 +343,9 @@ def running_sandbox(data_dir, policy: Policy | None = None) -> Iterator[tuple[He
         helpdesk_data_dir=data_dir,
         helpdesk_outbox_lease_seconds=5,
     )
-    policy = policy or Policy()
-    sandbox, settings = start_sandbox(settings, policy)
+    sandbox, settings = start_sandbox(settings, Policy())  # no HELPDESK_CONFIG: the demo's
     try:
-        helpdesk = create_app(settings, policy, sandbox=sandbox)
+        helpdesk = create_app(settings, sandbox=sandbox)
         helpdesk.start()
         try:
             yield helpdesk, sandbox

@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     customer_mail,
     eventually,
     running_helpdesk,
+    slack_sender,
     smtp_send,
 )
 
@@ -42,7 +43,7 @@ class Desk:
 
     def __init__(self, helpdesk, slack: FakeSlack, sink: MailSink, first_mail=None):
         self.helpdesk, self.slack, self.sink = helpdesk, slack, sink
-        self.agent = SlackAgent(helpdesk.http_port, slack)
+        self.agent = SlackAgent(helpdesk.http_port, slack, sender=slack_sender(helpdesk, slack))
         self.sender = self.agent.sender
         self.first_mail = first_mail or customer_mail("Hi, my parcel never came.\n\nJane")
         assert smtp_send(helpdesk.smtp.port, self.first_mail)[0] == 250
@@ -312,3 +313,13 @@ def test_saved_reply_fills_the_answer_with_placeholders(desk):
     assert answer_block(updated)["element"]["initial_value"] == "Hi Jane, about #1: Alex here."
     # A new block ID is what makes Slack show the new text instead of what was typed.
     assert answer_block(updated)["block_id"] != answer_block(view)["block_id"]
+
+
+def test_a_listener_failing_after_its_ack_is_answered_privately_not_with_500(desk):
+    """Slack refuses to open the modal (the trigger expired): the click was acknowledged, so
+    Slack must get 200, and the agent a private word instead of a silent nothing."""
+    for told in range(5):  # the race Bolt loses is timing-dependent: each of these must hold
+        desk.slack.fail_next("views.open", status=200, error="expired_trigger_id")
+        assert desk.click(ids.TICKET_REPLY).status == 200
+        assert eventually(lambda n=told: len(desk.slack.calls("chat.postEphemeral")) > n)
+    assert "Sorry, that didn't work" in desk.slack.calls("chat.postEphemeral")[-1].args["text"]

@@ -228,14 +228,13 @@ def test_a_flooding_visitor_is_limited_without_slowing_anyone_else(desk):
     flooder, calm = visitor_of(helpdesk, ip="203.0.113.7"), visitor_of(helpdesk, ip="198.51.100.2")
     flooder.start("spam")
     calm.start("Hello")
-    started = time.monotonic()
+    began = time.monotonic()
     answers = [flooder.say(f"spam {n}") for n in range(200)]
-    took = time.monotonic() - started
-    statuses = [a.status for a in answers]
-    allowed = statuses.count(201)
-    # The policy's visitor_messages_per_minute burst, and the one more every 3 s that refills,
-    # which on PostgreSQL (each request's limits are rows there) a loaded machine may reach.
-    assert 20 <= allowed <= 20 + took / 3 + 1
+    # The policy's burst of 20, plus what the bucket refilled meanwhile (20 a minute): on a
+    # busy machine the 200 requests take long enough for a few more.
+    refilled = int((time.monotonic() - began) * 20 / 60) + 1
+    accepted = [a.status for a in answers].count(201)
+    assert 20 <= accepted <= 20 + refilled
     limited = next(a for a in answers if a.status == 429)
     assert limited.body["code"] == "rate_limited"
     assert int(limited.headers["retry-after"]) >= 1
@@ -243,7 +242,7 @@ def test_a_flooding_visitor_is_limited_without_slowing_anyone_else(desk):
     assert calm.say("Is my order coming?").status == 201
     with Session(helpdesk.engine) as session:
         stored = session.exec(select(Message).where(Message.body.startswith("spam"))).all()
-    assert len(stored) == allowed + 1
+    assert len(stored) == accepted + 1
 
 
 def test_pages_on_other_sites_are_refused(desk):
@@ -298,6 +297,21 @@ def test_a_closed_conversation_is_gone(desk):
         session.commit()
     answer = jane.say("One more thing")
     assert answer.status == 410 and answer.body["code"] == "conversation_closed"
+
+
+def test_a_visitor_without_an_address_is_headed_by_their_name_or_as_a_website_visitor(desk):
+    helpdesk, slack, _, agents = desk
+    visitor_of(helpdesk).start("Do you ship to Norway?")
+    visitor_of(helpdesk).start("Is the mug dishwasher-safe?", name="Ola")
+
+    def headers(number: int) -> list[str]:
+        ticket = agents.ticket(number)
+        thread = slack.thread(ticket.channel, ticket.thread_ts)
+        return [m["blocks"][0]["elements"][0]["text"] for m in thread[1:]]
+
+    assert eventually(lambda: headers(1) and headers(2))
+    assert headers(1) == [":incoming_envelope: *Website visitor* wrote by live chat"]
+    assert headers(2) == [":incoming_envelope: *Ola* wrote by live chat"]
 
 
 def test_a_reply_the_visitor_left_without_seeing_is_emailed_and_their_answer_joins(desk):

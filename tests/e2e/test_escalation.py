@@ -85,6 +85,18 @@ def test_escalate_command_with_number_and_reason_escalates_at_once(desk):
     assert kinds.count("escalated") == 1
 
 
+def test_a_reason_cannot_ping_or_link(desk):
+    """An agent's reason is shown as they typed it, never as Slack markup."""
+    command(desk, "#1 see <!channel> and <https://evil.example|the refund form> & more")
+    desk.wait_for_outbox()
+    [post] = posts_in(desk, TIER2)
+    dms = [c for c in desk.slack.calls("chat.postMessage") if c.args["channel"].startswith("D")]
+    notice = next(t for t in desk.thread_texts() if "escalated this ticket" in t)
+    for shown in (json.dumps(post["blocks"]), dms[0].args["text"], notice):
+        assert "<!channel>" not in shown and "<https://evil" not in shown, shown
+        assert "&lt;!channel&gt;" in shown and "&amp; more" in shown, shown
+
+
 def test_take_it_assigns_and_locks_the_post_and_de_escalate_returns_the_ticket(desk):
     command(desk, "#1 needs a lead")
     desk.wait_for_outbox()

@@ -37,7 +37,7 @@ SLACK_MARKUP = ("<!channel>", "<!here>", "<@U0AGENT1>", "<http://evil.example", 
 
 
 class LogWatch(logging.Handler):
-    """Every record the helpdesk logs, uvicorn's included (it does not propagate)."""
+    """Every record the helpdesk logs, uvicorn's included (its loggers propagate to the root)."""
 
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -54,15 +54,11 @@ class LogWatch(logging.Handler):
 def desk(database_url) -> Iterator[tuple]:
     watch = LogWatch()
     with staffed(database_url, POLICY) as (helpdesk, slack, sink):
-        # After start: uvicorn configures its loggers as it starts.
-        loggers = [logging.getLogger(), logging.getLogger("uvicorn.error")]
-        for logger in loggers:
-            logger.addHandler(watch)
+        logging.getLogger().addHandler(watch)
         try:
             yield helpdesk, slack, sink, Agents(helpdesk, slack)
         finally:
-            for logger in loggers:
-                logger.removeHandler(watch)
+            logging.getLogger().removeHandler(watch)
     assert watch.tracebacks() == []
 
 

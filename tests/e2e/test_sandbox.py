@@ -5,18 +5,32 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlmodel import Session, select
 
-from bot.sandbox.workspace import ESCALATION_CHANNEL, SUPPORT_CHANNEL, Sandbox
+from bot.app import Helpdesk
+from bot.config import Policy, Settings, load_policy
+from bot.sandbox.demo_data import SAVED_REPLIES
+from bot.sandbox.workspace import (
+    DEMO_POLICY,
+    ESCALATION_CHANNEL,
+    SUPPORT_CHANNEL,
+    Sandbox,
+    sandbox_policy,
+)
+from bot.storage.models import SavedReply, Ticket
 from bot.views import ids
 from tests.conftest import free_port
 from tests.e2e.harness import eventually, running_sandbox
@@ -25,9 +39,10 @@ from tests.e2e.harness import eventually, running_sandbox
 class Page:
     """What the sandbox page sends, over HTTP."""
 
-    def __init__(self, port: int, sandbox: Sandbox):
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}/sandbox/api"
+    def __init__(self, helpdesk: Helpdesk, sandbox: Sandbox):
+        self.helpdesk = helpdesk
+        self.port = helpdesk.http_port
+        self.base = f"http://127.0.0.1:{self.port}/sandbox/api"
         self.sandbox = sandbox
 
     def call(self, path: str, body: dict | None = None, headers: dict | None = None):
@@ -58,14 +73,14 @@ def button(message: dict, action_id: str) -> dict:
     for block in message["blocks"]:
         for element in block.get("elements", []):
             if element.get("action_id") == action_id:
-                return {**element, "block_id": block["block_id"]}
+                return {**element, "block_id": block.get("block_id", "")}
     raise AssertionError(f"no {action_id} button in {message['blocks']}")
 
 
 @pytest.fixture
 def page(tmp_path) -> Iterator[Page]:
     with running_sandbox(tmp_path) as (helpdesk, sandbox):
-        yield Page(helpdesk.http_port, sandbox)
+        yield Page(helpdesk, sandbox)
 
 
 def test_sample_email_reply_and_escalation_through_the_page_api(page):
@@ -168,7 +183,7 @@ def test_requests_naming_another_host_are_refused(page):
 
 
 CHANGING = ["/sample-email", "/digest", "/actions", "/submit", "/close", "/options",
-            "/messages", "/commands"]  # fmt: skip
+            "/messages", "/commands", "/app", "/page-loaded", "/reset"]  # fmt: skip
 
 
 def test_other_sites_pages_cannot_change_anything(page):
@@ -202,13 +217,16 @@ def test_bad_page_requests_get_a_json_error(page):
     assert status == 404
 
 
-def serve(*args: str, **env: str) -> subprocess.CompletedProcess:
+def environment(**env: str) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HELPDESK_"))}
+    return {**inherited, "HELPDESK_HTTP_PORT": str(free_port()),
+            "HELPDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}", **env}  # fmt: skip
+
+
+def serve(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot", "serve", *args],
-        env={**inherited, "HELPDESK_HTTP_PORT": str(free_port()),
-             "HELPDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}", **env},
-        capture_output=True, text=True, timeout=60,
+        env=environment(**env), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
 
@@ -232,3 +250,185 @@ def test_a_taken_port_is_named(tmp_path):
         done = serve("--sandbox", "on", HELPDESK_HTTP_PORT=port, HELPDESK_DATA_DIR=str(tmp_path))
     assert done.returncode == 2
     assert f"HELPDESK_HTTP_PORT={port}" in done.stderr and "taken" in done.stderr
+
+
+def first_ticket(page: Page) -> dict:
+    """Sends a sample email; the root of its thread once the helpdesk posted it."""
+    assert page.call("/sample-email", {})[0] == 200
+    assert eventually(lambda: support_threads(page.state()))
+    return support_threads(page.state())[0]
+
+
+def open_modal(page: Page, root: dict, action_id: str) -> dict:
+    """Clicks the root's button; the modal the helpdesk opened."""
+    pressed = button(root, action_id)
+    action = {"action_id": action_id, "block_id": pressed["block_id"], "type": "button",
+              "value": pressed["value"]}  # fmt: skip
+    body = {"channel": SUPPORT_CHANNEL, "message_ts": root["ts"], "action": action}
+    assert page.call("/actions", body) == (200, {"ok": True})
+    assert eventually(lambda: page.state()["view"] is not None)
+    return page.state()["view"]
+
+
+def choices(view: dict, action_id: str) -> list[str]:
+    for block in view["blocks"]:
+        for element in [block.get("element"), block.get("accessory"), *block.get("elements", [])]:
+            if element and element.get("action_id") == action_id:
+                return [option["text"]["text"] for option in element["options"]]
+    raise AssertionError(f"no {action_id} in {view['blocks']}")
+
+
+def test_without_a_policy_the_sandbox_shows_sla_clocks_tags_saved_replies_and_tiers(page):
+    channels = {c["name"]: c for c in page.state()["channels"]}
+    assert channels["escalations"]["purpose"] == "Tickets escalated to Tier 2"
+    assert channels["managers"]["purpose"] == "Tickets escalated to Managers"
+    root = first_ticket(page)
+    assert ":stopwatch: First response due" in json.dumps(root["blocks"])
+
+    tags = choices(open_modal(page, root, ids.TICKET_TAG), ids.TAG_PICK)
+    assert {"refund", "shipping", "wrong-item"} <= set(tags)
+    page.call("/close", {"view_id": page.state()["view"]["id"]})
+    saved = choices(open_modal(page, root, ids.TICKET_REPLY), ids.REPLY_SAVED_PICK)
+    assert saved == sorted(title for title, _ in SAVED_REPLIES)
+    page.call("/close", {"view_id": page.state()["view"]["id"]})
+    tiers = choices(open_modal(page, root, ids.TICKET_ESCALATE), ids.ESCALATION_TIER)
+    assert tiers[1:] == ["Tier 2", "Managers"]
+    # Surveys are on, signed with a key of this run's own.
+    assert page.sandbox.policy.csat.enabled and page.helpdesk.settings.helpdesk_secret_key
+
+
+def test_the_demo_policy_warns_and_breaches_within_minutes():
+    policy = load_policy(DEMO_POLICY)  # valid, as HELPDESK_CONFIG would load it
+    assert policy.business_hours == {"mon-sun": "00:00-24:00"}  # any time of day or week
+    normal = policy.sla.normal
+    assert normal.first_response.total_seconds() <= 5 * 60
+    assert normal.first_response * policy.sla.warn_at >= 2 * policy.sla.sweep_every
+    assert [t.channel for t in policy.escalation.tiers] == [ESCALATION_CHANNEL, "C0MANAGERS"]
+    assert policy.csat.enabled and policy.tags
+
+
+def test_a_policy_named_by_helpdesk_config_replaces_the_demo(tmp_path):
+    own = Policy(tags=["mine"])
+    named = Settings(_env_file=None, helpdesk_config=tmp_path / "my-policy.yml")
+    assert sandbox_policy(named, own) is own
+    assert sandbox_policy(Settings(_env_file=None), own) == load_policy(DEMO_POLICY)
+
+
+def test_the_app_home_and_its_direct_messages_reach_the_page(page):
+    assert page.call("/app", {"tab": "home"}) == (200, {"ok": True})
+    assert eventually(lambda: page.state()["home"])
+    home = page.state()["home"]
+    assert "Your open tickets" in json.dumps(home["blocks"])
+    saved = button(home, ids.HOME_SAVED_REPLIES)
+    action = {"action_id": ids.HOME_SAVED_REPLIES, "block_id": saved["block_id"],
+              "type": "button", "value": saved["value"]}  # fmt: skip
+    assert page.call("/actions", {"view_id": home["id"], "action": action}) == (200, {"ok": True})
+    assert eventually(lambda: page.state()["view"])
+    listed = json.dumps(page.state()["view"])
+    assert all(title in listed for title, _ in SAVED_REPLIES)
+
+    first_ticket(page)
+    for _ in range(2):  # to Tier 2, then to Managers, whose tier tells you in a DM
+        answer = page.call("/commands", {"command": "/escalate", "text": "#1 refund",
+                                         "channel": SUPPORT_CHANNEL})  # fmt: skip
+        assert answer[0] == 200, answer
+
+    def direct_messages() -> list[dict]:
+        [dm] = [c for c in page.state()["channels"] if c["dm_user"] == page.sandbox.you]
+        return dm["messages"]
+
+    assert eventually(direct_messages, timeout=15)
+    assert "#1" in direct_messages()[0]["text"] and "Managers" in direct_messages()[0]["text"]
+
+
+def test_a_reloaded_page_leaves_no_modal_open(page):
+    open_modal(page, first_ticket(page), ids.TICKET_REPLY)
+    assert page.call("/page-loaded", {}) == (200, {"ok": True})
+    assert page.state()["view"] is None
+
+
+def test_reset_starts_over_with_a_fresh_workspace_and_database(page):
+    root = first_ticket(page)
+    open_modal(page, root, ids.TICKET_REPLY)
+    page.call("/messages", {"channel": SUPPORT_CHANNEL, "thread_ts": root["ts"], "text": "note"})
+    before = page.state()
+
+    assert page.call("/reset", {}) == (200, {"ok": True})
+    after = page.state()
+    assert after["version"] > before["version"]  # open pages see the change
+    assert after["view"] is None and after["mail"] == []
+    assert all(not c["messages"] for c in after["channels"])
+    assert [c["name"] for c in after["channels"]] == [c["name"] for c in before["channels"]]
+    with Session(page.helpdesk.engine) as session:
+        assert session.exec(select(Ticket)).all() == []
+        assert len(session.exec(select(SavedReply)).all()) == len(SAVED_REPLIES)
+    assert first_ticket(page)["text"].startswith("#1 ")  # numbering starts again too
+
+
+def test_a_second_sandbox_touches_nothing_of_the_running_one(tmp_path):
+    port = str(free_port())
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--sandbox", "on"],
+        env=environment(HELPDESK_HTTP_PORT=port, HELPDESK_DATA_DIR=str(tmp_path)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/sandbox/api"
+
+    def call(path: str, body: dict | None = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", "X-Sandbox": "1"}
+        with urllib.request.urlopen(urllib.request.Request(base + path, data, headers)) as answer:
+            return json.loads(answer.read())
+
+    def started() -> bool:
+        try:
+            return bool(call("/state"))
+        except OSError:
+            return False
+
+    def tickets() -> list[dict]:
+        support = next(c for c in call("/state")["channels"] if c["name"] == "support")
+        return support["messages"]
+
+    try:
+        assert eventually(started, timeout=60)
+        call("/sample-email", {})
+        assert eventually(tickets, timeout=15)
+        database = tmp_path / "sandbox" / "helpdesk.db"
+        before = database.stat().st_ino
+
+        # Same data directory and the same port: it used to delete the database, then fail.
+        second = serve("--sandbox", "on", HELPDESK_HTTP_PORT=port, HELPDESK_DATA_DIR=str(tmp_path))
+        assert second.returncode == 2
+        assert second.stderr.strip().splitlines() == [
+            f"error: another sandbox (process {first.pid}) is running with "
+            f"{tmp_path / 'sandbox'}: use that one, stop it first, or give this one its own "
+            "HELPDESK_DATA_DIR"
+        ]
+        assert database.stat().st_ino == before
+        assert tickets()[0]["text"].startswith("#1 ")  # the first one's ticket, still there
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(30)
+
+
+PAGES = ["/sandbox/", "/sandbox/static/shop.html", "/chat/", "/docs"]
+
+
+def test_no_page_of_the_sandbox_loads_anything_from_another_host(page):
+    """Nothing leaves this machine: not even the API docs' Swagger UI comes from a CDN."""
+    own = f"127.0.0.1:{page.port}"
+    assert page.state()["links"]["docs"] == "/docs"
+    for path in PAGES:
+        with urllib.request.urlopen(f"http://{own}{path}") as answer:
+            html = answer.read().decode()
+        referenced = re.findall(r"""(?:src|href|url)\s*[=:(]\s*['"]([^'"]+)['"]""", html)
+        assert referenced, path
+        for reference in referenced:
+            address = urllib.parse.urlsplit(urllib.parse.urljoin(f"http://{own}{path}", reference))
+            if address.scheme in ("data", "mailto"):
+                continue
+            assert address.netloc == own, f"{path} loads {reference}"
+            if reference.endswith((".js", ".css", ".png")):
+                with urllib.request.urlopen(address.geturl()) as asset:
+                    assert asset.status == 200, reference

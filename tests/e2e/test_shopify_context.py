@@ -13,7 +13,6 @@ from bot.core.outbox import SHOPIFY_CONTEXT
 from bot.devtools.fake_shopify import FakeShopify
 from bot.storage.models import Customer, OutboxItem, OutboxStatus, SavedReply, Ticket
 from bot.views import ids
-from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import (
     AGENT,
     CHANNEL,
@@ -45,12 +44,12 @@ def thread_of_ticket(slack, number: int = 1) -> list[dict]:
     return slack.thread(CHANNEL, roots[0]["ts"]) if roots else []
 
 
-def context_post(slack) -> str:
+def context_post(slack, number: int = 1) -> str:
     """The thread's Shopify post, as JSON text, once it is there."""
     assert eventually(
-        lambda: any("Shopify" in m["text"] for m in thread_of_ticket(slack)), timeout=20
+        lambda: any("Shopify" in m["text"] for m in thread_of_ticket(slack, number)), timeout=20
     )
-    post = next(m for m in thread_of_ticket(slack) if "Shopify" in m["text"])
+    post = next(m for m in thread_of_ticket(slack, number) if "Shopify" in m["text"])
     return json.dumps(post)
 
 
@@ -80,15 +79,6 @@ def test_an_email_from_a_known_customer_gets_their_orders_in_the_thread(database
         assert eventually(lambda: bobs_shopify_id() == "gid://shopify/Customer/207119551")
     searched = [call.variables for call in shop.calls if call.operation == "customers"]
     assert searched[0]["query"] == 'email:"bob.norman@hostmail.com"'
-
-
-def test_a_chat_from_a_known_customer_gets_their_orders_too(database_url, shop):
-    with shop_desk(database_url, shop) as (helpdesk, slack, _):
-        visitor = ChatVisitor(helpdesk.http_port)
-        started = visitor.start("Is my iPod on its way?", email="bob.norman@hostmail.com")
-        assert started.status == 201
-        post = context_post(slack)
-    assert "Bob Norman" in post and "#1001" in post
 
 
 def test_a_stranger_quoting_an_order_number_is_not_matched_through_the_order(database_url, shop):
@@ -169,13 +159,15 @@ class ShopDesk:
     """The one ticket of a helpdesk connected to the fake shop, once its Shopify post is in the
     thread, and the agent working it. Keeps the helpdesk's answers to Slack's requests."""
 
-    def __init__(self, helpdesk, slack):
+    def __init__(self, helpdesk, slack, number: int = 1):
         self.helpdesk, self.slack = helpdesk, slack
         self.agent = SlackAgent(helpdesk.http_port, slack)
         self.answers: list[str] = []
-        self.post = json.loads(context_post(slack))
+        self.post = json.loads(context_post(slack, number))
         with Session(helpdesk.engine) as session:
-            self.ticket_id, self.root_ts = session.exec(select(Ticket.id, Ticket.thread_ts)).one()
+            self.ticket_id, self.root_ts = session.exec(
+                select(Ticket.id, Ticket.thread_ts).where(Ticket.number == number)
+            ).one()
 
     def send(self, payload: dict):
         answer = self.agent.sender.send_interaction(payload)

@@ -19,7 +19,14 @@ from bot.devtools.fake_shopify import FakeShopify
 from bot.storage.models import Customer, SavedReply, Ticket, TicketEvent
 from bot.views import ids
 from tests.e2e.chat_visitor import ChatVisitor
-from tests.e2e.harness import AGENT, answer_block, customer_mail, eventually, smtp_send
+from tests.e2e.harness import (
+    AGENT,
+    CHANNEL,
+    answer_block,
+    customer_mail,
+    eventually,
+    smtp_send,
+)
 from tests.e2e.test_shopify_context import TOKEN, ShopDesk, shop_desk, thread_of_ticket
 
 JANE_ID = "gid://shopify/Customer/5550001"
@@ -28,7 +35,11 @@ POSTCODE = "SW1A 1AA"
 # Everything of Jane's that must never reach Slack unless the ticket is linked to her.
 JANES_SECRETS = ("Jane", "Doe", "jane.private", "987.65", "4321", "1ZJANE999", "track.example",
                  "SW1A", "sw1a", "vip-secret", "5550001", "7770001")  # fmt: skip
+# What someone who knows Jane's address must still never see: everything but her address
+# and the name on file for it (the thread names the ticket's customer as they gave it).
+JANES_ORDER_SECRETS = tuple(s for s in JANES_SECRETS if s not in ("Jane", "Doe", "jane.private"))
 STRANGER = "Mallory <mallory@evil.example>"
+DMARC_FAIL = "mx.shop.example; dmarc=fail header.from=home.example"
 OUTSIDER = {"id": "U0OUTSIDER", "username": "eve", "name": "eve", "team_id": "T0FAKE"}
 
 
@@ -48,7 +59,7 @@ def shop():
 
 
 class StrangerDesk(ShopDesk):
-    """The ticket of someone quoting Jane's order, and the agent working it."""
+    """The ticket of someone quoting Jane's order (or giving her address), and the agent."""
 
     def ticket(self) -> Ticket:
         with Session(self.helpdesk.engine) as session:
@@ -243,3 +254,51 @@ def test_shopify_down_while_checking_changes_nothing_and_says_so(stranger, shop)
     answer = stranger.prove(view, POSTCODE)
     assert "Nothing changed: Shopify is unavailable (HTTP 503)" in answer
     assert not stranger.events(WRONG_PROOF) and stranger.ticket().shopify_customer_id is None
+
+
+def only_claimed(desk: StrangerDesk) -> str | None:
+    """The ticket's Shopify post, Reply modal and order menu show nothing of Jane's orders,
+    and the ticket is linked to no one; returns the Shopify id remembered for the address."""
+    assert "is not verified" in json.dumps(desk.post)
+    view = desk.open_reply()
+    assert desk.order_menu(view) == []
+    seen = json.dumps([desk.post, view, desk.answers], ensure_ascii=False)
+    for secret in JANES_ORDER_SECRETS:
+        assert secret not in seen, secret
+    with Session(desk.helpdesk.engine) as session:
+        jane = session.exec(select(Customer).where(Customer.email == JANE_EMAIL)).one()
+        known = jane.shopify_id
+    assert desk.ticket().shopify_customer_id is None
+    return known
+
+
+@pytest.mark.parametrize("jane_wrote_first", [False, True], ids=["unknown", "known"])
+def test_an_address_typed_into_the_chat_is_only_a_claim(database_url, shop, jane_wrote_first):
+    """Anyone can type Jane's address into the widget: her orders stay hidden, whether or not
+    her own mail already told the helpdesk who she is in Shopify."""
+    with shop_desk(database_url, shop) as (helpdesk, slack, _):
+        if jane_wrote_first:
+            mail = customer_mail("Hello!", sender=f"Jane Doe <{JANE_EMAIL}>")
+            assert smtp_send(helpdesk.smtp.port, mail)[0] == 250
+            assert "1ZJANE999" in json.dumps(StrangerDesk(helpdesk, slack).post)  # her own
+        visitor = ChatVisitor(helpdesk.http_port)
+        started = visitor.start("Where is my parcel?", name="Mal", email=JANE_EMAIL)
+        assert started.status == 201
+        desk = StrangerDesk(helpdesk, slack, number=2 if jane_wrote_first else 1)
+        assert "given in live chat" in json.dumps(desk.post)
+        remembered = only_claimed(desk)
+        assert (remembered is not None) == jane_wrote_first  # only from her own mail
+        # Greeted by the name they gave, not the one on file for the address they typed.
+        root = next(m for m in slack.messages_in(CHANNEL) if m["ts"] == desk.root_ts)
+        reply = json.dumps(desk.open_reply())
+        assert "Mal" in reply and "Jane" not in reply and "Jane" not in json.dumps(root)
+
+
+def test_mail_from_janes_address_that_failed_dmarc_is_only_a_claim(database_url, shop):
+    with shop_desk(database_url, shop) as (helpdesk, slack, _):
+        mail = customer_mail("Where is my parcel?", sender=f"Jane Doe <{JANE_EMAIL}>")
+        mail["Authentication-Results"] = DMARC_FAIL
+        assert smtp_send(helpdesk.smtp.port, mail)[0] == 250
+        desk = StrangerDesk(helpdesk, slack)
+        assert "given by an unverified sender" in json.dumps(desk.post)
+        assert only_claimed(desk) is None

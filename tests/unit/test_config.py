@@ -67,6 +67,7 @@ def test_bad_policy_names_the_key(tmp_path, yaml_text, expected):
         ("HELPDESK_SMTP_LISTEN", "2525", "expected host:port"),
         ("DATABASE_URL", "mysql://x/y", "expected sqlite:///path.db"),
         ("HELPDESK_SUPPORT_ADDRESS", "support", "expected a plain address"),
+        ("HELPDESK_LOG_FORMAT", "xml", "HELPDESK_LOG_FORMAT='xml' is invalid: Input should be "),
     ],
 )
 def test_bad_setting_names_the_variable(monkeypatch, name, value, expected):

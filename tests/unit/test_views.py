@@ -142,3 +142,12 @@ def test_an_unverified_sender_is_marked_on_the_message():
     assert customer_message_text(message).startswith("Unverified sender: ")
     verified = CustomerMessage("Ann", "ann@cust.example", "Hi", "email")
     assert "Unverified" not in str(customer_message_blocks(verified))
+
+
+def test_a_visitor_who_gave_no_address_is_a_website_visitor_or_their_name():
+    def header(name: str) -> str:
+        chat = CustomerMessage(name, "", "Hi", "chat")  # the stand-in address is not passed
+        return customer_message_blocks(chat)[0]["elements"][0]["text"]
+
+    assert header("") == ":incoming_envelope: *Website visitor* wrote by live chat"
+    assert header("Jane <b>") == ":incoming_envelope: *Jane &lt;b&gt;* wrote by live chat"

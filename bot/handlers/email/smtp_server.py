@@ -1,7 +1,8 @@
 """The built-in inbound SMTP server (aiosmtpd).
 
 A message is committed before `250` is answered; when the database is away the answer is a
-temporary `451`, so the sending server keeps the mail and tries again.
+temporary `451`, so the sending server keeps the mail and tries again. Mail accepted, and every
+refusal by its reply code, are counted for `/metrics`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.core.threading import reply_token_in
 from bot.handlers.email.ingest import MailIngest
+from bot.monitoring.counters import Counters
 
 log = logging.getLogger(__name__)
 
 
 class InboundMailHandler:
-    def __init__(self, ingest: MailIngest, accepted_addresses: set[str], support_address: str):
+    def __init__(
+        self,
+        ingest: MailIngest,
+        accepted_addresses: set[str],
+        support_address: str,
+        counters: Counters | None = None,
+    ):
         self._ingest = ingest
+        self._counters = counters or Counters()
         self._accepted = {a.lower() for a in accepted_addresses}
         self._support_address = support_address
 
@@ -45,6 +54,7 @@ class InboundMailHandler:
         except Exception:
             log.exception("could not store mail from %s; asked the sender to retry", session.peer)
             return "451 4.3.0 Temporary failure storing the message, please try again later"
+        self._counters.mail_accepted()
         if result.ignored:
             return f"250 2.0.0 Accepted, not turned into a ticket: {result.ignored}"
         if result.duplicate:
@@ -52,10 +62,43 @@ class InboundMailHandler:
         return f"250 2.0.0 Accepted as ticket #{result.ticket_number}"
 
 
+class CountingSMTP(SMTP):
+    """aiosmtpd's protocol, counting each refusal it answers: the handler's (550, 451) and
+    aiosmtpd's own (552 over the size limit, 5xx for broken or out-of-order commands)."""
+
+    def __init__(self, handler, counters: Counters, **kwargs):
+        super().__init__(handler, **kwargs)
+        self._counters = counters
+
+    async def push(self, status: str | bytes) -> None:
+        line = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
+        # The last line of a reply carries a space after its code; refusals are 4xx and 5xx.
+        if line[:1] in ("4", "5") and line[3:4] in ("", " "):
+            self._counters.mail_refused(line[:3])
+        await super().push(status)
+
+
+class _CountingController(Controller):
+    def __init__(self, handler, counters: Counters, **kwargs):
+        super().__init__(handler, **kwargs)
+        self._counters = counters
+
+    def factory(self) -> SMTP:
+        return CountingSMTP(self.handler, self._counters, **self.SMTP_kwargs)
+
+
 class InboundSmtpServer:
-    def __init__(self, handler: InboundMailHandler, host: str, port: int, max_bytes: int):
-        self._controller = Controller(
+    def __init__(
+        self,
+        handler: InboundMailHandler,
+        host: str,
+        port: int,
+        max_bytes: int,
+        counters: Counters | None = None,
+    ):
+        self._controller = _CountingController(
             handler,
+            counters or Counters(),
             hostname=host,
             port=port,
             data_size_limit=max_bytes,

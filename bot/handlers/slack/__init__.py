@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy.exc import DBAPIError
 
 from bot.core import text
 from bot.handlers.slack import (
@@ -20,7 +19,7 @@ from bot.handlers.slack import (
     thread_messages,
     ticket_actions,
 )
-from bot.handlers.slack.common import DATABASE_AWAY, tell_if_possible
+from bot.handlers.slack.failures import answer_failure, guard_listeners
 
 LISTENER_MODULES = (
     ticket_actions,
@@ -64,14 +63,12 @@ def build_bolt_app(
         next()
 
     @app.error
-    def answer_failures(error: Exception, body: dict, client: WebClient, logger) -> None:
-        logger.error("a Slack request failed: %s", error, exc_info=error)
-        if isinstance(error, DBAPIError):
-            # The click was acknowledged long ago; without this the agent sees nothing happen.
-            tell_if_possible(client, body, DATABASE_AWAY)
+    def answer_middleware_failures(error: Exception, body: dict, client: WebClient) -> None:
+        answer_failure(error, body, client)  # listeners' own are answered by their guard
 
     for module in LISTENER_MODULES:
         module.register(app)
+    guard_listeners(app)
     return app
 
 

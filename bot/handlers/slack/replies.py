@@ -6,18 +6,16 @@ import logging
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from bot.core import saved_replies, text
 from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
+from bot.core.tickets import name_given
 from bot.core.visitors import reachable
 from bot.handlers.slack.common import (
-    DATABASE_AWAY,
     metadata_of,
     services_of,
     tell,
-    tell_if_possible,
     ticket_of_action,
     user_name,
 )
@@ -55,7 +53,7 @@ def draft_for(
         ticket_id=ticket.id,
         number=ticket.number,
         subject=ticket.subject,
-        customer_name=customer.name,
+        customer_name=name_given(session, ticket),
         customer_email=reachable(customer.email) or "",
         last_customer_message=last.body if last else None,
         saved_replies=[(r.id, r.title) for r in all_saved_replies(session)],
@@ -84,13 +82,7 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
 def on_reply_button(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     action = body["actions"][0]
-    try:
-        open_reply_modal(client, body, context, lambda session: ticket_of_action(session, action))
-    except DBAPIError:
-        # Answered here, not by the app's error handler: Bolt's thread runner marks a request
-        # whose listener raises within moments of its ack as failed (500), racing the ack.
-        log.warning("Reply button: the database is unreachable", exc_info=True)
-        tell_if_possible(client, body, DATABASE_AWAY)
+    open_reply_modal(client, body, context, lambda session: ticket_of_action(session, action))
 
 
 def on_reply_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:

@@ -23,7 +23,7 @@
   const S = {
     data: null, // the last state from the server
     version: 0,
-    view: "channel", // or "mail"
+    view: "channel", // or "mail", or "home" (the app's Home tab; its Messages tab is a channel)
     channel: null, // id of the channel shown
     thread: null, // {channel, ts} of the open thread
     mailId: null,
@@ -180,6 +180,11 @@
     return (S.data && S.data.channels) || [];
   }
 
+  // The app's direct messages with the user: its Messages tab.
+  function appMessages() {
+    return channels().find((c) => c.dm_user);
+  }
+
   function userName(id) {
     const user = users()[id];
     return user ? user.real_name || user.name : id;
@@ -240,6 +245,7 @@
     renderChannel(false);
     renderThread(false);
     renderMail();
+    renderHome();
     renderModal(state.view);
     for (const [key, entry] of S.cache) if (!entry.node.isConnected) S.cache.delete(key);
   }
@@ -1144,6 +1150,7 @@
     if (ctx.surface === "modal") {
       return post("actions", { view_id: ctx.view_id, action, values: values() });
     }
+    if (ctx.surface === "home") return post("actions", { view_id: ctx.view_id, action, values: {} });
     const body = { channel: ctx.channel, action };
     if (ctx.surface === "ephemeral") body.ephemeral_id = ctx.ephemeral;
     else body.message_ts = ctx.ts;
@@ -1286,7 +1293,7 @@
   function renderSidebar() {
     const list = $(".channel-list");
     const keep = new Map([...list.children].map((li) => [li.dataset.id, li]));
-    const items = channels().map((c) => {
+    const items = channels().filter((c) => !c.dm_user).map((c) => {
       let li = keep.get(c.id);
       if (!li) {
         li = el("li", { "data-id": c.id }, el("button", { type: "button", class: "side-link",
@@ -1309,6 +1316,16 @@
     if (items.some((li, i) => list.children[i] !== li) || list.children.length !== items.length) {
       list.replaceChildren(...items);
     }
+    const app = $('[data-testid="app-helpdesk"]');
+    const dm = appMessages();
+    const appUnread = Boolean(dm && S.unread.has(dm.id));
+    const inApp = S.view === "home" || (S.view === "channel" && dm && S.channel === dm.id);
+    app.classList.toggle("current", Boolean(inApp));
+    app.classList.toggle("unread", appUnread);
+    $(".unread-dot", app).hidden = !appUnread;
+    app.setAttribute("aria-label", `Helpdesk app${appUnread ? ", new messages" : ""}`);
+    if (inApp) app.setAttribute("aria-current", "page");
+    else app.removeAttribute("aria-current");
     const mail = $('[data-testid="mail-catcher"]');
     const count = $(".count", mail);
     const total = S.data.mail.length;
@@ -1348,6 +1365,47 @@
     renderChannel(true);
     renderThread(true);
     renderMail();
+    renderHome();
+  }
+
+  // Slack opens an app on its Home tab, and tells the app each time a tab is opened.
+  function showHome() {
+    S.view = "home";
+    renderSidebar();
+    renderChannel(false);
+    renderThread(false);
+    renderMail();
+    renderHome();
+    post("app", { tab: "home" });
+  }
+
+  function showAppMessages() {
+    const dm = appMessages();
+    if (!dm) return;
+    showChannel(dm.id);
+    post("app", { tab: "messages" });
+  }
+
+  function renderHome() {
+    const view = $(".home-view");
+    view.hidden = S.view !== "home";
+    const dm = appMessages();
+    const inApp = S.view === "home" || (S.view === "channel" && dm && S.channel === dm.id);
+    $(".app-tabs").hidden = !inApp;
+    for (const tab of document.querySelectorAll(".app-tab")) {
+      const current = (tab.dataset.tab === "home") === (S.view === "home");
+      tab.classList.toggle("current", current);
+      if (current) tab.setAttribute("aria-current", "page");
+      else tab.removeAttribute("aria-current");
+    }
+    $(".channel-view .pane-head").hidden = Boolean(inApp);
+    const home = S.data && S.data.home;
+    $(".home-empty").hidden = Boolean(home);
+    const box = $(".home-blocks");
+    const sig = home ? JSON.stringify(home) + JSON.stringify(users()) : "";
+    if (box.dataset.sig === sig) return;
+    box.dataset.sig = sig;
+    box.replaceChildren(...(home ? renderBlocks(home.blocks, { surface: "home", view_id: home.id }) : []));
   }
 
   function showMail() {
@@ -1358,6 +1416,7 @@
     renderChannel(false);
     renderThread(false);
     renderMail();
+    renderHome();
   }
 
   // -- layout: channel and thread ----------------------------------------------------------
@@ -1971,6 +2030,14 @@
       }));
     $('[data-testid="post-digest"]').addEventListener("click", (e) => trySomething(e.currentTarget,
       "digest", () => "Asked for the digest: it is posted to the metrics channel in a moment."));
+    $('[data-testid="reset"]').addEventListener("click", (e) => trySomething(e.currentTarget,
+      "reset", () => {
+        location.reload(); // the page starts over with the workspace
+        return "Starting over…";
+      }));
+    $('[data-testid="app-helpdesk"]').addEventListener("click", showHome);
+    $('[data-testid="app-tab-home"]').addEventListener("click", showHome);
+    $('[data-testid="app-tab-messages"]').addEventListener("click", showAppMessages);
     setupComposers();
     if (matchMedia("(max-width: 760px)").matches) $(".try").open = false; // the channel first
     document.addEventListener("keydown", (e) => {
@@ -1990,7 +2057,8 @@
         renderSidebar();
       }
     });
-    poll();
+    // A reloaded Slack client shows no modal: those left open are closed before the first look.
+    post("page-loaded", {}).finally(poll);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);

@@ -1,0 +1,1 @@
+"""What operators watch: log lines (`logs.py`) and the Prometheus metrics at `/metrics`."""
