@@ -53,6 +53,7 @@ from bot.sandbox.workspace import Sandbox
 from bot.slack_client import delivery_client, interactive_client
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from bot.storage.shared_state import connect_shared_state
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,8 @@ def create_app(
         upgrade(engine)
     tokens = survey_tokens(settings, policy)
     bus = chat_bus(engine)
-    shopify = connect_shopify(settings, policy)
+    shared = connect_shared_state(settings, engine)
+    shopify = connect_shopify(settings, policy, shared)
     files = FileStore(settings.helpdesk_data_dir)
     deliverers = {
         **attachment_deliverers(
@@ -203,6 +205,7 @@ def create_app(
         deliverers,
         lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
         counters=counters,
+        shared=shared,
     )
     metrics.register(HelpdeskState(engine, outbox, bus))
     sla = SlaRules.from_policy(policy)
@@ -222,6 +225,7 @@ def create_app(
         bus=bus,
         wake_outbox=outbox.wake,
         public_url=settings.helpdesk_public_url,
+        shared=shared,
     )
     client = interactive_client(settings)
     services = Services(

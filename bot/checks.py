@@ -14,7 +14,7 @@ from rich.table import Table
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Policy, Settings
+from bot.config import ConfigError, Policy, Settings
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.redaction import Redactor
@@ -22,6 +22,8 @@ from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
 from bot.storage.problems import explain
+from bot.storage.redis_state import RedisState
+from bot.storage.shared_state import MemoryState
 
 TIMEOUT_SECONDS = 10
 
@@ -55,6 +57,7 @@ def run_checks(settings: Settings, policy: Policy, console: Console | None = Non
 def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield from _required_settings(settings)
     yield _guard("database", lambda: _database(settings))
+    yield _guard("Redis", lambda: _redis(settings))
     yield from _slack(settings, policy)
     yield _guard("inbound SMTP port", lambda: _smtp_listen(settings))
     yield _guard("outbound SMTP", lambda: _outbound_smtp(settings))
@@ -156,6 +159,19 @@ def _channel(client, channel: str, purpose: str) -> Outcome:
     return Outcome(name, "ok", f"{purpose}: #{info.get('name')}")
 
 
+def _redis(settings: Settings) -> Outcome:
+    name = "Redis"
+    if not settings.redis_url:
+        return Outcome(
+            name, "skipped", "REDIS_URL unset: several processes share through PostgreSQL"
+        )
+    try:
+        RedisState.connect(settings.redis_url, namespace="")
+    except ConfigError as problem:
+        return Outcome(name, "error", str(problem))
+    return Outcome(name, "ok", "answers: several processes share through it")
+
+
 def _smtp_listen(settings: Settings) -> Outcome:
     name = "inbound SMTP port"
     if settings.smtp_listen is None:
@@ -218,7 +234,7 @@ def _imap(settings: Settings) -> Outcome:
 
 def _shopify(settings: Settings, policy: Policy) -> Outcome:
     name = "Shopify"
-    shopify = connect_shopify(settings, policy)
+    shopify = connect_shopify(settings, policy, MemoryState())  # only its client is used
     if shopify is None:
         return Outcome(name, "skipped", "SHOPIFY_SHOP unset: no order context")
     if not settings.shopify_access_token:

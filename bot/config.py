@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     helpdesk_config: Path | None = None
 
     database_url: str = "sqlite:///./helpdesk.db"
+    # Where several processes share channel pauses, rate limits and cached answers; unset, they
+    # share them through PostgreSQL (or keep them in memory, on SQLite).
+    redis_url: str | None = None
     helpdesk_http_host: str = "127.0.0.1"
     helpdesk_http_port: int = Field(default=3000, ge=0, le=65535)
     helpdesk_public_url: str = "http://localhost:3000"
@@ -190,6 +193,15 @@ class Settings(BaseSettings):
                 "(a port is a number; special characters in a password are %-encoded)"
             ) from None
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:6379/0, rediss://… or unix:///path.sock")
+        return value.strip()
 
     @field_validator("slack_api_url")
     @classmethod

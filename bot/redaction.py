@@ -32,7 +32,14 @@ SECRET_SETTINGS = frozenset(
 )
 # Settings that are URLs and may carry a password.
 URL_SETTINGS = frozenset(
-    {"DATABASE_URL", "OUTBOUND_SMTP_URL", "IMAP_URL", "SLACK_API_URL", "SHOPIFY_API_URL"}
+    {
+        "DATABASE_URL",
+        "OUTBOUND_SMTP_URL",
+        "IMAP_URL",
+        "SLACK_API_URL",
+        "SHOPIFY_API_URL",
+        "REDIS_URL",
+    }
 )
 # The password of any scheme://user:password@ in a text, whatever produced it.
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@", re.IGNORECASE)

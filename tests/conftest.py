@@ -1,9 +1,12 @@
-"""Shared fixtures: databases on SQLite and PostgreSQL, corpora, free ports."""
+"""Shared fixtures: databases on SQLite and PostgreSQL, Redis, corpora, free ports."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,3 +73,39 @@ def engine(database_url):
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    """A private, throw-away Redis server (Debian's `redis-server`) on `port`, once it listens."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server of the session's tests' own."""
+    port = free_port()
+    server = start_redis(port)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)

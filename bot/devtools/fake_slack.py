@@ -87,7 +87,8 @@ class RecordedRequest:
     headers: dict[str, str]
     status: int
     response: dict[str, Any]
-    time: float
+    time: float  # when it was answered (time.time())
+    retry_after: int | None = None  # the answer's Retry-After, in seconds
 
     @property
     def ok(self) -> bool:
@@ -712,7 +713,15 @@ class FakeSlack(LoopbackService):
     def _record(self, method: str, args: Args, headers: dict[str, str], reply: _Reply) -> None:
         response = reply.body if isinstance(reply.body, dict) else {}
         self._requests.append(
-            RecordedRequest(method, args, headers, reply.status, response, time.time())
+            RecordedRequest(
+                method,
+                args,
+                headers,
+                reply.status,
+                response,
+                time.time(),
+                int(reply.headers["Retry-After"]) if "Retry-After" in reply.headers else None,
+            )
         )
         self._changed()
 

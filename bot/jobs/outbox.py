@@ -17,6 +17,11 @@ A service that is down (Slack answering 5xx, the mail server refusing connection
 hammered by every ticket's head row on its own schedule: its circuit breaker (`Breaker`) holds
 all of its rows, then lets a single one probe; once that one goes through, the backlog goes at
 once. Other services' rows keep flowing meanwhile.
+
+Posts into a Slack channel take the channel's turn in the state the processes share
+(`bot/storage/shared_state.py`): one post in a channel at a time across every process, and a
+channel Slack answered 429 is left alone by all of them until its `Retry-After`, then paced.
+The breakers are each process's own: each probes a service that is down by itself.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from bot.jobs.delivery import (
 from bot.monitoring.counters import Counters
 from bot.storage.db import reader, transaction
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
+from bot.storage.shared_state import MemoryState, SharedState
 from bot.views.delivery_failure import failed_delivery_text
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,10 @@ POISON_ATTEMPTS = 5
 # other post while its backlog drains.
 CHANNEL_POST_SPACING = 1.0
 KEEP_PACE_FOR = 60.0
+# Shared keys: a channel's turn (held while a post is in flight, and through a pause), and
+# whether the channel is being paced.
+CHANNEL_TURN = "slack:turn:"
+CHANNEL_PACED = "slack:paced:"
 BREAKER_FIRST_PAUSE = 1.0
 BREAKER_MAX_PAUSE = 15.0
 BREAKER_STATES = ("closed", "open", "probing")
@@ -189,6 +199,7 @@ class OutboxWorker:
         breaker_first_pause: float = BREAKER_FIRST_PAUSE,
         breaker_max_pause: float = BREAKER_MAX_PAUSE,
         counters: Counters | None = None,
+        shared: SharedState | None = None,
     ):
         self._engine = engine
         self._counters = counters or Counters()
@@ -202,8 +213,7 @@ class OutboxWorker:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         # chat.postMessage is limited per channel; a 429 pauses that channel only.
-        self._paused_until: dict[str, float] = {}
-        self._rate_limited_at: dict[str, float] = {}  # when each channel last got a 429
+        self._shared = shared or MemoryState()
         # One breaker per service; on the worker's clock, so a test moving it skips pauses too.
         self._service_of = {kind: getattr(d, "service", None) for kind, d in deliverers.items()}
         self._channel_posts = sorted(
@@ -260,18 +270,20 @@ class OutboxWorker:
             try:
                 worked = self._fill_free_slots()
                 self._renew_leases()
+                idle = 0 if worked else self._idle_wait()
             except Exception:
-                # The database is away, most likely: said once, not every second it stays away.
+                # The database (or Redis) is away, most likely: said once, not every second it
+                # stays away.
                 if not self._pass_failing:
                     log.exception("outbox pass failed; retrying every %ss", self._idle_poll)
                 self._pass_failing = True
-                worked = 0
+                idle = self._idle_poll
             else:
                 if self._pass_failing:
                     log.warning("outbox passes work again")
                 self._pass_failing = False
-            if not worked:
-                self._wake.wait(self._idle_wait())
+            if idle:
+                self._wake.wait(idle)
 
     def run_once(self) -> int:
         """Claims the due rows that may go now, delivers them concurrently, and waits for them
@@ -317,9 +329,13 @@ class OutboxWorker:
             return
         self._leases_renewed = time.monotonic()
         with self._in_flight_lock:
-            ids = list(self._in_flight)
-        if not ids:
+            in_flight = list(self._in_flight.values())
+        if not in_flight:
             return
+        ids = [claim.item_id for claim in in_flight]
+        for claim in in_flight:
+            if claim.posts_to_channel and claim.channel:
+                self._shared.hold(CHANNEL_TURN + claim.channel, self._lease.total_seconds())
         with transaction(self._engine) as session:
             session.execute(
                 update(OutboxItem)
@@ -340,7 +356,7 @@ class OutboxWorker:
             in_flight = list(self._in_flight.values())
         # A channel with a post in flight takes no other until it is answered.
         busy = {c.channel for c in in_flight if c.posts_to_channel and c.channel}
-        paused = sorted(set(self._paused_channels()) | busy)
+        paused = sorted(self._channels_held() | busy)
         posts = self._channel_posts
         # Each ticket's oldest pending row. As an IN list rather than a correlated NOT EXISTS:
         # PostgreSQL planned that as a nested loop over every pending row when a burst had
@@ -406,6 +422,9 @@ class OutboxWorker:
                     break
                 if limit is not None and taken[service] >= limit:
                     continue  # the one probe of a service coming out of a pause is taken
+                turn = CHANNEL_TURN + channel if kind in posts and channel else None
+                if turn and self._shared.take(turn, self._lease.total_seconds()):
+                    continue  # another process took the channel's turn since the query
                 won = session.execute(
                     update(OutboxItem)
                     .where(
@@ -422,8 +441,8 @@ class OutboxWorker:
                 if won:
                     taken[service] += 1
                     won_rows.append((item_id, channel, in_doubt, service, kind))
-                    if kind in posts and channel:
-                        self._keep_pace(channel)
+                elif turn:
+                    self._shared.hold(turn, 0)
         # Told only once the claims are committed: a probe noted for a claim that was rolled
         # back would hold the service forever.
         return [
@@ -431,24 +450,28 @@ class OutboxWorker:
             for item_id, channel, in_doubt, service, kind in won_rows
         ]
 
-    def _keep_pace(self, channel: str) -> None:
-        """A channel Slack rate-limited lately gets its posts spaced at Slack's pace, instead
-        of a 429 for every other post while its backlog drains."""
-        now = time.monotonic()
-        if now - self._rate_limited_at.get(channel, -KEEP_PACE_FOR) < KEEP_PACE_FOR:
-            self._paused_until[channel] = max(
-                self._paused_until.get(channel, 0), now + CHANNEL_POST_SPACING
-            )
+    def _channels_held(self) -> set[str]:
+        """Channels some process is posting in, or Slack asked to be left alone for now."""
+        return {key.removeprefix(CHANNEL_TURN) for key in self._shared.held(CHANNEL_TURN)}
 
-    def _paused_channels(self) -> dict[str, float]:
-        """Channels rate-limited by Slack, and when (monotonic) each may be posted to again."""
-        now = time.monotonic()
-        return {c: until for c, until in self._paused_until.items() if until > now}
+    def _free_channel(self, claim: Claimed, rate_limited_for: float) -> None:
+        """Gives the channel's turn back once the row has its answer: at once, after Slack's
+        `Retry-After` when it answered 429, or at Slack's pace for a while after a 429, rather
+        than drawing a 429 for every other post while the channel's backlog drains."""
+        if not claim.channel:
+            return
+        turn, paced = CHANNEL_TURN + claim.channel, CHANNEL_PACED + claim.channel
+        if rate_limited_for:
+            self._shared.hold(paced, KEEP_PACE_FOR)
+            self._shared.hold(turn, rate_limited_for)
+        elif claim.posts_to_channel:
+            spacing = CHANNEL_POST_SPACING if self._shared.is_held(paced) else 0
+            self._shared.hold(turn, spacing)
 
     def _idle_wait(self) -> float:
-        """How long to sleep when nothing could go: at most until a paused channel reopens,
-        as its backlog is likely what is waiting."""
-        reopening = [until - time.monotonic() for until in self._paused_channels().values()]
+        """How long to sleep when nothing could go: at most until a held channel reopens, as
+        its backlog is likely what is waiting."""
+        reopening = self._shared.held(CHANNEL_TURN).values()
         return max(0.01, min([self._idle_poll, *reopening]))
 
     def _token(self, service: str | None) -> int:
@@ -456,6 +479,15 @@ class OutboxWorker:
         return breaker.claimed() if breaker else 0
 
     def _deliver(self, claim: Claimed) -> None:
+        rate_limited_for = 0.0
+        try:
+            rate_limited_for = self._attempt(claim)
+        finally:
+            self._free_channel(claim, rate_limited_for)
+
+    def _attempt(self, claim: Claimed) -> float:
+        """Delivers the row and records the outcome; returns how long Slack asked its channel
+        to be left alone (a 429), if it did."""
         attempts = 0
         try:
             # Never committed: a deliverer only reads here, and records in `_record_success`.
@@ -477,14 +509,11 @@ class OutboxWorker:
         except RetryLater as retry:
             self._service_unsure(claim)
             if retry.pause_channel and claim.channel and retry.delay:
-                now = time.monotonic()
-                self._paused_until[claim.channel] = now + retry.delay
-                self._rate_limited_at[claim.channel] = now
                 # The channel's pause holds the row: a delay of its own could let a later
                 # ticket's post in the channel go first. Expected under a burst, so quiet.
                 self._record_retry(claim, str(retry), 0, retry.definite, level=logging.DEBUG)
-            else:
-                self._record_retry(claim, str(retry), retry.delay, retry.definite)
+                return retry.delay
+            self._record_retry(claim, str(retry), retry.delay, retry.definite)
         except GiveUp as refused:
             self._service_answered(claim)  # the service read the row, and refused it
             self._record_failure(claim, str(refused))
@@ -502,6 +531,7 @@ class OutboxWorker:
                 self._record_retry(claim, reason, delay, definite=False)
             else:
                 self._record_failure(claim, f"{reason} (after {attempts} tries)", definite=False)
+        return 0.0
 
     def _count_outcome(self, claim: Claimed, result: dict) -> None:
         # A deliverer may finish a row by recording that it can never be sent (a reply the

@@ -348,3 +348,17 @@ class OutboxItem(SQLModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SharedStateEntry(SQLModel, table=True):
+    """What `helpdesk serve` processes sharing a PostgreSQL database share besides the tables
+    above: channel pauses, rate limits and cached answers (`bot/storage/postgres_state.py`).
+
+    `until` is seconds since the epoch on the database's clock, so the processes' own clocks
+    never disagree about it; a row past it is dead and swept away.
+    """
+
+    __tablename__ = "shared_state"
+    key: str = Field(primary_key=True, sa_type=Text)
+    until: float
+    value: str | None = Field(default=None, sa_type=Text)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -52,9 +53,36 @@ def serve_environment(database_url: str, slack: FakeSlack, **extra: str) -> dict
     }
 
 
-def wait_until_healthy(process: subprocess.Popen, http_port: str | int) -> dict:
+def start_serve(
+    database_url: str, slack: FakeSlack, smtp_port: int, cwd: Path, **extra: str
+) -> subprocess.Popen:
+    """`helpdesk serve` as a subprocess, once its /healthz answers; its log goes to a file in
+    `cwd` (a pipe nobody reads would stall it once full)."""
+    env = serve_environment(
+        database_url,
+        slack,
+        HELPDESK_SMTP_LISTEN=f"127.0.0.1:{smtp_port}",
+        HELPDESK_OUTBOX_LEASE_SECONDS="5",
+        **extra,
+    )
+    log = cwd / f"serve-{env['HELPDESK_HTTP_PORT']}.log"
+    with log.open("ab") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    wait_until_healthy(process, env["HELPDESK_HTTP_PORT"], log)
+    return process
+
+
+def wait_until_healthy(
+    process: subprocess.Popen, http_port: str | int, log: Path | None = None
+) -> dict:
     """Waits up to 30 s for a started `helpdesk serve` to answer /healthz; returns the answer.
-    Fails the test with the process's stderr if it exits first (its stderr must be a pipe)."""
+    Fails the test with the process's stderr if it exits first (a pipe, or the file `log`)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -63,7 +91,8 @@ def wait_until_healthy(process: subprocess.Popen, http_port: str | int) -> dict:
                 return json.load(answer)
         except OSError:
             if process.poll() is not None:
-                pytest.fail(f"serve exited: {process.stderr.read().decode()}")
+                stderr = log.read_text() if log else process.stderr.read().decode()
+                pytest.fail(f"serve exited: {stderr}")
             time.sleep(0.1)
     process.kill()
     pytest.fail("serve did not come up within 30 s")
@@ -289,13 +318,16 @@ class SlackAgent:
         }
         return self.sender.send_interaction(payload)
 
-    def reply(self, ticket_id: int, root_ts: str, text: str) -> None:
-        """Answers the ticket through the Reply modal: the button, then the submission."""
+    def reply(
+        self, ticket_id: int, root_ts: str, text: str, submit_via: SlackAgent | None = None
+    ) -> None:
+        """Answers the ticket through the Reply modal: the button, then the submission (sent
+        `submit_via` another process's agent, if given)."""
         opened = len(self.slack.calls("views.open"))
         assert self.click(ticket_id, root_ts, ids.TICKET_REPLY).status == 200
         view = self.opened_view(after=opened)
         assert view["callback_id"] == ids.REPLY_MODAL
-        answer = self.submit(view, answer_values(view, text))
+        answer = (submit_via or self).submit(view, answer_values(view, text))
         assert answer.status == 200 and answer.body in ("", "{}"), answer.body
 
 

@@ -14,7 +14,7 @@ from bot.config import ChatPolicy, Policy
 from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.chat_followup import email_unseen_chat_replies
 from bot.storage.models import ChatConversation, Message, Source, Ticket
-from tests.conftest import fresh_postgres_database
+from tests.conftest import free_port, fresh_postgres_database, start_redis
 from tests.e2e.chat_visitor import Answer, ChatVisitor
 from tests.e2e.harness import (
     AGENT,
@@ -458,3 +458,26 @@ def test_an_expired_conversation_is_refused_alike_on_every_endpoint(desk):
     assert refusals == dict.fromkeys(answers, (410, "conversation_expired"))
     # Refused, not read: asking didn't mark the visitor as seen and revive the conversation.
     assert jane.resume().status == 410
+
+
+def test_chat_requests_while_redis_is_away_get_a_503_and_work_again_after(tmp_path):
+    port = free_port()
+    redis = start_redis(port)
+    with (
+        FakeSlack() as slack,
+        running_helpdesk(
+            f"sqlite:///{tmp_path / 'helpdesk.db'}", slack, redis_url=f"redis://127.0.0.1:{port}/0"
+        ) as helpdesk,
+    ):
+        visitor = visitor_of(helpdesk)
+        try:
+            assert visitor.request("GET", "/chat/api/config").status == 200
+            redis.terminate()
+            redis.wait(10)
+            away = visitor.request("GET", "/chat/api/config")
+            assert (away.status, away.body["code"]) == (503, "unavailable")
+            redis = start_redis(port)
+            assert visitor.request("GET", "/chat/api/config").status == 200
+        finally:
+            redis.terminate()
+            redis.wait(10)

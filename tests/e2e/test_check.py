@@ -8,6 +8,7 @@ import sys
 from bot.devtools.fake_slack import FakeSlack
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from tests.conftest import free_port
 from tests.e2e.harness import CHANNEL, run_helpdesk, serve_environment
 
 
@@ -94,3 +95,17 @@ def test_check_exit_codes_mean_what_every_command_s_do(tmp_path):
         assert said in result.stderr
         assert "Traceback" not in result.stderr
         assert result.stdout == ""  # no table: nothing was checked
+
+
+def test_check_says_whether_redis_answers(tmp_path, redis_url):
+    migrated(tmp_path)
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        answering = run_check(tmp_path, slack, REDIS_URL=redis_url)
+        away = run_check(tmp_path, slack, REDIS_URL=f"redis://:secret-pw@127.0.0.1:{free_port()}/0")
+    assert answering.returncode == 0, answering.stdout + answering.stderr
+    assert "several processes share through it" in answering.stdout
+    assert away.returncode == 1
+    out = " ".join(away.stdout.split())
+    assert "REDIS_URL='redis://:***@127.0.0.1" in out and "Redis can't be used" in out
+    assert "secret-pw" not in away.stdout + away.stderr

@@ -7,40 +7,11 @@ has the message but before the helpdesk learns its ts: the hardest case for exac
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 from bot.devtools.fake_slack import FakeSlack
 from tests.conftest import free_port
-from tests.e2e.harness import (
-    CHANNEL,
-    customer_mail,
-    serve_environment,
-    smtp_send,
-    wait_until_healthy,
-)
-
-
-def start_serve(
-    database_url: str, slack: FakeSlack, smtp_port: int, cwd, **extra: str
-) -> subprocess.Popen:
-    env = serve_environment(
-        database_url,
-        slack,
-        HELPDESK_SMTP_LISTEN=f"127.0.0.1:{smtp_port}",
-        HELPDESK_OUTBOX_LEASE_SECONDS="5",
-        **extra,
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    wait_until_healthy(process, env["HELPDESK_HTTP_PORT"])
-    return process
+from tests.e2e.harness import CHANNEL, customer_mail, smtp_send, start_serve
 
 
 def thread_texts(slack: FakeSlack) -> tuple[list[dict], list[str]]:

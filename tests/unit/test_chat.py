@@ -6,43 +6,30 @@ import json
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bot.core.chat import subject_of
 from bot.core.visitors import anonymous_address, is_reachable
 from bot.handlers.chat.limits import RateLimiter
 from bot.handlers.chat.schemas import Contact, StartConversation
+from bot.storage.shared_state import MemoryState
 from bot.views.reply_modal import ReplyDraft, reply_modal
 from bot.views.thread_message import AgentReply, agent_reply_blocks
 from bot.views.ticket_root import TicketSummary, browser_summary, root_blocks
+from tests.unit.test_shared_state import Clock
 
 
-def test_a_bucket_allows_its_burst_then_says_how_long_to_wait():
-    limiter = RateLimiter(per_period=3, period_seconds=60)
-    assert [limiter.take("jane", now=0) for _ in range(3)] == [0, 0, 0]
-    assert limiter.take("jane", now=0) == 20  # one token back every 20 seconds
-    assert limiter.take("jane", now=19) == 1
-    assert limiter.take("jane", now=20) == 0
-    assert limiter.take("kim", now=0) == 0  # others are unaffected
-
-
-def test_the_limiter_forgets_the_least_recently_seen_keys_when_full():
-    limiter = RateLimiter(per_period=1, period_seconds=60, max_keys=2)
-    limiter.take("a", now=0)
-    limiter.take("b", now=0)
-    limiter.take("c", now=0)  # "a" is forgotten, and starts afresh
-    assert limiter.take("a", now=0) == 0
-    assert limiter.take("c", now=0) > 0
-
-
-@given(st.lists(st.floats(min_value=0, max_value=1000), min_size=1, max_size=50))
-def test_no_more_than_the_burst_plus_the_refill_is_ever_allowed(moments):
-    limiter = RateLimiter(per_period=5, period_seconds=10)
-    moments = sorted(moments)
-    allowed = sum(1 for moment in moments if limiter.take("k", now=moment) == 0)
-    assert allowed <= 5 + (moments[-1] - moments[0]) * 0.5 + 1e-9
+def test_a_limit_allows_its_burst_then_says_how_many_whole_seconds_to_wait():
+    clock = Clock()
+    state = MemoryState(clock)
+    limiter = RateLimiter(state, "visitor", per_period=3, period_seconds=60)
+    assert [limiter.take("jane") for _ in range(3)] == [0, 0, 0]
+    assert limiter.take("jane") == 20  # one use back every 20 seconds
+    clock.now = 19.5
+    assert limiter.take("jane") == 1  # half a second, rounded up
+    assert limiter.take("kim") == 0  # others are unaffected
+    # Nor is another limit of the same key.
+    assert RateLimiter(state, "ip", per_period=3, period_seconds=60).take("jane") == 0
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from bot.jobs.slack_delivery import slack_deliverers
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import OutboxItem, OutboxStatus, Source, Ticket, utcnow
+from bot.storage.shared_state import MemoryState
 from tests.e2e.harness import CHANNEL
 
 OTHER_CHANNEL = "C0RETURNS"
@@ -99,3 +100,38 @@ def test_a_slow_row_holds_up_its_ticket_and_channel_only_and_keeps_its_lease(des
     assert [m["text"] for m in slack.thread(CHANNEL, root_ts)][-1] == "note for ann"
     with Session(engine) as session:
         assert session.get(OutboxItem, update.id).status == OutboxStatus.SENT
+
+
+class AwayForAWhile(MemoryState):
+    """Shared state whose store (Redis, say) fails its first few calls."""
+
+    def __init__(self, failures: int):
+        super().__init__()
+        self.failures = failures
+
+    def held(self, prefix: str) -> dict[str, float]:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("Redis is away")
+        return super().held(prefix)
+
+
+def test_the_loop_outlives_the_shared_state_being_away(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'helpdesk.db'}")
+    upgrade(engine)
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+        state = AwayForAWhile(failures=4)
+        worker = OutboxWorker(
+            engine, slack_deliverers(client, []), idle_poll_seconds=0.05, shared=state
+        )
+        worker.start()
+        try:
+            open_ticket(engine, "ann", CHANNEL)
+            worker.wake()
+            slack.wait_for(lambda: len(slack.calls("chat.postMessage")) == 2, timeout=10)
+        finally:
+            worker.stop()
+            engine.dispose()
+    assert state.failures == 0

@@ -1,13 +1,16 @@
-"""The Shopify cache: answers reused for `cache_for`, failures never kept."""
+"""The Shopify cache: answers reused for `cache_for`, failures never kept, kept as plain JSON."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from bot.integrations.shopify import ShopifyError
-from bot.integrations.shopify_cache import CachedShopify
+from bot.integrations.shopify import Customer, Money, Order, ShopifyError, Tracking
+from bot.integrations.shopify_cache import CachedShopify, decode, encode
+from bot.storage.shared_state import MemoryState
+from tests.unit.test_shared_state import Clock
 
 
 class CountingClient:
@@ -26,16 +29,9 @@ class CountingClient:
         return {"name": name}
 
 
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_answers_are_reused_until_they_are_too_old():
     client, clock = CountingClient(), Clock()
-    cache = CachedShopify(client, timedelta(minutes=5), clock=clock)
+    cache = CachedShopify(client, timedelta(minutes=5), MemoryState(clock))
     assert cache.customer_by_email("Bob@X.example") == {"email": "Bob@X.example"}
     cache.customer_by_email("bob@x.example")
     assert cache.customer_by_email("nobody@x.example") is None
@@ -51,7 +47,7 @@ def test_answers_are_reused_until_they_are_too_old():
 
 def test_failures_are_not_kept():
     client = CountingClient()
-    cache = CachedShopify(client, timedelta(minutes=5), clock=Clock())
+    cache = CachedShopify(client, timedelta(minutes=5), MemoryState(Clock()))
     client.failing = True
     with pytest.raises(ShopifyError):
         cache.customer_by_email("bob@x.example")
@@ -59,9 +55,45 @@ def test_failures_are_not_kept():
     assert cache.customer_by_email("bob@x.example") == {"email": "bob@x.example"}
 
 
-def test_the_cache_is_bounded():
-    client = CountingClient()
-    cache = CachedShopify(client, timedelta(minutes=5), clock=Clock(), max_entries=2)
-    for name in ("1", "2", "3", "1"):
-        cache.order_by_name(name)
-    assert client.asked == ["1", "2", "3", "1"]  # "1" was forgotten to make room for "3"
+def test_a_customer_comes_back_from_its_json_as_it_was():
+    order = Order(
+        id="gid://shopify/Order/450789469",
+        number=450789469,
+        name="#1001",
+        processed_at=datetime(2026, 11, 30, 9, 15, tzinfo=UTC),
+        financial_status="PAID",
+        fulfillment_status="FULFILLED",
+        total=Money(Decimal("10.50"), "EUR"),
+        cancelled=False,
+        tracking=(Tracking("1Z999", "https://track.example/1Z999", "UPS"),),
+        admin_url="https://admin.shopify.com/store/shop/orders/450789469",
+        customer_id="gid://shopify/Customer/207119551",
+        customer_email="bob@x.example",
+    )
+    customer = Customer(
+        id="gid://shopify/Customer/207119551",
+        name="Bob",
+        email="bob@x.example",
+        orders_count=1,
+        total_spent=Money(Decimal("10.5"), "EUR"),
+        tags=("vip",),
+        recent_orders=(order,),
+        admin_url="https://admin.shopify.com/store/shop/customers/207119551",
+    )
+    assert decode(encode(customer)) == customer
+    assert decode(encode(None)) is None
+
+
+def test_only_the_shops_own_types_are_kept():
+    with pytest.raises(TypeError):
+        encode({"proof": object()})
+    with pytest.raises(KeyError):
+        decode('{"__type__": "Settings"}')  # what was stored can only become a shop type
+
+
+def test_an_answer_kept_by_another_version_is_asked_again():
+    client, state = CountingClient(), MemoryState(Clock())
+    state.put("shopify:order:1001", '{"__type__": "Order", "gone": 1}', 300)
+    cache = CachedShopify(client, timedelta(minutes=5), state)
+    assert cache.order_by_name("#1001") == {"name": "#1001"}
+    assert client.asked == ["#1001"]

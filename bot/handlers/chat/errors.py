@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis import RedisError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -69,15 +70,21 @@ def install_error_handlers(http: FastAPI) -> None:
             return error_response(400, "invalid_encoding", "The body is not valid UTF-8.")
         return error_response(400, "invalid_json", "The body could not be read as JSON.")
 
-    @http.exception_handler(DBAPIError)
-    async def database_away(request: Request, exc: DBAPIError) -> JSONResponse:
-        log.warning("%s %s: database error: %s", request.method, request.url.path, exc.orig)
+    async def store_away(request: Request, exc: Exception) -> JSONResponse:
+        # The driver's error only: SQLAlchemy's would add the statement and its parameters.
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        store = "Redis" if isinstance(exc, RedisError) else "database"
+        log.warning("%s %s: %s error: %s", request.method, request.url.path, store, reason)
         return error_response(
             503,
             "unavailable",
             "The helpdesk can't reach its database; try again shortly.",
             {"Retry-After": "5"},
         )
+
+    # Redis, when REDIS_URL is set, holds the rate limits every request passes first.
+    http.add_exception_handler(DBAPIError, store_away)
+    http.add_exception_handler(RedisError, store_away)
 
 
 def _field(error: dict) -> str:

@@ -2,7 +2,8 @@
 
 Visitors are strangers on the internet, so every request passes the same gate first: the
 page's origin must be the helpdesk's own or in the policy's `chat.allowed_origins`, and the
-caller's address must be within its rate limit; both refusals cost no database work.
+caller's address must be within its rate limit. Refusing costs no database work on a single
+process; several share their limits through PostgreSQL or Redis (`bot/handlers/chat/limits.py`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.handlers.chat.limits import RateLimiter
 from bot.handlers.chat.stream import event_stream
 from bot.storage.db import transaction
 from bot.storage.models import ChatConversation, Message, Ticket, utcnow
+from bot.storage.shared_state import SharedState
 
 STATIC = Path(__file__).parent / "static"
 ERRORS = {
@@ -52,15 +54,18 @@ class ChatService:
     bus: ChatBus
     wake_outbox: Callable[[], None]
     public_url: str
+    shared: SharedState
     visitor_limit: RateLimiter = field(init=False)
     ip_limit: RateLimiter = field(init=False)
     start_limit: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         policy = self.policy
-        self.visitor_limit = RateLimiter(policy.visitor_messages_per_minute, 60)
-        self.ip_limit = RateLimiter(policy.ip_requests_per_minute, 60)
-        self.start_limit = RateLimiter(policy.ip_conversations_per_hour, 3600)
+        self.visitor_limit = RateLimiter(
+            self.shared, "visitor", policy.visitor_messages_per_minute, 60
+        )
+        self.ip_limit = RateLimiter(self.shared, "ip", policy.ip_requests_per_minute, 60)
+        self.start_limit = RateLimiter(self.shared, "start", policy.ip_conversations_per_hour, 3600)
 
     @property
     def policy(self) -> ChatPolicy:
