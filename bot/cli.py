@@ -296,6 +296,23 @@ def customer_export(
     )
 
 
+def _forget_shopify_answers(settings, engine) -> None:
+    """Cached Shopify answers may hold the customer's name and addresses, and which are theirs
+    can't be told (orders are kept by number): all go, and are asked again when needed. With
+    SQLite they live in `helpdesk serve`'s memory only, and expire there by themselves."""
+    from bot.integrations.shopify_cache import KEY_PREFIX
+    from bot.storage.shared_state import connect_shared_state
+
+    try:
+        connect_shared_state(settings, engine).forget(KEY_PREFIX)
+    except Exception as problem:  # the erasure itself is done and committed
+        err.print(
+            f"warning: cached Shopify answers not cleared ({problem}); "
+            "they expire after the policy's shopify.cache_for",
+            highlight=False,
+        )
+
+
 @customer_cli.command("erase")
 def customer_erase(
     email: str = typer.Argument(
@@ -340,6 +357,7 @@ def customer_erase(
             actor = by or _login()
             done = privacy.erase(session, customer, FileStore(settings.helpdesk_data_dir), actor)
         _flush_log(engine, customer_id)
+        _forget_shopify_answers(settings, engine)
     finally:
         engine.dispose()
     err.print(

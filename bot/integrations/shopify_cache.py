@@ -28,6 +28,8 @@ from bot.integrations.shopify import (
 from bot.storage.shared_state import SharedState
 
 _TYPES = {cls.__name__: cls for cls in (Customer, Order, Money, Tracking)}
+# Every cached answer's key starts so: `forget_everything` drops them all.
+KEY_PREFIX = "shopify:"
 
 
 class CachedShopify:
@@ -52,7 +54,7 @@ class CachedShopify:
         return self.client.order_proof(name)
 
     def _cached(self, key: str, fetch: Callable[[str], Any], argument: str) -> Any:
-        key = f"shopify:{key}"
+        key = KEY_PREFIX + key
         stored = self._state.get(key)
         if stored is not None:
             try:

@@ -63,6 +63,10 @@ class PostgresState(SharedState):
         self._upsert(key, value, seconds)
         self._sweep_now_and_then()
 
+    def forget(self, prefix: str) -> None:
+        with self._engine.begin() as db:
+            db.execute(delete(TABLE).where(TABLE.c.key.startswith(prefix, autoescape=True)))
+
     def _upsert(self, key: str, value: str | None, seconds: float) -> None:
         row = insert(TABLE).values(key=key, until=NOW + seconds, value=value)
         with self._engine.begin() as db:

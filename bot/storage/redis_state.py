@@ -79,6 +79,12 @@ class RedisState(SharedState):
     def get(self, key: str) -> str | None:
         return self._redis.get(self._namespace + key)
 
+    def forget(self, prefix: str) -> None:
+        pattern = _glob_escape(self._namespace + prefix) + "*"
+        names = list(self._redis.scan_iter(match=pattern, count=1000))
+        if names:
+            self._redis.delete(*names)
+
     def put(self, key: str, value: str, seconds: float) -> None:
         self._redis.set(self._namespace + key, value, px=_milliseconds(seconds))
 

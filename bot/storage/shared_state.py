@@ -62,6 +62,10 @@ class SharedState(ABC):
     def put(self, key: str, value: str, seconds: float) -> None:
         """Keeps `value` under `key` for `seconds`."""
 
+    @abstractmethod
+    def forget(self, prefix: str) -> None:
+        """Drops every key starting with `prefix`, held or kept, at once."""
+
     def is_held(self, key: str) -> bool:
         return key in self.held(key)
 
@@ -111,6 +115,11 @@ class MemoryState(SharedState):
         with self._lock:
             self._entries.pop(key, None)
             self._store(key, self._clock() + seconds, value)
+
+    def forget(self, prefix: str) -> None:
+        with self._lock:
+            for key in [key for key in self._entries if key.startswith(prefix)]:
+                del self._entries[key]
 
     def _store(self, key: str, until: float, value: str | None) -> None:
         self._entries[key] = (until, value)

@@ -36,6 +36,7 @@ from bot.storage.models import (
     TicketEvent,
     utcnow,
 )
+from bot.storage.postgres_state import PostgresState
 from bot.views import ids
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import (
@@ -312,6 +313,11 @@ def test_erasure_leaves_nothing_of_the_customer_and_the_figures_unchanged(desk):
     desk.serve(ANN)
     desk.serve(BOB)
     [ann_id] = {ticket.customer_id for ticket in desk.tickets_of(ANN)}
+    if desk.database_url.startswith("postgresql"):
+        # A Shopify answer about Ann, cached as processes sharing through PostgreSQL keep it.
+        PostgresState(desk.helpdesk.engine).put(
+            f"shopify:customer:{ANN.email}", json.dumps({"name": ANN.name}), 600
+        )
     now = utcnow()
     figures = desk.figures(now)
     database = desk.database_text()

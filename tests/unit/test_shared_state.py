@@ -87,6 +87,17 @@ def test_a_prefix_is_taken_literally(state):
     assert set(state.held("a*b_%:")) == {"a*b_%:1"}
 
 
+def test_forgetting_a_prefix_drops_its_keys_and_no_others(state):
+    state.put("shopify:customer:jane@x.example", "Jane", 600)
+    state.put("shopify:order:1001", "order", 600)
+    state.hold("shopify:held", 600)
+    state.put("shopify-like", "kept", 600)
+    state.forget("shopify:")
+    assert state.get("shopify:customer:jane@x.example") is None
+    assert state.get("shopify:order:1001") is None and state.held("shopify:") == {}
+    assert state.get("shopify-like") == "kept"
+
+
 def test_holds_end_by_themselves(state):
     state.hold("slack:turn:C1", 0.2)
     assert state.is_held("slack:turn:C1")
