@@ -69,6 +69,7 @@ def requeue(item: OutboxItem) -> None:
     """Sends a row given up on (or waiting on a backoff) again now, with fresh tries."""
     item.status = OutboxStatus.PENDING
     item.attempts = 0
+    item.raised = 0
     item.next_attempt_at = utcnow()
     item.claimed_until = None
 

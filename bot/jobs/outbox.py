@@ -488,12 +488,12 @@ class OutboxWorker:
     def _attempt(self, claim: Claimed) -> float:
         """Delivers the row and records the outcome; returns how long Slack asked its channel
         to be left alone (a 429), if it did."""
-        attempts = 0
+        raised = 0
         try:
             # Never committed: a deliverer only reads here, and records in `_record_success`.
             with Session(reader(self._engine), expire_on_commit=False) as session:
                 item = session.get(OutboxItem, claim.item_id)
-                attempts = item.attempts
+                raised = item.raised
                 deliverer = self._deliverers[item.kind]
                 result = deliverer.send(session, item, claim.in_doubt)
             if result.get(SERVICE_DOWN):
@@ -523,14 +523,15 @@ class OutboxWorker:
             if is_transient(exc):
                 # Timeouts and broken connections: the request may have landed.
                 self._record_retry(claim, reason, None, definite=False)
-            elif attempts < POISON_ATTEMPTS:
-                log.warning("outbox row %s raised (try %s)", claim.item_id, attempts, exc_info=True)
+            elif raised + 1 < POISON_ATTEMPTS:
+                log.warning("outbox row %s raised (%s)", claim.item_id, raised + 1, exc_info=True)
                 # Sooner than a service's backoff: a row that fails by its content is given up
                 # within half a minute, and its ticket's later rows wait no longer.
-                delay = 2 ** (attempts - 1) * random.uniform(0.5, 1.0)
-                self._record_retry(claim, reason, delay, definite=False)
+                delay = 2**raised * random.uniform(0.5, 1.0)
+                self._record_retry(claim, reason, delay, definite=False, raised=True)
             else:
-                self._record_failure(claim, f"{reason} (after {attempts} tries)", definite=False)
+                tries = f"{reason} (raised {raised + 1} times)"
+                self._record_failure(claim, tries, definite=False)
         return 0.0
 
     def _count_outcome(self, claim: Claimed, result: dict) -> None:
@@ -594,9 +595,11 @@ class OutboxWorker:
         definite: bool,
         max_backoff: float = MAX_BACKOFF_SECONDS,
         level: int = logging.WARNING,
+        raised: bool = False,
     ) -> None:
         with transaction(self._engine) as session:
             item = session.get(OutboxItem, claim.item_id)
+            item.raised += raised
             if delay is None:
                 delay = min(max_backoff, 2 ** min(item.attempts, 10)) * random.uniform(0.5, 1.0)
             item.next_attempt_at = self._clock() + timedelta(seconds=delay)

@@ -339,6 +339,10 @@ class OutboxItem(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=200)
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
     attempts: int = 0
+    # Of those, the ones whose deliverer raised something unexpected (a bug, or content it
+    # can't handle): a row is given up after POISON_ATTEMPTS of these, however many times a
+    # passing outage made it wait before.
+    raised: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Set while a send may have reached the far side without us hearing back (a crash, a
     # broken connection); the next attempt first looks for it there instead of resending.
     in_doubt: bool = False

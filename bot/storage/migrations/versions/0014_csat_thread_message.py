@@ -1,7 +1,7 @@
 """A survey remembers its one answer message in the ticket's thread, to update it in place.
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-02 21:15:00.000000
 """
 
