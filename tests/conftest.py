@@ -57,13 +57,21 @@ def fresh_postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> Iterator[str]:
-    """A fresh, empty database on each backend."""
-    if request.param == "sqlite":
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database on `backend` ("sqlite" or "postgres")."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'helpdesk.db'}"
     else:
         yield from fresh_postgres_database()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, empty database on each backend."""
+    yield from fresh_database(request.param, tmp_path)
 
 
 @pytest.fixture
