@@ -42,6 +42,9 @@ LONG_POLL_SECONDS = 25
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 # Sent by the page's script with every call that changes something (see from_the_page).
 PAGE_HEADER = "X-Sandbox"
+# The page's script is ES modules, which a browser runs only when served as JavaScript: not left
+# to the machine's MIME table (Windows' registry, for one, can map .js to text/plain).
+_ASSET_TYPES = {".js": "text/javascript; charset=utf-8"}
 
 
 class Refused(Exception):
@@ -141,7 +144,7 @@ def sandbox_router(
         path = STATIC / name
         if name not in {p.name for p in STATIC.iterdir()}:
             raise SandboxError("No such file.", 404)
-        return FileResponse(path)
+        return FileResponse(path, media_type=_ASSET_TYPES.get(path.suffix))
 
     @router.get("/files/{file_id}", dependencies=guarded)
     def file(file_id: str) -> Response:

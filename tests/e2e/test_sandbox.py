@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from bot.app import Helpdesk
 from bot.config import Policy, Settings, load_policy
 from bot.sandbox.demo_data import SAVED_REPLIES
+from bot.sandbox.routes import STATIC
 from bot.sandbox.workspace import (
     DEMO_POLICY,
     ESCALATION_CHANNEL,
@@ -47,7 +48,7 @@ class Page:
 
     def call(self, path: str, body: dict | None = None, headers: dict | None = None):
         data = None if body is None else json.dumps(body).encode()
-        own = {"Content-Type": "application/json", "X-Sandbox": "1"}  # as sandbox.js sends
+        own = {"Content-Type": "application/json", "X-Sandbox": "1"}  # as the page's api.js sends
         return self.send(path, data, {**own, **(headers or {})})
 
     def send(self, path: str, data: bytes | None, headers: dict[str, str]):
@@ -432,3 +433,28 @@ def test_no_page_of_the_sandbox_loads_anything_from_another_host(page):
             if reference.endswith((".js", ".css", ".png")):
                 with urllib.request.urlopen(address.geturl()) as asset:
                     assert asset.status == 200, reference
+
+
+def test_the_page_script_is_es_modules_served_as_javascript_and_each_one_used(page):
+    """Browsers run a module only when it comes as JavaScript; a module nothing imports is
+    dead code. Follows the imports from the page's entry script, over HTTP."""
+    own = f"http://127.0.0.1:{page.port}"
+    with urllib.request.urlopen(f"{own}/sandbox/") as answer:
+        html = answer.read().decode()
+    entries = re.findall(r'<script type="module" src="([^"]+)"></script>', html)
+    assert entries == ["/sandbox/static/sandbox.js"]
+    seen: set[str] = set()
+    waiting = list(entries)
+    while waiting:
+        address = waiting.pop()
+        if address in seen:
+            continue
+        seen.add(address)
+        with urllib.request.urlopen(own + address) as asset:
+            assert asset.headers["Content-Type"].startswith("text/javascript"), address
+            script = asset.read().decode()
+        imported = re.findall(r'^import [^;]*? from "(\./[\w]+\.js)";$', script, re.M)
+        waiting += [urllib.parse.urljoin(address, name) for name in imported]
+    assert {address.rsplit("/", 1)[1] for address in seen} == {
+        path.name for path in STATIC.glob("*.js")
+    }
