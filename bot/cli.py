@@ -535,7 +535,7 @@ def import_mail(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.app import create_app
-    from bot.handlers.email.imap_poller import DatabaseUnavailable, ImapError
+    from bot.handlers.email.imap_errors import DatabaseUnavailable, ImapError
 
     day = _local_date("--since", since)
     settings = _settings()

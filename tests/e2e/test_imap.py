@@ -22,12 +22,16 @@ from sqlmodel import Session, select
 from bot.app import Helpdesk
 from bot.config import ConfigError
 from bot.devtools.fake_slack import FakeSlack
-from bot.handlers.email.imap_poller import DatabaseUnavailable, ImapPoller, ImapUrl, ImportResult
+from bot.handlers.email.imap_errors import DatabaseUnavailable
+from bot.handlers.email.imap_poller import ImapPoller
+from bot.handlers.email.imap_reader import ImportResult
+from bot.handlers.email.imap_url import ImapUrl
 from bot.storage.models import ImapCursor, Message, Ticket
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk
 from tests.imap_server import Dovecot, Mailbox, TcpProxy, require_dovecot
 
-POLLER_LOG = "bot.handlers.email.imap_poller"
+# The poller, its connection, cursor, reader and the import log under their own modules.
+POLLER_LOG = "bot.handlers.email"
 
 
 @pytest.fixture(scope="module")

@@ -1,164 +1,38 @@
 """Polls the IMAP mailbox of `IMAP_URL` and hands new mail to `MailIngest`.
 
-How far the mailbox has been read is kept in the database (`ImapCursor`: UIDVALIDITY and the
-last UID handled), never in the mailbox's flags. For each new message, in this order:
-
-1. `BODY.PEEK[]` is fetched (peeking never sets `\\Seen`);
-2. `MailIngest.accept` stores it and commits;
-3. the cursor is advanced in the database;
-4. the message is marked `\\Seen`, or moved to the policy's `mail.imap_move_to` folder.
-
-A crash between any two steps re-fetches the message next time at worst, and ingest recognises
-the mail it already has. The first connection to a mailbox imports nothing: the cursor starts at
-the newest message, and `helpdesk import-mail --since DATE` (`ImapPoller.import_since`) imports
-older mail on request.
+Each pass reads the mail after the cursor (`imap_cursor.py`) through a `MailboxReader`
+(`imap_reader.py`, which says in what order a message is stored, the cursor advanced and the
+message flagged); in between it waits in IDLE where the server offers it, else polls every
+`IMAP_POLL_SECONDS`. The first connection to a mailbox imports nothing: the cursor starts at
+the newest message, and `helpdesk import-mail --since DATE` (`imap_import.py`) imports older
+mail on request.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import logging
-import socket
-import ssl
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date, timedelta
-from urllib.parse import unquote, urlsplit
 
-from imapclient import DELETED, SEEN, IMAPClient, SocketTimeout
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlmodel import select
 
-from bot.config import ConfigError
+from bot.handlers.email import imap_import
+from bot.handlers.email.imap_connection import (
+    BACKOFF_CAP_SECONDS,
+    BACKOFF_FIRST_SECONDS,
+    COMMAND_TIMEOUT_SECONDS,
+    ImapSession,
+)
+from bot.handlers.email.imap_errors import DatabaseUnavailable, ImapError, describe
+from bot.handlers.email.imap_idle import wait_for_mail
+from bot.handlers.email.imap_reader import ImapMailbox, ImportResult, MailboxReader, Tally
+from bot.handlers.email.imap_url import ImapUrl
 from bot.handlers.email.ingest import MailIngest
-from bot.storage.db import reader, transaction
-from bot.storage.models import ImapCursor, utcnow
+from bot.storage.models import ImapCursor
 
 log = logging.getLogger(__name__)
-
-DEFAULT_FOLDER = "INBOX"
-# RFC 2177: clients should re-issue IDLE at least every 29 minutes.
-IDLE_RENEW_SECONDS = 25 * 60
-# How often a wait in IDLE looks up to see whether the poller is being stopped.
-IDLE_CHECK_SECONDS = 0.5
-BACKOFF_FIRST_SECONDS = 1.0
-BACKOFF_CAP_SECONDS = 60.0
-CONNECT_TIMEOUT_SECONDS = 15.0
-COMMAND_TIMEOUT_SECONDS = 60.0
-# A fetch brings at most this many messages, or this many bytes, whichever comes first.
-BATCH_MESSAGES = 20
-BATCH_BYTES = 8 * 1024 * 1024
-# UIDs per RFC822.SIZE fetch, to keep command lines short.
-SIZE_CHUNK = 500
-IMPORT_ATTEMPTS = 5
-
-
-class ImapError(Exception):
-    """An IMAP problem worded for the person running the helpdesk."""
-
-
-class DatabaseUnavailable(Exception):
-    """The database did not answer: nothing after this point was done; retried next poll."""
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    stored: int = 0
-    duplicates: int = 0
-    refused: int = 0
-
-
-@dataclass(frozen=True)
-class ImapUrl:
-    """`imaps://user:pass@host:993/INBOX` or `imap://user:pass@host:143/INBOX`, decoded."""
-
-    secure: bool
-    host: str
-    port: int
-    user: str
-    password: str = field(repr=False)
-    folder: str
-
-    @classmethod
-    def parse(cls, url: str) -> ImapUrl:
-        parts = urlsplit(url.strip())
-        shown = _without_password(url)
-        if parts.scheme not in ("imap", "imaps"):
-            raise ConfigError(
-                f"IMAP_URL={shown!r}: expected imaps://user:password@host:993/INBOX "
-                "(or imap://… for port 143 with STARTTLS)"
-            )
-        try:
-            port = parts.port
-        except ValueError:
-            raise ConfigError(f"IMAP_URL={shown!r}: the port is not a number") from None
-        if not parts.hostname:
-            raise ConfigError(f"IMAP_URL={shown!r}: the host name is missing")
-        if not parts.username:
-            raise ConfigError(
-                f"IMAP_URL={shown!r}: the user name is missing (imaps://user:password@host/INBOX)"
-            )
-        secure = parts.scheme == "imaps"
-        return cls(
-            secure=secure,
-            host=parts.hostname,
-            port=port or (993 if secure else 143),
-            user=unquote(parts.username),
-            password=unquote(parts.password or ""),
-            folder=unquote(parts.path.strip("/")) or DEFAULT_FOLDER,
-        )
-
-    @property
-    def key(self) -> str:
-        """The cursor's key: `user@host/folder`."""
-        return f"{self.user}@{self.host}/{self.folder}"
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
-
-
-@dataclass
-class _Session:
-    """One logged-in connection with the folder selected."""
-
-    client: IMAPClient
-    uid_validity: int
-    uid_next: int | None  # as SELECT reported it: every later message has a UID at least this
-    exists: int
-    idle: bool
-    move: bool
-    uidplus: bool
-
-
-@dataclass
-class _Tally:
-    stored: int = 0
-    duplicates: int = 0
-    refused: int = 0
-    done_uid: int = 0  # the highest UID dealt with, in the order they were handled
-
-    def result(self) -> ImportResult:
-        return ImportResult(self.stored, self.duplicates, self.refused)
-
-
-@dataclass
-class _Pending:
-    """Flags owed to the server for mail already committed, kept across a reconnection."""
-
-    uid_validity: int
-    handled: list[int]
-    oversized: list[int]
 
 
 class ImapPoller:
@@ -184,24 +58,33 @@ class ImapPoller:
         """`url` is `IMAP_URL`; `max_bytes` is `HELPDESK_MAX_MESSAGE_BYTES`; `address` is the
         address mail in this mailbox was sent to, given to ingest as the recipient (by default
         the user name when it is an address)."""
-        self._url = ImapUrl.parse(url)
+        parsed = ImapUrl.parse(url)
+        recipient = parsed.user if "@" in parsed.user else address
+        self._mailbox = ImapMailbox(
+            url=parsed,
+            engine=engine,
+            ingest=ingest,
+            move_to=move_to or None,
+            max_bytes=max_bytes,
+            recipients=[recipient] if recipient else [],
+            timeout=timeout,
+        )
         self._poll_seconds = poll_seconds
-        self._engine = engine
-        self._ingest = ingest
-        self._move_to = move_to or None
-        self._max_bytes = max_bytes
-        self._timeout = SocketTimeout(connect=min(CONNECT_TIMEOUT_SECONDS, timeout), read=timeout)
-        recipient = self._url.user if "@" in self._url.user else address
-        self._recipients = [recipient] if recipient else []
-        self._session: _Session | None = None
-        self._pending: _Pending | None = None
+        self._reader = MailboxReader(self._mailbox)
+        self._connection = self._reader.connection
+        self._cursor = self._reader.cursor
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._warned_plain = False
 
     @property
     def mailbox(self) -> str:
-        return self._url.key
+        return self._mailbox.key
+
+    def import_since(
+        self, since: date, progress: Callable[[int, int], None] | None = None
+    ) -> ImportResult:
+        """`imap_import.import_since` for this poller's mailbox, over its own connection."""
+        return imap_import.import_since(self._mailbox, since, progress)
 
     # -- running -------------------------------------------------------------------------
 
@@ -219,12 +102,12 @@ class ImapPoller:
             thread.join(timeout / 2)
             if thread.is_alive():
                 # Blocked on the network (a large fetch, a slow server): cut the socket.
-                self._interrupt()
+                self._connection.interrupt()
                 thread.join(timeout / 2)
             if thread.is_alive():
                 log.warning("IMAP %s: the poller did not stop in time", self.mailbox)
                 return
-        self._disconnect()
+        self._connection.logout()
 
     def _run(self) -> None:
         backoff = BACKOFF_FIRST_SECONDS
@@ -232,7 +115,7 @@ class ImapPoller:
             try:
                 self._poll()
                 backoff = BACKOFF_FIRST_SECONDS
-                self._wait_for_mail()
+                wait_for_mail(self._connection.session, self._stopping, self._poll_seconds)
             except DatabaseUnavailable as problem:
                 log.warning(
                     "IMAP %s: the database is unavailable (%s); trying again in %g s",
@@ -244,11 +127,11 @@ class ImapPoller:
             except Exception as problem:
                 if self._stopping.is_set():
                     break
-                self._drop()
+                self._connection.drop()
                 self._log_connection_problem(problem, backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_CAP_SECONDS)
-        self._disconnect()
+        self._connection.logout()
 
     def _log_connection_problem(self, problem: Exception, backoff: float) -> None:
         if isinstance(problem, LoginError):
@@ -256,12 +139,12 @@ class ImapPoller:
                 "IMAP %s: login refused (%s); check the user and password in IMAP_URL; "
                 "trying again in %g s",
                 self.mailbox,
-                _describe(problem),
+                describe(problem),
                 backoff,
             )
         elif isinstance(problem, OSError | IMAPClientError | ImapError | EOFError):
             log.warning(
-                "IMAP %s: %s; reconnecting in %g s", self.mailbox, _describe(problem), backoff
+                "IMAP %s: %s; reconnecting in %g s", self.mailbox, describe(problem), backoff
             )
         else:
             log.error(
@@ -279,192 +162,31 @@ class ImapPoller:
         except DatabaseUnavailable:
             raise
         except Exception:
-            self._drop()
+            self._connection.drop()
             raise
 
     def _poll(self) -> ImportResult:
-        session = self._session
+        session = self._connection.session
         if session is None:
-            session = self._open()
+            session = self._reader.open()
         else:
             # A session sees new mail only once the server has told it (EXISTS); NOOP asks.
             session.client.noop()
-        cursor = self._read_cursor()
+        cursor = self._cursor.read()
         if cursor is None:
-            self._first_sync(session)
+            self._cursor.begin(session)
             return ImportResult()
         if cursor.uid_validity != session.uid_validity:
             return self._revalidate(session, cursor)
         found = session.client.search(["UID", f"{cursor.last_uid + 1}:*"])
         # `N:*` always matches the newest message, even when its UID is below N.
         uids = sorted(uid for uid in found if uid > cursor.last_uid)
-        tally = _Tally()
+        tally = Tally()
         if uids:
-            self._process(session, uids, tally, advance=True)
+            self._reader.read(session, uids, tally, advance=True)
         return tally.result()
 
-    # -- waiting -------------------------------------------------------------------------
-
-    def _wait_for_mail(self) -> None:
-        session = self._session
-        if session is None or not session.idle:
-            self._stopping.wait(self._poll_seconds)
-            return
-        if _take_exists(session.client):
-            return  # mail arrived while the last pass was talking to the server
-        client = session.client
-        client.idle()
-        # Renewed every IMAP_POLL_SECONDS (at most 25 minutes) with a poll in between: a
-        # safety net for an EXISTS that came in the same packet as IDLE's "+", which imaplib
-        # buffers where imapclient's idle_check() does not look.
-        period = min(IDLE_RENEW_SECONDS, self._poll_seconds)
-        started = time.monotonic()
-        while not self._stopping.is_set():
-            left = period - (time.monotonic() - started)
-            if left <= 0:
-                break
-            asked = time.monotonic()
-            responses = client.idle_check(timeout=min(IDLE_CHECK_SECONDS, left))
-            if any(_is_bye(r) for r in responses):
-                raise ImapError("the server closed the connection")
-            if any(_is_exists(r) for r in responses):
-                break
-            if not responses and time.monotonic() - asked < IDLE_CHECK_SECONDS / 2:
-                # Woken with nothing to read: usually the connection closing. DONE tells.
-                break
-        client.idle_done()
-
-    # -- connecting ----------------------------------------------------------------------
-
-    def _open(self) -> _Session:
-        session = self._connect()
-        self._session = session
-        pending = self._pending
-        if pending is not None and pending.uid_validity == session.uid_validity:
-            self._finish(session, pending.handled, pending.oversized)
-        self._pending = None  # under another UIDVALIDITY those UIDs name other mail
-        return session
-
-    def _connect(self) -> _Session:
-        url = self._url
-        context = ssl.create_default_context()
-        if url.secure:
-            client = IMAPClient(
-                url.host, port=url.port, ssl=True, ssl_context=context, timeout=self._timeout
-            )
-        else:
-            client = IMAPClient(url.host, port=url.port, ssl=False, timeout=self._timeout)
-        try:
-            if not url.secure:
-                if client.has_capability("STARTTLS"):
-                    client.starttls(context)
-                elif not self._warned_plain:
-                    self._warned_plain = True
-                    log.warning(
-                        "IMAP %s: the server offers no STARTTLS; the password and mail travel "
-                        "unencrypted (use imaps:// if the server has it)",
-                        self.mailbox,
-                    )
-            client.login(url.user, url.password)
-            capabilities = set(client.capabilities())
-            try:
-                selected = client.select_folder(url.folder)
-            except IMAPClientError as problem:
-                raise ImapError(
-                    f"cannot open the folder {url.folder!r} ({_describe(problem)}); "
-                    "check the path of IMAP_URL"
-                ) from None
-            if self._move_to and not client.folder_exists(self._move_to):
-                client.create_folder(self._move_to)
-                log.info("IMAP %s: created the folder %r", self.mailbox, self._move_to)
-            _take_exists(client)  # SELECT's own count is no news
-        except BaseException:
-            _close(client)
-            raise
-        return _Session(
-            client=client,
-            uid_validity=int(selected[b"UIDVALIDITY"]),
-            uid_next=int(selected[b"UIDNEXT"]) if b"UIDNEXT" in selected else None,
-            exists=int(selected.get(b"EXISTS", 0)),
-            idle=b"IDLE" in capabilities,
-            move=b"MOVE" in capabilities,
-            uidplus=b"UIDPLUS" in capabilities,
-        )
-
-    def _drop(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            _close(session.client)
-
-    def _disconnect(self) -> None:
-        session = self._session
-        if session is not None:
-            try:
-                session.client.logout()
-            except Exception:
-                _close(session.client)
-            finally:
-                self._session = None
-
-    def _interrupt(self) -> None:
-        session = self._session
-        if session is not None:
-            with contextlib.suppress(OSError):
-                session.client.socket().shutdown(socket.SHUT_RDWR)
-
-    # -- the cursor ----------------------------------------------------------------------
-
-    def _read_cursor(self) -> ImapCursor | None:
-        with _database(), transaction(reader(self._engine)) as session:
-            return session.get(ImapCursor, self.mailbox)
-
-    def _first_sync(self, session: _Session, *, announce: bool = True) -> None:
-        highest = self._highest_uid(session)
-        try:
-            with _database(), transaction(self._engine) as db:
-                db.add(
-                    ImapCursor(
-                        mailbox=self.mailbox,
-                        uid_validity=session.uid_validity,
-                        last_uid=highest,
-                    )
-                )
-        except IntegrityError:
-            return  # another process started the same mailbox just now
-        if announce:
-            log.info(
-                "IMAP %s: first connection; left the %d message(s) already in %s alone; "
-                "`helpdesk import-mail --since DATE` imports them",
-                self.mailbox,
-                session.exists,
-                self._url.folder,
-            )
-        else:
-            log.info("IMAP %s: new mail is read from UID %d on", self.mailbox, highest + 1)
-
-    def _highest_uid(self, session: _Session) -> int:
-        if session.uid_next is not None:
-            return max(session.uid_next - 1, 0)
-        return max(session.client.search(["ALL"]), default=0)
-
-    def _advance(self, uid_validity: int, last_uid: int, *, replace: bool = False) -> None:
-        with _database(), transaction(self._engine) as db:
-            cursor = db.exec(
-                select(ImapCursor).where(ImapCursor.mailbox == self.mailbox).with_for_update()
-            ).first()
-            if cursor is None:
-                db.add(
-                    ImapCursor(mailbox=self.mailbox, uid_validity=uid_validity, last_uid=last_uid)
-                )
-                return
-            if replace or cursor.uid_validity != uid_validity:
-                cursor.uid_validity, cursor.last_uid = uid_validity, last_uid
-            else:
-                cursor.last_uid = max(cursor.last_uid, last_uid)
-            cursor.updated_at = utcnow()
-            db.add(cursor)
-
-    def _revalidate(self, session: _Session, cursor: ImapCursor) -> ImportResult:
+    def _revalidate(self, session: ImapSession, cursor: ImapCursor) -> ImportResult:
         since = cursor.updated_at.date() - timedelta(days=1)
         log.warning(
             "IMAP %s: UIDVALIDITY changed from %d to %d (the mailbox was rebuilt or "
@@ -474,12 +196,12 @@ class ImapPoller:
             session.uid_validity,
             since.isoformat(),
         )
-        highest = self._highest_uid(session)
+        highest = session.highest_uid()
         uids = sorted(session.client.search(["SINCE", since]))
-        tally = _Tally()
+        tally = Tally()
         if uids:
-            self._process(session, uids, tally, advance=False)
-        self._advance(session.uid_validity, max(highest, tally.done_uid), replace=True)
+            self._reader.read(session, uids, tally, advance=False)
+        self._cursor.advance(session.uid_validity, max(highest, tally.done_uid), replace=True)
         log.info(
             "IMAP %s: re-read %d message(s): %d new, %d already stored, %d not imported",
             self.mailbox,
@@ -489,268 +211,3 @@ class ImapPoller:
             tally.refused,
         )
         return tally.result()
-
-    # -- reading mail --------------------------------------------------------------------
-
-    def _process(
-        self,
-        session: _Session,
-        uids: list[int],
-        tally: _Tally,
-        *,
-        advance: bool,
-        progress: Callable[[], None] | None = None,
-    ) -> None:
-        """Fetches, stores and flags `uids` (ascending), batch by batch."""
-        client = session.client
-        for chunk in _chunks(uids, SIZE_CHUNK):
-            sizes = {
-                uid: int(data[b"RFC822.SIZE"])
-                for uid, data in client.fetch(chunk, ["RFC822.SIZE"]).items()
-                if b"RFC822.SIZE" in data
-            }
-            for batch in _batches(chunk, sizes, self._max_bytes):
-                small = [u for u in batch if u in sizes and sizes[u] <= self._max_bytes]
-                bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-                handled: list[int] = []
-                oversized: list[int] = []
-                for uid in batch:
-                    raw = bodies.get(uid, {}).get(b"BODY[]")
-                    if uid not in sizes or (raw is None and sizes[uid] <= self._max_bytes):
-                        log.info("IMAP %s UID %d: gone before it was read", self.mailbox, uid)
-                    elif sizes[uid] > self._max_bytes:
-                        log.warning(
-                            "IMAP %s UID %d not imported: %d bytes, above "
-                            "HELPDESK_MAX_MESSAGE_BYTES (%d); marked seen",
-                            self.mailbox,
-                            uid,
-                            sizes[uid],
-                            self._max_bytes,
-                        )
-                        oversized.append(uid)
-                        tally.refused += 1
-                    else:
-                        outcome = self._accept(uid, raw)
-                        if outcome == "refused":
-                            tally.refused += 1
-                        else:
-                            handled.append(uid)
-                            if outcome == "stored":
-                                tally.stored += 1
-                            else:
-                                tally.duplicates += 1
-                    tally.done_uid = max(tally.done_uid, uid)
-                    if progress is not None:
-                        progress()
-                if advance:
-                    self._advance(session.uid_validity, max(batch))
-                self._pending = _Pending(session.uid_validity, handled, oversized)
-                self._finish(session, handled, oversized)
-                self._pending = None
-
-    def _accept(self, uid: int, raw: bytes) -> str:
-        try:
-            result = self._ingest.accept(raw, self._recipients)
-        except Exception as problem:
-            if _is_outage(problem):
-                raise DatabaseUnavailable(_describe(problem)) from problem
-            log.error(
-                "IMAP %s UID %d not imported: %s; left unread in the mailbox",
-                self.mailbox,
-                uid,
-                _describe(problem),
-                exc_info=problem,
-            )
-            return "refused"
-        if result.duplicate:
-            return "duplicate"
-        if result.ignored:
-            log.warning(
-                "IMAP %s UID %d not imported: %s; left unread in the mailbox",
-                self.mailbox,
-                uid,
-                result.ignored,
-            )
-            return "refused"
-        return "stored"
-
-    def _finish(self, session: _Session, handled: list[int], oversized: list[int]) -> None:
-        """Marks stored mail seen (or moves it away) and oversized mail seen."""
-        client = session.client
-        seen = handled + oversized
-        if seen:
-            client.add_flags(seen, [SEEN], silent=True)
-        if handled and self._move_to:
-            try:
-                if session.move:
-                    client.move(handled, self._move_to)
-                else:
-                    client.copy(handled, self._move_to)
-                    client.add_flags(handled, [DELETED], silent=True)
-                    if session.uidplus:
-                        client.uid_expunge(handled)
-                    else:
-                        client.expunge()
-            except IMAPClientAbortError:
-                raise  # the connection is gone: retried after reconnecting
-            except IMAPClientError as problem:
-                log.error(
-                    "IMAP %s: could not move UIDs %s to %r (%s); they stay, marked seen",
-                    self.mailbox,
-                    _uid_list(handled),
-                    self._move_to,
-                    _describe(problem),
-                )
-
-    # -- importing older mail ------------------------------------------------------------
-
-    def import_since(
-        self, since: date, progress: Callable[[int, int], None] | None = None
-    ) -> ImportResult:
-        """Imports every message of the folder that arrived on or after `since` (the server's
-        INTERNALDATE), once: mail the helpdesk already has counts as a duplicate. Calls
-        `progress(done, total)` as it goes. Uses its own connection; a dropped connection is
-        resumed a few times, a database outage raises."""
-        worker = copy.copy(self)
-        worker._session = worker._pending = worker._thread = None
-        worker._stopping = threading.Event()
-        return worker._import(since, progress)
-
-    def _import(self, since: date, progress: Callable[[int, int], None] | None) -> ImportResult:
-        tally = _Tally()
-        uids: list[int] = []
-        uid_validity: int | None = None
-        done = 0
-
-        def step() -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                progress(done, len(uids))
-
-        attempt = 0
-        try:
-            while True:
-                try:
-                    session = self._open()
-                    if uid_validity is None:
-                        if self._read_cursor() is None:
-                            # Before the first poll ever: mail after this is the poller's.
-                            self._first_sync(session, announce=False)
-                        uids = sorted(session.client.search(["SINCE", since]))
-                        uid_validity = session.uid_validity
-                        log.info(
-                            "IMAP %s: importing %d message(s) received since %s",
-                            self.mailbox,
-                            len(uids),
-                            since.isoformat(),
-                        )
-                        if progress is not None:
-                            progress(0, len(uids))
-                    elif session.uid_validity != uid_validity:
-                        raise ImapError(
-                            "the mailbox's UIDVALIDITY changed during the import; run it again"
-                        )
-                    remaining = [uid for uid in uids if uid > tally.done_uid]
-                    if remaining:
-                        self._process(session, remaining, tally, advance=False, progress=step)
-                    return tally.result()
-                except (OSError, IMAPClientError, EOFError) as problem:
-                    # Resumed only once it has begun: a wrong password or certificate at the
-                    # start is reported at once.
-                    if uid_validity is None or attempt + 1 >= IMPORT_ATTEMPTS:
-                        raise ImapError(f"IMAP {self.mailbox}: {_describe(problem)}") from None
-                    self._drop()
-                    wait = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_CAP_SECONDS)
-                    attempt += 1
-                    log.warning(
-                        "IMAP %s: %s; resuming the import in %g s",
-                        self.mailbox,
-                        _describe(problem),
-                        wait,
-                    )
-                    time.sleep(wait)
-        finally:
-            self._disconnect()
-
-
-# -- helpers -----------------------------------------------------------------------------
-
-
-class _database:
-    """Turns the database's absence into DatabaseUnavailable; other errors pass as they are."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, value, traceback) -> bool:
-        if value is not None and _is_outage(value):
-            raise DatabaseUnavailable(_describe(value)) from value
-        return False
-
-
-def _is_outage(problem: BaseException) -> bool:
-    if isinstance(problem, OperationalError | InterfaceError | PoolTimeoutError):
-        return True
-    return isinstance(problem, DBAPIError) and problem.connection_invalidated
-
-
-def _describe(problem: BaseException) -> str:
-    if isinstance(problem, DBAPIError):
-        text = str(problem.orig).strip().splitlines()
-        return text[0] if text else type(problem.orig).__name__
-    text = str(problem).strip()
-    if isinstance(problem, ImapError | DatabaseUnavailable):
-        return text
-    return f"{type(problem).__name__}: {text}" if text else type(problem).__name__
-
-
-def _close(client: IMAPClient) -> None:
-    with contextlib.suppress(Exception):
-        client.shutdown()
-
-
-def _take_exists(client: IMAPClient) -> bool:
-    """Whether the server reported new messages (untagged EXISTS) alongside earlier commands'
-    answers, forgetting what it sent. imaplib keeps those answers; imapclient does not expose
-    them, hence the private attribute, read defensively."""
-    responses = getattr(getattr(client, "_imap", None), "untagged_responses", None)
-    if not isinstance(responses, dict):
-        return False
-    found = "EXISTS" in responses
-    responses.clear()
-    return found
-
-
-def _is_exists(response) -> bool:
-    return isinstance(response, tuple) and len(response) >= 2 and response[1] == b"EXISTS"
-
-
-def _is_bye(response) -> bool:
-    return isinstance(response, tuple) and bool(response) and response[0] == b"BYE"
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _batches(uids: Iterable[int], sizes: dict[int, int], max_bytes: int) -> Iterator[list[int]]:
-    """Groups UIDs so that each fetch brings a bounded amount of mail."""
-    batch: list[int] = []
-    weight = 0
-    for uid in uids:
-        size = sizes.get(uid, 0)
-        size = size if size <= max_bytes else 0  # not fetched
-        if batch and (len(batch) >= BATCH_MESSAGES or weight + size > BATCH_BYTES):
-            yield batch
-            batch, weight = [], 0
-        batch.append(uid)
-        weight += size
-    if batch:
-        yield batch
-
-
-def _uid_list(uids: list[int]) -> str:
-    shown = ",".join(str(uid) for uid in uids[:10])
-    return shown + ("…" if len(uids) > 10 else "")
