@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import pytest
@@ -24,11 +25,15 @@ async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict:
 
 
 def run(steps) -> None:
+    """On a thread of its own: when a browser test ran first in this worker, Playwright's sync
+    API has left an event loop running on the main thread, where asyncio.run() refuses."""
+
     async def session():
         async with aiohttp.ClientSession() as http:
             await steps(http)
 
-    asyncio.run(session())
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, session()).result()
 
 
 def test_connections_open_takes_the_app_token_and_its_url_is_good_once(slack: FakeSlack):

@@ -13,29 +13,19 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import datetime, timedelta
 
-import pytest
-
 from bot.devtools.fake_slack import FakeSlack
-from tests.e2e.harness import CHANNEL, customer_mail, serve_environment, smtp_send
+from tests.e2e.harness import (
+    CHANNEL,
+    customer_mail,
+    serve_environment,
+    smtp_send,
+    wait_until_healthy,
+)
 
 FIELDS = {"time", "level", "logger", "message"}
 LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
-
-
-def wait_until_up(process: subprocess.Popen, port: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail("serve exited")
-            time.sleep(0.1)
-    pytest.fail("serve did not come up within 30 s")
 
 
 def test_every_line_serve_writes_is_a_json_object(tmp_path):
@@ -50,7 +40,7 @@ def test_every_line_serve_writes_is_a_json_object(tmp_path):
             [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stdout=out, stderr=err
         )
         try:
-            wait_until_up(serve, env["HELPDESK_HTTP_PORT"])
+            wait_until_healthy(serve, env["HELPDESK_HTTP_PORT"], tmp_path / "stderr")
             slack.set_outage(True, 503)  # the outbox logs the breaker opening
             assert smtp_send(smtp_port, customer_mail("first"))[0] == 250
             with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:

@@ -23,7 +23,7 @@ from tests.e2e.harness import (
     smtp_send,
     staffed_helpdesk,
 )
-from tests.e2e.test_check import run_check
+from tests.e2e.test_check import migrated, run_check
 
 BOB = "Bob Norman <bob.norman@hostmail.com>"
 TOKEN = "shpat_test_token"
@@ -140,6 +140,7 @@ def test_a_wrong_token_is_explained_in_the_thread(database_url, shop):
 def test_check_verifies_the_token_and_names_missing_scopes(tmp_path, shop):
     from bot.devtools.fake_slack import FakeSlack
 
+    migrated(tmp_path)
     with FakeSlack() as slack:
         slack.add_channel(CHANNEL, "support")
         env = {"SHOPIFY_SHOP": "acme", "SHOPIFY_ACCESS_TOKEN": TOKEN, "SHOPIFY_API_URL": shop.url}
