@@ -2,6 +2,9 @@ PYTHON ?= python3
 # Where scripts/install puts the virtualenv.
 VENV := .venv
 BIN := $(VENV)/bin
+# The import contracts in pyproject.toml (docs/architecture.md). No cache: the whole check takes
+# well under a second, and a cache directory would be one more thing to ignore.
+LINT_IMPORTS := $(BIN)/lint-imports --no-cache
 
 .PHONY: run test lint format bench clean
 
@@ -19,11 +22,12 @@ $(VENV)/.dev: $(BIN)/helpdesk
 run: $(BIN)/helpdesk
 	@scripts/start --sandbox auto
 
-## test: create .venv with the dev extras, install the Debian packages the suite drives when missing, lint, run the whole test suite
+## test: create .venv with the dev extras, install the Debian packages the suite drives when missing, lint, check the import contracts, run the whole test suite
 test: $(VENV)/.dev
 	@scripts/test-system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(LINT_IMPORTS)
 	$(BIN)/pytest -n 3
 
 BENCHMARKS := sla_sweep digest chat_sse ack_latency ingest
@@ -38,6 +42,7 @@ bench: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(LINT_IMPORTS)
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format .
