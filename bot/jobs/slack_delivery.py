@@ -44,7 +44,7 @@ from bot.views.escalation import (
     reannounce_text,
 )
 from bot.views.notifications import direct_message_text
-from bot.views.text import FALLBACK_TEXT_LIMIT, truncate
+from bot.views.text import FALLBACK_TEXT_LIMIT, customer_label, truncate
 from bot.views.thread_message import (
     AgentReply,
     CustomerMessage,
@@ -129,7 +129,7 @@ class SlackDelivery:
             escalation_id=escalation.id,
             number=ticket.number,
             subject=ticket.subject,
-            customer=f"{customer.name} <{customer.email}>" if customer.name else customer.email,
+            customer=customer_label(customer.name, reachable(customer.email)),
             priority=ticket.priority,
             ticket_created_at=ticket.created_at,
             tier_name=escalation.tier_name,

@@ -12,6 +12,19 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Who a chat visitor who gave neither name nor address is: never the stand-in address the
+# helpdesk keeps for them.
+VISITOR = "Website visitor"
+
+
+def customer_label(name: str, email: str | None) -> str:
+    """Who a ticket is from, as plain text: "Jane <jane@x.com>", "Jane", the address alone,
+    or a website visitor. `email` is None for a visitor who gave none (core.visitors)."""
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email or VISITOR
+
+
 def truncate(text: str, limit: int, marker: str = "…") -> str:
     return text if len(text) <= limit else text[: limit - len(marker)] + marker
 

@@ -9,6 +9,7 @@ from bot.views.elements import button, context, section
 from bot.views.text import (
     FALLBACK_TEXT_LIMIT,
     MESSAGE_BLOCK_LIMIT,
+    VISITOR,
     escape_mrkdwn,
     shown_name,
     split_for_sections,
@@ -17,7 +18,6 @@ from bot.views.text import (
 
 # Leaves room for the header, the unverified-sender marker and the truncation note.
 BODY_BLOCK_LIMIT = MESSAGE_BLOCK_LIMIT - 4
-VISITOR = "Website visitor"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.escalation_reminders import remind_unacknowledged
 from bot.storage.models import Escalation, Ticket, TicketEvent, utcnow
 from bot.views import ids
+from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import CHANNEL, eventually, running_helpdesk
 from tests.e2e.test_agent_workflow import AGENT, STRANGER, Desk
 
@@ -95,6 +96,25 @@ def test_a_reason_cannot_ping_or_link(desk):
     for shown in (json.dumps(post["blocks"]), dms[0].args["text"], notice):
         assert "<!channel>" not in shown and "<https://evil" not in shown, shown
         assert "&lt;!channel&gt;" in shown and "&amp; more" in shown, shown
+
+
+def test_a_chat_visitor_is_a_website_visitor_never_the_stand_in_address(desk):
+    """Someone who chatted without a name or address shows as a website visitor in the tier's
+    post, the DM and `/helpdesk find`, never as the address the helpdesk keeps for them."""
+    assert ChatVisitor(desk.helpdesk.http_port).start("Where is my parcel?").status == 201
+    desk.wait_for_outbox()
+    assert command(desk, "#2 the visitor needs a manager").status == 200
+    desk.wait_for_outbox()
+    found = desk.sender.send_command(
+        "/helpdesk", "find parcel", user_id=AGENT["id"], channel_id=CHANNEL
+    )
+    dms = [c.args["text"] for c in desk.slack.calls("chat.postMessage")
+           if c.args["channel"].startswith("D")]  # fmt: skip
+    for shown in (json.dumps(posts_in(desk, TIER2)), json.dumps(dms), found.body):
+        assert "visitors.invalid" not in shown, shown
+    assert (
+        "Website visitor" in json.dumps(posts_in(desk, TIER2)) and "Website visitor" in found.body
+    )
 
 
 def test_take_it_assigns_and_locks_the_post_and_de_escalate_returns_the_ticket(desk):

@@ -10,7 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
+from bot.core.visitors import reachable
 from bot.storage.models import Customer, Ticket
+from bot.views.text import VISITOR
 from bot.views.ticket_list import TicketLine
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def ticket_lines(
             number=ticket.number,
             subject=ticket.subject,
             status=ticket.status,
-            customer=customer.name or customer.email,
+            customer=customer.name or reachable(customer.email) or VISITOR,
             updated_at=ticket.updated_at,
             permalink=permalinks.thread(ticket.channel, ticket.thread_ts),
             sla_missed=sla.get(ticket.id, (False, None))[0],
