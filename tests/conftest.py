@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import socket
@@ -10,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -37,20 +40,59 @@ def corpora() -> Path:
     return CORPORA
 
 
+@functools.cache
+def postgres_server() -> str:
+    """The admin URL of the PostgreSQL server the tests use: TEST_POSTGRES_URL's. Where it
+    isn't set and nothing answers at the default (a developer's machine with the server
+    package but no server running), a private cluster started for this test process, so that
+    `make test` runs every test by itself; it goes when the process ends."""
+    if "TEST_POSTGRES_URL" in os.environ or _answers(POSTGRES_URL):
+        return POSTGRES_URL
+    from tests.pg_cluster import PgCluster
+
+    try:
+        cluster = PgCluster()
+        cluster.init()
+        cluster.start()
+    except Exception as exc:  # no server binaries, no postgres user: the callers say so
+        _unavailable(POSTGRES_URL, exc)
+    atexit.register(cluster.close)
+    return cluster.url()
+
+
+def _answers(url: str) -> bool:
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _unavailable(url: str, reason: Exception) -> NoReturn:
+    message = f"PostgreSQL at {url} is unavailable, and no private server could start: {reason}"
+    if os.environ.get("CI"):
+        pytest.fail(message)  # CI has PostgreSQL; a skip there would hide a failure
+    pytest.skip(message)
+
+
 def fresh_postgres_database() -> Iterator[str]:
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    server = postgres_server()
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     name = f"helpdesk_test_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         admin.dispose()
-        message = f"PostgreSQL at {POSTGRES_URL} is unavailable: {exc}"
+        message = f"PostgreSQL at {server} is unavailable: {exc}"
         if os.environ.get("CI"):
             pytest.fail(message)  # CI has PostgreSQL; a skip there would hide a failure
         pytest.skip(message)
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -7,13 +7,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.devtools.fake_slack import FakeSlack
-from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_server
 from tests.e2e.harness import CHANNEL, customer_mail, running_helpdesk, smtp_send
 
 
 def set_connections(database_url: str, allowed: bool) -> None:
     name = make_url(database_url).database
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(postgres_server(), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(
             text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
