@@ -51,7 +51,7 @@ from bot.monitoring.state import HelpdeskState
 from bot.sandbox.routes import mount_sandbox
 from bot.sandbox.workspace import Sandbox
 from bot.slack_client import delivery_client, interactive_client
-from bot.storage.db import make_engine
+from bot.storage.db import make_engine, on_outbox_commit
 from bot.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -204,6 +204,7 @@ def create_app(
         lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
         counters=counters,
     )
+    on_outbox_commit(engine, outbox.wake)
     metrics.register(HelpdeskState(engine, outbox, bus))
     sla = SlaRules.from_policy(policy)
     routing = Routing(
@@ -214,13 +215,12 @@ def create_app(
         order_context=shopify is not None,
         files=files,
     )
-    ingest = MailIngest(engine, routing, on_committed=outbox.wake)
+    ingest = MailIngest(engine, routing)
     chat = ChatService(
         engine=engine,
         routing=routing,
         calendar=sla.calendar,
         bus=bus,
-        wake_outbox=outbox.wake,
         public_url=settings.helpdesk_public_url,
     )
     client = interactive_client(settings)
@@ -229,7 +229,6 @@ def create_app(
         policy=policy,
         engine=engine,
         agents=AgentDirectory(client, policy.agents, settings.helpdesk_support_channel),
-        wake_outbox=outbox.wake,
         permalinks=Permalinks(client),
         sla=sla,
         surveys=policy.csat if tokens and policy.csat.enabled else None,
@@ -245,14 +244,14 @@ def create_app(
     http = build_http_app(
         None if socket_mode else bolt,
         engine,
-        csat_router(engine, tokens, outbox.wake) if tokens else None,
+        csat_router(engine, tokens) if tokens else None,
         chat_router(chat),
         policy.chat.allowed_origins,
         signing_secret=None if socket_mode else settings.slack_signing_secret,
     )
     http.include_router(metrics_router(metrics))
     if sandbox is not None:
-        mount_sandbox(http, sandbox, settings, policy, engine, outbox.wake)
+        mount_sandbox(http, sandbox, settings, policy, engine)
     return Helpdesk(
         settings=settings,
         policy=policy,
@@ -268,7 +267,6 @@ def create_app(
             sla,
             _breach_channel(settings, policy),
             digest_channel(settings, policy),
-            outbox.wake,
             settings.helpdesk_support_address,
             counters,
         ),

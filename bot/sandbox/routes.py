@@ -120,7 +120,7 @@ class SlashCommand(BaseModel):
 
 
 def sandbox_router(
-    sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, wake_outbox
+    sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine
 ) -> APIRouter:
     router = APIRouter(prefix="/sandbox", include_in_schema=False)
     api = APIRouter(prefix="/api")
@@ -233,7 +233,6 @@ def sandbox_router(
         channel = settings.digest_channel
         if not enqueue_digest(engine, today, channel, policy.timezone):
             raise SandboxError("Today's digest is already posted; it is posted once a day.", 409)
-        wake_outbox()
         return {"ok": True}
 
     router.include_router(api)
@@ -241,12 +240,12 @@ def sandbox_router(
 
 
 def mount_sandbox(
-    http: FastAPI, sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, wake_outbox
+    http: FastAPI, sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine
 ) -> None:
     """Adds the page and its API to the helpdesk's HTTP server, and the demo's data to its
     database."""
     seed_database(engine)
-    http.include_router(sandbox_router(sandbox, settings, policy, engine, wake_outbox))
+    http.include_router(sandbox_router(sandbox, settings, policy, engine))
 
     @http.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> JSONResponse:

@@ -8,7 +8,6 @@ caller's address must be within its rate limit; both refusals cost no database w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -50,7 +49,6 @@ class ChatService:
     routing: Routing
     calendar: BusinessCalendar
     bus: ChatBus
-    wake_outbox: Callable[[], None]
     public_url: str
     visitor_limit: RateLimiter = field(init=False)
     ip_limit: RateLimiter = field(init=False)
@@ -125,7 +123,6 @@ def chat_router(service: ChatService) -> APIRouter:
                 session, service.routing, visitor, body.message, body.client_id
             )
             view = _conversation_view(session, conversation, after=0)
-        service.wake_outbox()
         if not created:
             response.status_code = 200
         return schemas.Started(token=token, **view.model_dump())
@@ -167,9 +164,7 @@ def chat_router(service: ChatService) -> APIRouter:
             message, created = chat.add_visitor_message(
                 session, service.routing, conversation, ticket, body.text, body.client_id
             )
-        if created:
-            service.wake_outbox()
-        else:
+        if not created:
             response.status_code = 200
         return schemas.Posted(message=schemas.MessageOut.of(message))
 
@@ -186,7 +181,6 @@ def chat_router(service: ChatService) -> APIRouter:
             ticket = _open_ticket(service, session, conversation)
             chat.set_contact(session, conversation, ticket, body.name, body.email)
             view = _conversation_view(session, conversation, after=0)
-        service.wake_outbox()
         return view
 
     @api.get(
