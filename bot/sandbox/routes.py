@@ -13,11 +13,12 @@ import mimetypes
 import shlex
 from datetime import datetime
 from pathlib import Path
+from threading import Event
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exception_handlers import (
     request_validation_exception_handler as request_validation_handler,
 )
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from bot.app import Helpdesk
 from bot.config import Policy, Settings
 from bot.jobs.digest import enqueue_digest
 from bot.sandbox.agent import SandboxAgent, SandboxError
@@ -120,7 +122,7 @@ class SlashCommand(BaseModel):
 
 
 def sandbox_router(
-    sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine
+    sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, stopping: Event
 ) -> APIRouter:
     router = APIRouter(prefix="/sandbox", include_in_schema=False)
     api = APIRouter(prefix="/api")
@@ -156,7 +158,7 @@ def sandbox_router(
     async def state(request: Request, after: int = 0) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + LONG_POLL_SECONDS
         while _version(sandbox) <= after and asyncio.get_running_loop().time() < deadline:
-            if sandbox.closing.is_set() or await request.is_disconnected():
+            if stopping.is_set() or await request.is_disconnected():
                 break
             await asyncio.sleep(0.2)
         return await run_in_threadpool(_state, sandbox, settings, commands)
@@ -239,13 +241,17 @@ def sandbox_router(
     return router
 
 
-def mount_sandbox(
-    http: FastAPI, sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine
-) -> None:
+def mount_sandbox(sandbox: Sandbox, helpdesk: Helpdesk) -> None:
     """Adds the page and its API to the helpdesk's HTTP server, and the demo's data to its
-    database."""
-    seed_database(engine)
-    http.include_router(sandbox_router(sandbox, settings, policy, engine))
+    database: `create_app`'s `mount` on the sandbox's path (bot/cli.py), so that production
+    never loads the stand-ins."""
+    seed_database(helpdesk.engine)
+    http = helpdesk.http
+    http.include_router(
+        sandbox_router(
+            sandbox, helpdesk.settings, helpdesk.policy, helpdesk.engine, helpdesk.stopping
+        )
+    )
 
     @http.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> JSONResponse:

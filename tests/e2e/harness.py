@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import partial
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,6 +26,7 @@ from bot.config import Policy, Settings
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.fake_socket_mode import SocketModeSender
 from bot.devtools.slack_signing import SlackEventSender, SlackHttpResponse, SlackRequestSigner
+from bot.sandbox.routes import mount_sandbox
 from bot.sandbox.workspace import Sandbox, start_sandbox
 from bot.views import ids
 from tests.conftest import free_port
@@ -54,7 +56,7 @@ def serve_environment(database_url: str, slack: FakeSlack, **extra: str) -> dict
 
 def wait_until_healthy(process: subprocess.Popen, http_port: str | int) -> dict:
     """Waits up to 30 s for a started `helpdesk serve` to answer /healthz; returns the answer.
-    Fails the test with the process's stderr if it exits first (its stderr must be a pipe)."""
+    Fails the test if it exits first, with its stderr when that is a pipe."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -63,7 +65,8 @@ def wait_until_healthy(process: subprocess.Popen, http_port: str | int) -> dict:
                 return json.load(answer)
         except OSError:
             if process.poll() is not None:
-                pytest.fail(f"serve exited: {process.stderr.read().decode()}")
+                said = process.stderr.read().decode() if process.stderr else "see its stderr"
+                pytest.fail(f"serve exited: {said}")
             time.sleep(0.1)
     process.kill()
     pytest.fail("serve did not come up within 30 s")
@@ -325,7 +328,7 @@ def running_sandbox(data_dir) -> Iterator[tuple[Helpdesk, Sandbox]]:
     )
     sandbox, settings = start_sandbox(settings, Policy())  # no HELPDESK_CONFIG: the demo's
     try:
-        helpdesk = create_app(settings, sandbox=sandbox)
+        helpdesk = create_app(settings, sandbox.policy, mount=partial(mount_sandbox, sandbox))
         helpdesk.start()
         try:
             yield helpdesk, sandbox
