@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -48,10 +49,8 @@ from bot.jobs.slack_files import SlackFiles
 from bot.jobs.smtp_sender import SmtpSender
 from bot.monitoring.counters import Counters
 from bot.monitoring.state import HelpdeskState
-from bot.sandbox.routes import mount_sandbox
-from bot.sandbox.workspace import Sandbox
 from bot.slack_client import delivery_client, interactive_client
-from bot.storage.db import make_engine
+from bot.storage.db import make_engine, on_outbox_commit
 from bot.storage.migrate import upgrade
 from bot.storage.shared_state import connect_shared_state
 
@@ -73,7 +72,9 @@ class Helpdesk:
     scheduler: BackgroundScheduler
     chat_bus: ChatBus
     imap: ImapPoller | None = None
-    sandbox: Sandbox | None = None
+    # Set first thing on stop: long requests (the sandbox page's polls) end, as the bus ends
+    # chat streams, so the HTTP server needn't wait for them.
+    stopping: threading.Event = field(default_factory=threading.Event)
     _http_server: uvicorn.Server | None = field(default=None, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _socket_mode: SocketModeListener | None = field(default=None, repr=False)
@@ -134,8 +135,7 @@ class Helpdesk:
         return self._http_server.servers[0].sockets[0].getsockname()[1]
 
     def stop(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.closing.set()  # ends the page's long polls, as the bus ends streams
+        self.stopping.set()
         self.chat_bus.stop()
         if self._http_server is not None:
             self._http_server.should_exit = True
@@ -158,15 +158,16 @@ def create_app(
     *,
     engine: Engine | None = None,
     migrate: bool = True,
-    sandbox: Sandbox | None = None,
+    mount: Callable[[Helpdesk], None] | None = None,
     extra_deliverers: dict[str, Deliverer] | None = None,
 ) -> Helpdesk:
-    """Builds the helpdesk; with a `sandbox`, its page and API are served at `/sandbox/`.
+    """Builds the helpdesk.
 
-    `extra_deliverers` adds or replaces outbox deliverers by kind (tests make one fail).
+    `mount` adds to it before it starts: the sandbox's page and API at `/sandbox/`, passed in
+    by the sandbox's path so that production never imports the stand-ins. `extra_deliverers`
+    adds or replaces outbox deliverers by kind (tests make one fail).
     """
-    # A sandbox runs the policy it chose: the demo policy unless HELPDESK_CONFIG names one.
-    policy = sandbox.policy if sandbox is not None else policy or Policy()
+    policy = policy or Policy()
     _require(settings)
     engine = engine or make_engine(settings.database_url)
     if migrate:
@@ -207,6 +208,7 @@ def create_app(
         counters=counters,
         shared=shared,
     )
+    on_outbox_commit(engine, outbox.wake)
     metrics.register(HelpdeskState(engine, outbox, bus))
     sla = SlaRules.from_policy(policy)
     routing = Routing(
@@ -217,13 +219,12 @@ def create_app(
         order_context=shopify is not None,
         files=files,
     )
-    ingest = MailIngest(engine, routing, on_committed=outbox.wake)
+    ingest = MailIngest(engine, routing)
     chat = ChatService(
         engine=engine,
         routing=routing,
         calendar=sla.calendar,
         bus=bus,
-        wake_outbox=outbox.wake,
         public_url=settings.helpdesk_public_url,
         shared=shared,
     )
@@ -233,7 +234,6 @@ def create_app(
         policy=policy,
         engine=engine,
         agents=AgentDirectory(client, policy.agents, settings.helpdesk_support_channel),
-        wake_outbox=outbox.wake,
         permalinks=Permalinks(client),
         sla=sla,
         surveys=policy.csat if tokens and policy.csat.enabled else None,
@@ -249,15 +249,13 @@ def create_app(
     http = build_http_app(
         None if socket_mode else bolt,
         engine,
-        csat_router(engine, tokens, outbox.wake) if tokens else None,
+        csat_router(engine, tokens) if tokens else None,
         chat_router(chat),
         policy.chat.allowed_origins,
         signing_secret=None if socket_mode else settings.slack_signing_secret,
     )
     http.include_router(metrics_router(metrics))
-    if sandbox is not None:
-        mount_sandbox(http, sandbox, settings, policy, engine, outbox.wake)
-    return Helpdesk(
+    helpdesk = Helpdesk(
         settings=settings,
         policy=policy,
         engine=engine,
@@ -272,14 +270,15 @@ def create_app(
             sla,
             _breach_channel(settings, policy),
             digest_channel(settings, policy),
-            outbox.wake,
             settings.helpdesk_support_address,
             counters,
         ),
         chat_bus=bus,
         imap=mailbox_poller(settings, policy, engine, ingest),
-        sandbox=sandbox,
     )
+    if mount is not None:
+        mount(helpdesk)
+    return helpdesk
 
 
 def _require(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -110,21 +111,26 @@ def serve(
 ) -> None:
     """Run the helpdesk: HTTP server, Slack listener, SMTP server and outbox worker."""
     from bot.app import create_app
-    from bot.sandbox.workspace import start_sandbox
 
     settings = load_settings()
     configure_logging(log_level, settings.helpdesk_log_format, Redactor.of_settings(settings))
     policy = load_policy(settings.helpdesk_config)
     unconfigured = not (settings.slack_bot_token or settings.slack_app_token)
-    stand_in = None
+    stand_in = mount = None
     if (
         _use_sandbox.get()
         or sandbox is SandboxMode.ON
         or (sandbox is SandboxMode.AUTO and unconfigured)
     ):
+        # Imported here only: production never loads the stand-ins (fake Slack, fake shop).
+        from bot.sandbox.routes import mount_sandbox
+        from bot.sandbox.workspace import start_sandbox
+
         stand_in, settings = start_sandbox(settings, policy)
+        # The sandbox runs the policy it chose: the demo's unless HELPDESK_CONFIG names one.
+        policy, mount = stand_in.policy, partial(mount_sandbox, stand_in)
     try:
-        helpdesk = create_app(settings, policy, sandbox=stand_in)
+        helpdesk = create_app(settings, policy, mount=mount)
         _verify_slack(helpdesk.bolt.client)
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

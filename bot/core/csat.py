@@ -126,15 +126,14 @@ def offer_survey(
     return survey
 
 
-def record_rating(session: Session, survey: CsatSurvey, rating: int, now: datetime) -> bool:
-    """Sets or changes the rating; False when it already was this one (a reload, a re-click)."""
+def record_rating(session: Session, survey: CsatSurvey, rating: int, now: datetime) -> None:
+    """Sets or changes the rating; nothing when it already was this one (a reload, a re-click)."""
     if rating not in RATINGS:
         raise ValueError(f"a rating is 1 to 5, not {rating}")
     if survey.rating == rating:
-        return False
+        return
     survey.rating, survey.answered_at = rating, now
     _show_answer(session, survey)
-    return True
 
 
 def clean_comment(raw: str) -> tuple[str, bool]:
@@ -143,13 +142,12 @@ def clean_comment(raw: str) -> tuple[str, bool]:
     return text[:COMMENT_LIMIT], len(text) > COMMENT_LIMIT
 
 
-def record_comment(session: Session, survey: CsatSurvey, comment: str, now: datetime) -> bool:
-    """Stores a cleaned, non-empty comment; False when it is the one already stored."""
+def record_comment(session: Session, survey: CsatSurvey, comment: str, now: datetime) -> None:
+    """Stores a cleaned, non-empty comment; nothing when it is the one already stored."""
     if not comment or survey.comment == comment:
-        return False
+        return
     survey.comment, survey.answered_at = comment, now
     _show_answer(session, survey)
-    return True
 
 
 def _show_answer(session: Session, survey: CsatSurvey) -> None:

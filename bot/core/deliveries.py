@@ -91,7 +91,7 @@ def retry(session: Session, item_id: int, now: datetime) -> OutboxItem:
     if item.kind == outbox.EMAIL_SEND and message and message.delivery == Delivery.FAILED:
         retry_reply(session, message, ACTOR)  # requeues this row, and updates the thread
         return item
-    outbox.requeue(item)
+    outbox.requeue(session, item)
     _note(session, item, "delivery_retried")
     return item
 

@@ -1,7 +1,8 @@
 """Effects on the outside world, recorded as outbox rows inside the caller's transaction.
 
 The core never talks to Slack or SMTP; it says what must happen, and `bot.jobs.outbox`
-delivers it, in order per ticket, exactly once.
+delivers it, in order per ticket, exactly once. Each change here marks the session
+(`outbox_written`), so the worker is woken once the caller's transaction commits.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.storage.db import outbox_written
 from bot.storage.models import OutboxItem, OutboxStatus, utcnow
 
 SLACK_POST_ROOT = "slack.post_root"
@@ -63,10 +65,12 @@ def enqueue(
         )
     )
     session.flush()
+    outbox_written(session)
 
 
-def requeue(item: OutboxItem) -> None:
+def requeue(session: Session, item: OutboxItem) -> None:
     """Sends a row given up on (or waiting on a backoff) again now, with fresh tries."""
+    outbox_written(session)
     item.status = OutboxStatus.PENDING
     item.attempts = 0
     item.raised = 0
@@ -88,7 +92,7 @@ def requeue_failed(session: Session, kind: str, message_id: int) -> bool:
     ).first()
     if failed is None:
         return False
-    requeue(failed)
+    requeue(session, failed)
     return True
 
 

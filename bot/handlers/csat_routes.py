@@ -13,7 +13,6 @@ that no longer exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -39,10 +38,8 @@ class PageRefused(Exception):
         self.status, self.title, self.message = status, title, message
 
 
-def csat_router(
-    engine: Engine, tokens: csat.SurveyTokens, wake_outbox: Callable[[], None]
-) -> APIRouter:
-    pages = SurveyPages(engine, tokens, wake_outbox)
+def csat_router(engine: Engine, tokens: csat.SurveyTokens) -> APIRouter:
+    pages = SurveyPages(engine, tokens)
     router = APIRouter()
 
     @router.get("/csat/{token}", response_class=HTMLResponse)
@@ -93,10 +90,9 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 class SurveyPages:
-    def __init__(self, engine: Engine, tokens: csat.SurveyTokens, wake_outbox: Callable[[], None]):
+    def __init__(self, engine: Engine, tokens: csat.SurveyTokens):
         self._engine = engine
         self._tokens = tokens
-        self._wake_outbox = wake_outbox
 
     def ask(self, token: str, rating_text: str | None) -> tuple[int, str]:
         """The page for a link: its rating preselected, nothing recorded."""
@@ -119,14 +115,12 @@ class SurveyPages:
             if rating is None:
                 return 400, self._page(session, survey, token, None, "Please choose one of these.")
             now = utcnow()
-            changed = csat.record_rating(session, survey, rating, now)
-            changed |= csat.record_comment(session, survey, comment, now)
+            csat.record_rating(session, survey, rating, now)
+            csat.record_comment(session, survey, comment, now)
             notice = "Thank you, your answer is saved."
             if cut:
                 notice += f" We kept the first {csat.COMMENT_LIMIT:,} characters of your comment."
             page = self._page(session, survey, token, None, notice)
-        if changed:
-            self._wake_outbox()
         return 200, page
 
     def _survey_id(self, token: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -21,12 +20,10 @@ def email_unseen_chat_replies(
     engine: Engine,
     support_address: str,
     away_after: timedelta,
-    wake_outbox: Callable[[], None],
     now: datetime | None = None,
 ) -> int:
     with transaction(engine) as session:
         count = email_unseen_replies(session, support_address, away_after, now or utcnow())
     if count:
         log.info("chat: emailing %d reply(ies) to visitors who had left", count)
-        wake_outbox()
     return count

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -69,7 +68,6 @@ def run_daily_digest(
     engine: Engine,
     channel: str,
     policy: Policy,
-    wake_outbox: Callable[[], None],
     now: datetime | None = None,
     *,
     catching_up: bool = False,
@@ -84,7 +82,6 @@ def run_daily_digest(
     if not enqueue_digest(engine, day, channel, policy.timezone):
         return None
     log.info("digest of %s enqueued for %s", day, channel)
-    wake_outbox()
     return day
 
 

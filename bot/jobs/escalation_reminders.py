@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -18,12 +17,10 @@ log = logging.getLogger(__name__)
 def remind_unacknowledged(
     engine: Engine,
     after: timedelta,
-    wake_outbox: Callable[[], None],
     now: datetime | None = None,
 ) -> int:
     with transaction(engine) as session:
         announced = reannounce_unacknowledged(session, now or utcnow(), after)
     if announced:
         log.info("re-announced %d escalation(s) nobody took", announced)
-        wake_outbox()
     return announced

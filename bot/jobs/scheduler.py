@@ -26,7 +26,6 @@ def build_scheduler(
     sla: SlaRules,
     escalation_channel: str | None,
     digest_channel: str | None,
-    wake_outbox,
     support_address: str | None = None,
     counters: Counters | None = None,
 ) -> BackgroundScheduler:
@@ -40,7 +39,7 @@ def build_scheduler(
         run_sla_sweep,
         "interval",
         seconds=policy.sla.sweep_every.total_seconds(),
-        args=[engine, sla, escalation_channel, wake_outbox],
+        args=[engine, sla, escalation_channel],
         kwargs={"counters": counters},
         id="sla_sweep",
         next_run_time=datetime.now(UTC),  # at start-up too: what fell due while down goes now
@@ -49,7 +48,7 @@ def build_scheduler(
         remind_unacknowledged,
         "interval",
         seconds=REMINDER_SWEEP_SECONDS,
-        args=[engine, policy.escalation.unacknowledged_after, wake_outbox],
+        args=[engine, policy.escalation.unacknowledged_after],
         id="escalation_reminders",
     )
     if support_address:
@@ -57,12 +56,12 @@ def build_scheduler(
             email_unseen_chat_replies,
             "interval",
             seconds=FOLLOW_UP_SECONDS,
-            args=[engine, support_address, policy.chat.away_after, wake_outbox],
+            args=[engine, support_address, policy.chat.away_after],
             id="chat_follow_up",
         )
     if digest_channel:
         hour, minute = (int(part) for part in policy.digest.time.split(":"))
-        digest_args = [engine, digest_channel, policy, wake_outbox]
+        digest_args = [engine, digest_channel, policy]
         scheduler.add_job(
             run_daily_digest,
             CronTrigger(hour=hour, minute=minute, timezone=policy.timezone),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -21,7 +20,6 @@ def run_sla_sweep(
     engine: Engine,
     rules: SlaRules,
     escalation_channel: str | None,
-    wake_outbox: Callable[[], None],
     now: datetime | None = None,
     counters: Counters | None = None,
 ) -> SweepResult:
@@ -31,5 +29,4 @@ def run_sla_sweep(
         counters.sla_swept(result.breaches, result.warnings)
     if result.breaches or result.warnings:
         log.info("SLA sweep: %d breach(es), %d warning(s)", result.breaches, result.warnings)
-        wake_outbox()
     return result

@@ -13,11 +13,12 @@ import mimetypes
 import shlex
 from datetime import datetime
 from pathlib import Path
+from threading import Event
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exception_handlers import (
     request_validation_exception_handler as request_validation_handler,
 )
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from bot.app import Helpdesk
 from bot.config import Policy, Settings
 from bot.jobs.digest import enqueue_digest
 from bot.sandbox.agent import SandboxAgent, SandboxError
@@ -123,7 +125,7 @@ class SlashCommand(BaseModel):
 
 
 def sandbox_router(
-    sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, wake_outbox
+    sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, stopping: Event
 ) -> APIRouter:
     router = APIRouter(prefix="/sandbox", include_in_schema=False)
     api = APIRouter(prefix="/api")
@@ -159,7 +161,7 @@ def sandbox_router(
     async def state(request: Request, after: int = 0) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + LONG_POLL_SECONDS
         while _version(sandbox) <= after and asyncio.get_running_loop().time() < deadline:
-            if sandbox.closing.is_set() or await request.is_disconnected():
+            if stopping.is_set() or await request.is_disconnected():
                 break
             await asyncio.sleep(0.2)
         return await run_in_threadpool(_state, sandbox, settings, commands)
@@ -236,20 +238,23 @@ def sandbox_router(
         channel = settings.digest_channel
         if not enqueue_digest(engine, today, channel, policy.timezone):
             raise SandboxError("Today's digest is already posted; it is posted once a day.", 409)
-        wake_outbox()
         return {"ok": True}
 
     router.include_router(api)
     return router
 
 
-def mount_sandbox(
-    http: FastAPI, sandbox: Sandbox, settings: Settings, policy: Policy, engine: Engine, wake_outbox
-) -> None:
+def mount_sandbox(sandbox: Sandbox, helpdesk: Helpdesk) -> None:
     """Adds the page and its API to the helpdesk's HTTP server, and the demo's data to its
-    database."""
-    seed_database(engine)
-    http.include_router(sandbox_router(sandbox, settings, policy, engine, wake_outbox))
+    database: `create_app`'s `mount` on the sandbox's path (bot/cli.py), so that production
+    never loads the stand-ins."""
+    seed_database(helpdesk.engine)
+    http = helpdesk.http
+    http.include_router(
+        sandbox_router(
+            sandbox, helpdesk.settings, helpdesk.policy, helpdesk.engine, helpdesk.stopping
+        )
+    )
 
     @http.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> JSONResponse:

@@ -12,8 +12,7 @@ import ipaddress
 import os
 import secrets
 import shutil
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -50,7 +49,6 @@ class Sandbox:
     support_channel: str
     data_dir: Path
     lock: TextIO  # open while the sandbox runs; closing it releases the lock
-    closing: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self.shop.stop()

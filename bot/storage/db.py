@@ -1,8 +1,9 @@
-"""Engine and sessions. Built by the composition root; nothing here is module-level state."""
+"""Engine and sessions. Built by the composition root; nothing here is module-level state
+(the session listeners below are registered once, and read what they need from the engine)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -25,6 +26,40 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
     )
+
+
+# An execution option of the engine: what to call after a commit that wrote outbox rows.
+_ON_OUTBOX_COMMIT = "helpdesk_on_outbox_commit"
+# Set in a session's `info` by a change to outbox rows, until its transaction ends.
+_OUTBOX_WRITTEN = "helpdesk_outbox_written"
+
+
+def on_outbox_commit(engine: Engine, callback: Callable[[], None]) -> None:
+    """Calls `callback` after each commit, on `engine`, of a transaction that wrote outbox rows.
+
+    The composition root passes the outbox worker's wake, so rows go as soon as they are
+    committed (not at the worker's next idle look), whichever session committed them. Kept on
+    the engine, not in this module, because tests build several apps in one process.
+    """
+    engine.update_execution_options(**{_ON_OUTBOX_COMMIT: callback})
+
+
+def outbox_written(session: Session) -> None:
+    """Notes that this session's transaction added or requeued outbox rows (`bot.core.outbox`)."""
+    session.info[_OUTBOX_WRITTEN] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_outbox(session: Session) -> None:
+    if session.info.pop(_OUTBOX_WRITTEN, False):
+        callback = session.get_bind().get_execution_options().get(_ON_OUTBOX_COMMIT)
+        if callback is not None:
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_outbox_rows(session: Session) -> None:
+    session.info.pop(_OUTBOX_WRITTEN, None)
 
 
 def reader(engine: Engine) -> Engine:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from bot.config import Policy, Settings
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.fake_socket_mode import SocketModeSender
 from bot.devtools.slack_signing import SlackEventSender, SlackHttpResponse, SlackRequestSigner
+from bot.sandbox.routes import mount_sandbox
 from bot.sandbox.workspace import Sandbox, start_sandbox
 from bot.views import ids
 from tests.conftest import free_port
@@ -358,7 +360,7 @@ def running_sandbox(data_dir) -> Iterator[tuple[Helpdesk, Sandbox]]:
     )
     sandbox, settings = start_sandbox(settings, Policy())  # no HELPDESK_CONFIG: the demo's
     try:
-        helpdesk = create_app(settings, sandbox=sandbox)
+        helpdesk = create_app(settings, sandbox.policy, mount=partial(mount_sandbox, sandbox))
         helpdesk.start()
         try:
             yield helpdesk, sandbox

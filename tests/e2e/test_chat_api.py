@@ -63,9 +63,7 @@ def desk(database_url):
 
 def email_unseen(helpdesk, now: datetime | None = None) -> int:
     """The follow-up job as the scheduler runs it, at `now` (default: now)."""
-    return email_unseen_chat_replies(
-        helpdesk.engine, SUPPORT, POLICY.chat.away_after, helpdesk.outbox.wake, now=now
-    )
+    return email_unseen_chat_replies(helpdesk.engine, SUPPORT, POLICY.chat.away_after, now=now)
 
 
 def visitor_of(helpdesk, **kwargs) -> ChatVisitor:

@@ -70,13 +70,13 @@ def digest_posts(desk: Desk, count: int) -> list[dict]:
 
 def test_the_morning_digest_is_posted_once_with_its_chart(desk):
     today = datetime.now(ZONE).date()
-    engine, wake = desk.helpdesk.engine, desk.helpdesk.outbox.wake
+    engine = desk.helpdesk.engine
     tomorrow = today + timedelta(days=1)
-    assert run_daily_digest(engine, DIGEST, POLICY, wake, local_time(tomorrow, 8, 59)) is None
+    assert run_daily_digest(engine, DIGEST, POLICY, local_time(tomorrow, 8, 59)) is None
     at_nine = local_time(tomorrow, 9, 0)
-    assert run_daily_digest(engine, DIGEST, POLICY, wake, at_nine) == today
+    assert run_daily_digest(engine, DIGEST, POLICY, at_nine) == today
     # A second run, a restart at 09:00 or another process: nothing more is enqueued.
-    assert run_daily_digest(engine, DIGEST, POLICY, wake, at_nine) is None
+    assert run_daily_digest(engine, DIGEST, POLICY, at_nine) is None
     assert not enqueue_digest(engine, today, DIGEST, POLICY.timezone)
 
     message, upload = digest_posts(desk, 2)
@@ -94,16 +94,16 @@ def test_the_morning_digest_is_posted_once_with_its_chart(desk):
 
 
 def test_a_quiet_day_reads_well_and_a_late_start_catches_up(desk):
-    engine, wake = desk.helpdesk.engine, desk.helpdesk.outbox.wake
+    engine = desk.helpdesk.engine
     quiet = datetime.now(ZONE).date() - timedelta(days=10)  # no tickets then
     on_time, late_start = local_time(quiet, 9), local_time(quiet + timedelta(days=1), 9, 5)
 
     def catch_up(now: datetime) -> date | None:
-        return run_daily_digest(engine, DIGEST, POLICY, wake, now, catching_up=True)
+        return run_daily_digest(engine, DIGEST, POLICY, now, catching_up=True)
 
     # Started after 09:00 with no digest the day before: a first installation posts nothing.
     assert catch_up(on_time) is None
-    assert run_daily_digest(engine, DIGEST, POLICY, wake, on_time) == quiet - timedelta(days=1)
+    assert run_daily_digest(engine, DIGEST, POLICY, on_time) == quiet - timedelta(days=1)
     assert catch_up(late_start) == quiet  # the day before's went out, so this one is owed
     first, _, second, _ = digest_posts(desk, 4)
     for message in (first, second):

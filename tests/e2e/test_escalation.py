@@ -264,11 +264,10 @@ def test_tier_channel_without_the_bot_tells_the_agent_and_loses_nothing(desk):
 def test_unacknowledged_escalation_is_reannounced_once(desk):
     command(desk, "#1 anyone?")
     desk.wait_for_outbox()
-    wake = desk.helpdesk.outbox.wake
     later = utcnow() + timedelta(minutes=31)
-    assert remind_unacknowledged(desk.helpdesk.engine, timedelta(minutes=30), wake) == 0
-    assert remind_unacknowledged(desk.helpdesk.engine, timedelta(minutes=30), wake, later) == 1
-    assert remind_unacknowledged(desk.helpdesk.engine, timedelta(minutes=30), wake, later) == 0
+    assert remind_unacknowledged(desk.helpdesk.engine, timedelta(minutes=30)) == 0
+    assert remind_unacknowledged(desk.helpdesk.engine, timedelta(minutes=30), later) == 1
+    assert remind_unacknowledged(desk.helpdesk.engine, timedelta(minutes=30), later) == 0
     desk.wait_for_outbox()
     reminders = [p for p in posts_in(desk, TIER2) if "Still waiting" in p["text"]]
     assert len(reminders) == 1 and "#1" in reminders[0]["text"]

@@ -9,7 +9,6 @@ process; several share their limits through PostgreSQL or Redis (`bot/handlers/c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -52,7 +51,6 @@ class ChatService:
     routing: Routing
     calendar: BusinessCalendar
     bus: ChatBus
-    wake_outbox: Callable[[], None]
     public_url: str
     shared: SharedState
     visitor_limit: RateLimiter = field(init=False)
@@ -130,7 +128,6 @@ def chat_router(service: ChatService) -> APIRouter:
                 session, service.routing, visitor, body.message, body.client_id
             )
             view = _conversation_view(session, conversation, after=0)
-        service.wake_outbox()
         if not created:
             response.status_code = 200
         return schemas.Started(token=token, **view.model_dump())
@@ -172,9 +169,7 @@ def chat_router(service: ChatService) -> APIRouter:
             message, created = chat.add_visitor_message(
                 session, service.routing, conversation, ticket, body.text, body.client_id
             )
-        if created:
-            service.wake_outbox()
-        else:
+        if not created:
             response.status_code = 200
         return schemas.Posted(message=schemas.MessageOut.of(message))
 
@@ -191,7 +186,6 @@ def chat_router(service: ChatService) -> APIRouter:
             ticket = _open_ticket(service, session, conversation)
             chat.set_contact(session, conversation, ticket, body.name, body.email)
             view = _conversation_view(session, conversation, after=0)
-        service.wake_outbox()
         return view
 
     @api.get(

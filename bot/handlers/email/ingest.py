@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -16,10 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class MailIngest:
-    def __init__(self, engine: Engine, routing: Routing, on_committed: Callable[[], None]):
+    def __init__(self, engine: Engine, routing: Routing):
         self._engine = engine
         self._routing = routing
-        self._on_committed = on_committed
 
     def accept(self, raw: bytes, recipients: list[str]) -> IntakeResult:
         """Stores the mail; returns only once it is committed. Database errors propagate."""
@@ -43,5 +41,4 @@ class MailIngest:
                 result.ticket_number,
                 " (new)" if result.created else "",
             )
-            self._on_committed()
         return result

@@ -94,7 +94,6 @@ def on_proof_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
         outcome = LinkRefused("The helpdesk could not check that, so nothing changed: try again.")
     if isinstance(outcome, str):
         client.views_update(view_id=view["id"], view=linked(ticket_id, number, order, outcome))
-        helpdesk.wake_outbox()
         return
     log.info("ticket #%s: not linked to the customer of %s: %s", number, order, outcome)
     client.views_update(view_id=view["id"], view=link_modal(ticket_id, number, order, str(outcome)))

@@ -100,7 +100,6 @@ def on_command(ack: Ack, command: dict, client: WebClient, context) -> None:
         done = f"Escalated #{ticket.number} to {escalation.tier_name}."
         channel = escalation.channel
     ack(" ".join(filter(None, [done, _membership_warning(client, channel)])))
-    helpdesk.wake_outbox()
 
 
 def on_button(ack: Ack, body: dict, client: WebClient, context) -> None:
@@ -182,7 +181,6 @@ def on_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
         ack(response_action="errors", errors={block: str(refused)})
         return
     ack()
-    helpdesk.wake_outbox()
     warning = _membership_warning(client, channel)
     if warning:
         tell(client, body, warning)
@@ -215,8 +213,6 @@ def _on_escalation(change):
                 change(session, escalation, user)
         except EscalationRefused as refused:
             tell(client, body, str(refused))
-            return
-        helpdesk.wake_outbox()
 
     return on_action
 

@@ -182,7 +182,6 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
         )
         return
     ack()
-    helpdesk.wake_outbox()
 
 
 def on_retry(ack: Ack, body: dict, client: WebClient, context) -> None:
@@ -192,7 +191,5 @@ def on_retry(ack: Ack, body: dict, client: WebClient, context) -> None:
     with transaction(helpdesk.engine) as session:
         message = session.get(Message, int(raw)) if raw.isdigit() else None
         retried = message is not None and retry_reply(session, message, body["user"]["id"])
-    if retried:
-        helpdesk.wake_outbox()
-    else:
+    if not retried:
         tell(client, body, "That reply has already been sent, or is being sent.")

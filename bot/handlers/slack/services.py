@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -21,7 +20,6 @@ class Services:
     policy: Policy
     engine: Engine
     agents: AgentDirectory
-    wake_outbox: Callable[[], None]
     permalinks: Permalinks
     sla: SlaRules
     # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).

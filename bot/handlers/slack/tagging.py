@@ -51,4 +51,3 @@ def on_tags_submitted(ack: Ack, body: dict, context) -> None:
             return
         set_tags(session, ticket, chosen_tags(view["state"]["values"]), actor=body["user"]["id"])
     ack()
-    helpdesk.wake_outbox()

@@ -38,8 +38,6 @@ def _listener(change: Change):
                 answer = change(session, ticket, user, action, helpdesk)
         if answer:
             tell(client, body, answer)
-        else:
-            helpdesk.wake_outbox()
 
     return on_action
 
