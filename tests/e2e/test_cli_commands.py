@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 
 from bot.devtools.fake_slack import FakeSlack
@@ -39,20 +40,19 @@ def one_error_line(result: subprocess.CompletedProcess, code: int) -> str:
 
 def unreachable_slack(tmp_path, **extra: str) -> dict[str, str]:
     """What the reviewer ran: a fresh directory, every setting valid, Slack away."""
-    return environment(
-        tmp_path,
-        SLACK_API_URL="http://127.0.0.1:1/api/",
-        SLACK_BOT_TOKEN="xoxb-1",  # in the environment, where Bolt looks for it too
-        SLACK_SIGNING_SECRET="x",
-        HELPDESK_SUPPORT_CHANNEL="C0123ABCD",
-        HELPDESK_SUPPORT_ADDRESS="s@x.com",
-        HELPDESK_SMTP_LISTEN=f"127.0.0.1:{free_port()}",  # so aiosmtpd's loop is made
-        HELPDESK_HTTP_PORT=str(free_port()),
-        HELPDESK_SECRET_KEY=SECRET_KEY,  # else a (true) warning that surveys are off
+    settings = {
+        "SLACK_API_URL": "http://127.0.0.1:1/api/",
+        "SLACK_BOT_TOKEN": "xoxb-1",  # in the environment, where Bolt looks for it too
+        "SLACK_SIGNING_SECRET": "x",
+        "HELPDESK_SUPPORT_CHANNEL": "C0123ABCD",
+        "HELPDESK_SUPPORT_ADDRESS": "s@x.com",
+        "HELPDESK_SMTP_LISTEN": f"127.0.0.1:{free_port()}",  # so aiosmtpd's loop is made
+        "HELPDESK_HTTP_PORT": str(free_port()),
+        "HELPDESK_SECRET_KEY": SECRET_KEY,  # else a (true) warning that surveys are off
         # Shows an event loop left unclosed at every exit, not only when its finaliser fails.
-        PYTHONWARNINGS="always::ResourceWarning",
-        **extra,
-    )
+        "PYTHONWARNINGS": "always::ResourceWarning",
+    }
+    return environment(tmp_path, **{**settings, **extra})
 
 
 def test_serve_says_in_one_line_that_slack_cant_be_reached(tmp_path):
@@ -71,6 +71,20 @@ def test_serve_with_json_logs_says_it_in_one_json_line(tmp_path):
     entry = json.loads(line)
     assert entry["level"] == "ERROR"
     assert "Slack could not be reached" in entry["message"]
+
+
+def test_serve_says_in_one_line_that_the_smtp_port_is_taken(tmp_path):
+    """Start fails half-way (the outbox and scheduler already run): all is stopped again."""
+    with FakeSlack() as slack, socket.create_server(("127.0.0.1", 0)) as taken:
+        slack.add_channel("C0123ABCD", "support")
+        env = unreachable_slack(
+            tmp_path,
+            SLACK_API_URL=slack.url,
+            SLACK_BOT_TOKEN=slack.bot_token,
+            HELPDESK_SMTP_LISTEN=f"127.0.0.1:{taken.getsockname()[1]}",
+        )
+        result = run_helpdesk(["serve"], env, tmp_path)
+    assert "is the port taken?" in one_error_line(result, code=2)
 
 
 def test_serve_starts_without_alembic_or_bolt_chatter(tmp_path):
