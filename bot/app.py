@@ -135,6 +135,8 @@ class Helpdesk:
         return self._http_server.servers[0].sockets[0].getsockname()[1]
 
     def stop(self) -> None:
+        """Stops what `start` started, and releases what `create_app` built: safe to call
+        whether `start` ran, failed half-way or never ran."""
         self.stopping.set()
         self.chat_bus.stop()
         if self._http_server is not None:
@@ -147,7 +149,8 @@ class Helpdesk:
             self.smtp.stop()
         if self.imap is not None:
             self.imap.stop()
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
         self.outbox.stop()
         self.engine.dispose()
 

@@ -94,6 +94,13 @@ def _settings() -> Settings:
     return sandboxed
 
 
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
 class SandboxMode(StrEnum):
     OFF = "off"
     ON = "on"
@@ -102,7 +109,9 @@ class SandboxMode(StrEnum):
 
 @cli.command()
 def serve(
-    log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR."),
+    log_level: LogLevel = typer.Option(
+        LogLevel.INFO, case_sensitive=False, help="DEBUG, INFO, WARNING or ERROR."
+    ),
     sandbox: SandboxMode = typer.Option(
         SandboxMode.OFF,
         help="on: try the helpdesk without Slack, against a local stand-in with a page at "
@@ -131,15 +140,17 @@ def serve(
         policy, mount = stand_in.policy, partial(mount_sandbox, stand_in)
     try:
         helpdesk = create_app(settings, policy, mount=mount)
-        _verify_slack(helpdesk.bolt.client)
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        helpdesk.start()
-        _announce(settings, helpdesk.http_port, stand_in is not None)
-        stop.wait()
-        _say("stopping…")
-        helpdesk.stop()
+        try:
+            _verify_slack(helpdesk.bolt.client)
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            helpdesk.start()
+            _announce(settings, helpdesk.http_port, stand_in is not None)
+            stop.wait()
+            _say("stopping…")
+        finally:  # also when Slack or a port refused: what was built is released
+            helpdesk.stop()
     finally:
         if stand_in is not None:
             stand_in.stop()
@@ -172,6 +183,10 @@ def _say(markup: str) -> None:
 def _verify_slack(client) -> None:
     from slack_sdk.errors import SlackApiError
 
+    # slack_sdk logs every failed try of the call; the one line below says it all.
+    sdk_log = logging.getLogger("slack_sdk")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
     try:
         client.auth_test()
     except SlackApiError as exc:
@@ -181,6 +196,8 @@ def _verify_slack(client) -> None:
         ) from None
     except Exception as exc:
         _fail(f"Slack could not be reached at SLACK_API_URL ({exc}): check it and the network")
+    finally:
+        sdk_log.setLevel(level)
 
 
 @cli.command()
@@ -188,6 +205,12 @@ def check() -> None:
     """Validate configuration and connectivity; exit non-zero on any problem."""
     from bot.checks import run_checks
 
+    if _use_sandbox.get():
+        raise ConfigError(
+            "check tests your own Slack, mail and shop settings; the sandbox has none to test "
+            "(its stand-ins live inside `helpdesk serve --sandbox on`): run `helpdesk check` "
+            "without --sandbox"
+        )
     settings = _settings()
     policy = load_policy(settings.helpdesk_config)
     sys.exit(0 if run_checks(settings, policy) else EXIT_FAILED)
@@ -206,11 +229,22 @@ def sla() -> None:
 def migrate() -> None:
     """Upgrade the database schema to the latest version (serve does this by itself)."""
     from bot.storage.db import make_engine
-    from bot.storage.migrate import upgrade
+    from bot.storage.migrate import current_revision, upgrade
 
     settings = _settings()
-    upgrade(make_engine(settings.database_url))
-    err.print("database is up to date")
+    engine = make_engine(settings.database_url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    if before is None:
+        err.print(f"created the helpdesk's tables, at revision {after}")
+    elif before != after:
+        err.print(f"upgraded the database from revision {before} to revision {after}")
+    else:
+        err.print(f"the database is already up to date, at revision {after}")
 
 
 @cli.command()
@@ -492,7 +526,10 @@ def _post_digest(settings, policy, engine, day: date) -> None:
 def export(
     since: str = typer.Option(..., help="First local day of ticket creation, YYYY-MM-DD."),
     output_format: ExportFormat = typer.Option(ExportFormat.CSV, "--format", help="csv or json."),
-    output: Path = typer.Option(None, help="Write to this file instead of standard output."),
+    output: Path = typer.Option(
+        None, help="Write to this new file instead of standard output; see --force."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite the --output file if it exists."),
 ) -> None:
     """Export tickets created since a day, with their metrics, as CSV or JSON."""
     from zoneinfo import ZoneInfo
@@ -521,10 +558,23 @@ def export(
             if output is None:
                 write(counted(), sys.stdout)
             else:
-                with output.open("w", encoding="utf-8", newline="") as out:
-                    write(counted(), out)
+                try:
+                    with _new_file(output, force) as out:
+                        write(counted(), out)
+                except OSError as problem:
+                    _fail(f"could not write {output}: {problem.strerror or problem}")
     finally:
         engine.dispose()
+
+
+def _new_file(path: Path, overwrite: bool):
+    """`path` opened for writing text; an existing file only when told to overwrite it."""
+    if path.is_dir():
+        _fail(f"--output {path} is a directory: name a file")
+    try:
+        return path.open("w" if overwrite else "x", encoding="utf-8", newline="")
+    except FileExistsError:
+        _fail(f"{path} already exists: name a new file, or add --force to overwrite it")
 
 
 @cli.command("import-mail")

@@ -17,8 +17,9 @@ from typing import Any
 from bot.redaction import Redactor, redact_logs
 
 HUMAN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Every SMTP connection and scheduled run would otherwise log a few lines at INFO.
-CHATTY_LOGGERS = ("mail.log", "apscheduler")
+# Every SMTP connection and scheduled run would otherwise log a few lines at INFO, and
+# serve's migration at start one per schema version (errors still show).
+CHATTY_LOGGERS = ("mail.log", "apscheduler", "alembic")
 # What every record carries; anything else on a record came as `extra=` and becomes a field.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

@@ -116,4 +116,10 @@ class InboundSmtpServer:
         self._controller.start()
 
     def stop(self) -> None:
-        self._controller.stop()
+        loop = self._controller.loop
+        if loop.is_running():
+            self._controller.stop()  # its thread closes the loop as it ends
+        elif not loop.is_closed():
+            # Never started, or could not listen: aiosmtpd leaves the loop it made open,
+            # and the loop's finaliser then fails with a traceback at exit.
+            loop.close()

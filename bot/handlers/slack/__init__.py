@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from bot.core import text
@@ -39,6 +42,7 @@ def build_bolt_app(
     client: WebClient, *, signing_secret: str | None, services: object, socket_mode: bool
 ) -> App:
     """A Bolt app whose listeners reach the helpdesk's services as `context["helpdesk"]`."""
+    logging.getLogger("slack_bolt.App").addFilter(_drop_unused_token_warning)  # once: same object
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -70,6 +74,13 @@ def build_bolt_app(
         module.register(app)
     guard_listeners(app)
     return app
+
+
+def _drop_unused_token_warning(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, and then
+    warns that the token is unused. The client carries that same token (from the settings,
+    with SLACK_API_URL and retries Bolt's own client would lack), so nothing is lost."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def clean_strings(payload: dict | list) -> None:
