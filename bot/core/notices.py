@@ -25,5 +25,14 @@ class Notice(StrEnum):
     TEXT = "text"
 
 
+# A file refused for its size is recorded (`Attachment.refused`) as "too_large:<the limit in
+# bytes>", which the views put in words; other refusals are recorded in words already.
+TOO_LARGE = "too_large"
+
+
+def too_large(limit_bytes: int) -> str:
+    return f"{TOO_LARGE}:{limit_bytes}"
+
+
 class UnknownNotice(ValueError):
     """A notice kind with no renderer for where it is going: a bug, never shown as a default."""
