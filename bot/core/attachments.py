@@ -22,9 +22,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.core import outbox
+from bot.core.notices import too_large
 from bot.mail.attachments import MailFile, extension_of
 from bot.storage.models import Attachment, Message
-from bot.views.attachments import human_size
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ def enqueue(session: Session, ticket_id: int, message_id: int) -> None:
 def refusal(file: MailFile, max_bytes: int) -> str | None:
     """Why the file is not kept, in words for the agents; None when it is."""
     if file.data is None or file.size > max_bytes:
-        return f"larger than the {human_size(max_bytes)} limit for attachments"
+        return too_large(max_bytes)
     if file.size == 0:
         return "empty"
     return dangerous(file.filename, file.content_type, file.data)

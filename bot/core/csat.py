@@ -17,19 +17,14 @@ from sqlmodel import Session, select
 
 from bot.config import CsatPolicy, Policy, Settings
 from bot.core import outbox
+from bot.core.ratings import RATINGS, rating_label
 from bot.core.text import multi_line
 from bot.core.visitors import is_reachable
 from bot.storage.models import CsatSurvey, Customer, Ticket
-from bot.views.text import escape_mrkdwn, truncate
 
 log = logging.getLogger(__name__)
 
-RATINGS = range(1, 6)
-RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "Okay", 4: "Good", 5: "Excellent"}
 COMMENT_LIMIT = 5000
-# Keeps the thread readable; the whole comment stays on the survey.
-NOTICE_COMMENT_LIMIT = 2000
-ROOT_COMMENT_LIMIT = 150
 # Control characters render as nothing or garbage, and PostgreSQL refuses NUL outright.
 _SALT = "csat-survey"
 
@@ -155,39 +150,10 @@ def _show_answer(session: Session, survey: CsatSurvey) -> None:
     outbox.refresh_root(session, survey.ticket_id)
 
 
-def answer_notice(survey: CsatSurvey) -> str:
-    """The survey's one message in the thread: its current rating and comment, for Slack.
-
-    Changes update this message, so a customer trying every star posts nothing new.
-    """
-    text = f":star: The customer rated this ticket {stars(survey.rating)} {survey.rating}/5."
-    if survey.comment:
-        quoted = "\n".join(
-            f">{line}"
-            for line in escape_mrkdwn(truncate(survey.comment, NOTICE_COMMENT_LIMIT)).split("\n")
-        )
-        text += f"\n:speech_balloon: Their comment:\n{quoted}"
-    return text
-
-
-def answer_line(session: Session, ticket_id: int) -> str | None:
-    """The root's CSAT line: the latest answered survey's rating and comment, for Slack."""
-    survey = session.exec(
+def latest_answer(session: Session, ticket_id: int) -> CsatSurvey | None:
+    """The ticket's latest answered survey, whose rating and comment its root shows."""
+    return session.exec(
         select(CsatSurvey)
         .where(CsatSurvey.ticket_id == ticket_id, CsatSurvey.rating.is_not(None))
         .order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc())
     ).first()
-    if survey is None:
-        return None
-    line = f"CSAT {stars(survey.rating)} {survey.rating}/5"
-    if survey.comment:
-        line += f" · “{escape_mrkdwn(truncate(survey.comment, ROOT_COMMENT_LIMIT))}”"
-    return line.replace("\n", " ")
-
-
-def rating_label(rating: int) -> str:
-    return f"{stars(rating)} {rating} - {RATING_LABELS[rating]}"
-
-
-def stars(rating: int) -> str:
-    return "★" * rating + "☆" * (len(RATINGS) - rating)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, func, select
 
 from bot.core import outbox
+from bot.core.notices import Notice
 from bot.core.tickets import record_event
 from bot.core.visitors import reachable
 from bot.storage.models import (
@@ -169,13 +170,7 @@ def link_on_proof(
     record_event(
         session, ticket, LINKED, agent, order=order, shopify_customer=shopify_id, proven_by=kind
     )
-    said = "email address" if kind == "email" else kind
-    outbox.thread_notice(
-        session,
-        ticket.id,
-        f":link: <@{agent}> linked this ticket to the Shopify customer of order {order}: "
-        f"the customer gave the order's {said}.",
-    )
+    outbox.notice(session, ticket.id, Notice.CUSTOMER_LINKED, by=agent, order=order, proof=kind)
     outbox.post_order_context(session, ticket.id)
     return kind
 

@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 
 from bot.config import Policy
 from bot.core import outbox
+from bot.core.notices import Notice
 from bot.core.sla import SlaRules
 from bot.core.tickets import assign, record_event, set_priority
 from bot.storage.models import Escalation, Priority, Ticket, TicketStatus, utcnow
-from bot.views.text import escape_mrkdwn
 
 URGENCIES = ("normal", "high", "urgent")
 # The priority an urgency asks for at least; a higher priority is kept.
@@ -129,13 +129,9 @@ def escalate(
     outbox.post_escalation(session, ticket.id, escalation.id)
     for user in chosen.users:
         outbox.direct_message(
-            session, ticket.id, user, "escalated", by=actor, tier=chosen.name, reason=reason
+            session, ticket.id, user, Notice.ESCALATED, by=actor, tier=chosen.name, reason=reason
         )
-    outbox.thread_notice(
-        session,
-        ticket.id,
-        f":arrow_up: <@{actor}> escalated this ticket to *{chosen.name}*: {escape_mrkdwn(reason)}",
-    )
+    outbox.notice(session, ticket.id, Notice.ESCALATED, by=actor, tier=chosen.name, reason=reason)
     outbox.refresh_root(session, ticket.id)
     return escalation
 
@@ -152,7 +148,7 @@ def take(session: Session, escalation: Escalation, user: str) -> None:
     assign(session, ticket, user, actor=user)
     record_event(session, ticket, "escalation_taken", user, tier=escalation.tier_name)
     outbox.refresh_escalation(session, ticket.id, escalation.id)
-    outbox.thread_notice(session, ticket.id, f":raised_hand: <@{user}> took this ticket.")
+    outbox.notice(session, ticket.id, Notice.ESCALATION_TAKEN, by=user)
     outbox.refresh_root(session, ticket.id)
 
 
@@ -163,11 +159,7 @@ def de_escalate(session: Session, escalation: Escalation, user: str) -> None:
     escalation.resolved_at, escalation.resolved_by = utcnow(), user
     record_event(session, ticket, "de_escalated", user, tier=escalation.tier_name)
     outbox.refresh_escalation(session, ticket.id, escalation.id)
-    outbox.thread_notice(
-        session,
-        ticket.id,
-        f":arrow_down: <@{user}> returned this ticket from *{escalation.tier_name}* to support.",
-    )
+    outbox.notice(session, ticket.id, Notice.DE_ESCALATED, by=user, tier=escalation.tier_name)
     outbox.refresh_root(session, ticket.id)
 
 

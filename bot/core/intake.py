@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from bot.config import Policy
 from bot.core import outbox, tickets
 from bot.core.attachments import FileStore, keep
+from bot.core.notices import Notice
 from bot.core.sla import SlaRules
 from bot.core.threading import find_ticket, reply_token_in
 from bot.mail.attachments import extract
@@ -28,7 +29,6 @@ from bot.storage.models import (
     TicketStatus,
     utcnow,
 )
-from bot.views.text import escape_mrkdwn, truncate
 
 log = logging.getLogger(__name__)
 
@@ -214,11 +214,8 @@ def automatic_reply(
         session, ticket, "automatic_reply", sender,
         reason=mail.auto_submitted_reason, subject=mail.subject[:200],
     )  # fmt: skip
-    outbox.thread_notice(
-        session,
-        ticket.id,
-        f":zzz: Automatic reply from {escape_mrkdwn(sender)}: "
-        f"“{escape_mrkdwn(truncate(mail.subject, 150))}” (the ticket stays as it was)",
+    outbox.notice(
+        session, ticket.id, Notice.AUTOMATIC_REPLY, sender=sender, subject=mail.subject[:200]
     )
     return IntakeResult(ticket_number=ticket.number, ignored=mail.auto_submitted_reason)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.core.notices import Notice
 from bot.storage.db import outbox_written
 from bot.storage.models import OutboxItem, OutboxStatus, utcnow
 
@@ -19,15 +20,15 @@ SLACK_POST_ROOT = "slack.post_root"
 SLACK_POST_MESSAGE = "slack.post_message"
 SLACK_UPDATE_ROOT = "slack.update_root"
 SLACK_UPDATE_MESSAGE = "slack.update_message"
-SLACK_DIRECT_MESSAGE = "slack.direct_message"
+DIRECT_MESSAGE = "slack.direct_message"
 EMAIL_SEND = "email.send"
 EMAIL_SURVEY = "email.survey"
 SLACK_POST_ESCALATION = "slack.post_escalation"
 SLACK_UPDATE_ESCALATION = "slack.update_escalation"
 SLACK_REANNOUNCE_ESCALATION = "slack.reannounce_escalation"
-SLACK_THREAD_NOTICE = "slack.thread_notice"
+THREAD_NOTICE = "slack.thread_notice"
 SLACK_SURVEY_ANSWER = "slack.survey_answer"
-SLACK_CHANNEL_NOTICE = "slack.channel_notice"
+CHANNEL_NOTICE = "slack.channel_notice"
 SLACK_DIGEST = "slack.digest"
 CHAT_PUSH = "chat.push"
 SLACK_ATTACHMENTS = "slack.attachments"
@@ -148,19 +149,22 @@ def send_survey(session: Session, ticket_id: int, survey_id: int) -> None:
     enqueue(session, EMAIL_SURVEY, ticket_id=ticket_id, payload={"survey": survey_id})
 
 
-def direct_message(session: Session, ticket_id: int, user: str, about: str, **details) -> None:
-    """A DM to `user` about the ticket; `about` names the message (see views.notifications)."""
+def direct_message(session: Session, ticket_id: int, user: str, kind: Notice, **facts) -> None:
+    """A DM to `user` about the ticket: a notice, rendered when sent (see views.notifications)."""
     enqueue(
         session,
-        SLACK_DIRECT_MESSAGE,
+        DIRECT_MESSAGE,
         ticket_id=ticket_id,
-        payload={"user": user, "about": about, **details},
+        payload={"user": user, "notice": kind.value, **facts},
     )
 
 
-def thread_notice(session: Session, ticket_id: int, text: str) -> None:
-    """A line from the helpdesk in the ticket's thread, e.g. who escalated and why."""
-    enqueue(session, SLACK_THREAD_NOTICE, ticket_id=ticket_id, payload={"text": text})
+def notice(session: Session, ticket_id: int, kind: Notice, **facts) -> None:
+    """A line from the helpdesk in the ticket's thread, e.g. who escalated and why.
+
+    Only its kind and JSON-safe facts are stored; views.notices renders it when it is sent.
+    """
+    enqueue(session, THREAD_NOTICE, ticket_id=ticket_id, payload={"notice": kind.value, **facts})
 
 
 def show_survey_answer(session: Session, ticket_id: int, survey_id: int) -> None:
@@ -177,13 +181,13 @@ def show_survey_answer(session: Session, ticket_id: int, survey_id: int) -> None
     )
 
 
-def channel_notice(session: Session, ticket_id: int, channel: str, text: str) -> None:
-    """A line from the helpdesk in another channel about the ticket, e.g. an SLA breach."""
+def channel_notice(session: Session, ticket_id: int, channel: str, kind: Notice, **facts) -> None:
+    """A notice about the ticket in another channel, e.g. an SLA breach."""
     enqueue(
         session,
-        SLACK_CHANNEL_NOTICE,
+        CHANNEL_NOTICE,
         ticket_id=ticket_id,
-        payload={"channel": channel, "text": text},
+        payload={"channel": channel, "notice": kind.value, **facts},
     )
 
 

@@ -47,15 +47,17 @@ ERASED_EVENT = "customer_erased"
 # tiers); any other detail naming their address or name is erased too.
 PERSONAL_EVENT_KEYS = frozenset({"subject", "reason"})
 # Outbox payload and result keys holding text shown to agents or sent to the customer.
-PERSONAL_OUTBOX_KEYS = frozenset({"text", "reason", "failed", "shopify_id"})
+PERSONAL_OUTBOX_KEYS = frozenset(
+    {"text", "reason", "failed", "shopify_id", "sender", "subject", "order"}
+)
 # Sent rows that posted a message of their own about the ticket, and where it went.
 STANDALONE_POSTS = frozenset(
     {
-        outbox.SLACK_THREAD_NOTICE,
-        outbox.SLACK_CHANNEL_NOTICE,
+        outbox.THREAD_NOTICE,
+        outbox.CHANNEL_NOTICE,
         outbox.SLACK_REANNOUNCE_ESCALATION,
         outbox.SHOPIFY_CONTEXT,
-        outbox.SLACK_DIRECT_MESSAGE,
+        outbox.DIRECT_MESSAGE,
         outbox.SLACK_ATTACHMENTS,
     }
 )
@@ -320,9 +322,9 @@ def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:
     ts = result.get("note") if row.kind == outbox.SLACK_ATTACHMENTS else result.get("ts")
     if not ts:
         return None
-    if row.kind == outbox.SLACK_DIRECT_MESSAGE:
+    if row.kind == outbox.DIRECT_MESSAGE:
         return {"user": row.payload["user"], "ts": ts}
-    if row.kind == outbox.SLACK_CHANNEL_NOTICE:
+    if row.kind == outbox.CHANNEL_NOTICE:
         return {"channel": row.payload["channel"], "ts": ts}
     if row.kind == outbox.SLACK_REANNOUNCE_ESCALATION:
         return {"channel": session.get(Escalation, row.payload["escalation"]).channel, "ts": ts}

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.core import outbox
+from bot.core.notices import Notice
 from bot.core.sla import CLOCK_LABELS, SlaRules
 from bot.storage.models import SlaAlert, SlaClock, Ticket
 
@@ -61,25 +62,13 @@ def sweep(
 def _announce(session: Session, clock: SlaClock, kind: str, escalation_channel: str | None):
     session.add(SlaAlert(clock_id=clock.id, kind=kind))
     ticket = session.get(Ticket, clock.ticket_id)
-    label = CLOCK_LABELS[clock.kind]
-    target = _duration(clock.target_seconds)
-    if kind == "breach":
-        text = f":rotating_light: {label} target ({target}) missed."
-    else:
-        text = f":hourglass_flowing_sand: {label} is due soon: the {target} target is nearly up."
+    notice = Notice.SLA_BREACH if kind == "breach" else Notice.SLA_WARNING
+    facts = {"clock": CLOCK_LABELS[clock.kind], "target": _duration(clock.target_seconds)}
     if ticket.assignee:
-        text += f" <@{ticket.assignee}>"
-        outbox.direct_message(
-            session, ticket.id, ticket.assignee, f"sla_{kind}", clock=label, target=target
-        )
-    outbox.thread_notice(session, ticket.id, text)
-    if kind == "breach" and escalation_channel:
-        outbox.channel_notice(
-            session,
-            ticket.id,
-            escalation_channel,
-            f":rotating_light: Ticket #{ticket.number}: {label.lower()} target ({target}) missed.",
-        )
+        outbox.direct_message(session, ticket.id, ticket.assignee, notice, **facts)
+    outbox.notice(session, ticket.id, notice, assignee=ticket.assignee, **facts)
+    if notice == Notice.SLA_BREACH and escalation_channel:
+        outbox.channel_notice(session, ticket.id, escalation_channel, notice, **facts)
     outbox.refresh_root(session, ticket.id)
 
 

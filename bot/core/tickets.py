@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from bot.config import CsatPolicy
 from bot.core import csat, outbox
 from bot.core import sla as clocks
+from bot.core.notices import Notice
 from bot.core.sla import SlaRules
 from bot.core.visitors import reachable
 from bot.storage.models import (
@@ -262,7 +263,7 @@ def assign(session: Session, ticket: Ticket, assignee: str | None, *, actor: str
     record_event(session, ticket, "assigned", actor, old=previous, new=assignee)
     outbox.refresh_root(session, ticket.id)
     if assignee and assignee != actor:
-        outbox.direct_message(session, ticket.id, assignee, "assigned", by=actor)
+        outbox.direct_message(session, ticket.id, assignee, Notice.ASSIGNED, by=actor)
     return True
 
 

@@ -40,6 +40,7 @@ from sqlalchemy import Engine, String, and_, case, cast, func, or_, update
 from sqlmodel import Session, select
 
 from bot.core import outbox as kinds
+from bot.core.notices import Notice
 from bot.core.tickets import record_event
 from bot.jobs.delivery import (
     SERVICE_DOWN,
@@ -53,7 +54,6 @@ from bot.monitoring.counters import Counters
 from bot.storage.db import reader, transaction
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
 from bot.storage.shared_state import MemoryState, SharedState
-from bot.views.delivery_failure import failed_delivery_text
 
 log = logging.getLogger(__name__)
 
@@ -640,8 +640,13 @@ class OutboxWorker:
         deliverer = self._deliverers.get(item.kind)
         if getattr(deliverer, "records_failures", False):
             deliverer.record(session, item, {"failed": reason})
-        elif item.kind not in (kinds.SLACK_THREAD_NOTICE, kinds.SLACK_POST_ROOT):
+        elif item.kind not in (kinds.THREAD_NOTICE, kinds.SLACK_POST_ROOT):
             # Not about a note that failed itself, nor without a thread to note it in.
-            kinds.thread_notice(
-                session, ticket.id, failed_delivery_text(item.id, item.kind, reason)
+            kinds.notice(
+                session,
+                ticket.id,
+                Notice.DELIVERY_FAILED,
+                item_id=item.id,
+                kind=item.kind,
+                reason=reason,
             )

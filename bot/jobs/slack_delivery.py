@@ -35,6 +35,7 @@ from bot.storage.models import (
 )
 from bot.storage.queries import last_customer_message
 from bot.views import ids
+from bot.views.csat_answer import answer_line, answer_notice
 from bot.views.erased import erased_blocks, erased_text
 from bot.views.escalation import (
     EscalationSummary,
@@ -43,6 +44,7 @@ from bot.views.escalation import (
     escalation_text,
     reannounce_text,
 )
+from bot.views.notices import channel_notice, thread_notice
 from bot.views.notifications import direct_message_text
 from bot.views.text import FALLBACK_TEXT_LIMIT, customer_label, truncate
 from bot.views.thread_message import (
@@ -69,10 +71,10 @@ def slack_deliverers(
         kinds.SLACK_POST_MESSAGE: MessagePost(slack),
         kinds.SLACK_UPDATE_ROOT: RootUpdate(slack),
         kinds.SLACK_UPDATE_MESSAGE: MessageUpdate(slack),
-        kinds.SLACK_DIRECT_MESSAGE: DirectMessage(slack),
-        kinds.SLACK_THREAD_NOTICE: ThreadNotice(slack),
+        kinds.DIRECT_MESSAGE: DirectMessage(slack),
+        kinds.THREAD_NOTICE: ThreadNotice(slack),
         kinds.SLACK_SURVEY_ANSWER: SurveyAnswer(slack),
-        kinds.SLACK_CHANNEL_NOTICE: ChannelNotice(slack),
+        kinds.CHANNEL_NOTICE: ChannelNotice(slack),
         kinds.SLACK_POST_ESCALATION: EscalationPost(slack),
         kinds.SLACK_UPDATE_ESCALATION: EscalationUpdate(slack),
         kinds.SLACK_REANNOUNCE_ESCALATION: EscalationReminder(slack),
@@ -303,11 +305,9 @@ class DirectMessage(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         client = self.slack.client
-        details = dict(item.payload)
-        user, about = details.pop("user"), details.pop("about")
-        channel = client.conversations_open(users=user)["channel"]["id"]
+        channel = client.conversations_open(users=item.payload["user"])["channel"]["id"]
         text = direct_message_text(
-            about, ticket.number, ticket.subject, self.slack.permalink(ticket), details
+            item.payload, ticket.number, ticket.subject, self.slack.permalink(ticket)
         )
         response = client.chat_postMessage(channel=channel, text=text)
         return {"ts": response["ts"]}
@@ -316,7 +316,7 @@ class DirectMessage(SlackDeliverer):
 class ThreadNotice(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
-        text = truncate(item.payload["text"], FALLBACK_TEXT_LIMIT)
+        text = truncate(thread_notice(item.payload), FALLBACK_TEXT_LIMIT)
         return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (text, None))
 
 
@@ -326,7 +326,7 @@ class SurveyAnswer(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         survey = session.get(CsatSurvey, item.payload["survey"])
-        text = truncate(csat.answer_notice(survey), FALLBACK_TEXT_LIMIT)
+        text = truncate(answer_notice(survey.rating, survey.comment), FALLBACK_TEXT_LIMIT)
         if survey.slack_ts is None:
             return self.slack.post_once(
                 item, ticket, thread_of(ticket), in_doubt, lambda: (text, None)
@@ -342,7 +342,8 @@ class ChannelNotice(SlackDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
         permalink = self.slack.permalink(ticket)
-        text = item.payload["text"] + (f" <{permalink}|Open thread>" if permalink else "")
+        text = channel_notice(item.payload, ticket.number)
+        text += f" <{permalink}|Open thread>" if permalink else ""
         return self.slack.post_once(
             item, ticket, (item.payload["channel"], None), in_doubt, lambda: (text, None)
         )
@@ -523,6 +524,7 @@ def render_root(session: Session, ticket: Ticket, order_lookup: bool = False) ->
     conversation = (
         chat.conversation_of(session, ticket.id) if ticket.source == Source.CHAT else None
     )
+    survey = csat.latest_answer(session, ticket.id)
     summary = TicketSummary(
         ticket_id=ticket.id,
         number=ticket.number,
@@ -536,7 +538,7 @@ def render_root(session: Session, ticket: Ticket, order_lookup: bool = False) ->
         tags=tags_of(session, ticket.id),
         escalation=escalation_badge(current_escalation(session, ticket.id)),
         sla=sla_states(session, ticket),
-        csat=csat.answer_line(session, ticket.id),
+        csat=answer_line(survey.rating, survey.comment) if survey else None,
         chat_page=conversation.page_url if conversation else None,
         chat_user_agent=conversation.user_agent if conversation else None,
         order_lookup=order_lookup,

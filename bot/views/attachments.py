@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.core.notices import TOO_LARGE
 from bot.views.elements import context, section
 from bot.views.text import (
     FALLBACK_TEXT_LIMIT,
@@ -73,7 +74,15 @@ def _headline(sender_name: str, sender_email: str, files: Sequence[RefusedFile])
 def _line(file: RefusedFile) -> str:
     # In a code span, so that "*" or "_" in a name can't format the line.
     name = escape_mrkdwn(truncate(file.filename, NAME_SHOWN_LIMIT).replace("`", "'"))
-    return f"• `{name}` ({human_size(file.size)}): {escape_mrkdwn(file.reason)}"
+    return f"• `{name}` ({human_size(file.size)}): {escape_mrkdwn(refusal_words(file.reason))}"
+
+
+def refusal_words(reason: str) -> str:
+    """A recorded refusal in words: the size limit is recorded as a number of bytes."""
+    kind, _, limit = reason.partition(":")
+    if kind == TOO_LARGE and limit.isdigit():
+        return f"larger than the {human_size(int(limit))} limit for attachments"
+    return reason
 
 
 def _others(count: int) -> str:

@@ -36,12 +36,12 @@ def test_escalating_posts_to_the_first_tier_tells_its_people_and_the_thread(core
     assert (escalation.tier, escalation.tier_name, escalation.channel) == (0, "Tier 2", "C0TIER2")
     assert core.outbox() == [
         (outbox.SLACK_POST_ESCALATION, 1),
-        (outbox.SLACK_DIRECT_MESSAGE, 1),  # the lead; the user group is mentioned in the post
-        (outbox.SLACK_THREAD_NOTICE, 1),
+        (outbox.DIRECT_MESSAGE, 1),  # the lead; the user group is mentioned in the post
+        (outbox.THREAD_NOTICE, 1),
         (outbox.SLACK_UPDATE_ROOT, 1),
     ]
-    [dm] = core.outbox_rows(outbox.SLACK_DIRECT_MESSAGE)
-    assert (dm.payload["user"], dm.payload["about"]) == ("U0LEAD", "escalated")
+    [dm] = core.outbox_rows(outbox.DIRECT_MESSAGE)
+    assert (dm.payload["user"], dm.payload["notice"]) == ("U0LEAD", "escalated")
     assert core.events(ticket)[-1] == "escalated"
 
 
@@ -64,7 +64,7 @@ def test_each_escalation_moves_one_tier_up_until_the_top_refuses(core, ticket):
     assert core.outbox() == [
         (outbox.SLACK_UPDATE_ESCALATION, 1),  # the first tier's post says it moved on
         (outbox.SLACK_POST_ESCALATION, 1),
-        (outbox.SLACK_THREAD_NOTICE, 1),
+        (outbox.THREAD_NOTICE, 1),
         (outbox.SLACK_UPDATE_ROOT, 1),
     ]
     with pytest.raises(EscalationRefused, match="already with Managers, the top tier"):
@@ -113,7 +113,7 @@ def test_taking_assigns_and_de_escalating_returns_the_ticket_to_the_first_tier_n
     assert core.outbox() == [
         (outbox.SLACK_UPDATE_ROOT, 1),
         (outbox.SLACK_UPDATE_ESCALATION, 1),
-        (outbox.SLACK_THREAD_NOTICE, 1),
+        (outbox.THREAD_NOTICE, 1),
     ]
 
     de_escalate(core.session, escalation, "U0LEAD")
@@ -121,7 +121,7 @@ def test_taking_assigns_and_de_escalating_returns_the_ticket_to_the_first_tier_n
     assert current_escalation(core.session, ticket.id) is None
     assert core.outbox() == [
         (outbox.SLACK_UPDATE_ESCALATION, 1),
-        (outbox.SLACK_THREAD_NOTICE, 1),
+        (outbox.THREAD_NOTICE, 1),
         (outbox.SLACK_UPDATE_ROOT, 1),
     ]
     with pytest.raises(EscalationRefused, match="already back with support"):

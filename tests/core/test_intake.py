@@ -172,7 +172,7 @@ def test_an_out_of_office_answer_is_noted_and_changes_nothing(core):
     assert ticket.status == TicketStatus.PENDING and len(core.messages(ticket)) == 2
     assert "next_response" not in core.clocks(ticket)  # a customer's mail would start it
     assert "automatic_reply" in core.events(ticket)
-    assert core.outbox() == [(outbox.SLACK_THREAD_NOTICE, 1)]
+    assert core.outbox() == [(outbox.THREAD_NOTICE, 1)]
 
 
 @ON_BOTH_DATABASES

@@ -27,7 +27,13 @@ from bot.mail.parse import _LenientMessage, parse_email
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import Attachment, Message, OutboxItem, Source
-from bot.views.attachments import RefusedFile, human_size, refused_blocks, refused_text
+from bot.views.attachments import (
+    RefusedFile,
+    human_size,
+    refusal_words,
+    refused_blocks,
+    refused_text,
+)
 from tests.mail.corpus import CORPORA, assert_score
 
 IMAP_TOOLS = CORPORA / "imap_tools"
@@ -244,9 +250,13 @@ def test_size_cap_and_empty_files():
     limit = 20 * 1024 * 1024
     assert refusal(mail_file("a.pdf", b"x" * 10), 10) is None
     too_big = mail_file("a.pdf", b"x" * 11)
-    assert refusal(too_big, 10) == "larger than the 10 bytes limit for attachments"
+    assert refusal_words(refusal(too_big, 10)) == "larger than the 10 bytes limit for attachments"
     unread = mail_file("huge.pdf", None, size=limit + 1)
-    assert refusal(unread, limit) == "larger than the 20 MB limit for attachments"
+    assert refusal(unread, limit) == f"too_large:{limit}"  # the limit's bytes, put in words…
+    assert refusal_words(refusal(unread, limit)) == "larger than the 20 MB limit for attachments"
+    # …by the views, which show rows recorded in words before as they are.
+    assert refusal_words("larger than the 20 MB limit for attachments").startswith("larger")
+    assert refusal_words("empty") == "empty"
     assert refusal(mail_file("empty.txt", b""), limit) == "empty"
 
 
@@ -363,7 +373,7 @@ def test_keep_stores_good_files_records_all_and_enqueues_one_upload(engine, tmp_
     assert invoice.refused is None and store.read(invoice.stored_path) == b"%PDF-1.4"
     assert again.stored_path == invoice.stored_path  # the same bytes, kept once
     assert program.stored_path is None and ".exe" in program.refused
-    assert video.stored_path is None and video.refused.startswith("larger than the 4 KB")
+    assert video.stored_path is None and video.refused == "too_large:4096"
     assert video.size == 5000 and video.sha256 == hashlib.sha256(b"v" * 5000).hexdigest()
     assert upload.message_id == invoice.message_id and upload.id > post.id
 

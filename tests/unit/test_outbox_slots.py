@@ -12,15 +12,18 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
-from bot.core import outbox, tickets
+from bot.core import outbox
+from bot.core.notices import Notice
 from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.outbox import OutboxWorker
 from bot.jobs.slack_delivery import slack_deliverers
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
-from bot.storage.models import OutboxItem, OutboxStatus, Source, Ticket, utcnow
+from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow
 from bot.storage.shared_state import MemoryState
+from bot.views.notices import escalation_taken
 from tests.e2e.harness import CHANNEL
+from tests.unit.outbox_desk import open_ticket, running_desk
 
 OTHER_CHANNEL = "C0RETURNS"
 LEASE = timedelta(seconds=1)
@@ -28,39 +31,17 @@ LEASE = timedelta(seconds=1)
 
 @pytest.fixture
 def desk(tmp_path) -> Iterator[tuple]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'helpdesk.db'}")
-    upgrade(engine)
-    with FakeSlack() as slack:
-        slack.add_channel(CHANNEL, "support")
-        slack.add_channel(OTHER_CHANNEL, "returns")
-        client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
-        worker = OutboxWorker(engine, slack_deliverers(client, []), lease=LEASE)
-        worker.start()
-        try:
-            yield engine, slack
-        finally:
-            slack.release_responses()
-            worker.stop()
-            engine.dispose()
+    with running_desk(tmp_path, OTHER_CHANNEL, lease=LEASE) as desk:
+        yield desk
 
 
-def open_ticket(engine, who: str, channel: str) -> int:
+def notice(engine, ticket_id: int, who: str) -> None:
     with transaction(engine) as session:
-        customer = tickets.customer_for(session, f"{who}@customer.example", who)
-        first = tickets.NewMessage(Source.EMAIL, customer.email, who, f"Hello from {who}")
-        ticket = tickets.open_ticket(
-            session, customer=customer, subject=f"{who}'s question", channel=channel,
-            source=Source.EMAIL, first_message=first,
-        )  # fmt: skip
-        return ticket.id
+        outbox.notice(session, ticket_id, Notice.ESCALATION_TAKEN, by=who)
 
 
-def notice(engine, ticket_id: int, text: str) -> None:
-    with transaction(engine) as session:
-        outbox.thread_notice(session, ticket_id, text)
-
-
-def posted(slack: FakeSlack, text: str) -> bool:
+def posted(slack: FakeSlack, who: str) -> bool:
+    text = escalation_taken(who)
     return any(r.ok and r.args.get("text") == text for r in slack.calls("chat.postMessage"))
 
 
@@ -78,13 +59,13 @@ def test_a_slow_row_holds_up_its_ticket_and_channel_only_and_keeps_its_lease(des
     slack.wait_for(lambda: slack.calls("chat.update"), timeout=10)
     in_flight_since = utcnow()
     for ticket_id, who in ((ann, "ann"), (bob, "bob"), (cat, "cat")):
-        notice(engine, ticket_id, f"note for {who}")
+        notice(engine, ticket_id, f"U0{who.upper()}")
 
     # Bob's ticket, in another channel, goes on meanwhile.
-    slack.wait_for(lambda: posted(slack, "note for bob"), timeout=5)
+    slack.wait_for(lambda: posted(slack, "U0BOB"), timeout=5)
     time.sleep(3 * LEASE.total_seconds())  # Ann's row outlives its lease three times over
-    assert not posted(slack, "note for ann")  # behind its ticket's row in flight
-    assert not posted(slack, "note for cat")  # behind the post in flight in its channel
+    assert not posted(slack, "U0ANN")  # behind its ticket's row in flight
+    assert not posted(slack, "U0CAT")  # behind the post in flight in its channel
     with Session(engine) as session:
         update = session.exec(
             select(OutboxItem).where(OutboxItem.kind == outbox.SLACK_UPDATE_ROOT)
@@ -96,8 +77,8 @@ def test_a_slow_row_holds_up_its_ticket_and_channel_only_and_keeps_its_lease(des
     assert update.status == OutboxStatus.PENDING
 
     slack.release_responses()
-    slack.wait_for(lambda: posted(slack, "note for ann") and posted(slack, "note for cat"))
-    assert [m["text"] for m in slack.thread(CHANNEL, root_ts)][-1] == "note for ann"
+    slack.wait_for(lambda: posted(slack, "U0ANN") and posted(slack, "U0CAT"))
+    assert [m["text"] for m in slack.thread(CHANNEL, root_ts)][-1] == escalation_taken("U0ANN")
     with Session(engine) as session:
         assert session.get(OutboxItem, update.id).status == OutboxStatus.SENT
 

@@ -62,9 +62,11 @@ def test_files_shared_by_hash_stay_and_every_own_post_is_replaced(engine, tmp_pa
     with transaction(engine) as session:
         pat = ticket_of(session, store, "pat@example.com")
         ticket_of(session, store, "kim@example.com")
-        sent(session, pat, outbox.SLACK_CHANNEL_NOTICE, {"channel": "C0LEADS", "text": "x"}, "1.1")
+        sent(session, pat, outbox.CHANNEL_NOTICE, {"channel": "C0LEADS", "text": "x"}, "1.1")
         sent(session, pat, outbox.SHOPIFY_CONTEXT, {}, "1.2")
-        sent(session, pat, outbox.SLACK_DIRECT_MESSAGE, {"user": "U0LEAD", "about": "x"}, "1.3")
+        sent(session, pat, outbox.DIRECT_MESSAGE, {"user": "U0LEAD", "about": "x"}, "1.3")
+        automatic = {"notice": "automatic_reply", "sender": "pat@example.com", "subject": "Away"}
+        sent(session, pat, outbox.THREAD_NOTICE, automatic, "1.4")
         first = session.exec(select(Message.id).where(Message.ticket_id == pat.id)).one()
         outbox.send_email(session, pat.id, first)
         mail = session.exec(select(OutboxItem).where(OutboxItem.kind == outbox.EMAIL_SEND)).one()
@@ -85,15 +87,20 @@ def test_files_shared_by_hash_stay_and_every_own_post_is_replaced(engine, tmp_pa
                 {"channel": "C0LEADS", "ts": "1.1"},
                 {"channel": "C0SUPPORT", "ts": "1.2"},
                 {"user": "U0LEAD", "ts": "1.3"},
+                {"channel": "C0SUPPORT", "ts": "1.4"},
             ],
             key=str,
         )
         mail = session.exec(select(OutboxItem).where(OutboxItem.kind == outbox.EMAIL_SEND)).one()
         assert mail.status == OutboxStatus.FAILED and mail.last_error == privacy.NOT_SENT
         notice = session.exec(
-            select(OutboxItem).where(OutboxItem.kind == outbox.SLACK_CHANNEL_NOTICE)
+            select(OutboxItem).where(OutboxItem.kind == outbox.CHANNEL_NOTICE)
         ).one()
         assert notice.payload["text"] == privacy.PLACEHOLDER
+        facts = session.exec(
+            select(OutboxItem.payload).where(OutboxItem.kind == outbox.THREAD_NOTICE)
+        ).one()
+        assert facts == {"notice": "automatic_reply", "sender": "[erased]", "subject": "[erased]"}
 
     with transaction(engine) as session:
         kim = customer_data.find_customer(session, "kim@example.com")

@@ -1,0 +1,116 @@
+"""The helpdesk's lines about a ticket, rendered from the facts the core recorded (Slack mrkdwn).
+
+One renderer per notice kind and destination (the ticket's thread, another channel); a kind
+with no renderer there raises `UnknownNotice`, so a new kind can't go out as some default.
+Facts that came from customers or agents (reasons, subjects, addresses, order names) are
+escaped here; user ids and the policy's tier names are the helpdesk's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.core.notices import Notice, UnknownNotice
+from bot.views.delivery_failure import failed_delivery_text
+from bot.views.text import escape_mrkdwn, truncate
+
+Renderer = Callable[..., str]
+
+
+def read(payload: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A notice row's kind and facts; rows enqueued before notices carried facts are read too:
+    a line of text ({"text": ...}), or a direct message naming its kind `about`."""
+    facts = dict(payload)
+    if "notice" in facts:
+        return facts.pop("notice"), facts
+    if "about" in facts:
+        return facts.pop("about"), facts
+    return Notice.TEXT, facts
+
+
+def render(renderers: Mapping[str, Renderer], kind: str, facts: Mapping[str, Any]) -> str:
+    renderer = renderers.get(kind)
+    if renderer is None:
+        raise UnknownNotice(f"no renderer for the notice kind {kind!r} here")
+    return renderer(**facts)
+
+
+def escalated(by: str, tier: str, reason: str) -> str:
+    return f":arrow_up: <@{by}> escalated this ticket to *{tier}*: {escape_mrkdwn(reason)}"
+
+
+def escalation_taken(by: str) -> str:
+    return f":raised_hand: <@{by}> took this ticket."
+
+
+def de_escalated(by: str, tier: str) -> str:
+    return f":arrow_down: <@{by}> returned this ticket from *{tier}* to support."
+
+
+def customer_linked(by: str, order: str, proof: str) -> str:
+    said = "email address" if proof == "email" else proof
+    return (
+        f":link: <@{by}> linked this ticket to the Shopify customer of order "
+        f"{escape_mrkdwn(order)}: the customer gave the order's {said}."
+    )
+
+
+def automatic_reply(sender: str, subject: str) -> str:
+    return (
+        f":zzz: Automatic reply from {escape_mrkdwn(sender)}: "
+        f"“{escape_mrkdwn(truncate(subject, 150))}” (the ticket stays as it was)"
+    )
+
+
+def sla_warning(clock: str, target: str, assignee: str | None) -> str:
+    text = f":hourglass_flowing_sand: {clock} is due soon: the {target} target is nearly up."
+    return text + (f" <@{assignee}>" if assignee else "")
+
+
+def sla_breach(clock: str, target: str, assignee: str | None) -> str:
+    text = f":rotating_light: {clock} target ({target}) missed."
+    return text + (f" <@{assignee}>" if assignee else "")
+
+
+def sla_breach_elsewhere(number: int, clock: str, target: str) -> str:
+    return f":rotating_light: Ticket #{number}: {clock.lower()} target ({target}) missed."
+
+
+def stored_text(text: str) -> str:
+    """A line rendered before notices carried facts."""
+    return text
+
+
+def stored_text_elsewhere(number: int, text: str) -> str:
+    return text
+
+
+THREAD: dict[str, Renderer] = {
+    Notice.ESCALATED: escalated,
+    Notice.ESCALATION_TAKEN: escalation_taken,
+    Notice.DE_ESCALATED: de_escalated,
+    Notice.CUSTOMER_LINKED: customer_linked,
+    Notice.AUTOMATIC_REPLY: automatic_reply,
+    Notice.SLA_WARNING: sla_warning,
+    Notice.SLA_BREACH: sla_breach,
+    Notice.DELIVERY_FAILED: failed_delivery_text,
+    Notice.TEXT: stored_text,
+}
+
+# In a channel other than the ticket's: the deliverer adds the ticket's number and its link.
+CHANNEL: dict[str, Renderer] = {
+    Notice.SLA_BREACH: sla_breach_elsewhere,
+    Notice.TEXT: stored_text_elsewhere,
+}
+
+
+def thread_notice(payload: Mapping[str, Any]) -> str:
+    kind, facts = read(payload)
+    return render(THREAD, kind, facts)
+
+
+def channel_notice(payload: Mapping[str, Any], number: int) -> str:
+    kind, facts = read(payload)
+    facts.pop("channel")
+    return render(CHANNEL, kind, {**facts, "number": number})
