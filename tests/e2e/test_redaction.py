@@ -52,10 +52,10 @@ def test_an_invalid_secret_is_named_and_shown_only_by_its_prefix(
     assert f"{setting}={shown} is invalid" in " ".join(output.split())
 
 
-def test_serve_logs_a_url_with_its_password_masked(tmp_path):
-    # A proxy's password in SLACK_API_URL; slack_sdk logs each retried request's URL.
+def test_serve_never_shows_a_password_in_slacks_url(tmp_path):
+    # A proxy's password in SLACK_API_URL: the one line that says Slack is away names the
+    # setting, not its value (slack_sdk's own lines about each retry are held back then).
     result = run_cli(tmp_path, "serve", SLACK_API_URL=f"http://proxy:{SECRET}@127.0.0.1:9/api/")
     assert result.returncode == 1  # the setting is valid; the server behind it is away
     assert "Slack could not be reached at SLACK_API_URL" in result.stderr
-    assert "http://proxy:***@127.0.0.1:9/api/auth.test" in result.stderr
     assert SECRET[:15] not in result.stdout + result.stderr
