@@ -21,8 +21,7 @@ from bot.config import ConfigError, Policy, Settings
 from bot.core.attachments import FileStore
 from bot.core.csat import survey_tokens
 from bot.core.escalation import tiers_of
-from bot.core.intake import Routing
-from bot.core.sla import SlaRules
+from bot.core.rules import desk_for
 from bot.handlers.chat.routes import ChatService, chat_router
 from bot.handlers.csat_routes import csat_router
 from bot.handlers.email.imap_poller import ImapPoller
@@ -213,20 +212,19 @@ def create_app(
     )
     on_outbox_commit(engine, outbox.wake)
     metrics.register(HelpdeskState(engine, outbox, bus))
-    sla = SlaRules.from_policy(policy)
-    routing = Routing(
+    desk = desk_for(
+        policy,
         support_channel=settings.helpdesk_support_channel,
         support_address=settings.helpdesk_support_address,
-        policy=policy,
-        sla=sla,
+        surveys=policy.csat if tokens and policy.csat.enabled else None,
         order_context=shopify is not None,
         files=files,
     )
-    ingest = MailIngest(engine, routing)
+    ingest = MailIngest(engine, desk)
     chat = ChatService(
         engine=engine,
-        routing=routing,
-        calendar=sla.calendar,
+        desk=desk,
+        calendar=desk.sla.calendar,
         bus=bus,
         public_url=settings.helpdesk_public_url,
         shared=shared,
@@ -238,8 +236,7 @@ def create_app(
         engine=engine,
         agents=AgentDirectory(client, policy.agents, settings.helpdesk_support_channel),
         permalinks=Permalinks(client),
-        sla=sla,
-        surveys=policy.csat if tokens and policy.csat.enabled else None,
+        desk=desk,
         shopify=shopify,
     )
     socket_mode = settings.slack_app_token is not None
@@ -270,7 +267,7 @@ def create_app(
         scheduler=build_scheduler(
             engine,
             policy,
-            sla,
+            desk.sla,
             _breach_channel(settings, policy),
             digest_channel(settings, policy),
             settings.helpdesk_support_address,

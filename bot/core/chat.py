@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.core import outbox, tickets
-from bot.core.intake import Routing
+from bot.core.context import Desk
 from bot.core.visitors import anonymous_address
 from bot.mail.ids import new_message_id
 from bot.storage.models import (
@@ -72,7 +72,7 @@ def subject_of(text: str) -> str:
 
 
 def start(
-    session: Session, routing: Routing, visitor: Visitor, text: str, client_id: str | None
+    session: Session, desk: Desk, visitor: Visitor, text: str, client_id: str | None
 ) -> tuple[ChatConversation, str, bool]:
     """Opens the ticket and its conversation: (the conversation, the visitor's token, created).
 
@@ -92,17 +92,16 @@ def start(
     token = secrets.token_urlsafe(32)
     address = visitor.email or anonymous_address(public_id)
     customer = tickets.customer_for(session, address, visitor.name)
-    chat = routing.policy.chat
+    chat = desk.policy.chat
     ticket = tickets.open_ticket(
         session,
+        desk,
         customer=customer,
         subject=subject_of(text),
-        channel=chat.channel or routing.support_channel,
+        channel=chat.channel or desk.support_channel,
         source=Source.CHAT,
         tags=chat.tags,
         first_message=_visitor_message(customer.email, visitor.name, text, start_key),
-        sla=routing.sla,
-        order_context=routing.order_context,
     )
     conversation = ChatConversation(
         public_id=public_id,
@@ -157,7 +156,7 @@ def require_open(
 
 def add_visitor_message(
     session: Session,
-    routing: Routing,
+    desk: Desk,
     conversation: ChatConversation,
     ticket: Ticket,
     text: str,
@@ -172,9 +171,9 @@ def add_visitor_message(
     customer_address = tickets.customer_address(session, ticket)
     message = tickets.add_customer_message(
         session,
+        desk,
         ticket,
         _visitor_message(customer_address, conversation.visitor_name, text, key),
-        routing.sla,
     )
     conversation.last_seen_at = message.created_at
     return message, True

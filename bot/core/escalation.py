@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from bot.config import Policy
 from bot.core import outbox
+from bot.core.context import Desk
 from bot.core.notices import Notice
-from bot.core.sla import SlaRules
 from bot.core.tickets import assign, record_event, set_priority
 from bot.storage.models import Escalation, Priority, Ticket, TicketStatus, utcnow
 
@@ -66,6 +66,7 @@ def current_escalation(session: Session, ticket_id: int) -> Escalation | None:
 
 def escalate(
     session: Session,
+    desk: Desk,
     ticket: Ticket,
     *,
     tiers: list[Tier],
@@ -74,7 +75,6 @@ def escalate(
     urgency: str = "normal",
     tier: int | None = None,
     request_key: str | None = None,
-    sla: SlaRules | None = None,
 ) -> Escalation:
     """Moves the ticket to `tier`, or one tier up; the same request twice escalates once."""
     if request_key:
@@ -122,7 +122,7 @@ def escalate(
     session.flush()
     wanted = URGENCY_PRIORITY.get(urgency)
     if wanted and PRIORITY_RANK.index(wanted) > PRIORITY_RANK.index(ticket.priority):
-        set_priority(session, ticket, wanted, actor=actor, sla=sla)
+        set_priority(session, desk, ticket, wanted, actor=actor)
     record_event(
         session, ticket, "escalated", actor, tier=chosen.name, urgency=urgency, reason=reason
     )

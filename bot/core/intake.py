@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.config import Policy
 from bot.core import outbox, tickets
-from bot.core.attachments import FileStore, keep
+from bot.core.attachments import keep
+from bot.core.context import Desk
 from bot.core.notices import Notice
-from bot.core.sla import SlaRules
 from bot.core.threading import find_ticket, reply_token_in
 from bot.mail.attachments import extract
 from bot.mail.authentication import unverified_reason
@@ -37,18 +36,6 @@ NAME_LIMIT = 200  # the storage columns' size; display names can be any length
 
 
 @dataclass(frozen=True)
-class Routing:
-    """Where new tickets go; built from settings and policy by the composition root."""
-
-    support_channel: str
-    support_address: str | None
-    policy: Policy = field(default_factory=Policy)
-    sla: SlaRules | None = None
-    order_context: bool = False  # Shopify is connected: new tickets get the customer's orders
-    files: FileStore | None = None  # where mail attachments are kept
-
-
-@dataclass(frozen=True)
 class IntakeResult:
     ticket_number: int | None
     created: bool = False
@@ -61,7 +48,7 @@ def content_hash(raw: bytes) -> str:
 
 
 def receive_email(
-    session: Session, mail: ParsedEmail, raw: bytes, *, recipients: list[str], routing: Routing
+    session: Session, mail: ParsedEmail, raw: bytes, *, recipients: list[str], desk: Desk
 ) -> IntakeResult:
     all_recipients = [
         *recipients,
@@ -69,15 +56,15 @@ def receive_email(
     ]
     if mail.bounce is not None:
         return bounced(session, mail)
-    loop = _own_mail(session, mail, routing)
+    loop = _own_mail(session, mail, desk)
     if loop:
         log.warning("ignored mail %s from %s: %s", mail.message_id, _from_of(mail), loop)
         return IntakeResult(ticket_number=None, ignored=loop)
-    unverified = _unverified(mail, routing)
+    unverified = _unverified(mail, desk)
     if unverified:
         log.warning("unverified sender %s of %s: %s", _from_of(mail), mail.message_id, unverified)
     if mail.auto_submitted_reason:
-        return automatic_reply(session, mail, all_recipients, routing, unverified)
+        return automatic_reply(session, mail, all_recipients, desk, unverified)
     if mail.sender is None:
         log.warning("ignored mail %s without a usable From address", mail.message_id)
         return IntakeResult(ticket_number=None, ignored="no From address")
@@ -115,32 +102,31 @@ def receive_email(
         recipients=all_recipients,
         subject=mail.subject,
         sender=mail.sender.address,
-        support_address=routing.support_address,
+        support_address=desk.support_address,
         sender_verified=unverified is None,
     )
     customer = tickets.customer_for(session, mail.sender.address, mail.sender.name[:NAME_LIMIT])
     if ticket is None:
-        ticket = _flooding(session, customer, routing.policy.mail.loop_limit_per_hour)
+        ticket = _flooding(session, customer, desk.policy.mail.loop_limit_per_hour)
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
-        message = tickets.add_customer_message(session, ticket, new_message, routing.sla)
-        _keep_files(session, message, raw, routing)
+        message = tickets.add_customer_message(session, desk, ticket, new_message)
+        _keep_files(session, message, raw, desk)
         return IntakeResult(ticket_number=ticket.number)
 
-    inbox = routing.policy.inbox_for(all_recipients)
+    inbox = desk.policy.inbox_for(all_recipients)
     created = tickets.open_ticket(
         session,
+        desk,
         customer=customer,
         subject=mail.subject,
-        channel=inbox.channel if inbox else routing.support_channel,
+        channel=inbox.channel if inbox else desk.support_channel,
         source=Source.EMAIL,
         tags=inbox.tags if inbox else [],
         first_message=new_message,
-        sla=routing.sla,
-        order_context=routing.order_context,
     )
     created.support_address = inbox.address if inbox else None
     stored = select(Message).where(Message.email_message_id == message_id)
-    _keep_files(session, session.exec(stored).one(), raw, routing)
+    _keep_files(session, session.exec(stored).one(), raw, desk)
     if ticket is not None:
         tickets.record_event(
             session, created, "follow_up_of", new_message.author, number=ticket.number
@@ -148,11 +134,11 @@ def receive_email(
     return IntakeResult(ticket_number=created.number, created=True)
 
 
-def _keep_files(session: Session, message: Message, raw: bytes, routing: Routing) -> None:
+def _keep_files(session: Session, message: Message, raw: bytes, desk: Desk) -> None:
     """The mail's attachments, stored and queued for the thread after the message itself."""
-    if routing.files is not None:
-        limit = routing.policy.mail.max_attachment_bytes
-        keep(session, message, extract(raw, max_bytes=limit), routing.files, limit)
+    if desk.files is not None:
+        limit = desk.policy.mail.max_attachment_bytes
+        keep(session, message, extract(raw, max_bytes=limit), desk.files, limit)
 
 
 def bounced(session: Session, mail: ParsedEmail) -> IntakeResult:
@@ -185,7 +171,7 @@ def automatic_reply(
     session: Session,
     mail: ParsedEmail,
     recipients: list[str],
-    routing: Routing,
+    desk: Desk,
     unverified: str | None = None,
 ) -> IntakeResult:
     """An out-of-office or other machine-written answer: noted on its ticket, never a new
@@ -198,7 +184,7 @@ def automatic_reply(
         recipients=recipients,
         subject=mail.subject,
         sender=sender,
-        support_address=routing.support_address,
+        support_address=desk.support_address,
         sender_verified=unverified is None,
     )
     log.info(
@@ -220,13 +206,13 @@ def automatic_reply(
     return IntakeResult(ticket_number=ticket.number, ignored=mail.auto_submitted_reason)
 
 
-def _own_mail(session: Session, mail: ParsedEmail, routing: Routing) -> str | None:
+def _own_mail(session: Session, mail: ParsedEmail, desk: Desk) -> str | None:
     """Why this is the helpdesk's own mail come back (a loop), or None.
 
     Only the message's own Message-ID counts: a customer's reply carries ours in
     In-Reply-To and References, as it should.
     """
-    ours = [a for a in [routing.support_address, *(i.address for i in routing.policy.inboxes)] if a]
+    ours = [a for a in [desk.support_address, *(i.address for i in desk.policy.inboxes)] if a]
     for mailbox in mail.from_mailboxes:
         address = mailbox.address.lower()
         if any(address == own.lower() or reply_token_in([address], own) for own in ours):
@@ -246,10 +232,10 @@ def _sent_by_us(session: Session, message_id: str) -> bool:
     return session.exec(sent).first() is not None
 
 
-def _unverified(mail: ParsedEmail, routing: Routing) -> str | None:
+def _unverified(mail: ParsedEmail, desk: Desk) -> str | None:
     """Why the From address can't be taken at its word; see bot/core/threading.py."""
     return mail.sender_ambiguous or unverified_reason(
-        mail.authentication_results, routing.policy.mail.authserv_id
+        mail.authentication_results, desk.policy.mail.authserv_id
     )
 
 

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from bot.config import CsatPolicy
 from bot.core import outbox
 from bot.core import sla as clocks
-from bot.core.sla import SlaRules
+from bot.core.context import Desk
 from bot.core.tickets import measured, record_event, set_status
 from bot.mail.ids import new_message_id
 from bot.storage.models import (
@@ -48,15 +47,13 @@ class Agent:
 
 def reply_to_customer(
     session: Session,
+    desk: Desk,
     ticket: Ticket,
     agent: Agent,
     body: str,
     *,
-    support_address: str | None,
     new_status: TicketStatus | None = None,
     request_key: str | None = None,
-    sla: SlaRules | None = None,
-    surveys: CsatPolicy | None = None,
     files: tuple[SharedFile, ...] = (),
     max_file_bytes: int = 20 * 1024 * 1024,
 ) -> Message:
@@ -77,7 +74,7 @@ def reply_to_customer(
         raise ReplyRefused(f"Ticket #{ticket.number} is closed; reopen it to reply.")
     # A chat's answer goes to the widget; email comes later, if at all (core.chat).
     by_chat = ticket.source == Source.CHAT
-    if not by_chat and not support_address:
+    if not by_chat and not desk.support_address:
         raise ReplyRefused("HELPDESK_SUPPORT_ADDRESS is not set, so no email can be sent.")
     if files and by_chat:
         raise ReplyRefused("The live chat shows text only; send files by email instead.")
@@ -92,7 +89,7 @@ def reply_to_customer(
         author_name=agent.name,
         body=body,
         full_body=body,
-        email_message_id=None if by_chat else new_message_id(support_address),
+        email_message_id=None if by_chat else new_message_id(desk.support_address),
         delivery=Delivery.PENDING,
         request_key=request_key,
     )
@@ -114,12 +111,11 @@ def reply_to_customer(
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         ticket.first_response_seconds, ticket.first_response_business_seconds = measured(
-            sla, ticket.created_at, now
+            desk.sla, ticket.created_at, now
         )
         record_event(session, ticket, "first_response", agent.user_id, message_id=message.id)
     record_event(session, ticket, "replied", agent.user_id, message_id=message.id)
-    if sla is not None:
-        clocks.stop(session, sla, ticket, (clocks.FIRST_RESPONSE, clocks.NEXT_RESPONSE), now)
+    clocks.stop(session, desk.sla, ticket, (clocks.FIRST_RESPONSE, clocks.NEXT_RESPONSE), now)
     if by_chat:
         outbox.push_chat(session, ticket.id)
     else:
@@ -127,13 +123,7 @@ def reply_to_customer(
     outbox.post_message(session, ticket.id, message.id)
     if new_status is not None:
         set_status(
-            session,
-            ticket,
-            new_status,
-            actor=agent.user_id,
-            reason="set with the reply",
-            sla=sla,
-            surveys=surveys,
+            session, desk, ticket, new_status, actor=agent.user_id, reason="set with the reply"
         )
     return message
 

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.config import CsatPolicy
-from bot.core import csat, outbox
-from bot.core import sla as clocks
+from bot.core import outbox
+from bot.core.context import Change, Desk
 from bot.core.notices import Notice
 from bot.core.sla import SlaRules
 from bot.core.visitors import reachable
@@ -85,6 +84,7 @@ def record_event(
 
 def open_ticket(
     session: Session,
+    desk: Desk,
     *,
     customer: Customer,
     subject: str,
@@ -92,10 +92,7 @@ def open_ticket(
     source: Source,
     tags: list[str] = (),
     first_message: NewMessage,
-    sla: SlaRules | None = None,
-    order_context: bool = False,
 ) -> Ticket:
-    """`order_context`: post the customer's Shopify orders in the thread (Shopify is set up)."""
     ticket = Ticket(
         number=next_ticket_number(session),
         subject=subject[:SUBJECT_LIMIT] or "(no subject)",
@@ -109,19 +106,13 @@ def open_ticket(
     for tag in sorted(set(tags)):
         session.add(TicketTag(ticket_id=ticket.id, tag=tag))
     record_event(session, ticket, "created", customer.email, source=source, channel=channel)
-    if sla is not None:
-        for kind in (clocks.FIRST_RESPONSE, clocks.RESOLUTION):
-            clocks.start(session, sla, ticket, kind, ticket.created_at)
     outbox.post_root(session, ticket.id)
-    add_customer_message(session, ticket, first_message, sla)
-    if order_context:
-        outbox.post_order_context(session, ticket.id)
+    add_customer_message(session, desk, ticket, first_message)
+    desk.ticket_opened(session, ticket)
     return ticket
 
 
-def add_customer_message(
-    session: Session, ticket: Ticket, new: NewMessage, sla: SlaRules | None = None
-) -> Message:
+def add_customer_message(session: Session, desk: Desk, ticket: Ticket, new: NewMessage) -> Message:
     message = Message(
         ticket_id=ticket.id,
         direction=Direction.INBOUND,
@@ -140,11 +131,9 @@ def add_customer_message(
     ticket.updated_at = utcnow()
     if ticket.status in REOPENS_ON_CUSTOMER_REPLY:
         set_status(
-            session, ticket, TicketStatus.OPEN, actor=new.author, reason="customer replied", sla=sla
+            session, desk, ticket, TicketStatus.OPEN, actor=new.author, reason="customer replied"
         )
-    if sla is not None and ticket.first_response_at is not None:
-        # Each customer message after an agent's reply waits for the next one.
-        clocks.start(session, sla, ticket, clocks.NEXT_RESPONSE, ticket.updated_at)
+    desk.message_arrived(session, ticket, message)
     if ticket.source == Source.CHAT:
         outbox.push_chat(session, ticket.id)
     outbox.post_message(session, ticket.id, message.id)
@@ -170,54 +159,35 @@ def customer_email(session: Session, ticket: Ticket) -> str | None:
 
 def set_status(
     session: Session,
+    desk: Desk,
     ticket: Ticket,
     status: TicketStatus,
     *,
     actor: str,
     reason: str = "",
-    sla: SlaRules | None = None,
-    surveys: CsatPolicy | None = None,
 ) -> None:
-    """`surveys`, when given, offers the customer a survey if the ticket becomes solved."""
     if ticket.status == status:
         return
     previous = ticket.status
     ticket.status = status
     ticket.updated_at = utcnow()
-    if sla is not None:
-        _move_clocks(session, sla, ticket, previous, ticket.updated_at)
     if status == TicketStatus.SOLVED:
         ticket.solved_at = ticket.updated_at
         ticket.resolution_seconds, ticket.resolution_business_seconds = measured(
-            sla, ticket.created_at, ticket.solved_at
+            desk.sla, ticket.created_at, ticket.solved_at
         )
     elif status == TicketStatus.OPEN:
         ticket.solved_at = None
     record_event(session, ticket, "status_changed", actor, old=previous, new=status, reason=reason)
     outbox.refresh_root(session, ticket.id)
-    if status == TicketStatus.SOLVED and surveys is not None:
-        csat.offer_survey(session, ticket, surveys, ticket.solved_at)
+    desk.ticket_changed(session, ticket, Change("status", previous, status, ticket.updated_at))
 
 
-def measured(sla: SlaRules | None, start, end) -> tuple[int, int | None]:
-    """Wall-clock and business seconds between two instants (business needs the calendar)."""
+def measured(sla: SlaRules, start, end) -> tuple[int, int]:
+    """Wall-clock and business seconds between two instants."""
     wall = int((end - start).total_seconds())
-    business = int(sla.calendar.elapsed(start, end).total_seconds()) if sla else None
+    business = int(sla.calendar.elapsed(start, end).total_seconds())
     return wall, business
-
-
-def _move_clocks(
-    session: Session, sla: SlaRules, ticket: Ticket, previous: TicketStatus, now
-) -> None:
-    """Pending pauses the clocks, solved and closed stop them, reopening resumes them."""
-    if ticket.status == TicketStatus.PENDING:
-        clocks.pause_all(session, sla, ticket, now)
-    elif ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
-        clocks.stop(session, sla, ticket, tuple(clocks.CLOCK_LABELS), now)
-    elif previous == TicketStatus.PENDING:
-        clocks.resume_all(session, sla, ticket, now)
-    else:
-        clocks.reopen_resolution(session, sla, ticket, now)
 
 
 def tags_of(session: Session, ticket_id: int) -> list[str]:
@@ -268,20 +238,14 @@ def assign(session: Session, ticket: Ticket, assignee: str | None, *, actor: str
 
 
 def set_priority(
-    session: Session,
-    ticket: Ticket,
-    priority: Priority,
-    *,
-    actor: str,
-    sla: SlaRules | None = None,
+    session: Session, desk: Desk, ticket: Ticket, priority: Priority, *, actor: str
 ) -> bool:
     if ticket.priority == priority:
         return False
     previous = ticket.priority
     ticket.priority = priority
     ticket.updated_at = utcnow()
-    if sla is not None:
-        clocks.retarget(session, sla, ticket, ticket.updated_at)
     record_event(session, ticket, "priority_changed", actor, old=previous, new=priority)
     outbox.refresh_root(session, ticket.id)
+    desk.ticket_changed(session, ticket, Change("priority", previous, priority, ticket.updated_at))
     return True

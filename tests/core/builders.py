@@ -1,6 +1,6 @@
 """Builders for core tests: a policy, its rules, raw mail, and the core over one session.
 
-`Core` passes the policy-derived rules (SLA, routing, tiers) to the core the way the
+`Core` passes the desk (policy-derived rules, routing) and tiers to the core the way the
 composition root does, so a test says what happens and what it expects, not how to wire it.
 """
 
@@ -17,9 +17,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.config import Policy
+from bot.core.context import Desk
 from bot.core.escalation import Tier, escalate, tiers_of
-from bot.core.intake import IntakeResult, Routing, receive_email
+from bot.core.intake import IntakeResult, receive_email
 from bot.core.replies import Agent, reply_to_customer
+from bot.core.rules import desk_for
 from bot.core.sla import SlaRules
 from bot.core.tickets import set_status, tags_of
 from bot.mail.parse import parse_email
@@ -52,14 +54,9 @@ def policy(**settings: Any) -> Policy:
     return Policy.model_validate({"sla": SLA, **settings})
 
 
-def routing(rules: Policy) -> Routing:
-    """Where new tickets go, built as `create_app` builds it (no Shopify, no file store)."""
-    return Routing(
-        support_channel=CHANNEL,
-        support_address=SUPPORT,
-        policy=rules,
-        sla=SlaRules.from_policy(rules),
-    )
+def desk_of(rules: Policy) -> Desk:
+    """The desk as `create_app` builds it (no Shopify, no file store, no surveys)."""
+    return desk_for(rules, support_channel=CHANNEL, support_address=SUPPORT)
 
 
 def email(
@@ -100,45 +97,43 @@ class Core:
 
     engine: Engine
     session: Session
-    routing: Routing
+    desk: Desk
 
     @property
     def sla(self) -> SlaRules:
-        return self.routing.sla
+        return self.desk.sla
 
     @property
     def tiers(self) -> list[Tier]:
-        return tiers_of(self.routing.policy, ESCALATION_CHANNEL)
+        return tiers_of(self.desk.policy, ESCALATION_CHANNEL)
 
     def use(self, rules: Policy) -> None:
-        self.routing = routing(rules)
+        self.desk = desk_of(rules)
 
     # --- acts, committed like the request or mail that would cause them ---------------------
 
     def receive(self, raw: bytes, recipients: tuple[str, ...] = (SUPPORT,)) -> IntakeResult:
         result = receive_email(
-            self.session, parse_email(raw), raw, recipients=list(recipients), routing=self.routing
+            self.session, parse_email(raw), raw, recipients=list(recipients), desk=self.desk
         )
         self.session.commit()
         return result
 
     def reply(self, ticket: Ticket, body: str, **options: Any) -> Message:
-        message = reply_to_customer(
-            self.session, ticket, AGENT, body, support_address=SUPPORT, sla=self.sla, **options
-        )
+        message = reply_to_customer(self.session, self.desk, ticket, AGENT, body, **options)
         self.session.commit()
         return message
 
     def escalate(self, ticket: Ticket, reason: str = "Needs a refund over my limit", **options):
         escalation = escalate(
-            self.session, ticket, tiers=self.tiers, actor=AGENT.user_id, reason=reason,
-            sla=self.sla, **options,
+            self.session, self.desk, ticket, tiers=self.tiers, actor=AGENT.user_id, reason=reason,
+            **options,
         )  # fmt: skip
         self.session.commit()
         return escalation
 
     def set_status(self, ticket: Ticket, status: TicketStatus) -> None:
-        set_status(self.session, ticket, status, actor=AGENT.user_id, sla=self.sla)
+        set_status(self.session, self.desk, ticket, status, actor=AGENT.user_id)
         self.session.commit()
 
     # --- what the core recorded --------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
 from tests.conftest import fresh_database
-from tests.core.builders import Core, policy, routing
+from tests.core.builders import Core, desk_of, policy
 
 
 @pytest.fixture(scope="session")
@@ -43,4 +43,4 @@ def database_url(request, tmp_path, migrated_sqlite) -> Iterator[str]:
 @pytest.fixture
 def core(engine) -> Iterator[Core]:
     with Session(engine, expire_on_commit=False) as session:
-        yield Core(engine, session, routing(policy()))
+        yield Core(engine, session, desk_of(policy()))

@@ -182,7 +182,7 @@ def test_mail_arriving_at_once_gets_distinct_numbers_in_order(core):
     def receive(raw: bytes) -> int:
         with transaction(core.engine) as session:
             result = receive_email(
-                session, parse_email(raw), raw, recipients=[SUPPORT], routing=core.routing
+                session, parse_email(raw), raw, recipients=[SUPPORT], desk=core.desk
             )
         return result.ticket_number
 

@@ -30,6 +30,7 @@ from bot.mail.attachments import extract
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import Attachment, Message, OutboxItem, OutboxStatus, Source, Ticket, utcnow
+from tests.core.builders import desk_of
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk, smtp_send
 
 LIMIT = 64 * 1024
@@ -221,6 +222,7 @@ class Bench:
             if ticket is None:
                 ticket = tickets.open_ticket(
                     session,
+                    desk_of(POLICY),
                     customer=customer,
                     subject="Files",
                     channel=CHANNEL,
@@ -229,7 +231,7 @@ class Bench:
                 )
                 message = session.exec(select(Message)).one()
             else:
-                message = tickets.add_customer_message(session, ticket, new)
+                message = tickets.add_customer_message(session, desk_of(POLICY), ticket, new)
             raw = mail_with_files(*files).as_bytes()
             keep(session, message, extract(raw, max_bytes=LIMIT), self.store, LIMIT)
             return ticket.id, message.id

@@ -38,6 +38,7 @@ from bot.storage.models import (
 )
 from bot.storage.postgres_state import PostgresState
 from bot.views import ids
+from tests.core.builders import desk_of
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import (
     AGENT,
@@ -399,6 +400,7 @@ def escalate_ticket(desk: Desk, person: Person) -> None:
     with transaction(desk.helpdesk.engine) as session:
         escalate(
             session,
+            desk_of(POLICY),
             session.get(Ticket, ticket.id),
             tiers=tiers_of(POLICY, CHANNEL),
             actor=AGENT["id"],

@@ -18,6 +18,7 @@ from bot.jobs.slack_delivery import slack_deliverers
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import Source
+from tests.core.builders import desk_of, policy
 from tests.e2e.harness import CHANNEL
 
 
@@ -47,7 +48,7 @@ def open_ticket(engine: Engine, who: str, channel: str = CHANNEL) -> int:
         customer = tickets.customer_for(session, f"{who}@customer.example", who)
         first = tickets.NewMessage(Source.EMAIL, customer.email, who, f"Hello from {who}")
         ticket = tickets.open_ticket(
-            session, customer=customer, subject=f"{who}'s question", channel=channel,
-            source=Source.EMAIL, first_message=first,
+            session, desk_of(policy()), customer=customer, subject=f"{who}'s question",
+            channel=channel, source=Source.EMAIL, first_message=first,
         )  # fmt: skip
         return ticket.id

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
+from bot.config import Policy
 from bot.core import tickets
 from bot.core.attachments import SLACK_ATTACHMENTS, FileStore, dangerous, keep, refusal
 from bot.mail.attachments import NAME_LIMIT, MailFile, extract, safe_filename
@@ -34,6 +35,7 @@ from bot.views.attachments import (
     refused_blocks,
     refused_text,
 )
+from tests.core.builders import desk_of
 from tests.mail.corpus import CORPORA, assert_score
 
 IMAP_TOOLS = CORPORA / "imap_tools"
@@ -342,6 +344,7 @@ def new_message(session: Session, email: str = "jane@customer.example") -> Messa
     customer = tickets.customer_for(session, email, "Jane Doe")
     ticket = tickets.open_ticket(
         session,
+        desk_of(Policy()),
         customer=customer,
         subject="Files",
         channel="C0SUPPORT",

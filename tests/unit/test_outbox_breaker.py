@@ -25,6 +25,7 @@ from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import OutboxItem, OutboxStatus, Source, Ticket, utcnow
 from tests.conftest import free_port
+from tests.core.builders import desk_of, policy
 from tests.e2e.harness import CHANNEL, SUPPORT
 
 # --- the breaker on its own -------------------------------------------------------------------
@@ -147,6 +148,7 @@ class Bench:
             new = tickets.NewMessage(Source.EMAIL, customer.email, "Jane Doe", text)
             ticket = tickets.open_ticket(
                 session,
+                desk_of(policy()),
                 customer=customer,
                 subject=text,
                 channel=CHANNEL,
@@ -158,9 +160,7 @@ class Bench:
     def reply(self, ticket_id: int, text: str) -> None:
         with transaction(self.engine) as session:
             ticket = session.get(Ticket, ticket_id)
-            reply_to_customer(
-                session, ticket, Agent("U0AGENT1", "Alex"), text, support_address=SUPPORT
-            )
+            reply_to_customer(session, desk_of(policy()), ticket, Agent("U0AGENT1", "Alex"), text)
 
     def rows(self) -> list[OutboxItem]:
         with Session(self.engine) as session:

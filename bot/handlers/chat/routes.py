@@ -24,7 +24,7 @@ from bot.chat_bus import ChatBus
 from bot.config import ChatPolicy
 from bot.core import chat, text
 from bot.core.business_time import BusinessCalendar
-from bot.core.intake import Routing
+from bot.core.context import Desk
 from bot.handlers.chat import schemas
 from bot.handlers.chat.errors import ChatError
 from bot.handlers.chat.limits import RateLimiter
@@ -48,7 +48,7 @@ class ChatService:
     """What the chat routes need, built by the composition root."""
 
     engine: Engine
-    routing: Routing
+    desk: Desk
     calendar: BusinessCalendar
     bus: ChatBus
     public_url: str
@@ -67,7 +67,7 @@ class ChatService:
 
     @property
     def policy(self) -> ChatPolicy:
-        return self.routing.policy.chat
+        return self.desk.policy.chat
 
 
 def chat_router(service: ChatService) -> APIRouter:
@@ -125,7 +125,7 @@ def chat_router(service: ChatService) -> APIRouter:
         )
         with transaction(service.engine) as session:
             conversation, token, created = chat.start(
-                session, service.routing, visitor, body.message, body.client_id
+                session, service.desk, visitor, body.message, body.client_id
             )
             view = _conversation_view(session, conversation, after=0)
         if not created:
@@ -167,7 +167,7 @@ def chat_router(service: ChatService) -> APIRouter:
             )
             ticket = _open_ticket(service, session, conversation)
             message, created = chat.add_visitor_message(
-                session, service.routing, conversation, ticket, body.text, body.client_id
+                session, service.desk, conversation, ticket, body.text, body.client_id
             )
         if not created:
             response.status_code = 200

@@ -7,7 +7,8 @@ import logging
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.intake import IntakeResult, Routing, receive_email
+from bot.core.context import Desk
+from bot.core.intake import IntakeResult, receive_email
 from bot.mail.parse import parse_email
 from bot.storage.db import transaction
 
@@ -15,9 +16,9 @@ log = logging.getLogger(__name__)
 
 
 class MailIngest:
-    def __init__(self, engine: Engine, routing: Routing):
+    def __init__(self, engine: Engine, desk: Desk):
         self._engine = engine
-        self._routing = routing
+        self._desk = desk
 
     def accept(self, raw: bytes, recipients: list[str]) -> IntakeResult:
         """Stores the mail; returns only once it is committed. Database errors propagate."""
@@ -26,7 +27,7 @@ class MailIngest:
             try:
                 with transaction(self._engine) as session:
                     result = receive_email(
-                        session, mail, raw, recipients=recipients, routing=self._routing
+                        session, mail, raw, recipients=recipients, desk=self._desk
                     )
                 break
             except IntegrityError:

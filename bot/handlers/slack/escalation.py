@@ -87,12 +87,12 @@ def on_command(ack: Ack, command: dict, client: WebClient, context) -> None:
         try:
             escalation = escalate(
                 session,
+                helpdesk.desk,
                 ticket,
                 tiers=tiers_of(helpdesk.policy, helpdesk.settings.escalation_channel),
                 actor=command["user_id"],
                 reason=reason,
                 request_key=f"command:{command['trigger_id']}",
-                sla=helpdesk.sla,
             )
         except EscalationRefused as refused:
             ack(str(refused))
@@ -163,6 +163,7 @@ def on_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
                 raise EscalationRefused("Pick a ticket to escalate.")
             escalation = escalate(
                 session,
+                helpdesk.desk,
                 ticket,
                 tiers=tiers_of(helpdesk.policy, helpdesk.settings.escalation_channel),
                 actor=user,
@@ -171,7 +172,6 @@ def on_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
                 or "normal",
                 tier=int(tier) if tier and tier.isdigit() else None,
                 request_key=f"view:{view['id']}",
-                sla=helpdesk.sla,
             )
             channel = escalation.channel
     except EscalationRefused as refused:

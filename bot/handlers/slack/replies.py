@@ -160,14 +160,12 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
                 raise ReplyRefused("This ticket no longer exists.")
             reply_to_customer(
                 session,
+                helpdesk.desk,
                 ticket,
                 agent,
                 answer,
-                support_address=helpdesk.settings.helpdesk_support_address,
                 new_status=TicketStatus(status) if status in ("pending", "solved") else None,
                 request_key=f"view:{view['id']}",
-                sla=helpdesk.sla,
-                surveys=helpdesk.surveys,
                 files=files_of(view),
                 max_file_bytes=helpdesk.policy.mail.max_attachment_bytes,
             )

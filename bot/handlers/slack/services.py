@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from bot.config import CsatPolicy, Policy, Settings
-from bot.core.sla import SlaRules
+from bot.config import Policy, Settings
+from bot.core.context import Desk
 from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.integrations.shopify_cache import CachedShopify
@@ -21,9 +21,7 @@ class Services:
     engine: Engine
     agents: AgentDirectory
     permalinks: Permalinks
-    sla: SlaRules
-    # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
-    surveys: CsatPolicy | None = None
+    desk: Desk  # what the core is called with: policy-derived rules, where tickets go
     # The shop's Admin API (cached), when SHOPIFY_SHOP is set.
     shopify: CachedShopify | None = None
 

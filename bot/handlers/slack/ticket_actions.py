@@ -63,7 +63,7 @@ def set_priority(
     choice = (action.get("selected_option") or {}).get("value")
     if choice not in Priority.__members__.values():
         return "That priority is not one the helpdesk knows."
-    tickets.set_priority(session, ticket, Priority(choice), actor=user, sla=helpdesk.sla)
+    tickets.set_priority(session, helpdesk.desk, ticket, Priority(choice), actor=user)
     return None
 
 
@@ -73,14 +73,7 @@ def set_status(
     choice = (action.get("selected_option") or {}).get("value")
     if choice not in (TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED):
         return "That status is not one the helpdesk knows."
-    tickets.set_status(
-        session,
-        ticket,
-        TicketStatus(choice),
-        actor=user,
-        sla=helpdesk.sla,
-        surveys=helpdesk.surveys,
-    )
+    tickets.set_status(session, helpdesk.desk, ticket, TicketStatus(choice), actor=user)
     return None
 
 
@@ -89,7 +82,7 @@ def close(
 ) -> str | None:
     if ticket.status == TicketStatus.CLOSED:
         return f"Ticket #{ticket.number} is already closed; reopen it from the ⋯ menu."
-    tickets.set_status(session, ticket, TicketStatus.CLOSED, actor=user, sla=helpdesk.sla)
+    tickets.set_status(session, helpdesk.desk, ticket, TicketStatus.CLOSED, actor=user)
     return None
 
 

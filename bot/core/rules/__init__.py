@@ -1,0 +1,37 @@
+"""The rules that act on tickets, one module each, and where they are registered on the desk."""
+
+from __future__ import annotations
+
+from bot.config import CsatPolicy, Policy
+from bot.core.attachments import FileStore
+from bot.core.context import Desk, Rules
+from bot.core.rules.order_context import post_order_context
+from bot.core.rules.sla_clocks import move_clocks, start_clocks, wait_for_next_response
+from bot.core.rules.survey import offer_survey
+from bot.core.sla import SlaRules
+
+
+def desk_for(
+    policy: Policy,
+    *,
+    support_channel: str,
+    support_address: str | None,
+    surveys: CsatPolicy | None = None,
+    order_context: bool = False,
+    files: FileStore | None = None,
+) -> Desk:
+    """The desk with its rules registered. `order_context`: Shopify is connected, so new
+    tickets get the customer's orders in the thread."""
+    return Desk(
+        support_channel=support_channel,
+        support_address=support_address,
+        policy=policy,
+        sla=SlaRules.from_policy(policy),
+        surveys=surveys,
+        files=files,
+        rules=Rules(
+            on_ticket_opened=(start_clocks, *((post_order_context,) if order_context else ())),
+            on_message_arrived=(wait_for_next_response,),
+            on_ticket_changed=(move_clocks, *((offer_survey,) if surveys is not None else ())),
+        ),
+    )

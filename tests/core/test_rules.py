@@ -1,0 +1,54 @@
+"""The desk's rules: each moment calls what is registered, in order, with its facts; the desk is
+a required argument, so a caller can't silently skip the rules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.core import outbox
+from bot.core.context import Rules
+from bot.core.rules import desk_for
+from bot.core.tickets import open_ticket, set_status
+from bot.storage.models import TicketStatus
+from tests.core.builders import CHANNEL, SUPPORT, email, policy
+
+
+def test_a_registered_rule_hears_each_moment_with_its_facts(core):
+    heard = []
+    opened = (*core.desk.rules.on_ticket_opened, lambda s, d, t, f: heard.append(("opened", f)))
+    arrived = (lambda s, d, t, m: heard.append(("message", m.body)),)
+    changed = (lambda s, d, t, c: heard.append(("changed", c.field, c.old, c.new)),)
+    core.desk = dataclasses.replace(core.desk, rules=Rules(opened, arrived, changed))
+    core.receive(email("Where is it?"))
+    core.set_status(core.ticket(1), TicketStatus.PENDING)
+
+    assert heard == [
+        ("message", "Where is it?"),
+        ("opened", None),
+        ("changed", "status", TicketStatus.OPEN, TicketStatus.PENDING),
+    ]
+
+
+def test_order_context_and_surveys_are_rules_registered_only_when_set_up(core):
+    plain = desk_for(policy(), support_channel=CHANNEL, support_address=SUPPORT)
+    shop = desk_for(
+        policy(), support_channel=CHANNEL, support_address=SUPPORT, order_context=True,
+        surveys=policy().csat,
+    )  # fmt: skip
+    core.desk = shop
+    core.receive(email())
+    core.set_status(core.ticket(1), TicketStatus.SOLVED)
+
+    kinds = [kind for kind, _ in core.outbox()]
+    assert outbox.SHOPIFY_CONTEXT in kinds and outbox.EMAIL_SURVEY in kinds
+    assert len(plain.rules.on_ticket_opened) == 1 and len(plain.rules.on_ticket_changed) == 1
+
+
+def test_forgetting_the_desk_is_a_type_error_not_skipped_clocks(core):
+    core.receive(email())
+    with pytest.raises(TypeError):
+        set_status(core.session, core.ticket(1), TicketStatus.PENDING, actor="U0AGENT1")
+    with pytest.raises(TypeError):
+        open_ticket(core.session, customer=None, subject="", channel=CHANNEL, source=None)
