@@ -28,7 +28,7 @@ test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(LINT_IMPORTS)
-	$(BIN)/pytest -n 3
+	$(BIN)/pytest -n 4 --dist worksteal --durations=15
 
 BENCHMARKS := sla_sweep digest chat_sse ack_latency ingest
 
