@@ -149,7 +149,7 @@ def send_survey(session: Session, ticket_id: int, survey_id: int) -> None:
     enqueue(session, EMAIL_SURVEY, ticket_id=ticket_id, payload={"survey": survey_id})
 
 
-def direct_message(session: Session, ticket_id: int, user: str, kind: Notice, **facts) -> None:
+def direct_message(session: Session, ticket_id: int, user: str, kind: Notice, /, **facts) -> None:
     """A DM to `user` about the ticket: a notice, rendered when sent (see views.notifications)."""
     enqueue(
         session,
@@ -159,10 +159,11 @@ def direct_message(session: Session, ticket_id: int, user: str, kind: Notice, **
     )
 
 
-def notice(session: Session, ticket_id: int, kind: Notice, **facts) -> None:
+def notice(session: Session, ticket_id: int, kind: Notice, /, **facts) -> None:
     """A line from the helpdesk in the ticket's thread, e.g. who escalated and why.
 
     Only its kind and JSON-safe facts are stored; views.notices renders it when it is sent.
+    `kind` is positional-only, as a fact may be called so too (a failed row's kind).
     """
     enqueue(session, THREAD_NOTICE, ticket_id=ticket_id, payload={"notice": kind.value, **facts})
 
@@ -181,7 +182,9 @@ def show_survey_answer(session: Session, ticket_id: int, survey_id: int) -> None
     )
 
 
-def channel_notice(session: Session, ticket_id: int, channel: str, kind: Notice, **facts) -> None:
+def channel_notice(
+    session: Session, ticket_id: int, channel: str, kind: Notice, /, **facts
+) -> None:
     """A notice about the ticket in another channel, e.g. an SLA breach."""
     enqueue(
         session,

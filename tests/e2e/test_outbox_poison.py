@@ -183,6 +183,24 @@ def test_helpdesk_outbox_retries_a_failed_row_and_drops_a_stuck_one(desk):
     assert desk.row(stuck.id).status == OutboxStatus.DROPPED
 
 
+def test_a_customer_message_slack_refuses_fails_visibly_in_its_thread(desk):
+    """Slack refuses a follow-up's post for good: the row fails, and a note in the thread
+    names it and the command that sends it again."""
+    desk.slack.fail_next("chat.postMessage", status=200, error="msg_too_long")
+    follow_up = customer_mail("A follow-up", in_reply_to=desk.first_mail["Message-ID"])
+    assert smtp_send(desk.helpdesk.smtp.port, follow_up)[0] == 250
+
+    def failed() -> list[OutboxItem]:
+        return [r for r in desk.rows(kinds.SLACK_POST_MESSAGE) if r.status == OutboxStatus.FAILED]
+
+    assert eventually(failed, timeout=15)
+    [row] = failed()
+    assert desk.slack.wait_for(
+        lambda: any(f"helpdesk outbox retry {row.id}" in m["text"] for m in desk.thread()),
+        timeout=15,
+    )
+
+
 def test_messages_behind_a_root_post_given_up_say_why_and_go_once_it_is_retried(desk):
     """Slack refuses a new ticket's first post for good: its later messages can't have a
     thread, so they wait, saying which row to fix; retrying that row lets them all through."""
