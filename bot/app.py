@@ -224,7 +224,6 @@ def create_app(
     chat = ChatService(
         engine=engine,
         desk=desk,
-        calendar=desk.sla.calendar,
         bus=bus,
         public_url=settings.helpdesk_public_url,
         shared=shared,

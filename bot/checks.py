@@ -16,14 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Policy, Settings
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
-from bot.integrations.shopify_cache import connect as connect_shopify
+from bot.integrations.shopify_cache import shopify_client
 from bot.redaction import Redactor
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
 from bot.storage.problems import explain
 from bot.storage.redis_state import RedisState
-from bot.storage.shared_state import MemoryState
 
 TIMEOUT_SECONDS = 10
 
@@ -234,13 +233,13 @@ def _imap(settings: Settings) -> Outcome:
 
 def _shopify(settings: Settings, policy: Policy) -> Outcome:
     name = "Shopify"
-    shopify = connect_shopify(settings, policy, MemoryState())  # only its client is used
-    if shopify is None:
+    client = shopify_client(settings, policy)
+    if client is None:
         return Outcome(name, "skipped", "SHOPIFY_SHOP unset: no order context")
     if not settings.shopify_access_token:
         return Outcome(name, "error", "SHOPIFY_ACCESS_TOKEN is missing: an Admin API token")
     try:
-        granted = shopify.client.access_scopes()
+        granted = client.access_scopes()
     except ShopifyError as problem:
         return Outcome(name, "error", str(problem))
     missing = sorted(REQUIRED_SCOPES - granted)

@@ -97,11 +97,11 @@ def _untagged(value: dict) -> Any:
     return value
 
 
-def connect(settings: Settings, policy: Policy, state: SharedState) -> CachedShopify | None:
+def shopify_client(settings: Settings, policy: Policy) -> ShopifyClient | None:
     """The shop's client when SHOPIFY_SHOP (or SHOPIFY_API_URL) is set, else None."""
     if not settings.shopify_enabled:
         return None
-    client = ShopifyClient(
+    return ShopifyClient(
         shop=settings.shopify_shop or "",
         token=settings.shopify_access_token or "",
         version=settings.shopify_api_version,
@@ -109,4 +109,9 @@ def connect(settings: Settings, policy: Policy, state: SharedState) -> CachedSho
         timeout=policy.shopify.timeout.total_seconds(),
         recent_orders=policy.shopify.recent_orders,
     )
-    return CachedShopify(client, policy.shopify.cache_for, state)
+
+
+def connect(settings: Settings, policy: Policy, state: SharedState) -> CachedShopify | None:
+    """The shop's client, its answers kept in the shared state; None without a shop."""
+    client = shopify_client(settings, policy)
+    return CachedShopify(client, policy.shopify.cache_for, state) if client else None

@@ -53,6 +53,14 @@ class PostgresState(SharedState):
             )
             return dict(rows.tuples().all())
 
+    def is_held(self, key: str) -> bool:
+        with self._engine.connect() as db:
+            return bool(
+                db.execute(
+                    select(TABLE.c.key).where(TABLE.c.key == key, TABLE.c.until > NOW)
+                ).first()
+            )
+
     def get(self, key: str) -> str | None:
         with self._engine.connect() as db:
             return db.execute(

@@ -76,6 +76,9 @@ class RedisState(SharedState):
         start = len(self._namespace)
         return {name[start:]: ms / 1000 for name, ms in zip(names, left, strict=True) if ms > 0}
 
+    def is_held(self, key: str) -> bool:
+        return self._redis.pttl(self._namespace + key) > 0
+
     def get(self, key: str) -> str | None:
         return self._redis.get(self._namespace + key)
 

@@ -66,8 +66,9 @@ class SharedState(ABC):
     def forget(self, prefix: str) -> None:
         """Drops every key starting with `prefix`, held or kept, at once."""
 
+    @abstractmethod
     def is_held(self, key: str) -> bool:
-        return key in self.held(key)
+        """Whether `key` is held now: one key, not a scan of a prefix."""
 
 
 class MemoryState(SharedState):
@@ -115,6 +116,11 @@ class MemoryState(SharedState):
         with self._lock:
             self._entries.pop(key, None)
             self._store(key, self._clock() + seconds, value)
+
+    def is_held(self, key: str) -> bool:
+        with self._lock:
+            until, _ = self._entries.get(key, (0.0, None))
+            return until > self._clock()
 
     def forget(self, prefix: str) -> None:
         with self._lock:

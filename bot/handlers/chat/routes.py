@@ -2,8 +2,8 @@
 
 Visitors are strangers on the internet, so every request passes the same gate first: the
 page's origin must be the helpdesk's own or in the policy's `chat.allowed_origins`, and the
-caller's address must be within its rate limit. Refusing costs no database work on a single
-process; several share their limits through PostgreSQL or Redis (`bot/handlers/chat/limits.py`).
+caller's address must be within its rate limit: in memory with SQLite, in PostgreSQL or Redis
+otherwise, so that several processes share them (`bot/handlers/chat/limits.py`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ class ChatService:
 
     engine: Engine
     desk: Desk
-    calendar: BusinessCalendar
     bus: ChatBus
     public_url: str
     shared: SharedState
@@ -69,6 +68,10 @@ class ChatService:
     def policy(self) -> ChatPolicy:
         return self.desk.policy.chat
 
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self.desk.sla.calendar
+
 
 def chat_router(service: ChatService) -> APIRouter:
     router = APIRouter()
@@ -83,7 +86,9 @@ def chat_router(service: ChatService) -> APIRouter:
     def chat_page(request: Request) -> Response:
         return page.response(request)
 
-    async def gate(request: Request) -> None:
+    def gate(request: Request) -> None:
+        # Sync, so FastAPI runs it in its threadpool: the limit may be a PostgreSQL or Redis
+        # round trip, which must not stall the event loop and every open stream with it.
         _check_origin(service, request)
         _limit(service.ip_limit, _client_ip(request), "Too many requests from your address.")
 

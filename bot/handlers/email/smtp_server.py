@@ -26,10 +26,10 @@ class InboundMailHandler:
         ingest: MailIngest,
         accepted_addresses: set[str],
         support_address: str,
-        counters: Counters | None = None,
+        counters: Counters,
     ):
         self._ingest = ingest
-        self._counters = counters or Counters()
+        self._counters = counters
         self._accepted = {a.lower() for a in accepted_addresses}
         self._support_address = support_address
 
@@ -94,11 +94,11 @@ class InboundSmtpServer:
         host: str,
         port: int,
         max_bytes: int,
-        counters: Counters | None = None,
+        counters: Counters,
     ):
         self._controller = _CountingController(
             handler,
-            counters or Counters(),
+            counters,
             hostname=host,
             port=port,
             data_size_limit=max_bytes,
