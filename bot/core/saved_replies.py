@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.core import placeholders
-from bot.storage.models import Customer, SavedReply, Ticket, utcnow
+from bot.core.tickets import name_given
+from bot.storage.models import SavedReply, Ticket, utcnow
 
 TITLE_LIMIT = 75
 BODY_LIMIT = 3000  # what a Reply modal's answer can hold
@@ -80,10 +81,10 @@ def render_for(
     reply = session.get(SavedReply, saved_reply_id)
     if reply is None:
         return None
-    customer = session.get(Customer, ticket.customer_id)
+    name = name_given(session, ticket)  # not the name on file: the address may be a claim
     values = {
-        "customer.first_name": placeholders.first_name(customer.name),
-        "customer.name": customer.name,
+        "customer.first_name": placeholders.first_name(name),
+        "customer.name": name,
         "ticket.number": str(ticket.number),
         "agent.first_name": placeholders.first_name(agent_name),
         **(more or {}),

@@ -290,8 +290,17 @@ def test_an_address_typed_into_the_chat_is_only_a_claim(database_url, shop, jane
         assert (remembered is not None) == jane_wrote_first  # only from her own mail
         # Greeted by the name they gave, not the one on file for the address they typed.
         root = next(m for m in slack.messages_in(CHANNEL) if m["ts"] == desk.root_ts)
-        reply = json.dumps(desk.open_reply())
+        view = desk.open_reply()
+        reply = json.dumps(view)
         assert "Mal" in reply and "Jane" not in reply and "Jane" not in json.dumps(root)
+        with Session(helpdesk.engine) as session:
+            greeting = SavedReply(title="Hi", body="Hi {{customer.first_name}},",
+                                  created_by=AGENT["id"])  # fmt: skip
+            session.add(greeting)
+            session.commit()
+            greeting_id = greeting.id
+        filled = desk.pick(desk.open_reply(), ids.REPLY_SAVED_PICK, str(greeting_id))
+        assert answer_block(filled)["element"]["initial_value"] == "Hi Mal,"
 
 
 def test_mail_from_janes_address_that_failed_dmarc_is_only_a_claim(database_url, shop):
