@@ -110,6 +110,7 @@ def test_a_chat_visitor_is_a_website_visitor_never_the_stand_in_address(desk):
     )
     dms = [c.args["text"] for c in desk.slack.calls("chat.postMessage")
            if c.args["channel"].startswith("D")]  # fmt: skip
+    assert dms and all("#2" in text for text in dms)
     for shown in (json.dumps(posts_in(desk, TIER2)), json.dumps(dms), found.body):
         assert "visitors.invalid" not in shown, shown
     assert (
