@@ -25,7 +25,6 @@ from bot.storage.models import CsatSurvey, Customer, Ticket
 log = logging.getLogger(__name__)
 
 COMMENT_LIMIT = 5000
-# Control characters render as nothing or garbage, and PostgreSQL refuses NUL outright.
 _SALT = "csat-survey"
 
 

@@ -190,10 +190,10 @@ class SlackDelivery:
         return found or self.post(item, ticket, where, *render())
 
 
-# Errors about the content itself: resending the same content can never succeed.
 # How often a row waiting on a root post that was given up looks again (a retry of the root
 # from `helpdesk outbox` lets it go within this).
 ROOT_GIVEN_UP_RECHECK_SECONDS = 15
+# Errors about the content itself: resending the same content can never succeed.
 PERMANENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text"}
 
 
