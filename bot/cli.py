@@ -616,6 +616,7 @@ def import_mail(
 
 
 STUCK_AFTER_SECONDS = 300
+ROW_WAIT_SECONDS = 90  # past the default delivery lease (60 s): a try that died is waited out
 outbox_cli = typer.Typer(
     help="List deliveries (Slack posts, emails) that are stuck or failed; retry or drop one.",
     no_args_is_help=False,
@@ -672,9 +673,7 @@ def outbox_retry(
     from bot.core.deliveries import retry
     from bot.storage.models import utcnow
 
-    with _outbox_session(write=True) as session:
-        item = retry(session, row_id, utcnow())
-        what = item.kind
+    what = _change_row(lambda session: retry(session, row_id, utcnow()).kind)
     err.print(f"outbox row {row_id} ({what}) will be sent again now by `helpdesk serve`")
 
 
@@ -689,15 +688,32 @@ def outbox_drop(
 
     if not yes and not typer.confirm(f"Drop outbox row {row_id}? It will never be sent"):
         raise typer.Exit(1)
-    with _outbox_session(write=True) as session:
-        item = drop(session, row_id, utcnow())
-        what = item.kind
+    what = _change_row(lambda session: drop(session, row_id, utcnow()).kind)
     err.print(f"outbox row {row_id} ({what}) dropped; its ticket's later deliveries go on")
 
 
+def _change_row(change):
+    """Applies an operator's change to an outbox row. A row a delivery try holds right now
+    (its lease is short, and a retried row is tried often) is changed once that try ends."""
+    from bot.core.deliveries import BeingDelivered
+
+    give_up = time.monotonic() + ROW_WAIT_SECONDS
+    with err.status("waiting for the delivery try in progress to end…") as waiting:
+        while True:
+            try:
+                with _outbox_session(write=True, passing=BeingDelivered) as session:
+                    return change(session)
+            except BeingDelivered as busy:
+                if time.monotonic() > give_up:
+                    waiting.stop()
+                    _fail(str(busy))
+                time.sleep(0.5)
+
+
 @contextmanager
-def _outbox_session(write: bool = False):
-    """A session on the configured database; a refused change ends the command in one line."""
+def _outbox_session(write: bool = False, passing: type[Exception] | None = None):
+    """A session on the configured database; a refused change ends the command in one line
+    (but for the `passing` refusal, which the caller handles)."""
     from sqlmodel import Session
 
     from bot.core.deliveries import CannotChange
@@ -713,6 +729,8 @@ def _outbox_session(write: bool = False):
             with Session(engine) as session:
                 yield session
     except CannotChange as refused:
+        if passing and isinstance(refused, passing):
+            raise
         _fail(str(refused))
     finally:
         engine.dispose()

@@ -21,6 +21,10 @@ class CannotChange(Exception):
     """The row is not in a state the operator's command applies to; says why."""
 
 
+class BeingDelivered(CannotChange):
+    """The row is claimed by a try in progress; the command applies once that try ends."""
+
+
 def troubled(
     session: Session, now: datetime, stuck_after: timedelta
 ) -> list[tuple[OutboxItem, int | None]]:
@@ -122,7 +126,7 @@ def _changeable(session: Session, item_id: int, now: datetime, verb: str) -> Out
     if item.status == OutboxStatus.DROPPED and verb == "dropped":
         raise CannotChange(f"outbox row {item_id} was dropped already")
     if item.status == OutboxStatus.PENDING and item.claimed_until and item.claimed_until > now:
-        raise CannotChange(
+        raise BeingDelivered(
             f"outbox row {item_id} is being delivered right now; look again in a minute"
         )
     return item

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from contextlib import ExitStack
 
 import pytest
@@ -46,8 +47,15 @@ class ReplyWithAComposeBug(ReplyEmail):
     such bug (a header that can't be composed, say) until `fixed` is set."""
 
     fixed = False
+    # Set both to hold a try in progress: `trying` is set once the try has begun, and the
+    # try goes on once `go_on` is set.
+    trying: threading.Event | None = None
+    go_on: threading.Event | None = None
 
     def send(self, session, item, in_doubt):
+        if self.trying and self.go_on:
+            self.trying.set()
+            self.go_on.wait(30)
         message = session.get(Message, item.message_id)
         if "§" in message.body and not self.fixed:
             raise ValueError("Header values may not contain linefeed or carriage return")
@@ -92,13 +100,28 @@ class Desk:
 
     def cli(self, *args: str, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "bot", "outbox", *args],
-            env=serve_environment(self.database_url, self.slack, COLUMNS="200", **env),
+            self._command(*args),
+            env=self._environment(**env),
             input=stdin,
             capture_output=True,
             text=True,
             timeout=60,
         )
+
+    def start_cli(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            self._command(*args),
+            env=self._environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def _command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "bot", "outbox", *args]
+
+    def _environment(self, **env) -> dict[str, str]:
+        return serve_environment(self.database_url, self.slack, COLUMNS="200", **env)
 
 
 @pytest.fixture
@@ -181,6 +204,29 @@ def test_helpdesk_outbox_retries_a_failed_row_and_drops_a_stuck_one(desk):
     desk.slack.wait_for(lambda: any("Any news?" in m["text"] for m in desk.thread()), timeout=15)
     assert not any("Stuck in Slack" in m["text"] for m in desk.thread())
     assert desk.row(stuck.id).status == OutboxStatus.DROPPED
+
+
+def test_dropping_a_row_while_a_try_holds_it_waits_for_that_try_to_end(desk):
+    """A row that is retried is often in a try: the operator's command waits that try out
+    instead of refusing (CI once hit the moment between two tries of a stuck row)."""
+    desk.replies.trying, desk.replies.go_on = threading.Event(), threading.Event()
+    desk.agent.reply(desk.ticket_id, desk.root_ts, "Refund per § 12 of our terms")
+    assert desk.replies.trying.wait(15)
+    [row] = desk.rows(kinds.EMAIL_SEND)
+    dropping = desk.start_cli("drop", str(row.id), "--yes")
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            dropping.wait(3)  # the try holds the row: the command waits for it
+        assert desk.row(row.id).status == OutboxStatus.PENDING
+        desk.replies.go_on.set()
+        _, stderr = dropping.communicate(timeout=60)
+    finally:
+        dropping.kill()
+    assert dropping.returncode == 0, stderr
+    assert "dropped" in stderr
+    assert desk.row(row.id).status == OutboxStatus.DROPPED
+    with Session(desk.helpdesk.engine) as session:
+        assert session.get(Message, row.message_id).delivery == Delivery.FAILED
 
 
 def test_a_customer_message_slack_refuses_fails_visibly_in_its_thread(desk):
