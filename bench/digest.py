@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.serving import postgres_database, record
 from bot.core import metrics
-from bot.jobs.digest import render_digest
+from bot.read_models.digest_of_day import render_digest
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import (

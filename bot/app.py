@@ -20,8 +20,16 @@ from bot.chat_bus import ChatBus, chat_bus
 from bot.config import ConfigError, Policy, Settings
 from bot.core.attachments import FileStore
 from bot.core.csat import survey_tokens
-from bot.core.escalation import tiers_of
 from bot.core.rules import desk_for
+from bot.deliverers.chat_push import chat_deliverers
+from bot.deliverers.customer_email import email_deliverers
+from bot.deliverers.file_upload import attachment_deliverers
+from bot.deliverers.shopify_context import shopify_deliverers
+from bot.deliverers.slack_files import SlackFiles
+from bot.deliverers.slack_posts import slack_deliverers
+from bot.deliverers.smtp_sender import SmtpSender
+from bot.delivery.contract import Deliverer
+from bot.delivery.worker import OutboxWorker
 from bot.handlers.chat.routes import ChatService, chat_router
 from bot.handlers.csat_routes import csat_router
 from bot.handlers.email.imap_poller import ImapPoller
@@ -30,22 +38,13 @@ from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
 from bot.handlers.metrics_route import metrics_router
 from bot.handlers.slack import build_bolt_app
-from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.handlers.slack.socket_mode import SocketModeListener
 from bot.integrations.shopify_cache import connect as connect_shopify
-from bot.jobs.attachment_upload import attachment_deliverers
-from bot.jobs.chat_delivery import chat_deliverers
-from bot.jobs.delivery import Deliverer
-from bot.jobs.digest import digest_channel
-from bot.jobs.email_delivery import email_deliverers
-from bot.jobs.outbox import OutboxWorker
+from bot.integrations.slack_roster import SlackRoster
+from bot.jobs.daily_digest import digest_channel
 from bot.jobs.scheduler import build_scheduler
-from bot.jobs.shopify_context import shopify_deliverers
-from bot.jobs.slack_delivery import slack_deliverers
-from bot.jobs.slack_files import SlackFiles
-from bot.jobs.smtp_sender import SmtpSender
 from bot.monitoring.counters import Counters
 from bot.monitoring.state import HelpdeskState
 from bot.slack_client import delivery_client, interactive_client
@@ -179,6 +178,17 @@ def create_app(
     shared = connect_shared_state(settings, engine)
     shopify = connect_shopify(settings, policy, shared)
     files = FileStore(settings.helpdesk_data_dir)
+    client = interactive_client(settings)
+    desk = desk_for(
+        policy,
+        support_channel=settings.helpdesk_support_channel,
+        support_address=settings.helpdesk_support_address,
+        escalation_channel=settings.escalation_channel,
+        roster=SlackRoster(client, policy.agents, settings.helpdesk_support_channel),
+        surveys=policy.csat if tokens and policy.csat.enabled else None,
+        order_context=shopify is not None,
+        files=files,
+    )
     deliverers = {
         **attachment_deliverers(
             delivery_client(settings), files, policy.mail.max_uploads_per_message
@@ -186,7 +196,7 @@ def create_app(
         **chat_deliverers(bus),
         **slack_deliverers(
             delivery_client(settings),
-            tiers_of(policy, settings.escalation_channel),
+            desk.tiers,
             order_lookup=shopify is not None,
         ),
         **email_deliverers(
@@ -212,14 +222,6 @@ def create_app(
     )
     on_outbox_commit(engine, outbox.wake)
     metrics.register(HelpdeskState(engine, outbox, bus))
-    desk = desk_for(
-        policy,
-        support_channel=settings.helpdesk_support_channel,
-        support_address=settings.helpdesk_support_address,
-        surveys=policy.csat if tokens and policy.csat.enabled else None,
-        order_context=shopify is not None,
-        files=files,
-    )
     ingest = MailIngest(engine, desk)
     chat = ChatService(
         engine=engine,
@@ -228,12 +230,9 @@ def create_app(
         public_url=settings.helpdesk_public_url,
         shared=shared,
     )
-    client = interactive_client(settings)
     services = Services(
         settings=settings,
-        policy=policy,
         engine=engine,
-        agents=AgentDirectory(client, policy.agents, settings.helpdesk_support_channel),
         permalinks=Permalinks(client),
         desk=desk,
         shopify=shopify,

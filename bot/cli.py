@@ -483,9 +483,9 @@ def digest(
 def _post_digest(settings, policy, engine, day: date) -> None:
     """Enqueues the digest, then delivers it from this process with one outbox worker."""
     from bot.core.escalation import tiers_of
-    from bot.jobs.digest import digest_channel, digest_outbox_row, enqueue_digest
-    from bot.jobs.outbox import OutboxWorker
-    from bot.jobs.slack_delivery import slack_deliverers
+    from bot.deliverers.slack_posts import slack_deliverers
+    from bot.delivery.worker import OutboxWorker
+    from bot.jobs.daily_digest import digest_channel, digest_outbox_row, enqueue_digest
     from bot.slack_client import delivery_client
 
     channel = digest_channel(settings, policy)

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from bot.core import outbox
 from bot.core.notices import too_large
-from bot.mail.attachments import MailFile, extension_of
+from bot.mail.files import MailFile, extension_of
 from bot.storage.models import Attachment, Message
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,10 @@
 """The desk: one immutable context the core is called with, built once by the composition root.
 
-It holds what the policy and settings decide (SLA rules, surveys, where tickets go) and the rules
-that act when a ticket opens, changes, or a customer's message arrives. A new rule is a module
-with a function of `(session, desk, ticket, facts)` in bot/core/rules/ and one line in its
-registration, `bot.core.rules.desk_for`.
+It holds what the policy and settings decide (SLA rules, surveys, where tickets go, escalation
+tiers), who the agents are (the roster), and the rules that act when a ticket opens, changes, a
+customer's message arrives or an agent replies. A new rule is a module with a function of
+`(session, desk, ticket, facts)` in bot/core/rules/ and one line in its registration,
+`bot.core.rules.desk_for`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from bot.storage.models import Message, Ticket
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from bot.core.escalation import Tier
+    from bot.core.roster import Roster
+
 
 @dataclass(frozen=True)
 class Change:
@@ -36,6 +40,7 @@ class Change:
 Opened = Callable[[Session, "Desk", Ticket, None], None]
 Arrived = Callable[[Session, "Desk", Ticket, Message], None]
 Changed = Callable[[Session, "Desk", Ticket, Change], None]
+Replied = Callable[[Session, "Desk", Ticket, Message], None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Rules:
     on_ticket_opened: tuple[Opened, ...] = ()
     on_message_arrived: tuple[Arrived, ...] = ()
     on_ticket_changed: tuple[Changed, ...] = ()
+    on_agent_replied: tuple[Replied, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Desk:
     support_address: str | None
     policy: Policy
     sla: SlaRules
+    tiers: tuple[Tier, ...] = ()  # the escalation tiers, in order
+    roster: Roster | None = None  # who the agents are (None only where nobody asks: tests)
     rules: Rules = field(default_factory=Rules)
     # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
     surveys: CsatPolicy | None = None
@@ -69,3 +77,7 @@ class Desk:
     def ticket_changed(self, session: Session, ticket: Ticket, change: Change) -> None:
         for rule in self.rules.on_ticket_changed:
             rule(session, self, ticket, change)
+
+    def agent_replied(self, session: Session, ticket: Ticket, reply: Message) -> None:
+        for rule in self.rules.on_agent_replied:
+            rule(session, self, ticket, reply)

@@ -14,8 +14,8 @@ from bot.core.attachments import keep
 from bot.core.context import Desk
 from bot.core.notices import Notice
 from bot.core.threading import find_ticket, reply_token_in
-from bot.mail.attachments import extract
 from bot.mail.authentication import unverified_reason
+from bot.mail.files import extract
 from bot.mail.ids import is_own_message_id
 from bot.mail.parse import ParsedEmail
 from bot.storage.models import (

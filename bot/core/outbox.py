@@ -1,6 +1,6 @@
 """Effects on the outside world, recorded as outbox rows inside the caller's transaction.
 
-The core never talks to Slack or SMTP; it says what must happen, and `bot.jobs.outbox`
+The core never talks to Slack or SMTP; it says what must happen, and `bot.delivery.worker`
 delivers it, in order per ticket, exactly once. Each change here marks the session
 (`outbox_written`), so the worker is woken once the caller's transaction commits.
 """

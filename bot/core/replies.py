@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from bot.core import outbox
-from bot.core import sla as clocks
 from bot.core.context import Desk
 from bot.core.tickets import measured, record_event, set_status
 from bot.mail.ids import new_message_id
@@ -115,7 +114,7 @@ def reply_to_customer(
         )
         record_event(session, ticket, "first_response", agent.user_id, message_id=message.id)
     record_event(session, ticket, "replied", agent.user_id, message_id=message.id)
-    clocks.stop(session, desk.sla, ticket, (clocks.FIRST_RESPONSE, clocks.NEXT_RESPONSE), now)
+    desk.agent_replied(session, ticket, message)
     if by_chat:
         outbox.push_chat(session, ticket.id)
     else:

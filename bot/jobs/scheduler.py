@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from bot.config import Policy
 from bot.core.sla import SlaRules
 from bot.jobs.chat_followup import FOLLOW_UP_SECONDS, email_unseen_chat_replies
-from bot.jobs.digest import run_daily_digest
+from bot.jobs.daily_digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
-from bot.jobs.sla_sweep import run_sla_sweep
+from bot.jobs.sla_alerts import run_sla_sweep
 from bot.monitoring.counters import Counters
 
 REMINDER_SWEEP_SECONDS = 60

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.chat_bus import ChatBus
 from bot.core.deliveries import backlog_by_kind
-from bot.jobs.outbox import BREAKER_STATES, OutboxWorker
+from bot.delivery.worker import BREAKER_STATES, OutboxWorker
 from bot.monitoring.counters import UNKNOWN_SERVICE
 from bot.storage.models import utcnow
 

@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.app import Helpdesk
 from bot.config import Policy, Settings
-from bot.jobs.digest import enqueue_digest
+from bot.jobs.daily_digest import enqueue_digest
 from bot.sandbox.agent import SandboxAgent, SandboxError
 from bot.sandbox.demo_data import reset_sandbox, seed_database
 from bot.sandbox.sample_mail import sample_customer_mail, send_to_helpdesk

@@ -15,7 +15,7 @@ _DETAIL_LIMIT = 160
 
 
 def explain(error: SQLAlchemyError) -> str:
-    detail = _detail(error)
+    detail = first_line(error)
     if _schema_missing(error, detail):
         return (
             f"the database has no helpdesk tables, or older ones ({detail}): "
@@ -47,9 +47,9 @@ def explain(error: SQLAlchemyError) -> str:
     )
 
 
-def _detail(error: SQLAlchemyError) -> str:
-    """The driver's own first line: SQLAlchemy's adds the statement and a link, drivers add
-    hints on further lines that the advice replaces."""
+def first_line(error: BaseException) -> str:
+    """The driver's own first line, for logs and people: SQLAlchemy's adds the statement, its
+    parameters (customers' data) and a link; drivers add hints on further lines."""
     cause = getattr(error, "orig", None) or error
     lines = str(cause).strip().splitlines() or [type(cause).__name__]
     first = " ".join(lines[0].split())

@@ -22,13 +22,15 @@ def test_a_registered_rule_hears_each_moment_with_its_facts(core):
     opened = (*core.desk.rules.on_ticket_opened, lambda s, d, t, f: heard.append(("opened", f)))
     arrived = (lambda s, d, t, m: heard.append(("message", m.body)),)
     changed = (lambda s, d, t, c: heard.append(("changed", c.field, c.old, c.new)),)
-    core.desk = dataclasses.replace(core.desk, rules=Rules(opened, arrived, changed))
+    replied = (lambda s, d, t, m: heard.append(("replied", m.author, m.body)),)
+    core.desk = dataclasses.replace(core.desk, rules=Rules(opened, arrived, changed, replied))
     core.receive(email("Where is it?"))
-    core.set_status(core.ticket(1), TicketStatus.PENDING)
+    core.reply(core.ticket(1), "On its way", new_status=TicketStatus.PENDING)
 
     assert heard == [
         ("message", "Where is it?"),
         ("opened", None),
+        ("replied", "U0AGENT1", "On its way"),
         ("changed", "status", TicketStatus.OPEN, TicketStatus.PENDING),
     ]
 

@@ -22,11 +22,11 @@ from sqlmodel import Session, select
 from bot.config import MailPolicy, Policy
 from bot.core import tickets
 from bot.core.attachments import SLACK_ATTACHMENTS, FileStore, keep
+from bot.deliverers.file_upload import AttachmentUpload, attachment_deliverers
+from bot.deliverers.slack_posts import SlackDelivery, slack_deliverers
+from bot.delivery.worker import OutboxWorker
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.attachment_upload import AttachmentUpload, attachment_deliverers
-from bot.jobs.outbox import OutboxWorker
-from bot.jobs.slack_delivery import SlackDelivery, slack_deliverers
-from bot.mail.attachments import extract
+from bot.mail.files import extract
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import Attachment, Message, OutboxItem, OutboxStatus, Source, Ticket, utcnow

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.config import Policy
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.digest import enqueue_digest, run_daily_digest
+from bot.jobs.daily_digest import enqueue_digest, run_daily_digest
 from bot.views import ids
 from tests.e2e.harness import (
     CHANNEL,

@@ -25,8 +25,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
+from bot.delivery.worker import BREAKER_MAX_PAUSE
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.outbox import BREAKER_MAX_PAUSE
 from bot.storage.models import Delivery, Direction, Message, OutboxItem, OutboxStatus, Ticket
 from bot.views import ids
 from tests.conftest import free_port

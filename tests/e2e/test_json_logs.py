@@ -64,7 +64,7 @@ def test_every_line_serve_writes_is_a_json_object(tmp_path):
         assert entry["time"].endswith("Z") and entry["level"] in LEVELS
         assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
     loggers = {entry["logger"] for entry in entries}
-    assert {"uvicorn.error", "mail.log", "bot.jobs.outbox"} <= loggers, loggers
+    assert {"uvicorn.error", "mail.log", "bot.delivery.worker"} <= loggers, loggers
     messages = [entry["message"] for entry in entries]
     assert any(m.startswith("helpdesk running: Slack over HTTP mode") for m in messages)
     assert any("Slack Web API is failing" in m for m in messages)

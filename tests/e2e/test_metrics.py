@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session, select
 
 from bot.config import Policy, SlaPolicy, SlaTarget
+from bot.delivery.contract import CHAT_BUS, OUTBOUND_SMTP, SLACK_API
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.delivery import CHAT_BUS, OUTBOUND_SMTP, SLACK_API
 from bot.storage.models import OutboxItem, OutboxStatus, SlaAlert
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk, smtp_send

@@ -26,8 +26,8 @@ from sqlmodel import SQLModel
 from bot.core import saved_replies
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import SlackHttpResponse, new_trigger_id
-from bot.handlers.slack.agents import NOT_AN_AGENT
 from bot.handlers.slack.commands import AGENT_SUBCOMMANDS
+from bot.handlers.slack.gate import NOT_AN_AGENT
 from bot.storage.db import transaction
 from bot.storage.models import OutboxItem, OutboxStatus
 from bot.views import ids

@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.core import outbox as kinds
+from bot.deliverers.customer_email import ReplyEmail
+from bot.deliverers.smtp_sender import SmtpSender
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.email_delivery import ReplyEmail
-from bot.jobs.smtp_sender import SmtpSender
 from bot.storage.models import (
     Delivery,
     Message,

@@ -33,5 +33,5 @@ def test_serve_imports_neither_the_sandbox_nor_the_devtools(tmp_path):
         imports.seek(0)
         loaded = [line.rpartition("|")[2].strip() for line in imports if "|" in line]
 
-    assert {"bot.app", "bot.cli", "bot.handlers.slack", "bot.jobs.outbox"} <= set(loaded)
+    assert {"bot.app", "bot.cli", "bot.handlers.slack", "bot.delivery.worker"} <= set(loaded)
     assert [name for name in loaded if name.startswith(STAND_INS)] == []

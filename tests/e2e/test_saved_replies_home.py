@@ -12,7 +12,7 @@ from bot.core import saved_replies
 from bot.core.tickets import assign
 from bot.devtools.fake_slack import WORKSPACE_URL, FakeSlack
 from bot.devtools.slack_signing import new_trigger_id
-from bot.handlers.slack.agents import NOT_AN_AGENT
+from bot.handlers.slack.gate import NOT_AN_AGENT
 from bot.storage.db import transaction
 from bot.storage.models import SavedReply, Ticket
 from bot.views import ids

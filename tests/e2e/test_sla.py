@@ -15,7 +15,7 @@ from bot.config import Policy
 from bot.core.sla import SlaRules
 from bot.core.sla_sweep import SweepResult
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.sla_sweep import run_sla_sweep
+from bot.jobs.sla_alerts import run_sla_sweep
 from bot.storage.models import SlaAlert, SlaClock, Ticket, utcnow
 from bot.views import ids
 from tests.conftest import free_port

@@ -12,9 +12,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.core import tickets
+from bot.deliverers.slack_posts import slack_deliverers
+from bot.delivery.worker import OutboxWorker
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.outbox import OutboxWorker
-from bot.jobs.slack_delivery import slack_deliverers
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import Source

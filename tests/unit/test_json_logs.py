@@ -14,8 +14,8 @@ TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 
 
 def record(message: str, *args, exc_info=None, **extra) -> logging.LogRecord:
-    made = logging.getLogger("bot.jobs.outbox").makeRecord(
-        "bot.jobs.outbox", logging.WARNING, __file__, 1, message, args, exc_info, extra=extra
+    made = logging.getLogger("bot.delivery.worker").makeRecord(
+        "bot.delivery.worker", logging.WARNING, __file__, 1, message, args, exc_info, extra=extra
     )
     made.created = datetime(2026, 12, 3, 4, 5, 6, 789000, tzinfo=UTC).timestamp()
     return made
@@ -31,7 +31,7 @@ def test_a_record_is_one_json_object_with_its_fields():
     assert formatted(record("row %s not delivered", 12)) == {
         "time": "2026-12-03T04:05:06.789Z",
         "level": "WARNING",
-        "logger": "bot.jobs.outbox",
+        "logger": "bot.delivery.worker",
         "message": "row 12 not delivered",
     }
 

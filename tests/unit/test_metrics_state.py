@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
 from bot.chat_bus import ChatBus
-from bot.jobs.outbox import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from bot.monitoring.state import HelpdeskState
 
 

@@ -15,12 +15,12 @@ from sqlmodel import Session, select
 
 from bot.core import tickets
 from bot.core.replies import Agent, reply_to_customer
+from bot.deliverers.customer_email import UNREACHABLE_GIVE_UP_AFTER, email_deliverers
+from bot.deliverers.slack_posts import slack_deliverers
+from bot.deliverers.smtp_sender import SmtpSender
+from bot.delivery.contract import OUTBOUND_SMTP, SLACK_API
+from bot.delivery.worker import Breaker, OutboxWorker
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.delivery import OUTBOUND_SMTP, SLACK_API
-from bot.jobs.email_delivery import UNREACHABLE_GIVE_UP_AFTER, email_deliverers
-from bot.jobs.outbox import Breaker, OutboxWorker
-from bot.jobs.slack_delivery import slack_deliverers
-from bot.jobs.smtp_sender import SmtpSender
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import OutboxItem, OutboxStatus, Source, Ticket, utcnow
@@ -202,7 +202,7 @@ def bench(tmp_path) -> Iterator[Bench]:
 
 
 def test_a_slack_outage_holds_slack_rows_and_one_probe_reopens_the_flow(bench, caplog):
-    caplog.set_level(logging.INFO, logger="bot.jobs.outbox")
+    caplog.set_level(logging.INFO, logger="bot.delivery.worker")
     for n in range(3):
         bench.ticket(f"ticket {n}")
     bench.slack.set_outage(True, 500)

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import Session, select
 
 from bot.core import outbox
-from bot.jobs.delivery import GiveUp, RetryLater, ServiceDown, is_transient
-from bot.jobs.outbox import POISON_ATTEMPTS, OutboxWorker
+from bot.delivery.contract import GiveUp, RetryLater, ServiceDown, is_transient
+from bot.delivery.worker import POISON_ATTEMPTS, OutboxWorker
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import OutboxItem, OutboxStatus, utcnow

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from bot.core import outbox
 from bot.core.notices import Notice
+from bot.deliverers.slack_posts import slack_deliverers
+from bot.delivery.worker import OutboxWorker
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.outbox import OutboxWorker
-from bot.jobs.slack_delivery import slack_deliverers
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import OutboxItem, OutboxStatus, Ticket, utcnow

@@ -14,9 +14,9 @@ from sqlmodel import Session, func, select
 
 from bot.app import create_app
 from bot.core import outbox
+from bot.deliverers.slack_posts import slack_deliverers
+from bot.delivery.worker import OutboxWorker
 from bot.devtools.fake_slack import FakeSlack
-from bot.jobs.outbox import OutboxWorker
-from bot.jobs.slack_delivery import slack_deliverers
 from bot.storage.db import make_engine, on_outbox_commit, reader, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import DigestRun, OutboxItem, OutboxStatus

@@ -5,8 +5,15 @@ from __future__ import annotations
 from bot.config import CsatPolicy, Policy
 from bot.core.attachments import FileStore
 from bot.core.context import Desk, Rules
+from bot.core.escalation import tiers_of
+from bot.core.roster import Roster
 from bot.core.rules.order_context import post_order_context
-from bot.core.rules.sla_clocks import move_clocks, start_clocks, wait_for_next_response
+from bot.core.rules.sla_clocks import (
+    move_clocks,
+    start_clocks,
+    stop_response_clocks,
+    wait_for_next_response,
+)
 from bot.core.rules.survey import offer_survey
 from bot.core.sla import SlaRules
 
@@ -16,22 +23,28 @@ def desk_for(
     *,
     support_channel: str,
     support_address: str | None,
+    escalation_channel: str | None = None,
+    roster: Roster | None = None,
     surveys: CsatPolicy | None = None,
     order_context: bool = False,
     files: FileStore | None = None,
 ) -> Desk:
-    """The desk with its rules registered. `order_context`: Shopify is connected, so new
-    tickets get the customer's orders in the thread."""
+    """The desk with its rules registered. `escalation_channel`: where tiers without a channel
+    of their own post; `order_context`: Shopify is connected, so new tickets get the
+    customer's orders in the thread."""
     return Desk(
         support_channel=support_channel,
         support_address=support_address,
         policy=policy,
         sla=SlaRules.from_policy(policy),
+        tiers=tuple(tiers_of(policy, escalation_channel)),
+        roster=roster,
         surveys=surveys,
         files=files,
         rules=Rules(
             on_ticket_opened=(start_clocks, *((post_order_context,) if order_context else ())),
             on_message_arrived=(wait_for_next_response,),
             on_ticket_changed=(move_clocks, *((offer_survey,) if surveys is not None else ())),
+            on_agent_replied=(stop_response_clocks,),
         ),
     )

@@ -1,5 +1,6 @@
 """SLA clocks follow the ticket: started on opening, restarted by a customer's message after an
-answer, paused, stopped and resumed by status changes, retargeted by priority changes."""
+answer, stopped by the answer, paused, stopped and resumed by status changes, retargeted by
+priority changes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ def wait_for_next_response(session: Session, desk: Desk, ticket: Ticket, _: Mess
     if ticket.first_response_at is not None:
         # Each customer message after an agent's reply waits for the next one.
         clocks.start(session, desk.sla, ticket, clocks.NEXT_RESPONSE, ticket.updated_at)
+
+
+def stop_response_clocks(session: Session, desk: Desk, ticket: Ticket, _: Message) -> None:
+    answered_at = ticket.updated_at  # the reply's moment, as the core recorded it
+    clocks.stop(
+        session, desk.sla, ticket, (clocks.FIRST_RESPONSE, clocks.NEXT_RESPONSE), answered_at
+    )
 
 
 def move_clocks(session: Session, desk: Desk, ticket: Ticket, change: Change) -> None:

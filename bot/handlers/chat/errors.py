@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.storage.problems import first_line
+
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/chat/api/"
@@ -71,8 +73,7 @@ def install_error_handlers(http: FastAPI) -> None:
         return error_response(400, "invalid_json", "The body could not be read as JSON.")
 
     async def store_away(request: Request, exc: Exception) -> JSONResponse:
-        # The driver's error only: SQLAlchemy's would add the statement and its parameters.
-        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        reason = first_line(exc)
         store = "Redis" if isinstance(exc, RedisError) else "database"
         log.warning("%s %s: %s error: %s", request.method, request.url.path, store, reason)
         return error_response(

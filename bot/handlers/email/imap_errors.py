@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bot.storage.problems import first_line
+
 
 class ImapError(Exception):
     """An IMAP problem worded for the person running the helpdesk."""
@@ -34,8 +36,7 @@ def is_outage(problem: BaseException) -> bool:
 
 def describe(problem: BaseException) -> str:
     if isinstance(problem, DBAPIError):
-        text = str(problem.orig).strip().splitlines()
-        return text[0] if text else type(problem.orig).__name__
+        return first_line(problem)
     text = str(problem).strip()
     if isinstance(problem, ImapError | DatabaseUnavailable):
         return text

@@ -9,14 +9,14 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core import metrics
-from bot.handlers.slack import saved_replies
+from bot.handlers.slack import saved_reply_editing
 from bot.handlers.slack.common import services_of
 from bot.handlers.slack.permalinks import ticket_lines, with_customers
 from bot.handlers.slack.services import Services
 from bot.storage import queries
 from bot.storage.models import utcnow
 from bot.views.digest import digest_blocks, digest_text, stats_title
-from bot.views.escalation import EscalationLine, escalation_list
+from bot.views.escalation_surfaces import EscalationLine, escalation_list
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import FIND_LIST_LIMIT, find_answer
 
@@ -71,7 +71,7 @@ def on_helpdesk(ack: Ack, command: dict, client: WebClient, context) -> None:
         stats(ack, services, rest.strip().lower() or "today")
     else:
         ack()
-        saved_replies.open_list(client, services.engine, command["trigger_id"])
+        saved_reply_editing.open_list(client, services.engine, command["trigger_id"])
 
 
 def find(ack: Ack, services: Services, query: str) -> None:
@@ -90,7 +90,7 @@ def stats(ack: Ack, services: Services, name: str) -> None:
     if name not in metrics.RECENT_DAYS:
         ack(STATS_USAGE)
         return
-    zone = ZoneInfo(services.policy.timezone)
+    zone = ZoneInfo(services.desk.policy.timezone)
     now = utcnow()
     period = metrics.recent_period(name, now.astimezone(zone).date(), zone)
     with Session(services.reader) as session:

@@ -13,14 +13,18 @@ import logging
 from slack_bolt import Ack, BoltResponse
 from slack_sdk import WebClient
 
-from bot.handlers.slack import commands, escalation
-from bot.handlers.slack.agents import NOT_AN_AGENT
+from bot.handlers.slack import commands, escalate
 from bot.handlers.slack.common import services_of, tell_if_possible
 
 log = logging.getLogger(__name__)
 
+NOT_AN_AGENT = (
+    "Only the support team can do that. Ask an admin to add you to the support channel "
+    "(or to the policy's `agents` list)."
+)
+
 # What a non-agent may still do, each a predicate (services, body, user) -> bool.
-OPEN_TO_NON_AGENTS = (commands.asks_for_help, escalation.by_tier_member)
+OPEN_TO_NON_AGENTS = (commands.asks_for_help, escalate.by_tier_member)
 
 
 def admit_agents(ack: Ack, body: dict, client: WebClient, context, next) -> BoltResponse | None:
@@ -30,7 +34,7 @@ def admit_agents(ack: Ack, body: dict, client: WebClient, context, next) -> Bolt
     if body.get("type") == "event_callback" or (
         user
         and (
-            helpdesk.agents.is_agent(user)
+            helpdesk.desk.roster.is_agent(user)
             or any(allowed(helpdesk, body, user) for allowed in OPEN_TO_NON_AGENTS)
         )
     ):

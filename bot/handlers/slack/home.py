@@ -24,7 +24,7 @@ def on_home_opened(ack: Ack, event: dict, client: WebClient, context) -> None:
         return
     services = services_of(context)
     user = event["user"]
-    if not services.agents.is_agent(user):
+    if not services.desk.roster.is_agent(user):
         client.views_publish(user_id=user, view=outsider_home_view())
         return
     with Session(services.reader) as session:

@@ -21,10 +21,11 @@ from bot.handlers.slack.common import (
     services_of,
     tell,
 )
-from bot.handlers.slack.replies import answer_of, draft_for
+from bot.handlers.slack.replies import answer_of
 from bot.integrations.customer_orders import belongs_to, own_orders
 from bot.integrations.shopify import Order, ShopifyError
 from bot.integrations.shopify_cache import CachedShopify
+from bot.read_models.reply_draft import draft_for
 from bot.storage.db import transaction
 from bot.storage.models import Ticket
 from bot.views import ids

@@ -10,8 +10,6 @@ from sqlmodel import Session
 
 from bot.core import saved_replies, text
 from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
-from bot.core.tickets import name_given
-from bot.core.visitors import reachable
 from bot.handlers.slack.common import (
     metadata_of,
     services_of,
@@ -20,12 +18,12 @@ from bot.handlers.slack.common import (
     user_name,
 )
 from bot.handlers.slack.order_facts import order_placeholders
+from bot.read_models.reply_draft import draft_for
 from bot.storage.db import transaction
-from bot.storage.models import Customer, Message, Source, Ticket, TicketStatus
-from bot.storage.queries import last_customer_message, ticket_for_thread
-from bot.storage.queries import saved_replies as all_saved_replies
+from bot.storage.models import Message, Ticket, TicketStatus
+from bot.storage.queries import ticket_for_thread
 from bot.views import ids
-from bot.views.reply_modal import ReplyDraft, reply_modal
+from bot.views.reply_modal import reply_modal
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +34,6 @@ def register(app: App) -> None:
     app.action(ids.REPLY_SAVED_PICK)(on_saved_reply_picked)
     app.view(ids.REPLY_MODAL)(on_reply_submitted)
     app.action(ids.REPLY_RETRY)(on_retry)
-
-
-def draft_for(
-    session: Session,
-    ticket: Ticket,
-    answer: str = "",
-    version: int = 0,
-    *,
-    order_picker: bool = False,
-    notice: str | None = None,
-) -> ReplyDraft:
-    customer = session.get(Customer, ticket.customer_id)
-    last = last_customer_message(session, ticket.id)
-    return ReplyDraft(
-        ticket_id=ticket.id,
-        number=ticket.number,
-        subject=ticket.subject,
-        customer_name=name_given(session, ticket),
-        customer_email=reachable(customer.email) or "",
-        last_customer_message=last.body if last else None,
-        saved_replies=[(r.id, r.title) for r in all_saved_replies(session)],
-        answer=answer,
-        version=version,
-        by_chat=ticket.source == Source.CHAT,
-        order_picker=order_picker,
-        notice=notice,
-    )
 
 
 def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> None:
@@ -167,7 +138,7 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
                 new_status=TicketStatus(status) if status in ("pending", "solved") else None,
                 request_key=f"view:{view['id']}",
                 files=files_of(view),
-                max_file_bytes=helpdesk.policy.mail.max_attachment_bytes,
+                max_file_bytes=helpdesk.desk.policy.mail.max_attachment_bytes,
             )
     except ReplyRefused as refused:
         ack(response_action="errors", errors={errors_at: str(refused)})

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from bot.config import Policy, Settings
+from bot.config import Settings
 from bot.core.context import Desk
-from bot.handlers.slack.agents import AgentDirectory
 from bot.handlers.slack.permalinks import Permalinks
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.db import reader
@@ -17,11 +16,9 @@ from bot.storage.db import reader
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    policy: Policy
     engine: Engine
-    agents: AgentDirectory
     permalinks: Permalinks
-    desk: Desk  # what the core is called with: policy-derived rules, where tickets go
+    desk: Desk  # what the core is called with: the policy and its rules, tiers, the roster
     # The shop's Admin API (cached), when SHOPIFY_SHOP is set.
     shopify: CachedShopify | None = None
 

@@ -24,7 +24,7 @@ def register(app: App) -> None:
 
 def on_tag_button(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
-    policy_tags = services_of(context).policy.tags
+    policy_tags = services_of(context).desk.policy.tags
     open_ticket_modal(
         client,
         body,
