@@ -58,7 +58,7 @@ class ShopifyOwner:
     shopify_ids: frozenset[str]  # found by their address, and the one the ticket is linked to
     linked_id: str | None
     claimed: str | None = None  # an address given but not proven by a verified email
-    claimed_how: str = ""  # "in live chat", "by an unverified sender"
+    claimed_in_chat: bool = False  # given by a chat visitor, else by an unverified sender
 
     def owns(self, customer_id: str | None, customer_email: str | None) -> bool:
         """Whether an order (of this Shopify customer id and email) is this customer's."""
@@ -74,9 +74,9 @@ def owner_of(session: Session, ticket: Ticket) -> ShopifyOwner:
     address = reachable(customer.email)
     linked = ticket.shopify_customer_id
     if address is None or not address_proven(session, ticket, address):
-        how = "in live chat" if ticket.source == Source.CHAT else "by an unverified sender"
+        in_chat = ticket.source == Source.CHAT
         return ShopifyOwner(
-            None, frozenset({linked} - {None}), linked, claimed=address, claimed_how=how
+            None, frozenset({linked} - {None}), linked, claimed=address, claimed_in_chat=in_chat
         )
     ids = {i for i in (customer.shopify_id, linked) if i}
     return ShopifyOwner(address, frozenset(ids), linked)

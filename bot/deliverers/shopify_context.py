@@ -50,7 +50,7 @@ def gather(shopify: CachedShopify, ticket_id: int, owner: ShopifyOwner, text: st
         own_customers(shopify, owner),
         owner.linked_id,
         claimed=owner.claimed,
-        claimed_how=owner.claimed_how,
+        claimed_in_chat=owner.claimed_in_chat,
     )
     mine = {customer.id for customer in found.customers}
     shown = {order.name for customer in found.customers for order in customer.recent_orders}

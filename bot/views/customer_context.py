@@ -62,7 +62,7 @@ class ContextPost:
     foreign: list[Order] = field(default_factory=list)  # another customer's: masked
     not_found: list[str] = field(default_factory=list)
     claimed: str | None = None  # an address given but unproven: nothing of it is looked up
-    claimed_how: str = ""
+    claimed_in_chat: bool = False  # given by a chat visitor, else by an unverified sender
 
 
 def mask_name(name: str | None) -> str:
@@ -103,9 +103,10 @@ def customer_context_blocks(post: ContextPost) -> list[dict]:
     if not post.customers and post.email:
         blocks.append(context(f"No Shopify customer has the address {escape_mrkdwn(post.email)}."))
     if post.claimed:
+        how = "in live chat" if post.claimed_in_chat else "by an unverified sender"
         blocks.append(
             context(
-                f":grey_question: {escape_mrkdwn(post.claimed)} was given {post.claimed_how} "
+                f":grey_question: {escape_mrkdwn(post.claimed)} was given {how} "
                 "and is not verified, so nothing Shopify holds for it is shown: it will be once "
                 "an email from that address arrives on this ticket, or the ticket is linked to "
                 "the customer of an order they name, on proof."
