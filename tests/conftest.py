@@ -27,10 +27,29 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+# Ports handed to servers a test starts a moment later. Below Linux's ephemeral range
+# (32768-60999), so no outgoing connection of the busy suite takes one in that moment (CI
+# once lost a three-process test to that); a slice per xdist worker, handed out in turn, so
+# neither do two workers nor two servers of one test.
+PORTS_FIRST, PORTS_PER_WORKER = 20000, 1500
+_next_port = None
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    global _next_port
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = PORTS_FIRST + (int(worker) % 8 if worker.isdigit() else 0) * PORTS_PER_WORKER
+    if _next_port is None:
+        _next_port = first + os.getpid() % PORTS_PER_WORKER
+    for _ in range(PORTS_PER_WORKER):
+        port, _next_port = _next_port, first + (_next_port + 1 - first) % PORTS_PER_WORKER
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}-{first + PORTS_PER_WORKER - 1}")
 
 
 @pytest.fixture(scope="session")
