@@ -253,8 +253,7 @@ def tallies(session: Session, period: Period) -> list[Tally]:
             session, zone, period.first_day, period.last_day
         ).items()
     }
-    for first, last in _runs([day for day in period.days() if day not in found]):
-        found.update(count_days(session, Period(first, last, period.zone)))
+    found.update(_count_missing(session, period, found.keys()))
     return [found[day] for day in period.days()]
 
 
@@ -267,10 +266,7 @@ def closed_days_to_keep(session: Session, zone: ZoneInfo, now: datetime) -> list
     last = (now - daily_figures.SETTLED).astimezone(zone).date() - timedelta(days=1)
     first = last - timedelta(days=ROLLED_UP_DAYS - 1)
     stored = daily_figures.stored(session, zone.key, first, last)
-    missing = [day for day in Period(first, last, zone).days() if day not in stored]
-    counted: dict[date, Tally] = {}
-    for run_first, run_last in _runs(missing):
-        counted.update(count_days(session, Period(run_first, run_last, zone)))
+    counted = _count_missing(session, Period(first, last, zone), stored.keys())
     return [
         DailyFigures(
             zone=zone.key,
@@ -281,6 +277,14 @@ def closed_days_to_keep(session: Session, zone: ZoneInfo, now: datetime) -> list
         )
         for day, tally in counted.items()
     ]
+
+
+def _count_missing(session: Session, period: Period, present) -> dict[date, Tally]:
+    """The period's days not `present`, counted a run of consecutive days at a time."""
+    counted: dict[date, Tally] = {}
+    for first, last in _runs([day for day in period.days() if day not in present]):
+        counted.update(count_days(session, Period(first, last, period.zone)))
+    return counted
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:
