@@ -1,23 +1,29 @@
-"""The figures of the digest, `/helpdesk stats` and `helpdesk export`, as SQL aggregates.
+"""The figures of the digest, `/helpdesk stats` and `helpdesk export`.
 
-Every figure is one query over indexed columns (no ticket is loaded into Python), written
-with constructs SQLite and PostgreSQL both run the same way: window functions for
-percentiles, CASE over boundaries computed here for local days, JSON field access through
-SQLAlchemy. The definitions are in docs/metrics.md; keep the two in step.
+A period's figures are added up from its days' `Tally`s: counts per key, and every duration
+sorted, so that percentiles over many days are exact. A closed day's tally is read from
+`daily_figures` when stored there (`bot/core/daily_figures.py`); the other days are counted
+with queries over indexed time columns, one per figure for a whole run of days, grouped by
+local day with a CASE over boundaries computed here (SQLite knows no time zones). Only the
+durations are loaded into Python, a day's at a time when rolled up. The backlog is an
+instant's, counted apart. The definitions are in docs/metrics.md; keep the two in step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, union_all
 from sqlmodel import Session, select
 
+from bot.core import daily_figures
 from bot.storage.models import (
     CsatSurvey,
+    DailyFigures,
     Direction,
     Message,
     SlaClock,
@@ -154,29 +160,76 @@ class TrendDay:
     median_first_response: int | None  # business seconds
 
 
+@dataclass
+class Tally:
+    """One or more local days' figures in a form that adds up: counts, per key where the
+    figure has keys, and every duration sorted ascending (business seconds for the agents),
+    so that the percentiles of several days together are exact. Stored as JSON."""
+
+    created: int = 0
+    solved: int = 0
+    first_response_business: list[int] = field(default_factory=list)
+    first_response_wall: list[int] = field(default_factory=list)
+    resolution_business: list[int] = field(default_factory=list)
+    resolution_wall: list[int] = field(default_factory=list)
+    sla_met: int = 0
+    sla_stopped: int = 0
+    csat_satisfied: int = 0
+    csat_answers: int = 0
+    csat_points: int = 0  # the answers' ratings added up
+    tags: dict[str, int] = field(default_factory=dict)
+    replies: dict[str, int] = field(default_factory=dict)
+    solved_by: dict[str, int] = field(default_factory=dict)
+    first_responses_by: dict[str, list[int]] = field(default_factory=dict)
+
+
+def combined(tallies: list[Tally]) -> Tally:
+    return Tally(**{f.name: _added([getattr(t, f.name) for t in tallies]) for f in fields(Tally)})
+
+
+def _added(values: list) -> Any:
+    if not values or isinstance(values[0], int):
+        return sum(values)
+    if isinstance(values[0], list):
+        return sorted(chain.from_iterable(values))
+    keys = sorted(set().union(*values))
+    return {key: _added([v[key] for v in values if key in v]) for key in keys}
+
+
 def report(session: Session, period: Period, now: datetime) -> Report:
     """Every figure for the period; the backlog at its end, or now if that is earlier."""
     as_of = min(period.end, now)
-    responded = period.contains(Ticket.first_response_at)
-    solved = period.contains(Ticket.solved_at)
+    tally = combined(tallies(session, period))
+    agents = sorted(
+        tally.replies.keys() | tally.solved_by.keys() | tally.first_responses_by.keys(),
+        key=lambda a: (-tally.replies.get(a, 0), -tally.solved_by.get(a, 0), a),
+    )
     return Report(
         period=period,
         as_of=as_of,
-        created=_count(session, created_in(period)),
-        solved=_count(session, solved),
+        created=tally.created,
+        solved=tally.solved,
         backlog=backlog(session, as_of),
         first_response=Durations(
-            business=_spread(session, Ticket.first_response_business_seconds, responded),
-            wall=_spread(session, Ticket.first_response_seconds, responded),
+            _spread(tally.first_response_business), _spread(tally.first_response_wall)
         ),
-        resolution=Durations(
-            business=_spread(session, Ticket.resolution_business_seconds, solved),
-            wall=_spread(session, Ticket.resolution_seconds, solved),
+        resolution=Durations(_spread(tally.resolution_business), _spread(tally.resolution_wall)),
+        sla=Ratio(tally.sla_met, tally.sla_stopped),
+        csat=Csat(
+            Ratio(tally.csat_satisfied, tally.csat_answers),
+            tally.csat_points / tally.csat_answers if tally.csat_answers else None,
         ),
-        sla=sla_attainment(session, period),
-        csat=csat(session, period),
-        top_tags=top_tags(session, period),
-        agents=agent_figures(session, period),
+        top_tags=tuple(sorted(tally.tags.items(), key=lambda t: (-t[1], t[0]))[:TOP_TAGS]),
+        agents=tuple(
+            AgentFigures(
+                agent=agent,
+                replies=tally.replies.get(agent, 0),
+                first_responses=len(tally.first_responses_by.get(agent, [])),
+                median_first_response=_spread(tally.first_responses_by.get(agent, [])).median,
+                solved=tally.solved_by.get(agent, 0),
+            )
+            for agent in agents
+        ),
     )
 
 
@@ -185,19 +238,164 @@ def trend(
 ) -> list[TrendDay]:
     """Per local day up to `last_day`: created, solved, median business first response."""
     period = Period(last_day - timedelta(days=days - 1), last_day, zone)
-    created = _per_day(session, Ticket.created_at, period, created_in(period))
-    solved = _per_day(session, Ticket.solved_at, period, period.contains(Ticket.solved_at))
-    day = _day_of(Ticket.first_response_at, period)
-    medians = _nearest_ranks(
-        session,
-        select(day, Ticket.first_response_business_seconds).where(
-            period.contains(Ticket.first_response_at)
-        ),
-    )
     return [
-        TrendDay(d, created.get(n, 0), solved.get(n, 0), medians.get(n, Spread()).median)
-        for n, d in enumerate(period.days())
+        TrendDay(day, t.created, t.solved, _spread(t.first_response_business).median)
+        for day, t in zip(period.days(), tallies(session, period), strict=True)
     ]
+
+
+def tallies(session: Session, period: Period) -> list[Tally]:
+    """Each day's tally: stored if it is, else counted now."""
+    zone = period.zone.key
+    found = {
+        day: Tally(**figures)
+        for day, figures in daily_figures.stored(
+            session, zone, period.first_day, period.last_day
+        ).items()
+    }
+    found.update(_count_missing(session, period, found.keys()))
+    return [found[day] for day in period.days()]
+
+
+ROLLED_UP_DAYS = 30  # as many as `/helpdesk stats month` reads
+
+
+def closed_days_to_keep(session: Session, zone: ZoneInfo, now: datetime) -> list[DailyFigures]:
+    """The last `ROLLED_UP_DAYS` days that ended `daily_figures.SETTLED` ago or more and have
+    no stored figures, counted, for `daily_figures.keep`."""
+    last = (now - daily_figures.SETTLED).astimezone(zone).date() - timedelta(days=1)
+    first = last - timedelta(days=ROLLED_UP_DAYS - 1)
+    stored = daily_figures.stored(session, zone.key, first, last)
+    counted = _count_missing(session, Period(first, last, zone), stored.keys())
+    return [
+        DailyFigures(
+            zone=zone.key,
+            day=day,
+            starts_at=Period.day(day, zone).start,
+            ends_at=Period.day(day, zone).end,
+            figures=asdict(tally),
+        )
+        for day, tally in counted.items()
+    ]
+
+
+def _count_missing(session: Session, period: Period, present) -> dict[date, Tally]:
+    """The period's days not `present`, counted a run of consecutive days at a time."""
+    counted: dict[date, Tally] = {}
+    for first, last in _runs([day for day in period.days() if day not in present]):
+        counted.update(count_days(session, Period(first, last, period.zone)))
+    return counted
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Ascending days as (first, last) runs of consecutive days."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] == day - timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def count_days(session: Session, period: Period) -> dict[date, Tally]:
+    """Each day's tally, from the tables: one query per figure for all the days."""
+    days = period.days()
+    tallies = {day: Tally() for day in days}
+
+    def on(n: int) -> Tally:
+        return tallies[days[n]]
+
+    for n, count in _grouped(
+        session, select(_day_of(Ticket.created_at, period)).where(created_in(period))
+    ):
+        on(n).created = count
+    solved = select(
+        _day_of(Ticket.solved_at, period),
+        Ticket.resolution_business_seconds,
+        Ticket.resolution_seconds,
+        Ticket.assignee,
+    ).where(period.contains(Ticket.solved_at))
+    for n, business, wall, assignee in session.execute(solved):
+        tally = on(n)
+        tally.solved += 1
+        _append(tally.resolution_business, business)
+        _append(tally.resolution_wall, wall)
+        if assignee is not None:
+            tally.solved_by[assignee] = tally.solved_by.get(assignee, 0) + 1
+    responded = select(
+        _day_of(Ticket.first_response_at, period),
+        Ticket.first_response_business_seconds,
+        Ticket.first_response_seconds,
+    ).where(period.contains(Ticket.first_response_at))
+    for n, business, wall in session.execute(responded):
+        _append(on(n).first_response_business, business)
+        _append(on(n).first_response_wall, wall)
+    by_agent = (
+        select(
+            _day_of(Ticket.first_response_at, period),
+            TicketEvent.actor,
+            Ticket.first_response_business_seconds,
+        )
+        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .where(
+            TicketEvent.kind == "first_response",
+            period.contains(Ticket.first_response_at),
+            Ticket.first_response_business_seconds.is_not(None),
+        )
+    )
+    for n, agent, business in session.execute(by_agent):
+        on(n).first_responses_by.setdefault(agent, []).append(business)
+    stopped = select(_day_of(SlaClock.stopped_at, period), SlaClock.outcome).where(
+        period.contains(SlaClock.stopped_at)
+    )
+    for n, outcome, count in _grouped(session, stopped):
+        on(n).sla_stopped += count
+        on(n).sla_met += count if outcome == "met" else 0
+    answered = select(_day_of(CsatSurvey.answered_at, period), CsatSurvey.rating).where(
+        period.contains(CsatSurvey.answered_at), CsatSurvey.rating.is_not(None)
+    )
+    for n, rating, count in _grouped(session, answered):
+        on(n).csat_answers += count
+        on(n).csat_points += rating * count
+        on(n).csat_satisfied += count if rating >= 4 else 0
+    tagged = (
+        select(_day_of(Ticket.created_at, period), TicketTag.tag)
+        .join(Ticket, Ticket.id == TicketTag.ticket_id)
+        .where(created_in(period))
+    )
+    for n, tag, count in _grouped(session, tagged):
+        on(n).tags[tag] = count
+    replied = select(_day_of(Message.created_at, period), Message.author).where(
+        Message.direction == Direction.OUTBOUND, period.contains(Message.created_at)
+    )
+    for n, author, count in _grouped(session, replied):
+        on(n).replies[author] = count
+    for tally in tallies.values():
+        for durations in (
+            tally.first_response_business,
+            tally.first_response_wall,
+            tally.resolution_business,
+            tally.resolution_wall,
+            *tally.first_responses_by.values(),
+        ):
+            durations.sort()
+    return tallies
+
+
+def _append(durations: list[int], seconds: int | None) -> None:
+    """A ticket measured without a business calendar has no business duration."""
+    if seconds is not None:
+        durations.append(seconds)
+
+
+def _spread(durations: list[int]) -> Spread:
+    """Nearest rank over sorted durations: of n, the p-th percentile is the one at rank
+    ceil(p * n / 100), 1-based."""
+    n = len(durations)
+    if not n:
+        return Spread()
+    return Spread(n, *(durations[(p * n + 99) // 100 - 1] for p in PERCENTS))
 
 
 def backlog(session: Session, as_of: datetime) -> Backlog:
@@ -246,125 +444,18 @@ def _status_before(instant: datetime) -> ColumnElement[str]:
     return func.coalesce(last_change, TicketStatus.OPEN.value)
 
 
-def sla_attainment(session: Session, period: Period) -> Ratio:
-    met, stopped = session.execute(
-        select(
-            func.coalesce(func.sum(case((SlaClock.outcome == "met", 1), else_=0)), 0), func.count()
-        ).where(period.contains(SlaClock.stopped_at))
-    ).one()
-    return Ratio(int(met), stopped)
-
-
-def csat(session: Session, period: Period) -> Csat:
-    satisfied, answers, average = session.execute(
-        select(
-            func.coalesce(func.sum(case((CsatSurvey.rating >= 4, 1), else_=0)), 0),
-            func.count(),
-            func.avg(CsatSurvey.rating),
-        ).where(period.contains(CsatSurvey.answered_at), CsatSurvey.rating.is_not(None))
-    ).one()
-    return Csat(Ratio(int(satisfied), answers), float(average) if average is not None else None)
-
-
-def top_tags(
-    session: Session, period: Period, limit: int = TOP_TAGS
-) -> tuple[tuple[str, int], ...]:
-    """Tags of the tickets created in the period, most used first."""
-    uses = func.count().label("uses")
-    rows = session.execute(
-        select(TicketTag.tag, uses)
-        .join(Ticket, Ticket.id == TicketTag.ticket_id)
-        .where(created_in(period))
-        .group_by(TicketTag.tag)
-        .order_by(uses.desc(), TicketTag.tag)
-        .limit(limit)
-    ).all()
-    return tuple((tag, n) for tag, n in rows)
-
-
-def agent_figures(session: Session, period: Period) -> tuple[AgentFigures, ...]:
-    """Replies sent, first responses (and their median), and tickets solved, per agent."""
-    replies = _counts_by(
-        session,
-        select(Message.author, func.count())
-        .where(Message.direction == Direction.OUTBOUND, period.contains(Message.created_at))
-        .group_by(Message.author),
-    )
-    solved = _counts_by(
-        session,
-        select(Ticket.assignee, func.count())
-        .where(period.contains(Ticket.solved_at), Ticket.assignee.is_not(None))
-        .group_by(Ticket.assignee),
-    )
-    first_responses = _nearest_ranks(
-        session,
-        select(TicketEvent.actor, Ticket.first_response_business_seconds)
-        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
-        .where(TicketEvent.kind == "first_response", period.contains(Ticket.first_response_at)),
-    )
-    agents = sorted(
-        replies.keys() | solved.keys() | first_responses.keys(),
-        key=lambda a: (-replies.get(a, 0), -solved.get(a, 0), a),
-    )
-    return tuple(
-        AgentFigures(
-            agent=agent,
-            replies=replies.get(agent, 0),
-            first_responses=first_responses.get(agent, Spread()).count,
-            median_first_response=first_responses.get(agent, Spread()).median,
-            solved=solved.get(agent, 0),
-        )
-        for agent in agents
-    )
-
-
 def created_in(period: Period) -> ColumnElement[bool]:
     """Tickets created in the period. Naming every status lets the (status, created_at)
     index serve the range, as one short range scan per status, instead of a table scan."""
     return and_(Ticket.status.in_(list(TicketStatus)), period.contains(Ticket.created_at))
 
 
-def _count(session: Session, where: ColumnElement[bool]) -> int:
-    return session.execute(select(func.count()).where(where)).scalar_one()
-
-
-def _counts_by(session: Session, query: Select) -> dict[Any, int]:
-    return {key: n for key, n in session.execute(query).all()}
-
-
-def _spread(session: Session, seconds, which: ColumnElement[bool]) -> Spread:
-    rows = select(literal(0).label("everything"), seconds).where(which)
-    return _nearest_ranks(session, rows).get(0, Spread())
-
-
-def _nearest_ranks(session: Session, rows: Select) -> dict[Any, Spread]:
-    """Per group, the count and nearest-rank percentiles of `rows`, which selects
-    (group, value); NULL values are left out.
-
-    Nearest rank: of n sorted values, the p-th percentile is the one at rank ceil(p * n / 100),
-    written in integer arithmetic as (p * n + 99) // 100 because SQLite has no CEIL before
-    3.44. ROW_NUMBER and COUNT over a window exist on both backends.
-    """
+def _grouped(session: Session, rows: Select) -> list:
+    """(*columns, count) for each distinct row of `rows`. Grouped outside a subquery:
+    PostgreSQL would not see that a CASE in GROUP BY, with its own bound parameters, is the
+    one in the select list."""
     source = rows.subquery()
-    group, value = source.c
-    ranked = (
-        select(
-            group.label("grp"),
-            value.label("value"),
-            func.row_number().over(partition_by=group, order_by=value).label("rank"),
-            func.count().over(partition_by=group).label("n"),
-        )
-        .where(value.is_not(None))
-        .subquery()
-    )
-    at_rank = [
-        func.max(case((ranked.c.rank == (ranked.c.n * p + 99) // 100, ranked.c.value)))
-        for p in PERCENTS
-    ]
-    rows = session.execute(
-        select(ranked.c.grp, func.max(ranked.c.n), *at_rank).group_by(ranked.c.grp)
-    ).all()
-    return {key: Spread(n, median, p90) for key, n, median, p90 in rows}
+    return session.execute(select(*source.c, func.count()).group_by(*source.c)).all()
 
 
 def _day_of(column, period: Period) -> ColumnElement[int]:
@@ -372,15 +463,6 @@ def _day_of(column, period: Period) -> ColumnElement[int]:
     (SQLite knows no time zones). For values inside the period only."""
     ends = [local_midnight(d + timedelta(days=1), period.zone) for d in period.days()]
     return case(*((column < end, n) for n, end in enumerate(ends))).label("day")
-
-
-def _per_day(
-    session: Session, column, period: Period, where: ColumnElement[bool]
-) -> dict[int, int]:
-    # Grouped outside a subquery: PostgreSQL would not see that the CASE in GROUP BY, with
-    # its own bound parameters, is the one in the select list.
-    days = select(_day_of(column, period)).where(where).subquery()
-    return _counts_by(session, select(days.c.day, func.count()).group_by(days.c.day))
 
 
 def _age_bucket(as_of: datetime) -> ColumnElement[int]:

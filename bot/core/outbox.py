@@ -7,9 +7,12 @@ delivers it, in order per ticket, exactly once. Each change here marks the sessi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from bot.core.notices import Notice
@@ -36,6 +39,10 @@ SHOPIFY_CONTEXT = "slack.shopify_context"
 SLACK_ERASE = "slack.erase"
 
 
+# In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
+_BATCH = "helpdesk_outbox_batch"
+
+
 def enqueue(
     session: Session,
     kind: str,
@@ -45,28 +52,63 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    if dedupe_key is not None:
-        pending = session.exec(
-            select(OutboxItem.id).where(
-                OutboxItem.dedupe_key == dedupe_key,
-                OutboxItem.status == OutboxStatus.PENDING,
-                # One already being sent may have rendered the state before this change.
-                OutboxItem.claimed_until.is_(None),
+    row = {
+        "kind": kind,
+        "ticket_id": ticket_id,
+        "message_id": message_id,
+        "payload": payload or {},
+        "dedupe_key": dedupe_key,
+    }
+    batched = session.info.get(_BATCH)
+    if batched is not None:
+        batched.append(row)
+    else:
+        _write(session, [row])
+
+
+@contextmanager
+def batch(session: Session) -> Iterator[None]:
+    """Rows enqueued inside are written when it ends, in the order enqueued, with one look
+    for waiting duplicates and one INSERT: for work recording many rows at once (the SLA
+    sweep), where a query and a round trip per row would cost more than the work itself.
+    Nothing enqueued inside is written if it raises."""
+    rows: list[dict[str, Any]] = []
+    session.info[_BATCH] = rows
+    try:
+        yield
+    finally:
+        del session.info[_BATCH]
+    _write(session, rows)
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+    """A row with a dedupe key is left out while one with its key waits, in the table or
+    earlier in `rows`."""
+    keys = {row["dedupe_key"] for row in rows} - {None}
+    waiting = set()
+    if keys:
+        waiting = set(
+            session.exec(
+                select(OutboxItem.dedupe_key).where(
+                    OutboxItem.dedupe_key.in_(keys),
+                    OutboxItem.status == OutboxStatus.PENDING,
+                    # One already being sent may have rendered the state before this change.
+                    OutboxItem.claimed_until.is_(None),
+                )
             )
-        ).first()
-        if pending is not None:
-            return
-    session.add(
-        OutboxItem(
-            kind=kind,
-            ticket_id=ticket_id,
-            message_id=message_id,
-            payload=payload or {},
-            dedupe_key=dedupe_key,
         )
-    )
-    session.flush()
-    outbox_written(session)
+    fresh = []
+    for row in rows:
+        if row["dedupe_key"] in waiting:
+            continue
+        if row["dedupe_key"] is not None:
+            waiting.add(row["dedupe_key"])
+        fresh.append(row)
+    if fresh:
+        # NULLs written out, so that every row has the same columns and one statement takes
+        # them all (left out, rows with and without a dedupe key would go in separate runs).
+        session.execute(insert(OutboxItem), fresh, execution_options={"render_nulls": True})
+        outbox_written(session)
 
 
 def requeue(session: Session, item: OutboxItem) -> None:

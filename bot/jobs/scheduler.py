@@ -14,6 +14,7 @@ from bot.core.sla import SlaRules
 from bot.jobs.chat_followup import FOLLOW_UP_SECONDS, email_unseen_chat_replies
 from bot.jobs.daily_digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
+from bot.jobs.figures_roll_up import ROLL_UP_SECONDS, roll_up_closed_days
 from bot.jobs.sla_alerts import run_sla_sweep
 from bot.monitoring.counters import Counters
 
@@ -50,6 +51,14 @@ def build_scheduler(
         seconds=REMINDER_SWEEP_SECONDS,
         args=[engine, policy.escalation.unacknowledged_after],
         id="escalation_reminders",
+    )
+    scheduler.add_job(
+        roll_up_closed_days,
+        "interval",
+        seconds=ROLL_UP_SECONDS,
+        args=[engine, policy.timezone],
+        id="daily_figures",
+        next_run_time=datetime.now(UTC),  # at start-up too: stats read stored days at once
     )
     if support_address:
         scheduler.add_job(

@@ -296,6 +296,19 @@ class DigestRun(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class DailyFigures(SQLModel, table=True):
+    """The metrics of one closed local day in one time zone, in a form that adds up over days
+    (`bot/core/metrics.py`'s `Tally`), so a month's figures read 30 rows. Kept only for days
+    that ended a while ago; a later change to something a day counted deletes its row."""
+
+    __tablename__ = "daily_figures"
+    zone: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime)  # the day's local midnights, in UTC
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class SavedReply(SQLModel, table=True):
     __tablename__ = "saved_replies"
     id: int | None = Field(default=None, primary_key=True)

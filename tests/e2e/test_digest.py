@@ -112,14 +112,32 @@ def test_a_quiet_day_reads_well_and_a_late_start_catches_up(desk):
         assert "0 created, 0 solved, 0 still open" in message["text"]
 
 
-def test_stats_answer_privately_with_the_same_figures(desk):
-    command = {"user_id": AGENT["id"], "channel_id": CHANNEL}
-    answer = desk.sender.send_command("/helpdesk", "stats week", **command).json()
+def stats(desk: Desk, text: str) -> tuple[str, dict]:
+    """`/helpdesk <text>` from the agent, as Slack sends it: the body of its acknowledgement,
+    and the answer the app then posted to the command's `response_url`."""
+    told_before = len(desk.slack.ephemeral_messages(AGENT["id"]))
+    acked = desk.sender.send_command(
+        "/helpdesk",
+        text,
+        user_id=AGENT["id"],
+        channel_id=CHANNEL,
+        response_url=desk.slack.response_url(AGENT["id"]),
+    )
+    assert acked.status == 200
+    desk.slack.wait_for(lambda: len(desk.slack.ephemeral_messages(AGENT["id"])) > told_before)
+    [answer] = desk.slack.ephemeral_messages(AGENT["id"])[told_before:]
+    return acked.body, answer
+
+
+def test_stats_are_acknowledged_at_once_then_answered_privately(desk):
+    acked, answer = stats(desk, "stats week")
+    assert acked == ""  # no figures in the ack: they are counted after it, never racing its 3 s
     assert answer["blocks"][0]["text"]["text"].startswith("Helpdesk stats: last week")
     assert_valid_blocks(answer["blocks"])
     assert "*Created*\\n1" in json.dumps(answer["blocks"])
-    today = desk.sender.send_command("/helpdesk", "stats", **command).json()
+    _, today = stats(desk, "stats")
     assert today["blocks"][0]["text"]["text"].startswith("Helpdesk stats: today")
+    command = {"user_id": AGENT["id"], "channel_id": CHANNEL}
     assert "stats today" in desk.sender.send_command("/helpdesk", "stats year", **command).body
     stranger = {"user_id": STRANGER["id"], "channel_id": CHANNEL}
     assert "blocks" not in desk.sender.send_command("/helpdesk", "stats", **stranger).body
