@@ -216,7 +216,8 @@ class SlackInbox:
         self._store.dispose()
 
     def _work(self, lane: queue.SimpleQueue[Entry | None]) -> None:
-        while (entry := lane.get()) is not None:
+        # At a stop, what is still queued stays in the inbox for the next start.
+        while (entry := lane.get()) is not None and not self._stopping.is_set():
             if self._replay_until_done(entry):
                 self._forget(entry)
             with self._held_lock:
