@@ -76,6 +76,7 @@ from bot.devtools.slack_signing import (
 )
 from bot.handlers.http import build_http_app
 from bot.storage.db import make_engine
+from bot.storage.migrate import upgrade
 from bot.storage.models import Priority
 from bot.views import ids
 from tests.conftest import free_port
@@ -360,8 +361,10 @@ def serve_baseline() -> None:
     bolt.event("message")(acknowledge)
     bolt.action(re.compile(".*"))(acknowledge)
     bolt.command("/helpdesk")(acknowledge)
-    # The engine only answers /healthz.
-    http = build_http_app(bolt, make_engine("sqlite://"), signing_secret=SIGNING_SECRET)
+    # The engine only answers /healthz, which reads the outbox: an empty helpdesk database.
+    engine = make_engine(f"sqlite:///{os.environ['HELPDESK_DATA_DIR']}/baseline.db")
+    upgrade(engine)
+    http = build_http_app(bolt, engine, signing_secret=SIGNING_SECRET)
     uvicorn.run(http, host="127.0.0.1", port=int(os.environ["HELPDESK_HTTP_PORT"]),
                 log_level="warning", lifespan="off", timeout_graceful_shutdown=2)  # fmt: skip
 
