@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -75,6 +76,10 @@ def build_http_app(
 
     @http.post("/slack/events")
     async def slack_events(request: Request) -> Response:
+        with inbox.answering() if inbox is not None else nullcontext():
+            return await answer_slack(request)
+
+    async def answer_slack(request: Request) -> Response:
         if bolt is None:
             return JSONResponse(
                 {"error": "Slack is connected over Socket Mode; this path is not used"},

@@ -1,9 +1,10 @@
 """Slack's requests that need no answer but 200 are acknowledged first, and worked later.
 
 Events (thread messages, App Home) and clicks on messages that change a ticket are stored
-raw, in one short insert, and answered at once; their work then runs on worker threads of
-its own, never on the threads that answer Slack, so neither a slow or locked database nor a
-backlog of work can hold up an acknowledgement. What must answer in the request itself keeps
+raw (with whatever else arrived meanwhile, in one short transaction) and answered at once;
+their work then runs on worker threads of its own, never on the threads that answer Slack,
+and waits while answers are going out, so neither a slow or locked database nor a backlog of
+work can hold up an acknowledgement. What must answer in the request itself keeps
 the synchronous path: slash commands (their answer is the ack), modal submissions (their
 errors), menus' options, and buttons that open a modal (its `trigger_id` lasts 3 s).
 
@@ -31,15 +32,18 @@ import json
 import logging
 import queue
 import threading
+import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
 from slack_bolt import App, BoltRequest
 from sqlalchemy import Engine, delete, or_, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
 from bot.handlers.slack.failures import answer_failure
@@ -48,11 +52,12 @@ from bot.storage.models import SlackInboxEntry, SlackRequestHandled, utcnow
 
 log = logging.getLogger(__name__)
 
-# Threads that store rows for the acks: each insert takes a millisecond or so.
-ACK_THREADS = 4
 # Threads that replay; on SQLite their writes queue for one lock anyway.
 WORKER_THREADS = 4
 LEASE = timedelta(seconds=15)
+# How long a replay waits at most for the answers in progress to go out, so that past
+# capacity the answers keep going and the work queues, yet still advances.
+ANSWERS_FIRST_SECONDS = 0.02
 # A replay's database error is retried after 1, 2, 4 ... 30 s, for about five minutes.
 RETRY_PAUSES = [min(2.0**n, 30.0) for n in range(13)]
 # Keys of handled requests are kept long enough for Slack's retries (minutes) and a
@@ -60,6 +65,21 @@ RETRY_PAUSES = [min(2.0**n, 30.0) for n in range(13)]
 HANDLED_KEPT = timedelta(hours=1)
 SWEEP_EVERY = timedelta(minutes=5)
 CLAIM_BATCH = 500
+
+
+@dataclass(frozen=True)
+class _Pending:
+    key: str
+    lane: str
+    raw: str
+    headers: dict[str, str] | None
+    loop: asyncio.AbstractEventLoop
+    answer: asyncio.Future[bool]
+
+
+def _settle(answer: asyncio.Future[bool], stored: bool) -> None:
+    if not answer.done():  # not given up on (the client went away)
+        answer.set_result(stored)
 
 
 @dataclass(frozen=True)
@@ -138,11 +158,22 @@ class SlackInbox:
         self._held_lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._acks = ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="slack-ack")
+        self._pending: list[_Pending] = []
+        self._arrived = threading.Condition()
+        self._answering = 0  # Slack requests being answered now
         if store.dialect.name == "sqlite":  # a file of its own; on PostgreSQL a migrated table
             SQLModel.metadata.create_all(store, tables=[SlackInboxEntry.__table__])
 
     # -- taking requests ------------------------------------------------------------------
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around the handling of each Slack request, until its answer: replays wait for it."""
+        self._answering += 1
+        try:
+            yield
+        finally:
+            self._answering -= 1
 
     async def accepted(self, body: dict, raw: str, headers: dict[str, str] | None) -> bool:
         """True once the request is stored for later; False if it must be handled now."""
@@ -150,32 +181,57 @@ class SlackInbox:
         if lane is None:
             return False
         loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(
-                self._acks, self._keep, key_of(body, raw), lane, raw, headers
-            )
-        except RuntimeError:  # stopping: the executor takes nothing more
-            return False
+        answer = loop.create_future()
+        with self._arrived:
+            if self._stopping.is_set():
+                return False
+            self._pending.append(_Pending(key_of(body, raw), lane, raw, headers, loop, answer))
+            self._arrived.notify()
+        return await answer
 
-    def _keep(self, key: str, lane: str, raw: str, headers: dict[str, str] | None) -> bool:
-        row = SlackInboxEntry(
-            key=key,
-            lane=lane,
-            body=raw,
-            headers=headers,
-            owner=self._owner,
-            claimed_until=utcnow() + self._lease,
+    def _store_arrivals(self) -> None:
+        """Stores what arrived meanwhile in one transaction (one commit, one disk write for
+        many requests), then answers each and queues it."""
+        while True:
+            with self._arrived:
+                while not self._pending and not self._stopping.is_set():
+                    self._arrived.wait()
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            for arrival, stored in zip(batch, self._store_batch(batch), strict=True):
+                if isinstance(stored, Entry):
+                    self._queue(stored)
+                arrival.loop.call_soon_threadsafe(_settle, arrival.answer, stored is not None)
+
+    def _store_batch(self, batch: list[_Pending]) -> list[Entry | bool | None]:
+        """Per arrival: its entry; True for Slack's retry of a request already stored (it is
+        worked once); None when it could not be stored (handled at once instead)."""
+        dialect = sqlite if self._store.dialect.name == "sqlite" else postgresql
+        table = SlackInboxEntry.__table__
+        insert = (
+            dialect.insert(table)
+            .on_conflict_do_nothing(index_elements=[table.c.key])
+            .returning(table.c.id)
         )
+        until = utcnow() + self._lease
         try:
-            with transaction(self._store) as session:
-                session.add(row)
-        except IntegrityError:
-            return True  # Slack's retry of a request already stored: it is worked once
+            with self._store.begin() as connection:
+                ids = [
+                    connection.execute(
+                        insert,
+                        {"key": a.key, "lane": a.lane, "body": a.raw, "headers": a.headers,
+                         "received_at": utcnow(), "owner": self._owner, "claimed_until": until},
+                    ).scalar()
+                    for a in batch
+                ]  # fmt: skip
         except Exception:
-            log.exception("could not store a Slack request; handling it at once instead")
-            return False
-        self._queue(Entry(row.id, key, lane, raw, headers))
-        return True
+            log.exception("could not store %d Slack request(s); handling them at once", len(batch))
+            return [None] * len(batch)
+        return [
+            True if row_id is None else Entry(row_id, a.key, a.lane, a.raw, a.headers)
+            for a, row_id in zip(batch, ids, strict=True)
+        ]
 
     def _queue(self, entry: Entry) -> None:
         with self._held_lock:
@@ -187,6 +243,7 @@ class SlackInbox:
     # -- running --------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._spawn("slack-inbox-store", self._store_arrivals)
         for n, lane in enumerate(self._lanes):
             self._spawn(f"slack-inbox-{n}", self._work, lane)
         self._spawn("slack-inbox-leases", self._keep_leases)
@@ -198,8 +255,9 @@ class SlackInbox:
 
     def stop(self, timeout: float = 10) -> None:
         """Finishes the replays in progress; what is still queued stays for the next start."""
-        self._stopping.set()
-        self._acks.shutdown(wait=True)
+        with self._arrived:
+            self._stopping.set()
+            self._arrived.notify()
         for lane in self._lanes:
             lane.put(None)
         for thread in self._threads:
@@ -218,10 +276,18 @@ class SlackInbox:
     def _work(self, lane: queue.SimpleQueue[Entry | None]) -> None:
         # At a stop, what is still queued stays in the inbox for the next start.
         while (entry := lane.get()) is not None and not self._stopping.is_set():
+            self._let_answers_pass()
             if self._replay_until_done(entry):
                 self._forget(entry)
             with self._held_lock:
                 self._held.discard(entry.id)
+
+    def _let_answers_pass(self) -> None:
+        """Waits a little while Slack requests are being answered: the threads of one process
+        share one interpreter lock, and a replay holding it would delay their answers."""
+        deadline = time.monotonic() + ANSWERS_FIRST_SECONDS
+        while self._answering and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def _replay_until_done(self, entry: Entry) -> bool:
         """False only when stopping first: the row stays for the next start."""

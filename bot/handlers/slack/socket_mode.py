@@ -47,12 +47,18 @@ class _ThreadedHandler(SocketModeHandler):
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         started = time.time()
-        payload = req.payload
-        if self.inbox is not None and await self.inbox.accepted(payload, json.dumps(payload), None):
-            response = BoltResponse(status=200, body="")
-        else:
+        if self.inbox is None:
             response = await asyncio.to_thread(run_bolt_app, self.app, req)
+        else:
+            with self.inbox.answering():
+                response = await self._answer(req)
         await send_async_response(client, req, response, started)
+
+    async def _answer(self, req: SocketModeRequest) -> BoltResponse:
+        payload = req.payload
+        if await self.inbox.accepted(payload, json.dumps(payload), None):
+            return BoltResponse(status=200, body="")
+        return await asyncio.to_thread(run_bolt_app, self.app, req)
 
 
 class SocketModeListener:
