@@ -53,11 +53,11 @@ from bot.storage.models import SlackInboxEntry, SlackRequestHandled, utcnow
 log = logging.getLogger(__name__)
 
 # Threads that replay; on SQLite their writes queue for one lock anyway.
-WORKER_THREADS = 4
+WORKER_THREADS = 2
 LEASE = timedelta(seconds=15)
 # How long a replay waits at most for the answers in progress to go out, so that past
 # capacity the answers keep going and the work queues, yet still advances.
-ANSWERS_FIRST_SECONDS = 0.02
+ANSWERS_FIRST_SECONDS = 0.05
 # A replay's database error is retried after 1, 2, 4 ... 30 s, for about five minutes.
 RETRY_PAUSES = [min(2.0**n, 30.0) for n in range(13)]
 # Keys of handled requests are kept long enough for Slack's retries (minutes) and a
@@ -65,6 +65,7 @@ RETRY_PAUSES = [min(2.0**n, 30.0) for n in range(13)]
 HANDLED_KEPT = timedelta(hours=1)
 SWEEP_EVERY = timedelta(minutes=5)
 CLAIM_BATCH = 500
+STORE_BATCH = 500  # rows in one INSERT: well within SQLite's limit of bound values
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ class SlackInbox:
             with self._arrived:
                 while not self._pending and not self._stopping.is_set():
                     self._arrived.wait()
-                batch, self._pending = self._pending, []
+                batch, self._pending = self._pending[:STORE_BATCH], self._pending[STORE_BATCH:]
             if not batch:
                 return
             for arrival, stored in zip(batch, self._store_batch(batch), strict=True):
@@ -206,32 +207,35 @@ class SlackInbox:
 
     def _store_batch(self, batch: list[_Pending]) -> list[Entry | bool | None]:
         """Per arrival: its entry; True for Slack's retry of a request already stored (it is
-        worked once); None when it could not be stored (handled at once instead)."""
+        worked once); None when it could not be stored (handled at once instead). One
+        statement: each round trip would wait for the interpreter lock again."""
         dialect = sqlite if self._store.dialect.name == "sqlite" else postgresql
         table = SlackInboxEntry.__table__
+        now = utcnow()
+        rows = [
+            {"key": a.key, "lane": a.lane, "body": a.raw, "headers": a.headers,
+             "received_at": now, "owner": self._owner, "claimed_until": now + self._lease}
+            for a in batch
+        ]  # fmt: skip
         insert = (
             dialect.insert(table)
+            .values(rows)
             .on_conflict_do_nothing(index_elements=[table.c.key])
-            .returning(table.c.id)
+            .returning(table.c.id, table.c.key)
         )
-        until = utcnow() + self._lease
         try:
             with self._store.begin() as connection:
-                ids = [
-                    connection.execute(
-                        insert,
-                        {"key": a.key, "lane": a.lane, "body": a.raw, "headers": a.headers,
-                         "received_at": utcnow(), "owner": self._owner, "claimed_until": until},
-                    ).scalar()
-                    for a in batch
-                ]  # fmt: skip
+                stored = {key: row_id for row_id, key in connection.execute(insert)}
         except Exception:
             log.exception("could not store %d Slack request(s); handling them at once", len(batch))
             return [None] * len(batch)
-        return [
-            True if row_id is None else Entry(row_id, a.key, a.lane, a.raw, a.headers)
-            for a, row_id in zip(batch, ids, strict=True)
-        ]
+        answers: list[Entry | bool | None] = []
+        for a in batch:
+            row_id = stored.pop(a.key, None)  # a key twice in one batch: the second is a retry
+            answers.append(
+                True if row_id is None else Entry(row_id, a.key, a.lane, a.raw, a.headers)
+            )
+        return answers
 
     def _queue(self, entry: Entry) -> None:
         with self._held_lock:
