@@ -35,7 +35,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
@@ -203,7 +203,9 @@ class SlackInbox:
             for arrival, stored in zip(batch, self._store_batch(batch), strict=True):
                 if isinstance(stored, Entry):
                     self._queue(stored)
-                arrival.loop.call_soon_threadsafe(_settle, arrival.answer, stored is not None)
+                # RuntimeError: its server stopped meanwhile (the loop is closed); Slack asks again.
+                with suppress(RuntimeError):
+                    arrival.loop.call_soon_threadsafe(_settle, arrival.answer, stored is not None)
 
     def _store_batch(self, batch: list[_Pending]) -> list[Entry | bool | None]:
         """Per arrival: its entry; True for Slack's retry of a request already stored (it is
