@@ -1,17 +1,20 @@
-"""Ack latency: how fast `helpdesk serve` answers Slack's signed requests on `/slack/events`.
+"""Ack latency: how fast `helpdesk serve` answers Slack's signed requests on `/slack/events`,
+on SQLite and on PostgreSQL (BENCH_ACK_DATABASES=sqlite,postgresql, the default; PostgreSQL at
+TEST_POSTGRES_URL, a fresh database created and dropped, skipped when unreachable).
 
 Sends an open-loop mix of signed requests at rising rates (25 to 800 a second by default):
 `message` events in real ticket threads (agent notes, stored), `block_actions` on real
 tickets' root messages (the Reply button, which opens the Reply modal, and the priority menu,
-which changes the ticket and queues the root's update) and `/helpdesk find #n` slash
-commands (answered in the ack, after a database query). Measures the time from the moment
+which changes the ticket and queues the root's update; notes and priority clicks are
+acknowledged as soon as the Slack inbox stored them, and worked after) and `/helpdesk find
+#n` slash commands (answered in the ack, after a database query). Measures the time from the moment
 each request was due to the end of its HTTP response (so a server that falls behind is
 charged for the wait, not only for the requests it got to): median and 99th percentile per
 step, and the highest rate whose p99 stays under 100 ms with nothing failed. Slack gives up
 after 3 s; so does this ("timeout"; "dropped" is a connection closed without an answer).
-Every event has a fresh `event_id` and message `ts`; neither Bolt nor the helpdesk
-deduplicates by `event_id` (a redelivered note is recognised by its `ts` and changes
-nothing), so the ids only keep every note real work.
+Every event has a fresh `event_id` and message `ts`, and every click a fresh `trigger_id`:
+the helpdesk takes a repeated event id, or a repeated body, for Slack's retry and works it
+once, so fresh ones keep every request real work.
 
 About a tenth of the requests are bad: unsigned, signed with the wrong secret, correctly
 signed ten minutes ago (a replay), malformed bodies (broken JSON in `payload=`, a garbage
@@ -61,6 +64,7 @@ from slack_sdk import WebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.ingest import fresh_database, postgres_reachable
 from bench.serving import percentile99, record, served, tickets_in_slack
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import (
@@ -72,6 +76,7 @@ from bot.devtools.slack_signing import (
 )
 from bot.handlers.http import build_http_app
 from bot.storage.db import make_engine
+from bot.storage.migrate import upgrade
 from bot.storage.models import Priority
 from bot.views import ids
 from tests.conftest import free_port
@@ -90,6 +95,8 @@ STEP_REQUESTS = 400  # at least, so that a low rate's p99 is more than its slowe
 WARM_UP_REQUESTS = 50
 BAD_SHARE = float(os.environ.get("BENCH_ACK_BAD_SHARE", 0.1))
 TICKETS = int(os.environ.get("BENCH_ACK_TICKETS", 10))
+DATABASES = os.environ.get("BENCH_ACK_DATABASES", "sqlite,postgresql").lower().split(",")
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 ACK_BUDGET = 0.1  # the p99 a rate must keep to count as held
 SLACK_TIMEOUT = 3.0  # Slack's wait for the HTTP response before it calls the request failed
@@ -354,8 +361,10 @@ def serve_baseline() -> None:
     bolt.event("message")(acknowledge)
     bolt.action(re.compile(".*"))(acknowledge)
     bolt.command("/helpdesk")(acknowledge)
-    # The engine only answers /healthz.
-    http = build_http_app(bolt, make_engine("sqlite://"), signing_secret=SIGNING_SECRET)
+    # The engine only answers /healthz, which reads the outbox: an empty helpdesk database.
+    engine = make_engine(f"sqlite:///{os.environ['HELPDESK_DATA_DIR']}/baseline.db")
+    upgrade(engine)
+    http = build_http_app(bolt, engine, signing_secret=SIGNING_SECRET)
     uvicorn.run(http, host="127.0.0.1", port=int(os.environ["HELPDESK_HTTP_PORT"]),
                 log_level="warning", lifespan="off", timeout_graceful_shutdown=2)  # fmt: skip
 
@@ -509,10 +518,12 @@ def highest_held(measurements: list[Measurement], server: str) -> int:
     return max((m.rate for m in measurements if m.server == server and m.held), default=0)
 
 
-def report(measurements: list[Measurement], bad_or_not: tuple[Measurement, Measurement]) -> Table:
+def report(
+    measurements: list[Measurement], bad_or_not: tuple[Measurement, Measurement], database: str
+) -> Table:
     table = Table(
-        title=f"Ack latency on /slack/events: {STEP_SECONDS:g} s (at least {STEP_REQUESTS} "
-        f"requests) per step, {BAD_SHARE:.0%} bad requests mixed in",
+        title=f"Ack latency on /slack/events, the helpdesk on {database}: {STEP_SECONDS:g} s "
+        f"(at least {STEP_REQUESTS} requests) per step, {BAD_SHARE:.0%} bad requests mixed in",
         caption_justify="left",
     )
     table.add_column("server", no_wrap=True)
@@ -534,7 +545,7 @@ def report(measurements: list[Measurement], bad_or_not: tuple[Measurement, Measu
     held_baseline = highest_held(measurements, BASELINE)
     held_ratio = f"{held_helpdesk / held_baseline:.2f}" if held_baseline else "n/a"
     record(
-        "Slack acks on /slack/events",
+        f"Slack acks on /slack/events ({database})",
         "highest rate with p99 < 100 ms",
         f"{held_helpdesk} req/s",
         f"{held_baseline} req/s bare Bolt",
@@ -602,11 +613,28 @@ def refusals(measurements: list[Measurement], server: str) -> str:
 
 def main() -> None:
     console = Console()
+    if unknown := set(DATABASES) - set(DATABASE_NAMES):
+        raise SystemExit(f"BENCH_ACK_DATABASES: unknown {', '.join(sorted(unknown))}")
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as workdir, FakeSlack() as slack:
+    for kind in DATABASES:
+        if kind == "postgresql" and not postgres_reachable(console):
+            continue
+        console.print(report(*run_on(kind, console), DATABASE_NAMES[kind]))
+    console.print(f"{time.monotonic() - started:.0f} s in all")
+
+
+def run_on(
+    kind: str, console: Console
+) -> tuple[list[Measurement], tuple[Measurement, Measurement]]:
+    """Both servers, step by step, the helpdesk on a new database of this kind."""
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        fresh_database(kind, workdir) as url,
+        FakeSlack() as slack,
+    ):
         slack.add_channel(CHANNEL, "support", members=[AGENT["id"]])
         slack.add_user(AGENT["id"], "alex", real_name="Alex Agent")
-        env = serve_environment(f"sqlite:///{workdir}/helpdesk.db", slack)
+        env = serve_environment(url, slack)
         baseline_env = {**env, "HELPDESK_HTTP_PORT": str(free_port())}
         spawn = multiprocessing.get_context("spawn")  # not a fork of the fake Slack's threads
         with (
@@ -615,15 +643,13 @@ def main() -> None:
             ProcessPoolExecutor(1, mp_context=spawn) as generator,
         ):
             tickets = seed_tickets(env, slack)
-            measurements, bad_or_not = sweep(
+            return sweep(
                 generator,
                 Server(HELPDESK, int(env["HELPDESK_HTTP_PORT"]), helpdesk.pid),
                 Server(BASELINE, int(baseline_env["HELPDESK_HTTP_PORT"]), baseline.pid),
                 tickets,
                 console,
             )
-    console.print(report(measurements, bad_or_not))
-    console.print(f"{time.monotonic() - started:.0f} s in all")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ from bot.handlers.email.ingest import MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
 from bot.handlers.metrics_route import metrics_router
-from bot.handlers.slack import build_bolt_app
+from bot.handlers.slack import QUEUED_ACTIONS, build_bolt_app
+from bot.handlers.slack.inbox import SlackInbox
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.handlers.slack.socket_mode import SocketModeListener
@@ -48,7 +49,7 @@ from bot.jobs.scheduler import build_scheduler
 from bot.monitoring.counters import Counters
 from bot.monitoring.state import HelpdeskState
 from bot.slack_client import delivery_client, interactive_client
-from bot.storage.db import make_engine, on_outbox_commit
+from bot.storage.db import engine_apart, make_engine, on_outbox_commit
 from bot.storage.migrate import upgrade
 from bot.storage.shared_state import connect_shared_state
 
@@ -64,6 +65,7 @@ class Helpdesk:
     engine: Engine
     bolt: App
     http: FastAPI
+    slack_inbox: SlackInbox
     outbox: OutboxWorker
     ingest: MailIngest
     smtp: InboundSmtpServer | None
@@ -79,6 +81,7 @@ class Helpdesk:
 
     def start(self, *, http: bool = True) -> None:
         self.chat_bus.start()
+        self.slack_inbox.start()
         self.outbox.start()
         self.scheduler.start()
         if self.smtp is not None:
@@ -93,7 +96,10 @@ class Helpdesk:
             self.imap.start()
         if self.settings.slack_app_token:
             listener = SocketModeListener(
-                self.bolt, self.settings.slack_app_token, self.settings.slack_api_url
+                self.bolt,
+                self.settings.slack_app_token,
+                self.settings.slack_api_url,
+                self.slack_inbox,
             )
             listener.start()
             self._socket_mode = listener
@@ -143,6 +149,8 @@ class Helpdesk:
             thread.join(10)
         if self._socket_mode is not None:
             self._socket_mode.stop()
+        # After what answers Slack: nothing is stored for it any more.
+        self.slack_inbox.stop()
         if self.smtp is not None:
             self.smtp.stop()
         if self.imap is not None:
@@ -244,6 +252,18 @@ def create_app(
         services=services,
         socket_mode=socket_mode,
     )
+    slack_inbox = SlackInbox(
+        engine_apart(engine, "slack-inbox"),
+        engine,
+        build_bolt_app(
+            client,
+            signing_secret=settings.slack_signing_secret,
+            services=services,
+            socket_mode=socket_mode,
+            replaying=True,
+        ),
+        QUEUED_ACTIONS,
+    )
     http = build_http_app(
         None if socket_mode else bolt,
         engine,
@@ -251,6 +271,7 @@ def create_app(
         chat_router(chat),
         policy.chat.allowed_origins,
         signing_secret=None if socket_mode else settings.slack_signing_secret,
+        inbox=slack_inbox,
     )
     http.include_router(metrics_router(metrics))
     helpdesk = Helpdesk(
@@ -259,6 +280,7 @@ def create_app(
         engine=engine,
         bolt=bolt,
         http=http,
+        slack_inbox=slack_inbox,
         outbox=outbox,
         ingest=ingest,
         smtp=_smtp_server(settings, policy, ingest, counters),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.core.deliveries import backlog
 from bot.handlers.api_docs import mount_api_docs
 from bot.handlers.chat.errors import BodyLimit, install_error_handlers
+from bot.handlers.slack.inbox import SlackInbox
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ def build_http_app(
     chat_origins: list[str] = (),
     *,
     signing_secret: str | None = None,
+    inbox: SlackInbox | None = None,
 ) -> FastAPI:
     http = FastAPI(title="helpdesk-bot", docs_url=None, redoc_url=None)
     mount_api_docs(http)
@@ -73,6 +76,10 @@ def build_http_app(
 
     @http.post("/slack/events")
     async def slack_events(request: Request) -> Response:
+        with inbox.answering() if inbox is not None else nullcontext():
+            return await answer_slack(request)
+
+    async def answer_slack(request: Request) -> Response:
         if bolt is None:
             return JSONResponse(
                 {"error": "Slack is connected over Socket Mode; this path is not used"},
@@ -99,6 +106,9 @@ def build_http_app(
         except (ValueError, AttributeError, TypeError, RecursionError) as exc:
             log.warning("refused a Slack request whose body is not a payload: %s", exc)
             return JSONResponse({"error": "the body is not a Slack payload"}, status_code=400)
+        # Acknowledged as soon as it is stored, before any work: see bot/handlers/slack/inbox.py.
+        if inbox is not None and await inbox.accepted(bolt_request.body, decoded, headers):
+            return Response(status_code=200)
         # Bolt is synchronous; running it here would stall every other request.
         bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return Response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -26,6 +27,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
     )
+
+
+def engine_apart(engine: Engine, name: str) -> Engine:
+    """A second engine on `engine`'s database for a table whose writes must never wait for
+    the main ones: on SQLite a database file of its own beside the main one (`-name`
+    appended to its path), whose writer lock is its own; on PostgreSQL, where writers don't
+    lock each other out, the same database through a pool of its own."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite":
+        return make_engine(url.render_as_string(hide_password=False))
+    if url.database in (None, "", ":memory:"):
+        raise ValueError("an in-memory SQLite database has no file to put another beside")
+    return make_engine(url.set(database=f"{url.database}-{name}").render_as_string())
 
 
 # An execution option of the engine: what to call after a commit that wrote outbox rows.
@@ -60,6 +74,49 @@ def _wake_outbox(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_outbox_rows(session: Session) -> None:
     session.info.pop(_OUTBOX_WRITTEN, None)
+
+
+# What the next transaction this thread commits must also write (`first_commit_also`).
+_FIRST_COMMIT_ALSO: ContextVar[Callable[[Session], None] | None] = ContextVar(
+    "helpdesk_first_commit_also", default=None
+)
+# Set in a session's `info` once it wrote that, until its transaction ends.
+_WROTE_FIRST_COMMIT = "helpdesk_wrote_first_commit"
+
+
+@contextmanager
+def first_commit_also(write: Callable[[Session], None]) -> Iterator[Callable[[], bool]]:
+    """Has the first transaction this thread commits inside the block, whichever code opens
+    it, also run `write`: so a record that work was done commits with the work itself.
+
+    Yields a function telling whether that happened (False when no transaction committed, or
+    every one rolled back). A thread-local hook because the work is Bolt's listeners, which
+    open their own transactions and can't be handed a session.
+    """
+    token = _FIRST_COMMIT_ALSO.set(write)
+    try:
+        yield lambda: _FIRST_COMMIT_ALSO.get() is None
+    finally:
+        _FIRST_COMMIT_ALSO.reset(token)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_with_first_commit(session: Session) -> None:
+    write = _FIRST_COMMIT_ALSO.get()
+    if write is not None and not session.info.get(_WROTE_FIRST_COMMIT):
+        session.info[_WROTE_FIRST_COMMIT] = True
+        write(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _first_commit_done(session: Session) -> None:
+    if session.info.pop(_WROTE_FIRST_COMMIT, False):
+        _FIRST_COMMIT_ALSO.set(None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _first_commit_undone(session: Session) -> None:
+    session.info.pop(_WROTE_FIRST_COMMIT, None)
 
 
 def reader(engine: Engine) -> Engine:

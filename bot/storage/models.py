@@ -379,3 +379,34 @@ class SharedStateEntry(SQLModel, table=True):
     key: str = Field(primary_key=True, sa_type=Text)
     until: float
     value: str | None = Field(default=None, sa_type=Text)
+
+
+class SlackInboxEntry(SQLModel, table=True):
+    """A Slack request acknowledged before any work on it: its raw body (and HTTP headers, or
+    none for a Socket Mode payload) kept until `bot/handlers/slack/inbox.py` has replayed it.
+
+    On PostgreSQL in the main database; on SQLite in a database file of its own beside the
+    main one, so that no writer holding the main file's lock ever delays an acknowledgement.
+    `key` (the event's id, else a digest of the body) makes a retried request one row;
+    `lane` (the channel and thread) orders the replays; `owner` and `claimed_until` lease the
+    row to one process, which renews the lease while it holds it.
+    """
+
+    __tablename__ = "slack_inbox"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)
+    lane: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)
+    headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    owner: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class SlackRequestHandled(SQLModel, table=True):
+    """A replayed Slack request whose changes are committed: written in the same transaction
+    as they are, so a replay after a crash, or Slack's retry, changes nothing twice."""
+
+    __tablename__ = "slack_requests_handled"
+    key: str = Field(primary_key=True, max_length=128)
+    handled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

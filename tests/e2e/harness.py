@@ -26,7 +26,12 @@ from bot.app import Helpdesk, create_app
 from bot.config import Policy, Settings
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.fake_socket_mode import SocketModeSender
-from bot.devtools.slack_signing import SlackEventSender, SlackHttpResponse, SlackRequestSigner
+from bot.devtools.slack_signing import (
+    SlackEventSender,
+    SlackHttpResponse,
+    SlackRequestSigner,
+    new_trigger_id,
+)
 from bot.sandbox.routes import mount_sandbox
 from bot.sandbox.workspace import Sandbox, start_sandbox
 from bot.views import ids
@@ -280,7 +285,8 @@ class SlackAgent:
     def click(
         self, ticket_id: int, root_ts: str, action_id: str, user: dict | None = None, **action
     ) -> SlackHttpResponse:
-        """A click on the ticket's root message."""
+        """A click on the ticket's root message: each one new, as Slack's are (a fresh trigger
+        and time), so none is taken for Slack's retry of another."""
         action = {"action_id": action_id, "block_id": f"{ids.ROOT_ACTIONS_BLOCK}:{ticket_id}",
                   "value": str(ticket_id), **action}  # fmt: skip
         return self.sender.send_interaction(
@@ -289,11 +295,11 @@ class SlackAgent:
                 "user": user or self.user,
                 "team": {"id": "T0FAKE", "domain": "fake"},
                 "api_app_id": "A0HELPDESK",
-                "trigger_id": "1.2.trigger",
+                "trigger_id": new_trigger_id(),
                 "channel": {"id": CHANNEL, "name": "support"},
                 "container": {"type": "message", "message_ts": root_ts},
                 "message": {"ts": root_ts, "text": "#1"},
-                "actions": [{"type": "button", "action_ts": "1.2", **action}],
+                "actions": [{"type": "button", "action_ts": f"{time.time():.6f}", **action}],
             }
         )
 

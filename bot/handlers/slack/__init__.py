@@ -7,6 +7,7 @@ import logging
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
 
 from bot.core import text
 from bot.handlers.slack import (
@@ -36,21 +37,38 @@ LISTENER_MODULES = (
     orders,
     customer_links,
 )
+# Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
+# them (and every event) to work after the ack. Each module names its own.
+QUEUED_ACTIONS = frozenset(
+    action for module in LISTENER_MODULES for action in getattr(module, "QUEUED_ACTIONS", ())
+)
 
 
 def build_bolt_app(
-    client: WebClient, *, signing_secret: str | None, services: object, socket_mode: bool
+    client: WebClient,
+    *,
+    signing_secret: str | None,
+    services: object,
+    socket_mode: bool,
+    replaying: bool = False,
 ) -> App:
-    """A Bolt app whose listeners reach the helpdesk's services as `context["helpdesk"]`."""
+    """A Bolt app whose listeners reach the helpdesk's services as `context["helpdesk"]`.
+
+    `replaying`: the app of the Slack inbox (`inbox.py`), for requests already checked and
+    acknowledged: each listener runs to its end in the caller's thread, and a database error
+    goes back to the caller to retry.
+    """
     logging.getLogger("slack_bolt.App").addFilter(_drop_unused_token_warning)  # once: same object
     app = App(
         client=client,
         signing_secret=signing_secret,
-        # Socket Mode traffic is authenticated by the app token, not by signatures.
-        request_verification_enabled=not socket_mode,
+        # Socket Mode traffic is authenticated by the app token, not by signatures; replays
+        # were checked when they came (and may be older than Bolt accepts by now).
+        request_verification_enabled=not (socket_mode or replaying),
         token_verification_enabled=False,
-        process_before_response=False,
+        process_before_response=replaying,
     )
+    retried = (DBAPIError,) if replaying else ()
 
     @app.middleware
     def provide_services(context, next):
@@ -68,11 +86,13 @@ def build_bolt_app(
 
     @app.error
     def answer_middleware_failures(error: Exception, body: dict, client: WebClient) -> None:
+        if isinstance(error, retried):
+            raise error
         answer_failure(error, body, client)  # listeners' own are answered by their guard
 
     for module in LISTENER_MODULES:
         module.register(app)
-    guard_listeners(app)
+    guard_listeners(app, retried)
     return app
 
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 COMMAND = re.compile(r"^\s*#?(\d{1,18})\b\s*(.*)$", re.DOTALL)
 # The buttons on an escalation's post in its tier's channel.
 POST_ACTIONS = (ids.ESCALATION_TAKE, ids.ESCALATION_RESOLVE, ids.ESCALATION_OPEN_THREAD)
+QUEUED_ACTIONS = (ids.ESCALATION_TAKE, ids.ESCALATION_RESOLVE)
 
 
 def register(app: App) -> None:

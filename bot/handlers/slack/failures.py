@@ -29,10 +29,12 @@ SOMETHING_WENT_WRONG = (
 GUARD_ARGS = ("ack", "body", "client")
 
 
-def guard_listeners(app: App) -> None:
+def guard_listeners(app: App, passing: tuple[type[Exception], ...] = ()) -> None:
+    """`passing`: failures let through to the caller of `App.dispatch` (the Slack inbox
+    retries a replay that met a database error, rather than tell the person it failed)."""
     for listener in app._listeners:
         wanted = list(listener.arg_names)
-        listener.ack_function = _guarded(listener.ack_function, wanted)
+        listener.ack_function = _guarded(listener.ack_function, wanted, passing)
         listener.arg_names = list(dict.fromkeys([*wanted, *GUARD_ARGS]))
 
 
@@ -43,10 +45,14 @@ def answer_failure(error: Exception, body: dict, client: WebClient) -> None:
     )
 
 
-def _guarded(listener: Callable, wanted: list[str]) -> Callable:
+def _guarded(
+    listener: Callable, wanted: list[str], passing: tuple[type[Exception], ...]
+) -> Callable:
     def run(**given):
         try:
             return listener(**{name: given[name] for name in wanted})
+        except passing:
+            raise
         except Exception as error:
             ack: Ack = given["ack"]
             if ack.response is None:

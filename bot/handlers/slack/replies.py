@@ -27,6 +27,8 @@ from bot.views.reply_modal import reply_modal
 
 log = logging.getLogger(__name__)
 
+QUEUED_ACTIONS = (ids.REPLY_RETRY,)
+
 
 def register(app: App) -> None:
     app.action(ids.TICKET_REPLY)(on_reply_button)

@@ -10,11 +10,12 @@ given a pong timeout, and `websockets` keeps its 20 s default. Between pings it 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode.aiohttp import SocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app
@@ -24,6 +25,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError
+from bot.handlers.slack.inbox import SlackInbox
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +40,35 @@ CONNECT_WAIT_SECONDS = 10.0
 
 class _ThreadedHandler(SocketModeHandler):
     """Bolt's aiohttp adapter runs a sync app's listeners on the event loop itself, which
-    would hold up pings (and so look dead) while a listener works: here they run in threads."""
+    would hold up pings (and so look dead) while a listener works: here they run in threads.
+    What the Slack inbox takes is acknowledged once stored, as over HTTP."""
+
+    inbox: SlackInbox | None = None
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         started = time.time()
-        response = await asyncio.to_thread(run_bolt_app, self.app, req)
+        if self.inbox is None:
+            response = await asyncio.to_thread(run_bolt_app, self.app, req)
+        else:
+            with self.inbox.answering():
+                response = await self._answer(req)
         await send_async_response(client, req, response, started)
+
+    async def _answer(self, req: SocketModeRequest) -> BoltResponse:
+        payload = req.payload
+        if await self.inbox.accepted(payload, json.dumps(payload), None):
+            return BoltResponse(status=200, body="")
+        return await asyncio.to_thread(run_bolt_app, self.app, req)
 
 
 class SocketModeListener:
     """Keeps one Socket Mode connection for the Bolt app, on an event loop of its own."""
 
-    def __init__(self, bolt: App, app_token: str, api_url: str) -> None:
+    def __init__(
+        self, bolt: App, app_token: str, api_url: str, inbox: SlackInbox | None = None
+    ) -> None:
         self._bolt, self._app_token, self._api_url = bolt, app_token, api_url
+        self._inbox = inbox
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="slack-socket-mode", daemon=True
@@ -76,6 +94,7 @@ class SocketModeListener:
         self._handler = _ThreadedHandler(
             self._bolt, self._app_token, web_client=web_client, ping_interval=PING_INTERVAL_SECONDS
         )
+        self._handler.inbox = self._inbox
         client = self._handler.client
         # Asked here first so that a refused token is an error at start, not a retry loop.
         client.wss_uri = await client.issue_new_wss_url()

@@ -93,3 +93,4 @@ CHANGES: dict[str, Change] = {
     ids.TICKET_STATUS_MENU: set_status,
     ids.TICKET_CLOSE: close,
 }
+QUEUED_ACTIONS = tuple(CHANGES)
