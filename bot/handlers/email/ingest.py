@@ -10,9 +10,11 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlmodel import Session
 
 from bot.core.context import Desk
 from bot.core.intake import IntakeResult, receive_email
@@ -28,9 +30,13 @@ DATABASE_AWAY = (OperationalError, InterfaceError)
 
 class MailIngest:
     def __init__(self, engine: Engine, desk: Desk):
-        # Each commit here tells a sending server it may forget the mail: made durable.
-        self._engine = durable(engine)
+        self._engine = engine
         self._desk = desk
+
+    def _transaction(self) -> AbstractContextManager[Session]:
+        # Each commit here tells a sending server it may forget the mail: made durable. The
+        # engine's options are read now, not when the ingest was made (the outbox's wake).
+        return transaction(durable(self._engine))
 
     def accept(self, raw: bytes, recipients: list[str]) -> IntakeResult:
         """Stores the mail; returns only once it is committed. Database errors propagate."""
@@ -54,7 +60,7 @@ class MailIngest:
             except Exception as exc:
                 outcomes[index] = exc
         try:
-            with transaction(self._engine) as session:
+            with self._transaction() as session:
                 stored = [
                     (
                         index,
@@ -82,7 +88,7 @@ class MailIngest:
     def _store(self, mail: ParsedEmail, raw: bytes, recipients: list[str]) -> IntakeResult:
         for attempt in (1, 2):
             try:
-                with transaction(self._engine) as session:
+                with self._transaction() as session:
                     result = receive_email(
                         session, mail, raw, recipients=recipients, desk=self._desk
                     )
