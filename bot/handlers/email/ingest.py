@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session
 
+from bot.core import outbox
 from bot.core.context import Desk
 from bot.core.intake import IntakeResult, receive_email
 from bot.mail.parse import ParsedEmail, parse_email
@@ -33,10 +35,13 @@ class MailIngest:
         self._engine = engine
         self._desk = desk
 
-    def _transaction(self) -> AbstractContextManager[Session]:
-        # Each commit here tells a sending server it may forget the mail: made durable. The
-        # engine's options are read now, not when the ingest was made (the outbox's wake).
-        return transaction(durable(self._engine))
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """Each commit here tells a sending server it may forget the mail: made durable. The
+        engine's options are read now, not when the ingest was made (the outbox's wake). The
+        outbox rows of all its mail go in one INSERT at its end, in the order enqueued."""
+        with transaction(durable(self._engine)) as session, outbox.batch(session):
+            yield session
 
     def accept(self, raw: bytes, recipients: list[str]) -> IntakeResult:
         """Stores the mail; returns only once it is committed. Database errors propagate."""
@@ -118,8 +123,9 @@ class GroupCommit:
 
     A transaction costs the same whether it holds one mail or fifty: the write lock and a sync
     to disk on SQLite, a WAL flush and the round trips of BEGIN and COMMIT on PostgreSQL. Mail
-    arriving together shares that cost, and SQLite's writers no longer queue for its lock by
-    sleeping and retrying. A lone mail is stored at once, with no wait for company.
+    arriving together shares that cost (and one INSERT of its outbox rows), and no longer
+    queues mail by mail for SQLite's write lock, each sleeping and retrying. A lone mail is
+    stored at once, with no wait for company.
     """
 
     def __init__(self, ingest: MailIngest, most: int = 50):
