@@ -33,7 +33,7 @@ from bot.delivery.worker import OutboxWorker
 from bot.handlers.chat.routes import ChatService, chat_router
 from bot.handlers.csat_routes import csat_router
 from bot.handlers.email.imap_poller import ImapPoller
-from bot.handlers.email.ingest import MailIngest
+from bot.handlers.email.ingest import GroupCommit, MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
 from bot.handlers.http import build_http_app
 from bot.handlers.metrics_route import metrics_router
@@ -335,7 +335,9 @@ def _smtp_server(
         return None
     host, port = settings.smtp_listen
     accepted = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
-    handler = InboundMailHandler(ingest, accepted, settings.helpdesk_support_address, counters)
+    handler = InboundMailHandler(
+        GroupCommit(ingest), accepted, settings.helpdesk_support_address, counters
+    )
     return InboundSmtpServer(handler, host, port, settings.helpdesk_max_message_bytes, counters)
 
 

@@ -93,7 +93,7 @@ def start(
     address = visitor.email or anonymous_address(public_id)
     customer = tickets.customer_for(session, address, visitor.name)
     chat = desk.policy.chat
-    ticket = tickets.open_ticket(
+    ticket, _ = tickets.open_ticket(
         session,
         desk,
         customer=customer,

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from bot.core import outbox, tickets
@@ -56,7 +57,8 @@ def receive_email(
     ]
     if mail.bounce is not None:
         return bounced(session, mail)
-    loop = _own_mail(session, mail, desk)
+    same_id = _stored_with_id(session, mail.message_id)
+    loop = _own_mail(mail, desk, same_id)
     if loop:
         log.warning("ignored mail %s from %s: %s", mail.message_id, _from_of(mail), loop)
         return IntakeResult(ticket_number=None, ignored=loop)
@@ -71,14 +73,13 @@ def receive_email(
 
     digest = content_hash(raw)
     message_id = mail.message_id
-    if message_id is not None:
-        known = session.exec(select(Message).where(Message.email_message_id == message_id)).first()
-        if known is not None:
-            if known.content_hash == digest:
-                log.info("duplicate delivery of %s ignored", message_id)
-                return IntakeResult(ticket_number=_number_of(session, known), duplicate=True)
-            log.warning("Message-ID %s reused for different content; stored separately", message_id)
-            message_id = None
+    if same_id:
+        known = same_id[0]
+        if known.content_hash == digest:
+            log.info("duplicate delivery of %s ignored", message_id)
+            return IntakeResult(ticket_number=known.number, duplicate=True)
+        log.warning("Message-ID %s reused for different content; stored separately", message_id)
+        message_id = None
     if message_id is None:
         # A stable stand-in, so that a redelivery of the same bytes is still recognised.
         message_id = f"sha256-{digest}@helpdesk.invalid"
@@ -114,7 +115,7 @@ def receive_email(
         return IntakeResult(ticket_number=ticket.number)
 
     inbox = desk.policy.inbox_for(all_recipients)
-    created = tickets.open_ticket(
+    created, message = tickets.open_ticket(
         session,
         desk,
         customer=customer,
@@ -123,10 +124,9 @@ def receive_email(
         source=Source.EMAIL,
         tags=inbox.tags if inbox else [],
         first_message=new_message,
+        support_address=inbox.address if inbox else None,
     )
-    created.support_address = inbox.address if inbox else None
-    stored = select(Message).where(Message.email_message_id == message_id)
-    _keep_files(session, session.exec(stored).one(), raw, desk)
+    _keep_files(session, message, raw, desk)
     if ticket is not None:
         tickets.record_event(
             session, created, "follow_up_of", new_message.author, number=ticket.number
@@ -138,7 +138,9 @@ def _keep_files(session: Session, message: Message, raw: bytes, desk: Desk) -> N
     """The mail's attachments, stored and queued for the thread after the message itself."""
     if desk.files is not None:
         limit = desk.policy.mail.max_attachment_bytes
-        keep(session, message, extract(raw, max_bytes=limit), desk.files, limit)
+        files = extract(raw, max_bytes=limit)
+        if files:  # most mail has none: no lookup of rows recorded before
+            keep(session, message, files, desk.files, limit)
 
 
 def bounced(session: Session, mail: ParsedEmail) -> IntakeResult:
@@ -206,7 +208,7 @@ def automatic_reply(
     return IntakeResult(ticket_number=ticket.number, ignored=mail.auto_submitted_reason)
 
 
-def _own_mail(session: Session, mail: ParsedEmail, desk: Desk) -> str | None:
+def _own_mail(mail: ParsedEmail, desk: Desk, same_id: list[Row]) -> str | None:
     """Why this is the helpdesk's own mail come back (a loop), or None.
 
     Only the message's own Message-ID counts: a customer's reply carries ours in
@@ -219,17 +221,25 @@ def _own_mail(session: Session, mail: ParsedEmail, desk: Desk) -> str | None:
             return f"loop: From is the helpdesk's own address {address}"
     if is_own_message_id(mail.message_id):
         return "loop: the Message-ID is one the helpdesk generated"
-    if mail.message_id and _sent_by_us(session, mail.message_id):
+    # Also knows the ids made before they took a recognisable form.
+    if any(row.direction == Direction.OUTBOUND for row in same_id):
         return "loop: the Message-ID is one of the helpdesk's replies"
     return None
 
 
-def _sent_by_us(session: Session, message_id: str) -> bool:
-    """Also knows the ids made before they took a recognisable form."""
-    sent = select(Message.id).where(
-        Message.email_message_id == message_id, Message.direction == Direction.OUTBOUND
+def _stored_with_id(session: Session, message_id: str | None) -> list[Row]:
+    """The messages already stored with this Message-ID, oldest first, with their tickets'
+    numbers: one lookup answers both "is it our own reply?" and "is it a redelivery?"."""
+    if not message_id:
+        return []
+    return list(
+        session.exec(
+            select(Message.direction, Message.content_hash, Ticket.number)
+            .outerjoin(Ticket, Ticket.id == Message.ticket_id)
+            .where(Message.email_message_id == message_id)
+            .order_by(Message.id)
+        )
     )
-    return session.exec(sent).first() is not None
 
 
 def _unverified(mail: ParsedEmail, desk: Desk) -> str | None:
@@ -263,8 +273,3 @@ def _flooding(session: Session, customer: Customer, limit: int) -> Ticket | None
         customer.email, limit, recent[0].number,
     )  # fmt: skip
     return recent[0]
-
-
-def _number_of(session: Session, message: Message) -> int | None:
-    ticket = session.get(Ticket, message.ticket_id)
-    return ticket.number if ticket else None

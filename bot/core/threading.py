@@ -49,14 +49,14 @@ def find_ticket(
     known_ids = [*in_reply_to, *reversed(references)]
     if known_ids:
         rows = session.exec(
-            select(Message.email_message_id, Message.ticket_id).where(
-                Message.email_message_id.in_(known_ids)
-            )
+            select(Message.email_message_id, Ticket)
+            .join(Ticket, Ticket.id == Message.ticket_id)
+            .where(Message.email_message_id.in_(known_ids))
         ).all()
         ticket_by_id = dict(rows)
         for message_id in known_ids:
             if message_id in ticket_by_id:
-                return session.get(Ticket, ticket_by_id[message_id])
+                return ticket_by_id[message_id]
     if not sender_verified:
         return None
     if support_address:

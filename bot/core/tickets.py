@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -92,7 +93,11 @@ def open_ticket(
     source: Source,
     tags: list[str] = (),
     first_message: NewMessage,
-) -> Ticket:
+    support_address: str | None = None,
+) -> tuple[Ticket, Message]:
+    """The new ticket and its first message. Everything the ticket row holds is known before
+    its INSERT, so the row is written once, not inserted and then updated."""
+    now = utcnow()
     ticket = Ticket(
         number=next_ticket_number(session),
         subject=subject[:SUBJECT_LIMIT] or "(no subject)",
@@ -100,6 +105,9 @@ def open_ticket(
         customer_id=customer.id,
         channel=channel,
         reply_token=secrets.token_hex(10),
+        support_address=support_address,
+        created_at=now,
+        updated_at=now,
     )
     session.add(ticket)
     session.flush()
@@ -107,12 +115,15 @@ def open_ticket(
         session.add(TicketTag(ticket_id=ticket.id, tag=tag))
     record_event(session, ticket, "created", customer.email, source=source, channel=channel)
     outbox.post_root(session, ticket.id)
-    add_customer_message(session, desk, ticket, first_message)
+    message = add_customer_message(session, desk, ticket, first_message, at=now)
     desk.ticket_opened(session, ticket)
-    return ticket
+    return ticket, message
 
 
-def add_customer_message(session: Session, desk: Desk, ticket: Ticket, new: NewMessage) -> Message:
+def add_customer_message(
+    session: Session, desk: Desk, ticket: Ticket, new: NewMessage, *, at: datetime | None = None
+) -> Message:
+    """`at`: when the message arrived, if not now (a new ticket's opening time)."""
     message = Message(
         ticket_id=ticket.id,
         direction=Direction.INBOUND,
@@ -128,7 +139,7 @@ def add_customer_message(session: Session, desk: Desk, ticket: Ticket, new: NewM
     )
     session.add(message)
     session.flush()
-    ticket.updated_at = utcnow()
+    ticket.updated_at = at or utcnow()
     if ticket.status in REOPENS_ON_CUSTOMER_REPLY:
         set_status(
             session, desk, ticket, TicketStatus.OPEN, actor=new.author, reason="customer replied"

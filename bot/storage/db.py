@@ -128,18 +128,40 @@ def reader(engine: Engine) -> Engine:
     return engine.execution_options(read_only=True)
 
 
+def durable(engine: Engine) -> Engine:
+    """The same database for transactions whose commit promises someone the data is kept,
+    such as mail answered `250`: the sending server deletes its copy then.
+
+    Other transactions on SQLite commit with `synchronous=NORMAL`: in WAL mode that survives
+    the process being killed, but a power cut or an operating system crash can undo the last
+    commits before the next checkpoint. These commit with `synchronous=FULL`, each synced to
+    disk before it returns (a few milliseconds; mail intake shares one among a group of mails,
+    see `bot.handlers.email.ingest.GroupCommit`). PostgreSQL syncs every commit already
+    (`synchronous_commit` on).
+    """
+    return engine.execution_options(durable=True)
+
+
+_SYNCHRONOUS = "helpdesk_synchronous"  # in a pooled SQLite connection's info: its setting now
+
+
 def _sqlite_begin(connection) -> None:
-    read_only = connection.get_execution_options().get("read_only", False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    synchronous = "FULL" if options.get("durable", False) else "NORMAL"
+    if connection.info.get(_SYNCHRONOUS) != synchronous:
+        connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+        connection.info[_SYNCHRONOUS] = synchronous
+    connection.exec_driver_sql("BEGIN" if options.get("read_only", False) else "BEGIN IMMEDIATE")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    record.info[_SYNCHRONOUS] = "NORMAL"
     # Overwrites what a change frees with zeros, so erased customer data (`helpdesk customer
     # erase`) doesn't linger in free pages of the file.
     cursor.execute("PRAGMA secure_delete=ON")

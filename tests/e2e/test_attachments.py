@@ -220,7 +220,7 @@ class Bench:
             new = tickets.NewMessage(Source.EMAIL, customer.email, "Jane Doe", "See attached")
             ticket = session.exec(select(Ticket)).first()
             if ticket is None:
-                ticket = tickets.open_ticket(
+                ticket, _ = tickets.open_ticket(
                     session,
                     desk_of(POLICY),
                     customer=customer,

@@ -47,7 +47,7 @@ def open_ticket(engine: Engine, who: str, channel: str = CHANNEL) -> int:
     with transaction(engine) as session:
         customer = tickets.customer_for(session, f"{who}@customer.example", who)
         first = tickets.NewMessage(Source.EMAIL, customer.email, who, f"Hello from {who}")
-        ticket = tickets.open_ticket(
+        ticket, _ = tickets.open_ticket(
             session, desk_of(policy()), customer=customer, subject=f"{who}'s question",
             channel=channel, source=Source.EMAIL, first_message=first,
         )  # fmt: skip

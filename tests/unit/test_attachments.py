@@ -342,7 +342,7 @@ def engine(tmp_path):
 def new_message(session: Session, email: str = "jane@customer.example") -> Message:
     """The first message of a new ticket from `email`."""
     customer = tickets.customer_for(session, email, "Jane Doe")
-    ticket = tickets.open_ticket(
+    ticket, _ = tickets.open_ticket(
         session,
         desk_of(Policy()),
         customer=customer,

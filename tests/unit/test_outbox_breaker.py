@@ -146,7 +146,7 @@ class Bench:
         with transaction(self.engine) as session:
             customer = tickets.customer_for(session, "jane@customer.example", "Jane Doe")
             new = tickets.NewMessage(Source.EMAIL, customer.email, "Jane Doe", text)
-            ticket = tickets.open_ticket(
+            ticket, _ = tickets.open_ticket(
                 session,
                 desk_of(policy()),
                 customer=customer,

@@ -1,8 +1,9 @@
 """The built-in inbound SMTP server (aiosmtpd).
 
-A message is committed before `250` is answered; when the database is away the answer is a
-temporary `451`, so the sending server keeps the mail and tries again. Mail accepted, and every
-refusal by its reply code, are counted for `/metrics`.
+A message is committed before `250` is answered (by `GroupCommit`, together with the mail other
+sessions finished meanwhile); when the database is away, or the message could not be stored,
+the answer is a temporary `451`, so the sending server keeps the mail and tries again. Mail
+accepted, and every refusal by its reply code, are counted for `/metrics`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.core.threading import reply_token_in
-from bot.handlers.email.ingest import MailIngest
+from bot.handlers.email.ingest import GroupCommit
 from bot.monitoring.counters import Counters
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,12 @@ log = logging.getLogger(__name__)
 class InboundMailHandler:
     def __init__(
         self,
-        ingest: MailIngest,
+        writer: GroupCommit,
         accepted_addresses: set[str],
         support_address: str,
         counters: Counters,
     ):
-        self._ingest = ingest
+        self.writer = writer
         self._counters = counters
         self._accepted = {a.lower() for a in accepted_addresses}
         self._support_address = support_address
@@ -46,11 +47,8 @@ class InboundMailHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(
-                None, self._ingest.accept, raw, list(envelope.rcpt_tos)
-            )
+            result = await asyncio.wrap_future(self.writer.submit(raw, list(envelope.rcpt_tos)))
         except Exception:
             log.exception("could not store mail from %s; asked the sender to retry", session.peer)
             return "451 4.3.0 Temporary failure storing the message, please try again later"
@@ -96,6 +94,7 @@ class InboundSmtpServer:
         max_bytes: int,
         counters: Counters,
     ):
+        self._handler = handler
         self._controller = _CountingController(
             handler,
             counters,
@@ -109,13 +108,24 @@ class InboundSmtpServer:
         )
 
     @property
+    def writer(self) -> GroupCommit:
+        """Stores the mail received; how much waits on it."""
+        return self._handler.writer
+
+    @property
     def port(self) -> int:
         return self._controller.server.sockets[0].getsockname()[1]
 
     def start(self) -> None:
-        self._controller.start()
+        self._handler.writer.start()
+        try:
+            self._controller.start()
+        except Exception:
+            self._handler.writer.stop()
+            raise
 
     def stop(self) -> None:
+        """Stops listening, then answers the mail already received once it is stored."""
         loop = self._controller.loop
         if loop.is_running():
             self._controller.stop()  # its thread closes the loop as it ends
@@ -123,3 +133,4 @@ class InboundSmtpServer:
             # Never started, or could not listen: aiosmtpd leaves the loop it made open,
             # and the loop's finaliser then fails with a traceback at exit.
             loop.close()
+        self._handler.writer.stop()
