@@ -149,6 +149,10 @@ class Helpdesk:
         if self.imap is not None:
             self.imap.stop()
         if self.scheduler.running:
+            # Shut down while it removes a one-off job that has just run (the digest's catch-up,
+            # right after start), APScheduler 3 raises in its own thread; with every job
+            # removed first (it waits for that pass to end), nothing is left to remove.
+            self.scheduler.remove_all_jobs()
             self.scheduler.shutdown(wait=True)
         self.outbox.stop()
         self.engine.dispose()
