@@ -211,6 +211,8 @@ def create_app(
         engine,
         deliverers,
         lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
+        breaker_first_pause=settings.helpdesk_outbox_retry_seconds,
+        breaker_max_pause=settings.helpdesk_outbox_max_pause_seconds,
         counters=counters,
         shared=shared,
     )
