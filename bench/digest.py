@@ -9,7 +9,6 @@ ticket's timestamps and durations into Python. It must find the same numbers. No
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import postgres_database, record
+from bench.serving import postgres_database, record, size
 from bot.core import metrics
 from bot.jobs.digest import render_digest
 from bot.storage.db import make_engine, transaction
@@ -43,7 +42,7 @@ from bot.storage.models import (
     TicketTag,
 )
 
-TICKETS = int(os.environ.get("BENCH_DIGEST_TICKETS", 1_000_000))
+TICKETS = size("BENCH_DIGEST_TICKETS", 1_000_000, 3_000)
 BATCH = 10_000
 ZONE = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 11, 14, 0, tzinfo=UTC)  # 09:00 or 10:00 in New York: digest time
