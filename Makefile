@@ -22,13 +22,15 @@ $(VENV)/.dev: $(BIN)/helpdesk
 run: $(BIN)/helpdesk
 	@scripts/start --sandbox auto
 
+# Four workers on two cores: the tests mostly wait. They are handed out a few at a time in
+# order, the longest first (tests/conftest.py, STARTED_FIRST), so the workers finish together.
 ## test: create .venv with the dev extras, install the Debian packages the suite drives when missing, lint, check the import contracts, run the whole test suite
 test: $(VENV)/.dev
 	@scripts/test-system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(LINT_IMPORTS)
-	$(BIN)/pytest -n 4 --dist worksteal --durations=15
+	$(BIN)/pytest -n 4 --dist load --maxschedchunk 1 --durations=15
 
 BENCHMARKS := sla_sweep digest chat_sse ack_latency ingest
 

@@ -28,6 +28,31 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+# The tests that take longest, longest first, mostly waiting (outages, subprocesses, Slack's
+# pace): `make test` hands them out first, so that its workers finish together rather than
+# one running a long test alone at the end.
+STARTED_FIRST = (
+    "tests/e2e/test_several_processes.py",
+    "tests/deploy/test_install_and_start.py",
+    "tests/e2e/test_faults.py",
+    "tests/e2e/test_sla.py::test_two_processes",
+    "tests/e2e/test_outbox_poison.py",
+    "tests/e2e/test_crash_recovery.py",
+    "tests/e2e/test_digest.py::test_export",
+    "tests/e2e/test_customer_data.py",
+    "tests/e2e/test_hostile_input.py",
+    "tests/e2e/test_cli_commands.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        starts = (n for n, prefix in enumerate(STARTED_FIRST) if item.nodeid.startswith(prefix))
+        return next(starts, len(STARTED_FIRST))
+
+    items.sort(key=rank)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
