@@ -4,14 +4,14 @@ Measures the time from an agent's Reply-modal submission (a signed `view_submiss
 `/slack/events`) to the reply's arrival in the visitor's event stream, and the process's
 resident memory. Baseline in the same run: the same replies with a single visitor connected.
 Runs the real server as a subprocess on SQLite, with the fake Slack Web API on loopback.
-Not a test: it measures, and checks only that every reply arrived where it should.
+Not a test: it measures, and checks only that every reply arrived where it should (else it
+exits 1).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sys
 import tempfile
@@ -26,13 +26,13 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import percentile99, record, rss_mb, served, tickets_in_slack
+from bench.serving import percentile99, record, rss_mb, served, size, tickets_in_slack, verdict
 from bot.devtools.fake_slack import FakeSlack
 from bot.views import ids
 from tests.e2e.harness import AGENT, CHANNEL, SlackAgent, answer_values, serve_environment
 
-VISITORS = int(os.environ.get("BENCH_CHAT_VISITORS", 1000))
-REPLIES = int(os.environ.get("BENCH_CHAT_REPLIES", 100))
+VISITORS = size("BENCH_CHAT_VISITORS", 1000, 50)
+REPLIES = size("BENCH_CHAT_REPLIES", 100, 10)
 
 
 class Visitor:
@@ -125,7 +125,8 @@ async def reply_latencies(
     return latencies
 
 
-async def run(port: int, pid: int, slack: FakeSlack, console: Console) -> Table:
+async def run(port: int, pid: int, slack: FakeSlack, console: Console) -> tuple[Table, int]:
+    """The table, and how many replies reached a stream other than their visitor's."""
     idle = rss_mb(pid)
     visitors = [Visitor(port, n + 1) for n in range(VISITORS)]
     with Progress(console=console, transient=True) as progress:
@@ -176,10 +177,10 @@ async def run(port: int, pid: int, slack: FakeSlack, console: Console) -> Table:
         f"opened in {connect_seconds:.1f} s; RSS before any conversation {idle:.0f} MB; replies "
         f"delivered to the wrong stream: {stray}"
     )
-    return table
+    return table, stray
 
 
-def main() -> None:
+def main() -> int:
     console = Console()
     with tempfile.TemporaryDirectory() as workdir, FakeSlack() as slack:
         slack.add_channel(CHANNEL, "support", members=[AGENT["id"]])
@@ -196,8 +197,10 @@ def main() -> None:
         env["HELPDESK_CONFIG"] = str(policy)
         port = int(env["HELPDESK_HTTP_PORT"])
         with served(env, workdir) as server:
-            console.print(asyncio.run(run(port, server.pid, slack, console)))
+            table, stray = asyncio.run(run(port, server.pid, slack, console))
+    console.print(table)
+    return verdict([f"{stray} replies reached another visitor's stream"] if stray else [])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,7 +13,6 @@ for the day and for the month. Not a test.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import postgres_database, record
+from bench.serving import postgres_database, record, size
 from bot.core import metrics
 from bot.jobs.figures_roll_up import roll_up_closed_days
 from bot.read_models.digest_of_day import render_digest
@@ -49,7 +48,7 @@ from bot.storage.models import (
     TicketTag,
 )
 
-TICKETS = int(os.environ.get("BENCH_DIGEST_TICKETS", 1_000_000))
+TICKETS = size("BENCH_DIGEST_TICKETS", 1_000_000, 3_000)
 BATCH = 10_000
 ZONE = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 11, 14, 0, tzinfo=UTC)  # 09:00 or 10:00 in New York: digest time

@@ -29,10 +29,12 @@ each message is in its ticket's thread once, in the order it was accepted.
 Memory: the server's resident memory idle, at the end of intake and after the drain.
 
 Runs the real `helpdesk serve` as a subprocess with the fake Slack Web API on loopback, on
-SQLite; BENCH_INGEST_DATABASES=sqlite,postgresql adds PostgreSQL (TEST_POSTGRES_URL; a fresh
-database is created and dropped). The machine's two cores are shared by the client threads and
-the fake Slack (this process), the server under test, and PostgreSQL when it runs. Not a test:
-it measures, and checks only that every accepted mail reached its thread.
+SQLite and on PostgreSQL (TEST_POSTGRES_URL; a fresh database is created and dropped), or on
+those BENCH_INGEST_DATABASES names (`sqlite`, `postgresql`). The machine's two cores are shared
+by the client threads and the fake Slack (this process), the server under test, and PostgreSQL
+when it runs. Not a test: it measures, and checks only that the helpdesk accepted every good
+mail and refused every bad one, and that each accepted mail reached its thread once and in
+order (else it exits 1).
 """
 
 from __future__ import annotations
@@ -69,16 +71,16 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import percentile99, postgres_database, record, rss_mb, served
+from bench.serving import percentile99, postgres_database, record, rss_mb, served, size, verdict
 from bot.config import Settings
 from bot.devtools.fake_slack import FakeSlack, RecordedRequest
 from tests.conftest import free_port
 from tests.e2e.harness import CHANNEL, SUPPORT, customer_mail, serve_environment
 
-MAILS = int(os.environ.get("BENCH_INGEST_MAILS", 2000))
-CLIENTS = int(os.environ.get("BENCH_INGEST_CLIENTS", 20))
-DRAIN_MAILS = int(os.environ.get("BENCH_INGEST_DRAIN_MAILS", 120))
-DATABASES = os.environ.get("BENCH_INGEST_DATABASES", "sqlite").lower().split(",")
+MAILS = size("BENCH_INGEST_MAILS", 2000, 100)
+CLIENTS = size("BENCH_INGEST_CLIENTS", 20, 10)
+DRAIN_MAILS = size("BENCH_INGEST_DRAIN_MAILS", 120, 12)
+DATABASES = os.environ.get("BENCH_INGEST_DATABASES", "sqlite,postgresql").lower().split(",")
 
 MAX_BYTES = Settings.model_fields["helpdesk_max_message_bytes"].default
 POSTS_PER_SECOND = 1.0  # chat.postMessage per channel, as Slack documents it
@@ -383,6 +385,10 @@ class ThreadCheck:
             f"{self.misplaced}; threads out of order {self.out_of_order}"
         )
 
+    @property
+    def wrong(self) -> bool:
+        return bool(self.missing or self.doubled or self.misplaced or self.out_of_order)
+
 
 def check_threads(slack: FakeSlack, accepted: list[Outcome]) -> ThreadCheck:
     """Is each accepted mail in its ticket's thread, in its channel, once and in order?"""
@@ -496,12 +502,34 @@ def timing(outcomes: list[Outcome]) -> tuple[str, str]:
     return f"{median(seconds) * 1000:.0f}", f"{percentile99(seconds) * 1000:.0f}"
 
 
+def wrong_answers(phase: str, outcomes: list[Outcome]) -> list[str]:
+    """Good mail the helpdesk did not accept, and bad conversations it did not refuse."""
+    kept = [o for o in outcomes if o.mail is not None and o.code != 250]
+    let_in = [o for o in outcomes if o.mail is None and o.code < 400]
+    return [
+        f"{phase}: {len(found)} {what} ({answers(found)})"
+        for found, what in ((kept, "good mails not accepted"), (let_in, "bad ones not refused"))
+        if found
+    ]
+
+
+def wrong_in_slack(phase: str, landed: float | None, check: ThreadCheck) -> list[str]:
+    """Accepted mail that did not reach Slack in time, or was lost, doubled or misplaced."""
+    problems = [f"{phase}: {check}"] if check.wrong else []
+    if landed is None:
+        problems.append(f"{phase}: not all in Slack in time")
+    return problems
+
+
 def accepted_per_second(outcomes: list[Outcome], wall: float) -> float:
     return sum(o.mail is not None and o.code == 250 for o in outcomes) / wall
 
 
-def drain_table(name: str, slack: FakeSlack, port: int, progress: Progress) -> Table:
-    """The drain burst under Slack's per-channel rate limit, channel by channel."""
+def drain_table(
+    name: str, slack: FakeSlack, port: int, progress: Progress
+) -> tuple[Table, list[str]]:
+    """The drain burst under Slack's per-channel rate limit, channel by channel; and what it
+    got wrong."""
     burst = drain_burst(DRAIN_MAILS, random.Random(SEED + 1), MAILS)
     needed: Counter[str] = (
         Counter()
@@ -565,7 +593,8 @@ def drain_table(name: str, slack: FakeSlack, port: int, progress: Progress) -> T
         f"{sum(r.ok for r in calls)}; 429s {sum(r.status == 429 for r in calls)}. Checks: {check}; "
         f"roots posted after a later ticket's root {check.roots_out_of_order}."
     )
-    return table
+    phase = f"{name} drain"
+    return table, wrong_answers(phase, outcomes) + wrong_in_slack(phase, last, check)
 
 
 def floor_seconds(posts_needed: int) -> float:
@@ -607,7 +636,8 @@ def run_helpdesk(
     load: list[Mail | BadTraffic],
     bare: list[tuple[list[Outcome], float]],
     progress: Progress,
-) -> list[Table]:
+) -> tuple[list[Table], list[str]]:
+    """The intake and drain tables on one database; and what went wrong."""
     name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[kind]
     good = [item for item in load if isinstance(item, Mail)]
     with fresh_database(kind, folder) as url, helpdesk(url) as (_, port, _):
@@ -622,19 +652,25 @@ def run_helpdesk(
             slack, 0, [o.mail for o in accepted], progress, f"{name}: in Slack", 600
         )
         check = check_threads(slack, accepted)
-        drain = drain_table(name, slack, port, progress)
+        drain, drain_problems = drain_table(name, slack, port, progress)
         memory = (idle, after_intake, rss_mb(server.pid))
     runs = {"helpdesk": [control, mixed], "bare aiosmtpd": bare}
     slack_seconds = last - started if last is not None else None
-    return [intake_table(name, runs, slack_seconds, check, memory), drain]
+    problems = [
+        *wrong_answers(f"{name} good mail alone", control[0]),
+        *wrong_answers(f"{name} intake", mixed[0]),
+        *wrong_in_slack(f"{name} intake", last, check),
+        *drain_problems,
+    ]
+    return [intake_table(name, runs, slack_seconds, check, memory), drain], problems
 
 
-def main() -> None:
+def main() -> int:
     console = Console()
     if unknown := set(DATABASES) - {"sqlite", "postgresql"}:
         raise SystemExit(f"BENCH_INGEST_DATABASES: unknown {', '.join(sorted(unknown))}")
     load = intake_load(MAILS, random.Random(SEED))
-    tables = []
+    tables, problems = [], []
     with tempfile.TemporaryDirectory() as folder, Progress(console=console, transient=True) as bar:
         with bare_smtp_server() as port:
             good = [item for item in load if isinstance(item, Mail)]
@@ -645,9 +681,12 @@ def main() -> None:
         for kind in DATABASES:
             if kind == "postgresql" and not postgres_reachable(console):
                 continue
-            tables += run_helpdesk(kind, folder, load, bare, bar)
+            measured, wrong = run_helpdesk(kind, folder, load, bare, bar)
+            tables += measured
+            problems += wrong
     for table in tables:
         console.print(table)
+    return verdict(problems)
 
 
 def postgres_reachable(console: Console) -> bool:
@@ -661,4 +700,4 @@ def postgres_reachable(console: Console) -> bool:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,7 @@
-"""What the benchmarks share: the real `helpdesk serve` as a subprocess, its memory, the
-tickets it posted to the fake Slack, a throwaway PostgreSQL database, percentiles, and the
-lines of `make bench`'s closing summary."""
+"""What the benchmarks share: their sizes (full or quick), the real `helpdesk serve` as a
+subprocess, its memory, the tickets it posted to the fake Slack, a throwaway PostgreSQL
+database, percentiles, the lines of `make bench`'s closing summary, and the exit status that
+says whether a run found a wrong result."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import quantiles
+from typing import TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,6 +26,25 @@ from tests.conftest import POSTGRES_URL
 from tests.e2e.harness import CHANNEL
 
 PROJECT = Path(__file__).resolve().parents[1]
+# `BENCH_QUICK=1 make bench`: every benchmark at small sizes, so that CI runs them all in a few
+# minutes and a benchmark that breaks fails there, not at the next full run.
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+Size = TypeVar("Size", int, float, str)
+
+
+def size(variable: str, full: Size, quick: Size) -> Size:
+    """A benchmark's size: the environment variable's value, else the quick or the full one."""
+    return type(full)(os.environ.get(variable, quick if QUICK else full))
+
+
+def verdict(problems: list[str]) -> int:
+    """The run's exit status: 1 if it found a wrong result (a lost or doubled message, a bad
+    request accepted, figures that differ from the baseline's), naming each. Speed is never
+    a problem here: the benchmarks measure it, and the tables say it."""
+    for problem in problems:
+        print(f"BROKEN: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 @contextmanager
@@ -45,7 +66,8 @@ def served(
 
 
 def wait_until_up(port: int, server: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + 30
+    # Start-up takes seconds, more on a loaded machine: a minute, as the tests' harness waits.
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server is not None and server.poll() is not None:
             raise SystemExit(f"helpdesk serve exited with {server.returncode}")
@@ -54,7 +76,7 @@ def wait_until_up(port: int, server: subprocess.Popen | None = None) -> None:
                 return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("helpdesk serve did not come up within 30 s")
+    raise SystemExit("helpdesk serve did not come up within a minute")
 
 
 def rss_mb(pid: int) -> float:

@@ -156,6 +156,10 @@ class Helpdesk:
         if self.imap is not None:
             self.imap.stop()
         if self.scheduler.running:
+            # Shut down while it removes a one-off job that has just run (the digest's catch-up,
+            # right after start), APScheduler 3 raises in its own thread; with every job
+            # removed first (it waits for that pass to end), nothing is left to remove.
+            self.scheduler.remove_all_jobs()
             self.scheduler.shutdown(wait=True)
         self.outbox.stop()
         self.engine.dispose()
@@ -225,6 +229,8 @@ def create_app(
         engine,
         deliverers,
         lease=timedelta(seconds=settings.helpdesk_outbox_lease_seconds),
+        breaker_first_pause=settings.helpdesk_outbox_retry_seconds,
+        breaker_max_pause=settings.helpdesk_outbox_max_pause_seconds,
         counters=counters,
         shared=shared,
     )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 
-from matplotlib.figure import Figure
-
 from bot.core.metrics import TrendDay
 
 
 def trend_png(days: list[TrendDay], title: str) -> bytes:
+    # Imported when a chart is drawn, once a day: matplotlib's import costs about half a second
+    # of CPU, which every `helpdesk` command and every start of `serve` paid before.
+    from matplotlib.figure import Figure
+
     labels = [day.day.strftime("%d %b") for day in days]
     positions = range(len(days))
     figure = Figure(figsize=(8, 3.6), dpi=100)

@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     outbound_smtp_url: str | None = None
     # How long a crashed sender's claim on an outbox row blocks a retry; above any send's time.
     helpdesk_outbox_lease_seconds: int = Field(default=60, ge=5)
+    # The outbox's first wait before it tries a failing service again, or a row whose delivery
+    # raised; each further failure doubles it.
+    helpdesk_outbox_retry_seconds: float = Field(default=1.0, gt=0)
+    # The longest a failing service is left alone: how long a backlog can sit idle after the
+    # service is back.
+    helpdesk_outbox_max_pause_seconds: float = Field(default=15.0, gt=0)
 
     # `json`: one JSON object per log line, for log collectors; `text` for people.
     helpdesk_log_format: Literal["text", "json"] = "text"

@@ -219,6 +219,7 @@ class OutboxWorker:
         self._channel_posts = sorted(
             kind for kind, d in deliverers.items() if getattr(d, "posts_to_channel", False)
         )
+        self._breaker_first_pause = breaker_first_pause
         self._breaker_max_pause = breaker_max_pause
         self._breakers = {
             service: Breaker(
@@ -526,8 +527,9 @@ class OutboxWorker:
             elif raised + 1 < POISON_ATTEMPTS:
                 log.warning("outbox row %s raised (%s)", claim.item_id, raised + 1, exc_info=True)
                 # Sooner than a service's backoff: a row that fails by its content is given up
-                # within half a minute, and its ticket's later rows wait no longer.
-                delay = 2**raised * random.uniform(0.5, 1.0)
+                # within half a minute, and its ticket's later rows wait no longer. The first
+                # wait is a failing service's first pause.
+                delay = self._breaker_first_pause * 2**raised * random.uniform(0.5, 1.0)
                 self._record_retry(claim, reason, delay, definite=False, raised=True)
             else:
                 tries = f"{reason} (raised {raised + 1} times)"

@@ -1,10 +1,13 @@
-"""Faults under the running helpdesk: PostgreSQL restarted, Slack answering 500 for a minute,
-the outbound mail server gone for a minute. Each time nothing is lost, nothing doubled, each
+"""Faults under the running helpdesk: PostgreSQL restarted, Slack answering 500 for a while,
+the outbound mail server gone for a while. Each time nothing is lost, nothing doubled, each
 thread stays in order, and the backlog goes out soon after the service is back.
 
-The outages are real and last a real minute (`OUTAGE_SECONDS`): the tests mostly sleep. How
-soon the backlog goes afterwards is bounded by the outbox's circuit breaker (its longest pause,
-`BREAKER_MAX_PAUSE`), and checked with generous waits rather than timings.
+The outages are real (`OUTAGE_SECONDS`): the tests mostly sleep. What matters is that an
+outage outlasts the outbox's whole backoff: its circuit breaker's pauses double up to the
+longest (`MAX_PAUSE`, shortened here through HELPDESK_OUTBOX_MAX_PAUSE_SECONDS from its 15 s)
+and stay there for most of the outage, as they would in a minute at the default. How soon the
+backlog goes afterwards is bounded by that longest pause, and checked with generous waits
+rather than timings.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from bot.delivery.worker import BREAKER_MAX_PAUSE
 from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import Delivery, Direction, Message, OutboxItem, OutboxStatus, Ticket
 from bot.views import ids
@@ -44,11 +46,13 @@ from tests.e2e.harness import (
 )
 from tests.pg_cluster import PgCluster, private_cluster
 
-OUTAGE_SECONDS = 60
+# The breaker pauses 1, 2 and 4 s, then 5 s for the rest of the outage.
+MAX_PAUSE = 5
+OUTAGE_SECONDS = 4 * MAX_PAUSE
 # After the service is back, the next probe comes within the breaker's longest pause, and
 # rows the outage failed are due again by then too (their own backoff is no longer): twice
 # that is room to spare. Without the breaker, rows backed off for a minute or more.
-DRAIN_SECONDS = 2 * BREAKER_MAX_PAUSE
+DRAIN_SECONDS = 2 * MAX_PAUSE
 # PostgreSQL stays away this long: several of the outbox's passes fail meanwhile.
 DATABASE_AWAY_SECONDS = 5
 # Every test here sleeps through an outage; pytest's default limit (120 s) is too close.
@@ -186,15 +190,17 @@ def test_postgres_restarted_under_serve_loses_and_doubles_nothing(cluster, tmp_p
         assert len(roots(slack)) == 1
 
 
-# --- Slack answering 500 for a minute ---------------------------------------------------------
+# --- Slack answering 500 for a while -----------------------------------------------------------
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_slack_500_for_a_minute_delays_but_loses_and_doubles_nothing(database_url):
+def test_slack_500_for_a_while_delays_but_loses_and_doubles_nothing(database_url):
     with FakeSlack() as slack:
         slack.add_channel(CHANNEL, "support")
-        with running_helpdesk(database_url, slack) as helpdesk:
+        with running_helpdesk(
+            database_url, slack, helpdesk_outbox_max_pause_seconds=MAX_PAUSE
+        ) as helpdesk:
             port = helpdesk.smtp.port
             started: dict[str, EmailMessage] = {}  # each ticket's first mail, by letter
             expected: dict[str, list[str]] = {}
@@ -218,11 +224,12 @@ def test_slack_500_for_a_minute_delays_but_loses_and_doubles_nothing(database_ur
 
             slack.set_outage(True, 500)
             outage_began = time.monotonic()
-            # New tickets and follow-ups, to threads Slack has and to ones it doesn't yet.
+            # New tickets and follow-ups, to threads Slack has and to ones it doesn't yet; at
+            # these seconds of a minute, spread over the outage alike.
             arrivals = [(0, "A", 2), (5, "B", 1), (10, "A", 3), (15, "C", 1), (20, "B", 2),
                         (30, "C", 2), (40, "A", 4), (45, "B", 3), (55, "D", 1)]  # fmt: skip
             for at, letter, n in arrivals:
-                sleep_until(outage_began + at)
+                sleep_until(outage_began + at / 60 * OUTAGE_SECONDS)
                 mail(letter, n)
             sleep_until(outage_began + OUTAGE_SECONDS)
             assert threads(slack) == {"#1 Ticket A": ["A1"]}
@@ -244,7 +251,7 @@ def test_slack_500_for_a_minute_delays_but_loses_and_doubles_nothing(database_ur
                 assert all(session.exec(select(Message.slack_ts)).all())
 
 
-# --- the outbound mail server down for a minute -----------------------------------------------
+# --- the outbound mail server down for a while -------------------------------------------------
 
 
 class OutboundServer:
@@ -274,7 +281,7 @@ def reply_with_status(agent: SlackAgent, ticket: Ticket, text: str, status: str)
     assert answer.status == 200 and answer.body in ("", "{}"), answer.body
 
 
-def test_outbound_smtp_down_for_a_minute_sends_each_reply_once_threaded(tmp_path):
+def test_outbound_smtp_down_for_a_while_sends_each_reply_once_threaded(tmp_path):
     sink = MailSink()
     server = OutboundServer(sink)
     database_url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
@@ -283,7 +290,12 @@ def test_outbound_smtp_down_for_a_minute_sends_each_reply_once_threaded(tmp_path
         slack.add_user(AGENT["id"], "alex", real_name="Alex Agent")
         server.up()
         try:
-            with running_helpdesk(database_url, slack, outbound_smtp_url=sink.url) as helpdesk:
+            with running_helpdesk(
+                database_url,
+                slack,
+                outbound_smtp_url=sink.url,
+                helpdesk_outbox_max_pause_seconds=MAX_PAUSE,
+            ) as helpdesk:
                 port = helpdesk.smtp.port
                 jane = customer_mail("Where is my parcel?", sender="Jane <jane@customer.example>")
                 omar = customer_mail("Refund please", subject="Refund", sender="omar@x.example")
@@ -299,10 +311,10 @@ def test_outbound_smtp_down_for_a_minute_sends_each_reply_once_threaded(tmp_path
                 agent.reply(first.id, first.thread_ts, "It left our warehouse today.")
                 reply_with_status(agent, second, "Your refund is on its way.", "solved")
                 # Slack keeps getting news meanwhile: a new customer's ticket shows at once.
-                sleep_until(outage_began + 10)
+                sleep_until(outage_began + OUTAGE_SECONDS / 6)
                 assert smtp_send(port, customer_mail("Hello?", sender="kim@x.example"))[0] == 250
                 slack.wait_for(lambda: len(roots(slack)) == 3, 15)
-                sleep_until(outage_began + 20)
+                sleep_until(outage_began + OUTAGE_SECONDS / 3)
                 agent.reply(first.id, first.thread_ts, "Tracking number: 123.")
                 sleep_until(outage_began + OUTAGE_SECONDS)
                 assert sink.messages == []

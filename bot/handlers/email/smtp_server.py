@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -83,6 +84,18 @@ class _CountingController(Controller):
 
     def factory(self) -> SMTP:
         return CountingSMTP(self.handler, self._counters, **self.SMTP_kwargs)
+
+    def _run(self, ready_event: threading.Event) -> None:
+        super()._run(ready_event)
+        # aiosmtpd signals ready only once listening, so a port it could not listen on kept
+        # `start` waiting out the whole ready_timeout before saying so: wake it at once, and
+        # `_trigger_server` raises the error.
+        ready_event.set()
+
+    def _trigger_server(self) -> None:
+        if self._thread_exception is not None:
+            raise self._thread_exception
+        super()._trigger_server()
 
 
 class InboundSmtpServer:
