@@ -28,5 +28,6 @@ def roll_up_closed_days(engine: Engine, timezone: str, now: datetime | None = No
         return 0
     with transaction(engine) as session:
         stored = daily_figures.keep(session, days, changes_seen)
-    log.info("daily figures: %d of %d closed day(s) stored", stored, len(days))
+    # Routine (hourly, and 30 days on a first start): not worth a line in the operator's log.
+    log.debug("daily figures: %d of %d closed day(s) stored", stored, len(days))
     return stored

@@ -157,6 +157,8 @@ def test_first_sync_leaves_old_mail_alone_and_new_mail_becomes_a_thread(
     ) as helpdesk:
         poller = helpdesk.imap
         assert eventually(lambda: cursor_of(helpdesk, poller) is not None)
+        # Said once the cursor is stored, so a moment after it can be seen.
+        assert eventually(lambda: messages(caplog, "first connection"))
         [note] = messages(caplog, "first connection")
         assert "left the 1 message(s)" in note and "helpdesk import-mail --since DATE" in note
 
