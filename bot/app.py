@@ -47,7 +47,7 @@ from bot.integrations.slack_roster import SlackRoster
 from bot.jobs.daily_digest import digest_channel
 from bot.jobs.scheduler import build_scheduler
 from bot.monitoring.counters import Counters
-from bot.monitoring.state import HelpdeskState
+from bot.monitoring.state import HelpdeskState, MailWriterState
 from bot.slack_client import delivery_client, interactive_client
 from bot.storage.db import engine_apart, make_engine, on_outbox_commit
 from bot.storage.migrate import upgrade
@@ -280,6 +280,9 @@ def create_app(
         inbox=slack_inbox,
     )
     http.include_router(metrics_router(metrics))
+    smtp = _smtp_server(settings, policy, ingest, counters)
+    if smtp is not None:
+        metrics.register(MailWriterState(smtp.writer))
     helpdesk = Helpdesk(
         settings=settings,
         policy=policy,
@@ -289,7 +292,7 @@ def create_app(
         slack_inbox=slack_inbox,
         outbox=outbox,
         ingest=ingest,
-        smtp=_smtp_server(settings, policy, ingest, counters),
+        smtp=smtp,
         scheduler=build_scheduler(
             engine,
             policy,

@@ -19,6 +19,7 @@ from bot.core.deliveries import backlog
 from bot.handlers.api_docs import mount_api_docs
 from bot.handlers.chat.errors import BodyLimit, install_error_handlers
 from bot.handlers.slack.inbox import SlackInbox
+from bot.storage.db import reader
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ MAX_SLACK_BODY_BYTES = 1024 * 1024
 
 
 def _outbox_backlog(engine: Engine) -> dict:
-    with Session(engine) as session:
+    with Session(reader(engine)) as session:  # never queued behind SQLite's writers
         return backlog(session, utcnow())
 
 

@@ -1,5 +1,6 @@
 """Gauges read when Prometheus scrapes: the outbox's backlog from the database (the query the
-health check uses), the circuit breakers' states, the chat streams open in this process.
+health check uses), the circuit breakers' states, the chat streams open in this process, the
+mail the SMTP server has received and not yet committed.
 
 Read at scrape time rather than kept up to date, because the database is shared: its backlog
 is the same whichever process is asked, and no process has to track others' work.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -20,6 +22,7 @@ from bot.chat_bus import ChatBus
 from bot.core.deliveries import backlog_by_kind
 from bot.delivery.worker import BREAKER_STATES, OutboxWorker
 from bot.monitoring.counters import UNKNOWN_SERVICE
+from bot.storage.db import reader
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,32 @@ class _Backlog:
     pending: int = 0
     failed: int = 0
     oldest_seconds: float = 0.0
+
+
+class MailWriting(Protocol):
+    waiting: int
+    queued: int
+
+
+class MailWriterState(Collector):
+    """The SMTP server's mail handed in and not yet answered: each `250` follows its commit,
+    so a figure that keeps growing means the database is not keeping up with intake."""
+
+    def __init__(self, writer: MailWriting):
+        self._writer = writer
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "helpdesk_smtp_mail_uncommitted",
+            "Mail received over SMTP whose sender waits for its commit (being stored, or "
+            "queued behind the transaction in progress).",
+            value=self._writer.waiting,
+        )
+        yield GaugeMetricFamily(
+            "helpdesk_smtp_mail_queued",
+            "Of those, mail not yet taken into a transaction: it joins the next one.",
+            value=self._writer.queued,
+        )
 
 
 class HelpdeskState(Collector):
@@ -63,7 +92,9 @@ class HelpdeskState(Collector):
             "helpdesk_database_up", "1 when the database answered this scrape's query."
         )
         try:
-            with Session(self._engine) as session:
+            # A read: on SQLite it must not queue for the write lock (a scrape during a long
+            # intake transaction would wait it out).
+            with Session(reader(self._engine)) as session:
                 kinds = backlog_by_kind(session)
         except Exception as exc:
             log.warning("metrics: database unreachable: %s", exc)

@@ -24,6 +24,7 @@ from bot.handlers.email.ingest import GroupCommit
 from bot.storage.db import make_engine
 from bot.storage.models import Message, OutboxItem, Ticket
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk, smtp_send
+from tests.e2e.test_metrics import Scrape
 
 CONVERSATIONS = 6
 FOLLOW_UPS = 2
@@ -94,6 +95,10 @@ def stored_as_one_group(database_url: str, helpdesk, mails: list[EmailMessage]) 
     with writes_held(database_url):
         leader = lead(port, writer)
         sent = send_together(port, writer, mails)
+        # What operators see of it: every sender waits on a commit, the group on the next.
+        scrape = Scrape(helpdesk.http_port)
+        assert scrape.value("helpdesk_smtp_mail_uncommitted") == len(mails) + 1
+        assert scrape.value("helpdesk_smtp_mail_queued") == len(mails)
     assert leader.result()[0] == 250
     return [future.result()[0] for future in sent]
 

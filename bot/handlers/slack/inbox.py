@@ -162,6 +162,8 @@ class SlackInbox:
         self._pending: list[_Pending] = []
         self._arrived = threading.Condition()
         self._answering = 0  # Slack requests being answered now
+        # Counted from two event loops' threads (HTTP, Socket Mode): `+=` is no atomic step.
+        self._answering_lock = threading.Lock()
         if store.dialect.name == "sqlite":  # a file of its own; on PostgreSQL a migrated table
             SQLModel.metadata.create_all(store, tables=[SlackInboxEntry.__table__])
 
@@ -170,11 +172,13 @@ class SlackInbox:
     @contextmanager
     def answering(self) -> Iterator[None]:
         """Around the handling of each Slack request, until its answer: replays wait for it."""
-        self._answering += 1
+        with self._answering_lock:
+            self._answering += 1
         try:
             yield
         finally:
-            self._answering -= 1
+            with self._answering_lock:
+                self._answering -= 1
 
     async def accepted(self, body: dict, raw: str, headers: dict[str, str] | None) -> bool:
         """True once the request is stored for later; False if it must be handled now."""
