@@ -220,7 +220,7 @@ def create_app(
         ),
     }
     if shopify is not None:
-        deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
+        deliverers.update(shopify_deliverers(delivery_client(settings), shopify, desk))
     deliverers.update(extra_deliverers or {})
     # This app's metrics only: tests build several apps in one process.
     metrics = CollectorRegistry()

@@ -62,6 +62,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield _guard("outbound SMTP", lambda: _outbound_smtp(settings))
     yield _guard("IMAP mailbox", lambda: _imap(settings))
     yield _guard("Shopify", lambda: _shopify(settings, policy))
+    yield _vip(settings, policy)
 
 
 def _guard(name: str, check: Callable[[], Outcome]) -> Outcome:
@@ -251,3 +252,30 @@ def _shopify(settings: Settings, policy: Policy) -> Outcome:
             f"{'s' if len(missing) > 1 else ''} to the app in Shopify and reinstall it",
         )
     return Outcome(name, "ok", f"token works; scopes include {', '.join(sorted(REQUIRED_SCOPES))}")
+
+
+def _vip(settings: Settings, policy: Policy) -> Outcome:
+    name, vip = "VIP customers", policy.vip
+    if not vip.anyone:
+        return Outcome(name, "skipped", "no vip section in the policy")
+    listed = len(vip.addresses)
+    who = [f"{listed} listed address{'es' * (listed > 1)} or domain{'s' * (listed > 1)}"]
+    who = who if listed else []
+    if (facts := vip.shopify) is not None:
+        thresholds = [
+            *(
+                [f"spent at least {facts.total_spent_at_least}"]
+                if facts.total_spent_at_least
+                else []
+            ),
+            *([f"{facts.orders_count_at_least}+ orders"] if facts.orders_count_at_least else []),
+            *([f"tagged {', '.join(facts.tags_any)}"] if facts.tags_any else []),
+        ]
+        who.append("Shopify customers " + " or ".join(thresholds))
+    targets = " and their own SLA targets" if vip.sla else ""
+    detail = f"{'; '.join(who)}: priority {vip.priority}{targets}"
+    if facts is not None and not settings.shopify_enabled:
+        return Outcome(
+            name, "warning", f"{detail}; vip.shopify needs Shopify (SHOPIFY_SHOP is unset)"
+        )
+    return Outcome(name, "ok", detail)

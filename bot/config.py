@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -327,6 +329,45 @@ class MailPolicy(_PolicyModel):
     authserv_id: str | None = Field(default=None, min_length=1, max_length=255)
 
 
+def _address_or_domain(value: str) -> str:
+    value = value.strip().lower()
+    if not re.fullmatch(r"[^@\s<>]*@[^@\s<>]+\.[^@\s<>]+", value):
+        raise ValueError("expected an address such as ceo@example.com or a domain as @example.com")
+    return value
+
+
+AddressOrDomain = Annotated[str, AfterValidator(_address_or_domain)]
+
+
+class ShopifyFacts(_PolicyModel):
+    """What Shopify knows of a customer, as thresholds: any one that holds is enough."""
+
+    total_spent_at_least: Decimal | None = Field(default=None, ge=0)
+    orders_count_at_least: int | None = Field(default=None, ge=1)
+    tags_any: list[Annotated[str, Field(min_length=1)]] = []
+
+    @model_validator(mode="after")
+    def _some_threshold(self) -> ShopifyFacts:
+        thresholds = (self.total_spent_at_least, self.orders_count_at_least)
+        if thresholds == (None, None) and not self.tags_any:
+            raise ValueError("give total_spent_at_least, orders_count_at_least or tags_any")
+        return self
+
+
+class VipPolicy(_PolicyModel):
+    """Who the team's most valued customers are, and how their tickets are treated."""
+
+    addresses: list[AddressOrDomain] = []
+    shopify: ShopifyFacts | None = None
+    priority: Literal["urgent", "high", "normal", "low"] = "high"
+    # Targets of their own; a kind left out keeps the priority's target.
+    sla: SlaTarget | None = None
+
+    @property
+    def anyone(self) -> bool:
+        return bool(self.addresses) or self.shopify is not None
+
+
 class Inbox(_PolicyModel):
     address: Annotated[str, AfterValidator(_email_address)]
     channel: ChannelId
@@ -401,6 +442,7 @@ class Policy(_PolicyModel):
     shopify: ShopifyPolicy = ShopifyPolicy()
     mail: MailPolicy = MailPolicy()
     inboxes: list[Inbox] = []
+    vip: VipPolicy = VipPolicy()
     tags: list[str] = []
     agents: list[str] | None = None
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -102,6 +102,8 @@ class Ticket(SQLModel, table=True):
     # The Shopify customer an agent linked the ticket to once the customer proved it was them
     # (bot.core.customer_links): their orders may then be shown and inserted into replies.
     shopify_customer_id: str | None = Field(default=None, max_length=64)
+    # One of the policy's VIP customers (bot.core.vip): their priority, targets and badge.
+    vip: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

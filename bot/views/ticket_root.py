@@ -18,6 +18,7 @@ STATUS_LABELS = {
 }
 SOURCE_LABELS = {"email": "email", "chat": "live chat", "slack": "Slack"}
 PRIORITIES = ["urgent", "high", "normal", "low"]
+VIP_BADGE = ":star: *VIP*  "
 STATUS_MENU = {"open": "Reopen", "pending": "Mark pending", "solved": "Mark solved"}
 
 
@@ -42,6 +43,7 @@ class TicketSummary:
     chat_page: str | None = None
     chat_user_agent: str | None = None
     order_lookup: bool = False  # Shopify is connected
+    vip: bool = False  # one of the policy's VIP customers
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,15 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
     assignee = f"<@{ticket.assignee}>" if ticket.assignee else "Unassigned"
     tags = ", ".join(f"`{escape_mrkdwn(tag)}`" for tag in ticket.tags) or "none"
     value = str(ticket.ticket_id)
+    badge = VIP_BADGE if ticket.vip else ""
     return [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": truncate(f"*#{ticket.number} {escape_mrkdwn(ticket.subject)}*", 3000),
+                "text": truncate(
+                    f"{badge}*#{ticket.number} {escape_mrkdwn(ticket.subject)}*", 3000
+                ),
             },
         },
         {

@@ -15,6 +15,7 @@ from bot.core.rules.sla_clocks import (
     wait_for_next_response,
 )
 from bot.core.rules.survey import offer_survey
+from bot.core.rules.vip_customers import recognise_vip
 from bot.core.sla import SlaRules
 
 
@@ -42,7 +43,11 @@ def desk_for(
         surveys=surveys,
         files=files,
         rules=Rules(
-            on_ticket_opened=(start_clocks, *((post_order_context,) if order_context else ())),
+            on_ticket_opened=(
+                *((recognise_vip,) if policy.vip.addresses else ()),
+                start_clocks,
+                *((post_order_context,) if order_context else ()),
+            ),
             on_message_arrived=(wait_for_next_response,),
             on_ticket_changed=(move_clocks, *((offer_survey,) if surveys is not None else ())),
             on_agent_replied=(stop_response_clocks,),
