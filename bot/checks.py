@@ -261,21 +261,17 @@ def _vip(settings: Settings, policy: Policy) -> Outcome:
     listed = len(vip.addresses)
     who = [f"{listed} listed address{'es' * (listed > 1)} or domain{'s' * (listed > 1)}"]
     who = who if listed else []
-    if (facts := vip.shopify) is not None:
+    if vip.by_shopify:
         thresholds = [
-            *(
-                [f"spent at least {facts.total_spent_at_least}"]
-                if facts.total_spent_at_least
-                else []
-            ),
-            *([f"{facts.orders_count_at_least}+ orders"] if facts.orders_count_at_least else []),
-            *([f"tagged {', '.join(facts.tags_any)}"] if facts.tags_any else []),
+            *([f"spent at least {vip.total_spent_gte}"] if vip.total_spent_gte else []),
+            *([f"{vip.orders_count_gte}+ orders"] if vip.orders_count_gte else []),
+            *([f"tagged {', '.join(vip.tags_any)}"] if vip.tags_any else []),
         ]
         who.append("Shopify customers " + " or ".join(thresholds))
     targets = " and their own SLA targets" if vip.sla else ""
     detail = f"{'; '.join(who)}: priority {vip.priority}{targets}"
-    if facts is not None and not settings.shopify_enabled:
+    if vip.by_shopify and not settings.shopify_enabled:
         return Outcome(
-            name, "warning", f"{detail}; vip.shopify needs Shopify (SHOPIFY_SHOP is unset)"
+            name, "warning", f"{detail}; the Shopify thresholds need SHOPIFY_SHOP, which is unset"
         )
     return Outcome(name, "ok", detail)

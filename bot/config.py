@@ -22,7 +22,6 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -339,33 +338,25 @@ def _address_or_domain(value: str) -> str:
 AddressOrDomain = Annotated[str, AfterValidator(_address_or_domain)]
 
 
-class ShopifyFacts(_PolicyModel):
-    """What Shopify knows of a customer, as thresholds: any one that holds is enough."""
-
-    total_spent_at_least: Decimal | None = Field(default=None, ge=0)
-    orders_count_at_least: int | None = Field(default=None, ge=1)
-    tags_any: list[Annotated[str, Field(min_length=1)]] = []
-
-    @model_validator(mode="after")
-    def _some_threshold(self) -> ShopifyFacts:
-        thresholds = (self.total_spent_at_least, self.orders_count_at_least)
-        if thresholds == (None, None) and not self.tags_any:
-            raise ValueError("give total_spent_at_least, orders_count_at_least or tags_any")
-        return self
-
-
 class VipPolicy(_PolicyModel):
-    """Who the team's most valued customers are, and how their tickets are treated."""
+    """Who the team's most valued customers are, and how their tickets are treated. The
+    Shopify thresholds: any one a customer reaches is enough."""
 
+    total_spent_gte: Decimal | None = Field(default=None, ge=0)
+    orders_count_gte: int | None = Field(default=None, ge=1)
+    tags_any: list[Annotated[str, Field(min_length=1)]] = []
     addresses: list[AddressOrDomain] = []
-    shopify: ShopifyFacts | None = None
     priority: Literal["urgent", "high", "normal", "low"] = "high"
     # Targets of their own; a kind left out keeps the priority's target.
     sla: SlaTarget | None = None
 
     @property
+    def by_shopify(self) -> bool:
+        return (self.total_spent_gte, self.orders_count_gte) != (None, None) or bool(self.tags_any)
+
+    @property
     def anyone(self) -> bool:
-        return bool(self.addresses) or self.shopify is not None
+        return bool(self.addresses) or self.by_shopify
 
 
 class Inbox(_PolicyModel):

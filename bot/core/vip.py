@@ -49,15 +49,12 @@ def by_address(policy: VipPolicy, address: str) -> str | None:
 def by_shopify(policy: VipPolicy, customers: Iterable[ShopFigures]) -> str | None:
     """Why these Shopify customers (the ticket's own) make it a VIP's, or None. Any one
     threshold of the policy that one customer reaches is enough."""
-    facts = policy.shopify
-    if facts is None:
-        return None
-    wanted_tags = {tag.lower() for tag in facts.tags_any}
+    wanted_tags = {tag.lower() for tag in policy.tags_any}
     for customer in customers:
         spent = customer.total_spent
-        if facts.total_spent_at_least is not None and spent >= facts.total_spent_at_least:
+        if policy.total_spent_gte is not None and spent >= policy.total_spent_gte:
             return f"spent {spent} in the shop"
-        least = facts.orders_count_at_least
+        least = policy.orders_count_gte
         if least is not None and customer.orders_count >= least:
             return f"{customer.orders_count} orders in the shop"
         if tagged := sorted(wanted_tags & {tag.lower() for tag in customer.tags}):

@@ -121,7 +121,7 @@ def context_posted(slack: FakeSlack, number: int) -> bool:
 
 
 def test_a_big_spender_in_shopify_becomes_vip_once_the_context_is_fetched(database_url, shop):
-    policy = vip_policy(shopify={"total_spent_at_least": 40})
+    policy = vip_policy(total_spent_gte=40)
     with shop_desk(database_url, shop, policy) as (helpdesk, slack, _):
         assert smtp_send(helpdesk.smtp.port, customer_mail("Where is it?", sender=BOB))[0] == 250
         assert eventually(lambda: shows_vip(slack, 1), timeout=20)
@@ -131,8 +131,7 @@ def test_a_big_spender_in_shopify_becomes_vip_once_the_context_is_fetched(databa
 
 
 def test_a_customer_under_every_threshold_stays_a_normal_ticket(database_url, shop):
-    policy = vip_policy(shopify={"total_spent_at_least": 100, "orders_count_at_least": 2,
-                                 "tags_any": ["wholesale"]})  # fmt: skip
+    policy = vip_policy(total_spent_gte=100, orders_count_gte=2, tags_any=["wholesale"])
     with shop_desk(database_url, shop, policy) as (helpdesk, slack, _):
         assert smtp_send(helpdesk.smtp.port, customer_mail("Where is it?", sender=BOB))[0] == 250
         assert eventually(lambda: context_posted(slack, 1), timeout=20)
@@ -142,7 +141,7 @@ def test_a_customer_under_every_threshold_stays_a_normal_ticket(database_url, sh
 
 def test_a_shopify_tag_makes_a_vip(database_url, shop):
     shop.add_customer(5, "Wanda Wholesale", "wanda@shop.example", tags=["Wholesale", "net30"])
-    policy = vip_policy(shopify={"tags_any": ["wholesale"]}, priority="urgent")
+    policy = vip_policy(tags_any=["wholesale"], priority="urgent")
     with shop_desk(database_url, shop, policy) as (helpdesk, slack, _):
         mail = customer_mail("Restock?", sender="wanda@shop.example")
         assert smtp_send(helpdesk.smtp.port, mail)[0] == 250
@@ -156,7 +155,8 @@ def test_a_shopify_tag_makes_a_vip(database_url, shop):
     [
         ({"addresses": ["not an address"]}, "policy key vip.addresses.0='not an address'"),
         ({"addresses": ["@nodot"]}, "or a domain as @example.com"),
-        ({"shopify": {}}, "give total_spent_at_least, orders_count_at_least or tags_any"),
+        ({"total_spent_gte": -1}, "policy key vip.total_spent_gte"),
+        ({"shopify": {"total_spent_gte": 1}}, "policy key vip.shopify is invalid"),
         ({"priority": "sky-high"}, "policy key vip.priority"),
         ({"sla": {"first_response": "soon"}}, "policy key vip.sla.first_response"),
     ],
@@ -172,9 +172,7 @@ def test_a_bad_vip_section_is_refused_with_one_line(tmp_path, vip, complaint):
 
 def test_check_says_who_is_vip_and_that_shopify_figures_need_shopify(tmp_path):
     migrated(tmp_path)
-    policy = yaml.safe_dump(
-        {"vip": {"addresses": ["@bigbuyer.example"], "shopify": {"orders_count_at_least": 10}}}
-    )
+    policy = yaml.safe_dump({"vip": {"addresses": ["@bigbuyer.example"], "orders_count_gte": 10}})
     with FakeSlack() as slack:
         slack.add_channel(CHANNEL, "support")
         result = run_check(tmp_path, slack, policy)
@@ -182,4 +180,4 @@ def test_check_says_who_is_vip_and_that_shopify_figures_need_shopify(tmp_path):
     assert "warning" in line
     assert "1 listed address or domain" in result.stdout
     assert "10+ orders" in result.stdout
-    assert "SHOPIFY_SHOP is unset" in result.stdout
+    assert "need SHOPIFY_SHOP, which is unset" in result.stdout

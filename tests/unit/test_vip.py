@@ -9,7 +9,7 @@ from bot.core.vip import ShopFigures, by_address, by_shopify
 
 LISTED = VipPolicy(addresses=["ceo@bigbuyer.example", "@wholesale.example"])
 THRESHOLDS = VipPolicy.model_validate(
-    {"shopify": {"total_spent_at_least": 500, "orders_count_at_least": 10, "tags_any": ["VIP"]}}
+    {"total_spent_gte": 500, "orders_count_gte": 10, "tags_any": ["VIP"]}
 )
 
 
