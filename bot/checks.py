@@ -178,7 +178,8 @@ def _pool(client, name: str, pool: Pool) -> Outcome:
         if not members:
             return Outcome(check, "warning", f"user group {pool.usergroup} has no members")
     source = f"user group {pool.usergroup}" if pool.usergroup else "listed"
-    detail = f"{len(members)} agents ({source}), {pool.strategy}"
+    count = f"{len(members)} agent" + ("" if len(members) == 1 else "s")
+    detail = f"{count} ({source}), {pool.strategy}"
     if pool.skip_away and members:
         try:
             client.users_getPresence(user=members[0])
