@@ -184,11 +184,16 @@ def _pool(client, name: str, pool: Pool) -> Outcome:
         try:
             client.users_getPresence(user=members[0])
         except SlackApiError as exc:
+            error = exc.response.get("error")
+            fix = {
+                "missing_scope": "add the users:read scope to the app and reinstall it",
+                "user_not_found": f"is {members[0]} a user of this workspace?",
+            }.get(error, "check the app's users:read scope")
             return Outcome(
                 check,
                 "warning",
-                f"{detail}; presence can't be read ({exc.response.get('error')}), so agents "
-                "who are away are not skipped: add the users:read scope",
+                f"{detail}; presence of {members[0]} can't be read ({error}), so agents who "
+                f"are away are not passed over: {fix}",
             )
     return Outcome(check, "ok", detail)
 

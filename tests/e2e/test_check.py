@@ -138,4 +138,5 @@ def test_check_says_whether_each_pools_members_can_be_read(tmp_path):
     assert fine.returncode == 1
     out = " ".join(refused.stdout.split())
     assert "user group S0VIP: missing_scope: add the usergroups:read scope" in out
-    assert "presence can't be read (missing_scope)" in out
+    assert "presence of U0ANN can't be read (missing_scope)" in out
+    assert "add the users:read scope" in out
