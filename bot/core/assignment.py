@@ -98,7 +98,8 @@ def assign_from_pool(
     """Gives the ticket to whoever's turn it is among the pool's available agents below their
     limit; returns them, or None when the ticket stays unassigned (with a note in its thread,
     and once per spell the pool's channel told). Called in its own short transaction."""
-    ticket = session.get(Ticket, ticket_id)
+    # Locked first: a person assigning the ticket meanwhile waits, then has the last word.
+    ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     pool = desk.policy.assignment.pools.get(name)
     if reason := _left_alone(session, ticket):
         record_event(

@@ -189,3 +189,12 @@ def test_the_turn_is_kept_in_the_database(core, engine):
     with Session(engine) as elsewhere:  # another process's view of it
         assert elsewhere.get(AssignmentPoolState, "returns").last_agent == "U0AAA"
     assert pick(core, new_ticket(core)) == "U0BBB"
+
+
+def test_a_ticket_solved_before_its_pick_is_left_alone(core):
+    core.use(policy(assignment={"pools": POOLS}))
+    ticket = new_ticket(core)
+    core.set_status(ticket, TicketStatus.SOLVED)
+    assert pick(core, ticket) is None
+    assert ticket.assignee is None
+    assert assignment_events(core, ticket)[-1][2]["reason"] == "ticket solved"
