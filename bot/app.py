@@ -24,6 +24,7 @@ from bot.core.rules import desk_for
 from bot.deliverers.chat_push import chat_deliverers
 from bot.deliverers.customer_email import email_deliverers
 from bot.deliverers.file_upload import attachment_deliverers
+from bot.deliverers.pool_assignment import assignment_deliverers
 from bot.deliverers.shopify_context import shopify_deliverers
 from bot.deliverers.slack_files import SlackFiles
 from bot.deliverers.slack_posts import slack_deliverers
@@ -206,6 +207,7 @@ def create_app(
             delivery_client(settings), files, policy.mail.max_uploads_per_message
         ),
         **chat_deliverers(bus),
+        **assignment_deliverers(desk),
         **slack_deliverers(
             delivery_client(settings),
             desk.tiers,

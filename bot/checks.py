@@ -14,7 +14,7 @@ from rich.table import Table
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, Policy, Settings
+from bot.config import ConfigError, Policy, Pool, Settings
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import shopify_client
 from bot.redaction import Redactor
@@ -129,6 +129,8 @@ def _slack(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield Outcome("Slack auth.test", "ok", f"team {auth.get('team')}, bot {auth.get('user')}")
     for channel, purpose in _channels(settings, policy).items():
         yield _guard(f"channel {channel}", lambda c=channel, p=purpose: _channel(client, c, p))
+    for name, pool in policy.assignment.pools.items():
+        yield _guard(f"pool {name}", lambda n=name, p=pool: _pool(client, n, p))
 
 
 def _channels(settings: Settings, policy: Policy) -> dict[str, str]:
@@ -139,6 +141,7 @@ def _channels(settings: Settings, policy: Policy) -> dict[str, str]:
         (policy.digest.channel or settings.digest_channel, "digest"),
         *((tier.channel, f"tier {tier.name}") for tier in policy.escalation.tiers),
         *((inbox.channel, f"inbox {inbox.address}") for inbox in policy.inboxes),
+        *((pool.channel, f"pool {name}") for name, pool in policy.assignment.pools.items()),
     ]:
         if channel:
             channels[channel] = ", ".join(filter(None, [channels.get(channel), purpose]))
@@ -157,6 +160,43 @@ def _channel(client, channel: str, purpose: str) -> Outcome:
             name, "error", f"{purpose}: the app is not in #{info.get('name')}; /invite it there"
         )
     return Outcome(name, "ok", f"{purpose}: #{info.get('name')}")
+
+
+def _pool(client, name: str, pool: Pool) -> Outcome:
+    """Whether the pool's members can be read (its user group's), and their presence."""
+    check = f"pool {name}"
+    members = pool.agents
+    if members is None:
+        try:
+            members = client.usergroups_users_list(usergroup=pool.usergroup)["users"]
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            fix = {
+                "missing_scope": "add the usergroups:read scope to the app and reinstall it",
+                "no_such_subteam": "no such user group; check its ID (S…)",
+            }.get(error, "check the user group's ID and the app's scopes")
+            return Outcome(check, "error", f"user group {pool.usergroup}: {error}: {fix}")
+        if not members:
+            return Outcome(check, "warning", f"user group {pool.usergroup} has no members")
+    source = f"user group {pool.usergroup}" if pool.usergroup else "listed"
+    count = f"{len(members)} agent" + ("" if len(members) == 1 else "s")
+    detail = f"{count} ({source}), {pool.strategy}"
+    if pool.skip_away and members:
+        try:
+            client.users_getPresence(user=members[0])
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            fix = {
+                "missing_scope": "add the users:read scope to the app and reinstall it",
+                "user_not_found": f"is {members[0]} a user of this workspace?",
+            }.get(error, "check the app's users:read scope")
+            return Outcome(
+                check,
+                "warning",
+                f"{detail}; presence of {members[0]} can't be read ({error}), so agents who "
+                f"are away are not passed over: {fix}",
+            )
+    return Outcome(check, "ok", detail)
 
 
 def _redis(settings: Settings) -> Outcome:

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -419,6 +420,77 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _user_id(value: str) -> str:
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
+        raise ValueError("expected a Slack user ID such as U0123ABCD (not a @name)")
+    return value
+
+
+def _usergroup_id(value: str) -> str:
+    if not re.fullmatch(r"S[A-Z0-9]{2,}", value):
+        raise ValueError("expected a Slack user group ID such as S0123ABCD")
+    return value
+
+
+UserId = Annotated[str, AfterValidator(_user_id)]
+POOL_TARGET = "pool:"
+
+
+class Pool(_PolicyModel):
+    """Agents tickets are assigned among: listed, or a Slack user group's members."""
+
+    agents: list[UserId] | None = None
+    usergroup: Annotated[str, AfterValidator(_usergroup_id)] | None = None
+    strategy: Literal["round_robin", "least_open"] = "round_robin"
+    # The most open (or pending) tickets an agent holds before the pool passes them over.
+    max_open: int | None = Field(default=None, ge=1)
+    skip_away: bool = True  # agents whose Slack presence is away are passed over
+    # Told (once, until an assignment from the pool succeeds) when nobody can take a ticket;
+    # unset: the support channel.
+    channel: ChannelId | None = None
+
+    @model_validator(mode="after")
+    def _one_source_of_members(self) -> Pool:
+        if self.agents is not None and self.usergroup is not None:
+            raise ValueError("give agents or usergroup, not both")
+        if self.agents is None and self.usergroup is None:
+            raise ValueError("no members: give agents (a list of user IDs) or usergroup")
+        if self.agents is not None and not self.agents:
+            raise ValueError("agents is empty: a pool needs at least one agent")
+        if self.agents is not None and len(set(self.agents)) != len(self.agents):
+            raise ValueError("agents names someone twice")
+        return self
+
+
+class AssignmentPolicy(_PolicyModel):
+    pools: dict[Annotated[str, Field(min_length=1, max_length=64)], Pool] = {}
+    # New tickets no rule assigned go to this pool; unset: they stay unassigned.
+    default_pool: str | None = None
+
+    @model_validator(mode="after")
+    def _default_pool_exists(self) -> AssignmentPolicy:
+        if self.default_pool is not None and (
+            problem := self.target_problem(POOL_TARGET + self.default_pool)
+        ):
+            raise ValueError(f"default_pool: {problem}")
+        return self
+
+    def target_problem(self, target: str) -> str | None:
+        """Why a rule's `assign:` target can't be used (None when it can): a user ID, or
+        `pool:<name>` naming a pool here."""
+        if target.startswith(POOL_TARGET):
+            name = target.removeprefix(POOL_TARGET)
+            if name not in self.pools:
+                known = ", ".join(sorted(self.pools)) or "none defined"
+                return f"no pool named {name!r} under assignment.pools (pools: {known})"
+            return None
+        try:
+            _user_id(target)
+        except ValueError:
+            return f"{target!r}: expected a Slack user ID such as U0123ABCD, or pool:<name>"
+        return None
+
+
 class Policy(_PolicyModel):
     """The team's policy, from the YAML file; every key optional."""
 
@@ -436,6 +508,7 @@ class Policy(_PolicyModel):
     vip: VipPolicy = VipPolicy()
     tags: list[str] = []
     agents: list[str] | None = None
+    assignment: AssignmentPolicy = AssignmentPolicy()
 
     def inbox_for(self, addresses: list[str]) -> Inbox | None:
         wanted = {a.lower() for a in addresses}
@@ -459,6 +532,26 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(_describe(error, str(error["loc"][0]).upper())) from None
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's own loader keeps the last of two equal keys silently: two pools (or two of any
+    key) given the same name would quietly become one."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int) and key in seen:
+                raise _DuplicateKey(
+                    problem=f"key {key!r} given twice", problem_mark=key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def load_policy(path: Path | None) -> Policy:
     """The policy from `path`, else ./helpdesk.yml when it exists, else built-in defaults."""
     if path is None:
@@ -467,9 +560,12 @@ def load_policy(path: Path | None) -> Policy:
             return Policy()
         path = default
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader) or {}
     except OSError as exc:
         raise ConfigError(f"HELPDESK_CONFIG={str(path)!r} cannot be read: {exc.strerror}") from None
+    except _DuplicateKey as exc:
+        where = f"line {exc.problem_mark.line + 1}"
+        raise ConfigError(f"HELPDESK_CONFIG={str(path)!r}: {exc.problem} at {where}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 class Notice(StrEnum):
     ASSIGNED = "assigned"
+    # Nobody in a pool could take the ticket, or the pool's members couldn't be read.
+    POOL_UNAVAILABLE = "pool_unavailable"
     ESCALATED = "escalated"
     ESCALATION_TAKEN = "escalation_taken"
     DE_ESCALATED = "de_escalated"

@@ -37,6 +37,7 @@ CHAT_PUSH = "chat.push"
 SLACK_ATTACHMENTS = "slack.attachments"
 SHOPIFY_CONTEXT = "slack.shopify_context"
 SLACK_ERASE = "slack.erase"
+ASSIGN_FROM_POOL = "assignment.pool"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -181,6 +182,12 @@ def push_chat(session: Session, ticket_id: int) -> None:
 def post_order_context(session: Session, ticket_id: int) -> None:
     """The customer's Shopify profile and orders, posted in the thread for the agents."""
     enqueue(session, SHOPIFY_CONTEXT, ticket_id=ticket_id)
+
+
+def assign_from_pool(session: Session, ticket_id: int, pool: str, rule: str) -> None:
+    """Picks the ticket's assignee from the pool once its members and presence are read
+    (bot.core.assignment; the deliverer asks Slack, outside any transaction)."""
+    enqueue(session, ASSIGN_FROM_POOL, ticket_id=ticket_id, payload={"pool": pool, "rule": rule})
 
 
 def send_email(session: Session, ticket_id: int, message_id: int) -> None:

@@ -235,16 +235,28 @@ def set_tags(session: Session, ticket: Ticket, tags: list[str], *, actor: str) -
     return wanted
 
 
-def assign(session: Session, ticket: Ticket, assignee: str | None, *, actor: str) -> bool:
+def assign(
+    session: Session,
+    ticket: Ticket,
+    assignee: str | None,
+    *,
+    actor: str,
+    rule: str | None = None,
+) -> bool:
+    """`rule`: the name of the rule assigning the ticket automatically (the actor is then
+    the helpdesk); the event log keeps it, and the thread and the assignee's DM say it."""
     if ticket.assignee == assignee:
         return False
     previous = ticket.assignee
     ticket.assignee = assignee
     ticket.updated_at = utcnow()
-    record_event(session, ticket, "assigned", actor, old=previous, new=assignee)
+    because = {"rule": rule} if rule is not None else {}
+    record_event(session, ticket, "assigned", actor, old=previous, new=assignee, **because)
     outbox.refresh_root(session, ticket.id)
+    if rule is not None:
+        outbox.notice(session, ticket.id, Notice.ASSIGNED, assignee=assignee, rule=rule)
     if assignee and assignee != actor:
-        outbox.direct_message(session, ticket.id, assignee, Notice.ASSIGNED, by=actor)
+        outbox.direct_message(session, ticket.id, assignee, Notice.ASSIGNED, by=actor, **because)
     return True
 
 

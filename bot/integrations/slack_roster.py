@@ -1,14 +1,28 @@
 """The roster from Slack: the policy's `agents`, else the support channel's members (kept a
-few minutes); tier channels' members, for who may act on escalations posted there."""
+few minutes); tier channels' members, for who may act on escalations posted there; pools'
+user groups' members and agents' presence, for assignment."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Pool
+from bot.core.roster import MembersUnknown
+
+log = logging.getLogger(__name__)
 
 MEMBERS_TTL_SECONDS = 300
+# Presence changes by the minute; a burst of tickets asks once per agent, not once per ticket.
+PRESENCE_TTL_SECONDS = 30
+
+Value = TypeVar("Value")
 
 
 class SlackRoster:
@@ -16,7 +30,7 @@ class SlackRoster:
         self._client = client
         self._agents = set(agents) if agents is not None else None
         self._support_channel = support_channel
-        self._members: dict[str, tuple[float, set[str]]] = {}
+        self._cache: dict[str, tuple[float, object]] = {}
         self._lock = threading.Lock()
         self._bot_user_id: str | None = None
 
@@ -34,13 +48,29 @@ class SlackRoster:
     def is_member(self, channel: str, user_id: str) -> bool:
         return user_id in self._members_of(channel)
 
+    def pool_members(self, pool: Pool) -> tuple[str, ...]:
+        if pool.agents is not None:
+            return tuple(pool.agents)
+        group = pool.usergroup
+        return self._cached(f"group:{group}", MEMBERS_TTL_SECONDS, lambda: self._group(group))
+
+    def available(self, users: Iterable[str]) -> frozenset[str]:
+        return frozenset(
+            user
+            for user in users
+            if self._cached(f"presence:{user}", PRESENCE_TTL_SECONDS, lambda u=user: self._here(u))
+        )
+
     def _members_of(self, channel: str) -> set[str]:
+        return self._cached(f"channel:{channel}", MEMBERS_TTL_SECONDS, lambda: self._fetch(channel))
+
+    def _cached(self, key: str, ttl: float, fetch: Callable[[], Value]) -> Value:
         with self._lock:
-            fetched_at, members = self._members.get(channel, (float("-inf"), set()))
-            if time.monotonic() - fetched_at > MEMBERS_TTL_SECONDS:
-                members = self._fetch(channel)
-                self._members[channel] = (time.monotonic(), members)
-            return members
+            fetched_at, value = self._cache.get(key, (float("-inf"), None))
+            if time.monotonic() - fetched_at > ttl:
+                value = fetch()
+                self._cache[key] = (time.monotonic(), value)
+            return value
 
     def _bot_user(self) -> str | None:
         if self._bot_user_id is None:
@@ -56,3 +86,24 @@ class SlackRoster:
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return members
+
+    def _group(self, usergroup: str) -> tuple[str, ...]:
+        """Sorted, so that the pool's turn goes round in the same order in every process."""
+        try:
+            users = self._client.usergroups_users_list(usergroup=usergroup)["users"]
+        except SlackApiError as exc:
+            if exc.response.status_code == 200:  # Slack answered ok: false; waiting won't help
+                raise MembersUnknown(str(exc.response.get("error"))) from None
+            raise
+        return tuple(sorted(users))
+
+    def _here(self, user: str) -> bool:
+        """False only for someone Slack says is away: presence that can't be read (a missing
+        users:read scope) passes nobody over."""
+        try:
+            return self._client.users_getPresence(user=user).get("presence") != "away"
+        except SlackApiError as exc:
+            if exc.response.status_code != 200:
+                raise
+            log.warning("presence of %s can't be read (%s)", user, exc.response.get("error"))
+            return True

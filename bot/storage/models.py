@@ -84,6 +84,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_solved_at", "solved_at"),
         Index("ix_tickets_first_response_at", "first_response_at"),
         Index("ix_tickets_updated_at", "updated_at"),
+        # Open tickets per agent, counted whenever a pool assigns one.
+        Index("ix_tickets_assignee_status", "assignee", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
@@ -412,3 +414,20 @@ class SlackRequestHandled(SQLModel, table=True):
     __tablename__ = "slack_requests_handled"
     key: str = Field(primary_key=True, max_length=128)
     handled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AssignmentPoolState(SQLModel, table=True):
+    """A pool of agents' turn, shared by every process: locked (`SELECT … FOR UPDATE`) while
+    one ticket is assigned from it (`bot/core/assignment.py`), so two processes never pick
+    from the same turn nor both fill an agent's last free place.
+
+    `last_agent` is whom the pool gave its last ticket to (round-robin starts after them);
+    `told_unavailable` is set once the pool's channel has heard that nobody can take tickets,
+    and cleared by the next assignment, so a burst of tickets is announced once.
+    """
+
+    __tablename__ = "assignment_pools"
+    name: str = Field(primary_key=True, max_length=64)
+    last_agent: str | None = Field(default=None, max_length=32)
+    told_unavailable: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

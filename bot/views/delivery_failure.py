@@ -20,6 +20,7 @@ WHAT = {
     kinds.SLACK_UPDATE_ESCALATION: "an update of this ticket's escalation",
     kinds.SLACK_REANNOUNCE_ESCALATION: "a reminder of this ticket's escalation",
     kinds.EMAIL_SURVEY: "the satisfaction survey email",
+    kinds.ASSIGN_FROM_POOL: "the automatic assignment of this ticket",
 }
 
 

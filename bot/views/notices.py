@@ -36,6 +36,39 @@ def render(renderers: Mapping[str, Renderer], kind: str, facts: Mapping[str, Any
     return renderer(**facts)
 
 
+def assigned_by_rule(assignee: str, rule: str) -> str:
+    return f":bust_in_silhouette: Assigned to <@{assignee}> by rule *{escape_mrkdwn(rule)}*."
+
+
+# Why a pool couldn't assign a ticket (`bot.core.assignment`), in words.
+POOL_PROBLEMS = {
+    "nobody_available": "nobody in it is available (away, or at their limit of open tickets)",
+    "unknown_pool": "there is no such pool in the policy",
+}
+
+
+def pool_problem(reason: str) -> str:
+    return POOL_PROBLEMS.get(reason) or (
+        f"its user group can't be read ({escape_mrkdwn(reason)}); check the app's "
+        "usergroups:read scope and the group's ID"
+    )
+
+
+def pool_unavailable(pool: str, rule: str, reason: str) -> str:
+    return (
+        f":busts_in_silhouette: Rule *{escape_mrkdwn(rule)}* could not assign this ticket from "
+        f"pool *{escape_mrkdwn(pool)}*: {pool_problem(reason)}. It stays unassigned."
+    )
+
+
+def pool_unavailable_elsewhere(number: int, pool: str, rule: str, reason: str) -> str:
+    return (
+        f":busts_in_silhouette: Pool *{escape_mrkdwn(pool)}* can't take tickets: "
+        f"{pool_problem(reason)}. Ticket #{number} and any more that come meanwhile stay "
+        "unassigned; this is said once, until the pool assigns a ticket again."
+    )
+
+
 def escalated(by: str, tier: str, reason: str) -> str:
     return f":arrow_up: <@{by}> escalated this ticket to *{tier}*: {escape_mrkdwn(reason)}"
 
@@ -87,6 +120,8 @@ def stored_text_elsewhere(number: int, text: str) -> str:
 
 
 THREAD: dict[str, Renderer] = {
+    Notice.ASSIGNED: assigned_by_rule,
+    Notice.POOL_UNAVAILABLE: pool_unavailable,
     Notice.ESCALATED: escalated,
     Notice.ESCALATION_TAKEN: escalation_taken,
     Notice.DE_ESCALATED: de_escalated,
@@ -100,6 +135,7 @@ THREAD: dict[str, Renderer] = {
 
 # In a channel other than the ticket's: the deliverer adds the ticket's number and its link.
 CHANNEL: dict[str, Renderer] = {
+    Notice.POOL_UNAVAILABLE: pool_unavailable_elsewhere,
     Notice.SLA_BREACH: sla_breach_elsewhere,
     Notice.TEXT: stored_text_elsewhere,
 }

@@ -15,7 +15,9 @@ def ticket_link(number: int, subject: str, permalink: str | None) -> str:
     return f"<{permalink}|{title}>" if permalink else title
 
 
-def assigned_text(link: str, by: str) -> str:
+def assigned_text(link: str, by: str, rule: str | None = None) -> str:
+    if rule is not None:
+        return f"Ticket {link} was assigned to you automatically by rule *{escape_mrkdwn(rule)}*."
     return f"<@{by}> assigned you ticket {link}."
 
 

@@ -280,6 +280,40 @@ def test_users(client: WebClient, slack: FakeSlack) -> None:
     expect_error("users_not_found", lambda: client.users_lookupByEmail(email="x@example.com"))
 
 
+def test_presence(client: WebClient, slack: FakeSlack) -> None:
+    slack.add_user("U0AGENT1", "ann")
+    slack.add_user("U0AGENT2", "bob")
+    slack.set_presence("U0AGENT2", "away")
+
+    assert client.users_getPresence(user="U0AGENT1")["presence"] == "active"
+    assert client.users_getPresence(user="U0AGENT2").data == {"ok": True, "presence": "away"}
+    assert client.api_call("users.getPresence")["presence"] == "active"  # the caller's own
+    expect_error("user_not_found", lambda: client.users_getPresence(user="U0NOBODY"))
+    with pytest.raises(ValueError):
+        slack.set_presence("U0AGENT1", "busy")
+    slack.revoke_scope("users:read")
+    refused = expect_error("missing_scope", lambda: client.users_getPresence(user="U0AGENT1"))
+    assert refused.response["needed"] == "users:read"
+
+
+def test_user_groups(client: WebClient, slack: FakeSlack) -> None:
+    slack.add_usergroup("S0RETURNS", ["U0AGENT1", "U0AGENT2"])
+
+    assert client.usergroups_users_list(usergroup="S0RETURNS")["users"] == [
+        "U0AGENT1",
+        "U0AGENT2",
+    ]
+    expect_error("no_such_subteam", lambda: client.usergroups_users_list(usergroup="S0NONE"))
+    expect_error("invalid_arguments", lambda: client.api_call("usergroups.users.list"))
+    slack.revoke_scope("usergroups:read")
+    refused = expect_error(
+        "missing_scope", lambda: client.usergroups_users_list(usergroup="S0RETURNS")
+    )
+    assert refused.response["needed"] == "usergroups:read"
+    slack.reset()
+    expect_error("no_such_subteam", lambda: client.usergroups_users_list(usergroup="S0RETURNS"))
+
+
 def test_views(client: WebClient, slack: FakeSlack) -> None:
     modal = {
         "type": "modal",

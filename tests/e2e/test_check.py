@@ -109,3 +109,34 @@ def test_check_says_whether_redis_answers(tmp_path, redis_url):
     out = " ".join(away.stdout.split())
     assert "REDIS_URL='redis://:***@127.0.0.1" in out and "Redis can't be used" in out
     assert "secret-pw" not in away.stdout + away.stderr
+
+
+def test_check_says_whether_each_pools_members_can_be_read(tmp_path):
+    migrated(tmp_path)
+    policy = (
+        "assignment:\n  pools:\n"
+        "    returns: {agents: [U0ANN, U0BOB], channel: C0RETURNS}\n"
+        "    vip: {usergroup: S0VIP}\n"
+        "    gone: {usergroup: S0GONE, skip_away: false}\n"
+    )
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        slack.add_channel("C0RETURNS", "returns")
+        slack.add_user("U0ANN", "ann")
+        slack.add_usergroup("S0VIP", ["U0ANN"])
+        fine = run_check(tmp_path, slack, policy)
+        slack.revoke_scope("usergroups:read")
+        slack.revoke_scope("users:read")
+        refused = run_check(tmp_path, slack, policy)
+    cells = [[c.strip() for c in line.strip("│ ").split("│")] for line in fine.stdout.splitlines()]
+    rows = {row[0]: row[1:] for row in cells if row[0].startswith("pool ")}
+    assert rows["pool returns"] == ["ok", "2 agents (listed), round_robin"]
+    assert rows["pool vip"] == ["ok", "1 agent (user group S0VIP), round_robin"]
+    assert rows["pool gone"][0] == "error"
+    assert rows["pool gone"][1].startswith("user group S0GONE: no_such_subteam: no such user")
+    assert "#returns" in fine.stdout  # the pool's channel is checked like the others
+    assert fine.returncode == 1
+    out = " ".join(refused.stdout.split())
+    assert "user group S0VIP: missing_scope: add the usergroups:read scope" in out
+    assert "presence of U0ANN can't be read (missing_scope)" in out
+    assert "add the users:read scope" in out

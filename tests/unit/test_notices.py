@@ -146,3 +146,29 @@ def _imported_names(node: ast.AST) -> list[str]:
     if isinstance(node, ast.ImportFrom):  # `from bot import views` names bot.views too
         return [f"{node.module}.{alias.name}" for alias in node.names] + [node.module or ""]
     return [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+
+
+def test_an_automatic_assignment_names_the_rule_escaped():
+    link = "<https://x.slack.com/p1|#12 Mug>"
+    dm = {"user": "U0ANN", "notice": "assigned", "by": "helpdesk", "rule": HOSTILE}
+    assert direct_message_text(dm, 12, "Mug", "https://x.slack.com/p1") == (
+        f"Ticket {link} was assigned to you automatically by rule *{ESCAPED}*."
+    )
+    note = thread_notice({"notice": "assigned", "assignee": "U0ANN", "rule": "Return requests"})
+    assert note == ":bust_in_silhouette: Assigned to <@U0ANN> by rule *Return requests*."
+
+
+def test_a_pool_that_cant_assign_says_why_in_the_thread_and_its_channel():
+    facts = {"notice": "pool_unavailable", "pool": "returns", "rule": "Return requests"}
+    nobody = thread_notice({**facts, "reason": "nobody_available"})
+    assert nobody == (
+        ":busts_in_silhouette: Rule *Return requests* could not assign this ticket from pool "
+        "*returns*: nobody in it is available (away, or at their limit of open tickets). "
+        "It stays unassigned."
+    )
+    unreadable = thread_notice({**facts, "reason": "missing_scope"})
+    assert "its user group can't be read (missing_scope)" in unreadable
+    assert "usergroups:read" in unreadable
+    told = channel_notice({**facts, "channel": "C0RET", "reason": "nobody_available"}, 7)
+    assert told.startswith(":busts_in_silhouette: Pool *returns* can't take tickets: nobody")
+    assert "Ticket #7 and any more that come meanwhile stay unassigned" in told

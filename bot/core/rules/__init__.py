@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import CsatPolicy, Policy
+from bot.core.assignment import assign_to_default_pool
 from bot.core.attachments import FileStore
 from bot.core.context import Desk, Rules
 from bot.core.escalation import tiers_of
@@ -33,6 +34,8 @@ def desk_for(
     """The desk with its rules registered. `escalation_channel`: where tiers without a channel
     of their own post; `order_context`: Shopify is connected, so new tickets get the
     customer's orders in the thread."""
+    # Last, so that the rules before it may assign the ticket first.
+    default_pool = (assign_to_default_pool,) if policy.assignment.default_pool else ()
     return Desk(
         support_channel=support_channel,
         support_address=support_address,
@@ -47,6 +50,7 @@ def desk_for(
                 *((recognise_vip,) if policy.vip.addresses else ()),
                 start_clocks,
                 *((post_order_context,) if order_context else ()),
+                *default_pool,
             ),
             on_message_arrived=(wait_for_next_response,),
             on_ticket_changed=(move_clocks, *((offer_survey,) if surveys is not None else ())),

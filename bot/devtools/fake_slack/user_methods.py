@@ -1,4 +1,4 @@
-"""Web API methods on people: ``users.info`` and ``users.lookupByEmail``."""
+"""Web API methods on people: ``users.info``, ``users.lookupByEmail`` and ``users.getPresence``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,17 @@ def users_lookup_by_email(workspace: WorkspaceState, args: Args) -> dict[str, An
     raise SlackError("users_not_found")
 
 
+def users_get_presence(workspace: WorkspaceState, args: Args) -> dict[str, Any]:
+    """Of another user Slack tells only ``presence``; without ``user``, the caller's own."""
+    workspace.require_scope("users:read")
+    user = str(args.get("user") or workspace.bot_user_id)
+    if user not in workspace.users:
+        raise SlackError("user_not_found")
+    return {"presence": workspace.presence.get(user, "active")}
+
+
 METHODS = {
+    "users.getPresence": users_get_presence,
     "users.info": users_info,
     "users.lookupByEmail": users_lookup_by_email,
 }

@@ -11,6 +11,7 @@ from bot.devtools.fake_slack import (
     file_methods,
     message_methods,
     user_methods,
+    usergroup_methods,
     view_methods,
 )
 from bot.devtools.fake_slack.slack_error import Args
@@ -25,5 +26,6 @@ METHODS: dict[str, Method] = {
     **file_methods.METHODS,
     **message_methods.METHODS,
     **user_methods.METHODS,
+    **usergroup_methods.METHODS,
     **view_methods.METHODS,
 }

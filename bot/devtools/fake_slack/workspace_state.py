@@ -45,6 +45,9 @@ class WorkspaceState:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, str] = {}  # user id -> view id
         self.files: dict[str, StoredFile] = {}
+        self.usergroups: dict[str, list[str]] = {}  # user group id -> its members' ids
+        self.presence: dict[str, str] = {}  # user id -> "away"; anyone else is "active"
+        self.missing_scopes: set[str] = set()  # the app wasn't granted these
         self._last_ts_micros = 0
         self._id_counter = 0
         self.add_user(bot_user_id, BOT_NAME, real_name="Helpdesk", is_bot=True)
@@ -124,6 +127,32 @@ class WorkspaceState:
         with self._cond:
             self.users[user_id] = user
 
+    def add_usergroup(self, usergroup_id: str, members: Iterable[str]) -> None:
+        """A user group (``S…``) and its members, as ``usergroups.users.list`` lists them."""
+        with self._cond:
+            self.usergroups[usergroup_id] = list(members)
+            self.changed()
+
+    def set_presence(self, user_id: str, presence: str) -> None:
+        """``away`` or ``active``, as ``users.getPresence`` answers for the user."""
+        if presence not in ("away", "active"):
+            raise ValueError(f"presence is away or active, not {presence!r}")
+        with self._cond:
+            self.presence[user_id] = presence
+            self.changed()
+
+    def revoke_scope(self, scope: str) -> None:
+        """Methods needing ``scope`` answer ``missing_scope``, as for an app installed
+        without it."""
+        with self._cond:
+            self.missing_scopes.add(scope)
+            self.changed()
+
+    def require_scope(self, scope: str) -> None:
+        """For the Web API methods: refuse as Slack does when the token lacks ``scope``."""
+        if scope in self.missing_scopes:
+            raise SlackError("missing_scope", needed=scope, provided="")
+
     def add_message(
         self,
         channel: str,
@@ -157,7 +186,8 @@ class WorkspaceState:
             bot = self.users[self.bot_user_id]
             for state in (self.channels, self.users, self.views, self.home_views,
                           self.files, self.modals, self._ephemeral, self.triggers,
-                          self._responders):  # fmt: skip
+                          self._responders, self.usergroups, self.presence,
+                          self.missing_scopes):  # fmt: skip
                 state.clear()
             self.users[self.bot_user_id] = bot
             self.changed()
