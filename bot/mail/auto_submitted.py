@@ -23,6 +23,7 @@ one.
 
 from __future__ import annotations
 
+import re
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
@@ -61,6 +62,18 @@ def auto_submitted_reason(message: Message, senders: list[Address]) -> str | Non
     if return_path is not None and return_path.strip() == "<>":
         return "Return-Path: <> (null sender)"
     return None
+
+
+def with_null_sender_marked(raw: bytes, envelope_sender: str | None) -> bytes:
+    """The mail as a final delivery server leaves it (RFC 5321 section 4.4 has it record the
+    envelope sender in Return-Path): only a null sender (`MAIL FROM:<>`, which only bounces and
+    auto-responders use) is recorded, and only where no Return-Path came with the mail."""
+    if envelope_sender not in ("", "<>"):
+        return raw
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    if re.search(rb"(?im)^return-path[ \t]*:", head):
+        return raw
+    return b"Return-Path: <>\r\n" + raw
 
 
 def mailing_list_reason(message: Message) -> str | None:

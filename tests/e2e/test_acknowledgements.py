@@ -186,6 +186,13 @@ def test_never_to_machines_lists_bounces_or_the_helpdesk_itself(database_url):
         person = mail("A real question", sender="Dee <dee@customer.example>")
         for message in (vacation, newsletter, bounce, null_sender, ourselves, inbox_itself):
             assert smtp_send(helpdesk.smtp.port, message)[0] == 250
+        # A bounce as some servers send it: nothing in its headers, only the null envelope.
+        plain_bounce = mail("Undeliverable: your message", sender="Ed <ed@customer.example>")
+        answer = smtp_send(helpdesk.smtp.port, plain_bounce, envelope_sender="")
+        assert answer == (
+            250,
+            b"2.0.0 Accepted, not turned into a ticket: Return-Path: <> (null sender)",
+        )
         assert smtp_send(helpdesk.smtp.port, person)[0] == 250
         wait_until_delivered(helpdesk, tickets=2)  # the newsletter's, and Dee's
         assert [m["To"] for m in sink.parsed()] == ["Dee <dee@customer.example>"]
