@@ -2,10 +2,11 @@
 
 Decided in the intake's transaction, as the ticket opens: a new email ticket (not a chat, not
 a follow-up of a closed ticket) whose inbox acknowledges (`Policy.acknowledgement_for`) gets
-one outbox row, unless its mail came through a mailing list, or its sender was acknowledged
-within the policy's `once_per`. Mail that is never answered at all never gets this far: the
-intake keeps bounces, auto-replies and other machine-written mail (`bot/mail/auto_submitted.py`)
-and the helpdesk's own mail from opening tickets.
+one outbox row, unless its mail came through a mailing list, or is old (dated over a day
+before it came: an import, a backlog), or its sender was acknowledged within the policy's
+`once_per`. Mail that is never answered at all never gets this far: the intake keeps bounces,
+auto-replies and other machine-written mail (`bot/mail/auto_submitted.py`) and the helpdesk's
+own mail from opening tickets.
 
 The claim is one row per customer (the sender's address) in `acknowledgements`, written by one
 upsert that only overwrites a claim older than the period: on PostgreSQL the row's lock makes a
@@ -18,7 +19,7 @@ What it says is rendered when it is sent (`render`), from the ticket as it is th
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -44,6 +45,9 @@ FALLBACKS = {
     "ticket.subject": "your message",
     "order.name": "your order",
 }
+# Mail written longer ago than this when it is stored is old mail (`helpdesk import-mail`, a
+# mailbox's backlog): thanking its sender now for it would be news to nobody.
+OLD_MAIL = timedelta(days=1)
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 
 
@@ -55,14 +59,19 @@ def acknowledge(
     *,
     mailing_list: str | None,
     now: datetime,
+    written_at: datetime | None = None,
 ) -> bool:
-    """Queues the acknowledgement of a new email ticket's first message, or records why not."""
+    """Queues the acknowledgement of a new email ticket's first message, or records why not.
+    `written_at`: the mail's Date, when it has one."""
     policy = desk.policy.acknowledgement_for(ticket.support_address)
     sender_domain = ticket.support_address or desk.support_address
     if policy is None or sender_domain is None:
         return False
     if mailing_list:
         return _skipped(session, ticket, f"mailing list ({mailing_list})")
+    if written_at is not None and now - written_at > OLD_MAIL:
+        written = written_at.astimezone(UTC)
+        return _skipped(session, ticket, f"old mail, written {written:%Y-%m-%d %H:%M} UTC")
     if not _claimed(session, ticket, now - policy.once_per, now):
         return _skipped(session, ticket, "this sender was acknowledged recently")
     mail_id = new_message_id(sender_domain)

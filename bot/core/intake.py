@@ -134,7 +134,13 @@ def receive_email(
         )
     else:  # a follow-up's sender is in a conversation with us already
         acknowledge(
-            session, desk, created, message, mailing_list=mail.mailing_list, now=created.created_at
+            session,
+            desk,
+            created,
+            message,
+            mailing_list=mail.mailing_list,
+            now=created.created_at,
+            written_at=mail.date,
         )
     return IntakeResult(ticket_number=created.number, created=True)
 

@@ -138,6 +138,17 @@ def test_machine_mail_and_follow_ups_get_none(core):
     assert acknowledged(core) == []
 
 
+def test_old_mail_imported_or_from_a_backlog_gets_none(core, time_machine):
+    time_machine.move_to(FRIDAY_EVENING, tick=False)
+    core.use(acknowledging())
+    old = ("Date", "Mon, 23 Nov 2026 10:00:00 -0500")
+    core.receive(email(headers=(old,)))
+    hours_ago = ("Date", "Fri, 27 Nov 2026 09:00:00 -0500")
+    core.receive(email(sender="Ann <ann@customer.example>", headers=(hours_ago,)))
+    assert acknowledged(core) == [2]
+    assert skipped_because(core, 1) == ["old mail, written 2026-11-23 15:00 UTC"]
+
+
 def test_each_inbox_acknowledges_by_its_own_policy(core):
     inboxes = [
         {"address": RETURNS, "channel": "C0RETURNS", "acknowledgement": {"once_per": "1h"}},
