@@ -13,6 +13,7 @@ will; a ticket closed before it went (a rule closing noise) gets none.
 from __future__ import annotations
 
 import logging
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -69,36 +70,19 @@ class AcknowledgementEmail(CustomerEmail):
             return {"skipped": "closed before it went" if acknowledgement else "turned off"}
         message = session.get(Message, item.message_id)
         due = acknowledgements.reply_by(session, ticket)
-        now = utcnow()
-        promised = promise(due, self._zone, now) if due else None
+        promised = promise(due, self._zone, utcnow()) if due else None
         order, problem = self._own_order(session, ticket, message)
         given = name_given(session, ticket)
-        body = acknowledgements.render(
-            acknowledgement.template,
-            {
-                "customer.first_name": first_name(given),
-                "customer.name": given,
-                "ticket.number": str(ticket.number),
-                "ticket.subject": ticket.subject,
-                "ticket.reply_by": promised,
-                **(_order_values(order) if order else {}),
-            },
-        )
-        mail = compose_acknowledgement(
-            OutboundReply(
-                # From the inbox the customer wrote to, as agents' replies are.
-                support_address=ticket.support_address or self._support_address,
-                support_name="",
-                customer_address=session.get(Customer, ticket.customer_id).email,
-                customer_name=given,
-                subject=ticket.subject,
-                body=body,
-                in_reply_to=message.email_message_id,
-                references=[message.email_message_id] if message.email_message_id else [],
-                message_id=item.payload["mail_id"],
-                date=now,
-            )
-        )
+        values = {
+            "customer.first_name": first_name(given),
+            "customer.name": given,
+            "ticket.number": str(ticket.number),
+            "ticket.subject": ticket.subject,
+            "ticket.reply_by": promised,
+            **(_order_values(order) if order else {}),
+        }
+        text = acknowledgements.render(acknowledgement.template, values)
+        mail = self._mail(session, ticket, message, item.payload["mail_id"], text)
         failure = self._send(item, mail, f"acknowledgement of ticket #{ticket.number}")
         if failure:
             return failure
@@ -129,6 +113,26 @@ class AcknowledgementEmail(CustomerEmail):
                 reply_by=result["reply_by"],
                 order=result["order"],
             )
+
+    def _mail(
+        self, session: Session, ticket: Ticket, message: Message, mail_id: str, text: str
+    ) -> EmailMessage:
+        """Threaded into the customer's conversation as an agent's reply to their message is."""
+        return compose_acknowledgement(
+            OutboundReply(
+                # From the inbox the customer wrote to, as agents' replies are.
+                support_address=ticket.support_address or self._support_address,
+                support_name="",
+                customer_address=session.get(Customer, ticket.customer_id).email,
+                customer_name=name_given(session, ticket),
+                subject=ticket.subject,
+                body=text,
+                in_reply_to=message.email_message_id,
+                references=[message.email_message_id] if message.email_message_id else [],
+                message_id=mail_id,
+                date=utcnow(),
+            )
+        )
 
     def _own_order(
         self, session: Session, ticket: Ticket, message: Message

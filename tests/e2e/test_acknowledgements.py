@@ -289,3 +289,20 @@ def test_an_unknown_placeholder_stops_the_start_in_one_line_and_check_lists_ackn
         f"{SUPPORT} (once per sender per 12h), shoes@shop.example (once per sender per 12h)" in out
     )
     assert "returns@shop.example (once" not in out
+
+
+def test_a_refused_acknowledgement_is_noted_in_the_thread_and_the_ticket_goes_on(database_url):
+    with acknowledging_desk(database_url) as (helpdesk, slack, sink):
+        sink.refusals.append("550 5.1.1 No such user here")
+        assert smtp_send(helpdesk.smtp.port, mail("Hello?"))[0] == 250
+        assert eventually(
+            lambda: any("could not be sent" in t for t in thread_texts(slack, CHANNEL, 1)),
+            timeout=20,
+        )
+        [note] = [t for t in thread_texts(slack, CHANNEL, 1) if "could not be sent" in t]
+        assert "550 5.1.1 No such user here" in note
+        assert sink.messages == []
+        [failed] = events(helpdesk, acknowledgements.FAILED)
+        assert "550" in failed["reason"]
+        with Session(helpdesk.engine) as session:
+            assert session.exec(select(Ticket.status)).one() == "open"
