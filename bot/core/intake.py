@@ -132,7 +132,7 @@ def receive_email(
         tickets.record_event(
             session, created, "follow_up_of", new_message.author, number=ticket.number
         )
-    else:  # a follow-up's sender is in a conversation with us already
+    else:  # only a new conversation is acknowledged: a follow-up's sender is in one with us
         acknowledge(
             session,
             desk,
