@@ -6,6 +6,7 @@ order's status only for the customer's own order."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage
@@ -306,3 +307,14 @@ def test_a_refused_acknowledgement_is_noted_in_the_thread_and_the_ticket_goes_on
         assert "550" in failed["reason"]
         with Session(helpdesk.engine) as session:
             assert session.exec(select(Ticket.status)).one() == "open"
+
+
+def test_mails_of_one_sender_arriving_together_get_one_acknowledgement(database_url):
+    with acknowledging_desk(database_url) as (helpdesk, _, sink):
+        burst = [mail(f"Question {n}", subject=f"Question {n}") for n in range(6)]
+        with ThreadPoolExecutor(len(burst)) as senders:
+            answers = list(senders.map(lambda m: smtp_send(helpdesk.smtp.port, m), burst))
+        assert [code for code, _ in answers] == [250] * len(burst)
+        wait_until_delivered(helpdesk, tickets=len(burst))
+        assert len(acknowledgements_sent(sink)) == 1
+        assert len(events(helpdesk, acknowledgements.SKIPPED)) == len(burst) - 1
