@@ -21,6 +21,7 @@ from bot.config import ConfigError, Policy, Settings
 from bot.core.attachments import FileStore
 from bot.core.csat import survey_tokens
 from bot.core.rules import desk_for
+from bot.deliverers.acknowledgement_email import acknowledgement_deliverers
 from bot.deliverers.chat_push import chat_deliverers
 from bot.deliverers.customer_email import email_deliverers
 from bot.deliverers.file_upload import attachment_deliverers
@@ -202,6 +203,7 @@ def create_app(
         order_context=shopify is not None,
         files=files,
     )
+    mail_sender = SmtpSender(settings.outbound_smtp_url)
     deliverers = {
         **attachment_deliverers(
             delivery_client(settings), files, policy.mail.max_uploads_per_message
@@ -214,11 +216,14 @@ def create_app(
             order_lookup=shopify is not None,
         ),
         **email_deliverers(
-            SmtpSender(settings.outbound_smtp_url),
+            mail_sender,
             settings.helpdesk_support_address,
             tokens,
             settings.helpdesk_public_url,
             SlackFiles(delivery_client(settings), policy.mail.max_attachment_bytes),
+        ),
+        **acknowledgement_deliverers(
+            mail_sender, settings.helpdesk_support_address, policy, shopify
         ),
     }
     if shopify is not None:

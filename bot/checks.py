@@ -14,7 +14,7 @@ from rich.table import Table
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, Policy, Pool, Settings
+from bot.config import ConfigError, Policy, Pool, Settings, duration_text
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import shopify_client
 from bot.redaction import Redactor
@@ -60,6 +60,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield from _slack(settings, policy)
     yield _guard("inbound SMTP port", lambda: _smtp_listen(settings))
     yield _guard("outbound SMTP", lambda: _outbound_smtp(settings))
+    yield _acknowledgements(settings, policy)
     yield _guard("IMAP mailbox", lambda: _imap(settings))
     yield _guard("Shopify", lambda: _shopify(settings, policy))
     yield _vip(settings, policy)
@@ -248,6 +249,26 @@ def _outbound_smtp(settings: Settings) -> Outcome:
         if url.username:
             smtp.login(unquote(url.username), unquote(url.password or ""))
     return Outcome(name, "ok", f"{url.hostname} accepted the connection")
+
+
+def _acknowledgements(settings: Settings, policy: Policy) -> Outcome:
+    """Which addresses answer new tickets automatically, and how often per sender."""
+    name = "acknowledgements"
+    addresses = [(settings.helpdesk_support_address, None)]
+    addresses += [(inbox.address, inbox.address) for inbox in policy.inboxes]
+    listed = []
+    for address, inbox in addresses:
+        chosen = policy.acknowledgement_for(inbox)
+        if address and chosen:
+            period = duration_text(int(chosen.once_per.total_seconds()))
+            listed.append(f"{address} (once per sender per {period})")
+    if not listed:
+        return Outcome(name, "skipped", "no inbox acknowledges new email tickets")
+    if not settings.outbound_smtp_url:
+        return Outcome(
+            name, "warning", f"{', '.join(listed)} acknowledge, but OUTBOUND_SMTP_URL is unset"
+        )
+    return Outcome(name, "ok", f"new email tickets acknowledged by {', '.join(listed)}")
 
 
 def _imap(settings: Settings) -> Outcome:

@@ -7,6 +7,7 @@ is expected; `ConfigError` carries that line and the CLI prints it without a tra
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +53,14 @@ def parse_duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def duration_text(seconds: int) -> str:
+    """Seconds as the policy writes them: 4h, 90m, 45s."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _host_port(value: str) -> str:
@@ -360,10 +369,81 @@ class VipPolicy(_PolicyModel):
         return bool(self.addresses) or self.by_shopify
 
 
+# What an acknowledgement's template may say; bot/core/acknowledgements.py fills each one.
+# Here, not in the core, so that a template naming anything else stops the start-up.
+ACKNOWLEDGEMENT_PLACEHOLDERS = (
+    "customer.first_name",
+    "customer.name",
+    "ticket.number",
+    "ticket.subject",
+    "ticket.reply_by",
+    "order.name",
+    "order.status",
+    "order.tracking_url",
+    "order.summary",
+)
+DEFAULT_ACKNOWLEDGEMENT = """Hi {{customer.first_name}},
+
+Thanks for writing to us. Your request is ticket #{{ticket.number}}, and we'll reply by \
+{{ticket.reply_by}}.
+
+{{order.summary}}
+
+This is an automatic message. To add anything, reply to this email.
+"""
+# Anything in double braces, well-formed or not: what isn't a placeholder would reach the
+# customer as raw braces.
+_BRACED = re.compile(r"\{\{([^{}]*)\}\}")
+
+
+def unknown_placeholders(text: str, known: Iterable[str]) -> list[str]:
+    """Each `{{…}}` in `text` that is not one of the `known` names, as written, once, in order."""
+    known = set(known)
+    found = (m.group(0) for m in _BRACED.finditer(text) if m.group(1).strip() not in known)
+    return list(dict.fromkeys(found))
+
+
+def _template(value: str) -> str:
+    if unknown := unknown_placeholders(value, ACKNOWLEDGEMENT_PLACEHOLDERS):
+        known = ", ".join(f"{{{{{name}}}}}" for name in ACKNOWLEDGEMENT_PLACEHOLDERS)
+        raise ValueError(f"{unknown[0]} is not a placeholder; use {known}")
+    if not value.strip():
+        raise ValueError("the template is empty")
+    return value
+
+
+Template = Annotated[str, AfterValidator(_template)]
+
+
+class AcknowledgementPolicy(_PolicyModel):
+    """The automatic reply a new email ticket gets (RFC 3834). Off unless the section is
+    written: writing it turns it on, unless it says `enabled: false`."""
+
+    enabled: bool = True
+    template: Template = DEFAULT_ACKNOWLEDGEMENT
+    # At most one acknowledgement per sender in this period, whichever inbox they wrote to.
+    once_per: Duration = timedelta(days=1)
+
+
+class InboxAcknowledgement(_PolicyModel):
+    """An inbox's own acknowledgement: what it says overrides the top-level section; written
+    at all, it is on unless it says `enabled: false`."""
+
+    enabled: bool = True
+    template: Template | None = None
+    once_per: Duration | None = None
+
+
+def _switch(value: Any) -> Any:
+    """`acknowledgement: false` (or true) as shorthand for `{enabled: false}`."""
+    return {"enabled": value} if isinstance(value, bool) else value
+
+
 class Inbox(_PolicyModel):
     address: Annotated[str, AfterValidator(_email_address)]
     channel: ChannelId
     tags: list[str] = []
+    acknowledgement: Annotated[InboxAcknowledgement | None, BeforeValidator(_switch)] = None
 
 
 _HOURS = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d-(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
@@ -504,6 +584,9 @@ class Policy(_PolicyModel):
     chat: ChatPolicy = ChatPolicy()
     shopify: ShopifyPolicy = ShopifyPolicy()
     mail: MailPolicy = MailPolicy()
+    acknowledgement: Annotated[AcknowledgementPolicy, BeforeValidator(_switch)] = (
+        AcknowledgementPolicy(enabled=False)
+    )
     inboxes: list[Inbox] = []
     vip: VipPolicy = VipPolicy()
     tags: list[str] = []
@@ -513,6 +596,21 @@ class Policy(_PolicyModel):
     def inbox_for(self, addresses: list[str]) -> Inbox | None:
         wanted = {a.lower() for a in addresses}
         return next((inbox for inbox in self.inboxes if inbox.address in wanted), None)
+
+    def acknowledgement_for(self, inbox_address: str | None) -> AcknowledgementPolicy | None:
+        """What a new email ticket written to this inbox (None: the support address) gets
+        as its acknowledgement, or None when it gets none."""
+        chosen = self.acknowledgement
+        inbox = self.inbox_for([inbox_address]) if inbox_address else None
+        own = inbox.acknowledgement if inbox else None
+        if own is not None:
+            written = {
+                key: value
+                for key, value in own.model_dump(exclude_unset=True).items()
+                if value is not None
+            }
+            chosen = chosen.model_copy(update={"enabled": True, **written})
+        return chosen if chosen.enabled else None
 
 
 def _describe(error: dict[str, Any], name: str) -> str:
@@ -576,5 +674,14 @@ def load_policy(path: Path | None) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
+        where = ".".join(str(part) for part in error["loc"]) + _inbox_named(data, error["loc"])
         raise ConfigError(f"{path}: " + _describe(error, f"policy key {where}")) from None
+
+
+def _inbox_named(data: dict, loc: tuple) -> str:
+    """ " (inbox returns@example.com)" for a mistake within an inbox, which `loc` numbers."""
+    if len(loc) < 3 or loc[0] != "inboxes" or not isinstance(loc[1], int):
+        return ""
+    inbox = (data.get("inboxes") or [None] * (loc[1] + 1))[loc[1]]
+    address = inbox.get("address") if isinstance(inbox, dict) else None
+    return f" (inbox {address})" if isinstance(address, str) else ""

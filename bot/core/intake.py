@@ -11,6 +11,7 @@ from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from bot.core import outbox, tickets
+from bot.core.acknowledgements import acknowledge
 from bot.core.attachments import keep
 from bot.core.context import Desk
 from bot.core.notices import Notice
@@ -130,6 +131,16 @@ def receive_email(
     if ticket is not None:
         tickets.record_event(
             session, created, "follow_up_of", new_message.author, number=ticket.number
+        )
+    else:  # only a new conversation is acknowledged: a follow-up's sender is in one with us
+        acknowledge(
+            session,
+            desk,
+            created,
+            message,
+            mailing_list=mail.mailing_list,
+            now=created.created_at,
+            written_at=mail.date,
         )
     return IntakeResult(ticket_number=created.number, created=True)
 

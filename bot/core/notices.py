@@ -20,6 +20,8 @@ class Notice(StrEnum):
     DE_ESCALATED = "de_escalated"
     CUSTOMER_LINKED = "customer_linked"
     AUTOMATIC_REPLY = "automatic_reply"
+    ACKNOWLEDGED = "acknowledged"
+    ACKNOWLEDGEMENT_FAILED = "acknowledgement_failed"
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     DELIVERY_FAILED = "delivery_failed"

@@ -26,6 +26,7 @@ SLACK_UPDATE_MESSAGE = "slack.update_message"
 DIRECT_MESSAGE = "slack.direct_message"
 EMAIL_SEND = "email.send"
 EMAIL_SURVEY = "email.survey"
+EMAIL_ACKNOWLEDGEMENT = "email.acknowledgement"
 SLACK_POST_ESCALATION = "slack.post_escalation"
 SLACK_UPDATE_ESCALATION = "slack.update_escalation"
 SLACK_REANNOUNCE_ESCALATION = "slack.reannounce_escalation"
@@ -196,6 +197,18 @@ def send_email(session: Session, ticket_id: int, message_id: int) -> None:
 
 def send_survey(session: Session, ticket_id: int, survey_id: int) -> None:
     enqueue(session, EMAIL_SURVEY, ticket_id=ticket_id, payload={"survey": survey_id})
+
+
+def send_acknowledgement(session: Session, ticket_id: int, message_id: int, mail_id: str) -> None:
+    """The automatic acknowledgement of the ticket's first message; `mail_id` is its own
+    Message-ID, chosen now so that a retry sends the same mail."""
+    enqueue(
+        session,
+        EMAIL_ACKNOWLEDGEMENT,
+        ticket_id=ticket_id,
+        message_id=message_id,
+        payload={"mail_id": mail_id},
+    )
 
 
 def direct_message(session: Session, ticket_id: int, user: str, kind: Notice, /, **facts) -> None:

@@ -18,13 +18,15 @@ FALLBACKS = {
 }
 
 
-def render(template: str, values: dict[str, str | None]) -> str:
+def render(
+    template: str, values: dict[str, str | None], fallbacks: dict[str, str] = FALLBACKS
+) -> str:
     def substitute(match: re.Match) -> str:
         key = match.group(1)
         value = values.get(key)
         if value:
             return value
-        return FALLBACKS.get(key, "")
+        return fallbacks.get(key, "")
 
     return _PLACEHOLDER.sub(substitute, template)
 

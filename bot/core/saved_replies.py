@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot import config
 from bot.core import placeholders
 from bot.core.tickets import name_given
 from bot.storage.models import SavedReply, Ticket, utcnow
@@ -17,10 +17,6 @@ TITLE_LIMIT = 75
 BODY_LIMIT = 3000  # what a Reply modal's answer can hold
 KNOWN_PLACEHOLDERS = tuple(f"{{{{{name}}}}}" for name in placeholders.FALLBACKS)
 PLACEHOLDER_LIST = ", ".join(KNOWN_PLACEHOLDERS)
-
-# Anything in double braces, well-formed or not: what `render` can't fill would reach the
-# customer as raw braces, so it is refused when saved.
-_BRACED = re.compile(r"\{\{([^{}]*)\}\}")
 
 
 class SavedReplyRefused(ValueError):
@@ -33,12 +29,7 @@ class SavedReplyRefused(ValueError):
 
 def unknown_placeholders(body: str) -> list[str]:
     """Each `{{…}}` in `body` that `render` can't fill, as written, once, in order."""
-    unknown = (
-        match.group(0)
-        for match in _BRACED.finditer(body)
-        if match.group(1).strip() not in placeholders.FALLBACKS
-    )
-    return list(dict.fromkeys(unknown))
+    return config.unknown_placeholders(body, placeholders.FALLBACKS)
 
 
 def create(session: Session, title: str, body: str, actor: str) -> SavedReply:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Row, insert, update
 from sqlmodel import Session, select
 
+from bot.config import duration_text
 from bot.core import outbox
 from bot.core.notices import Notice
 from bot.core.sla import CLOCK_LABELS, SlaRules
@@ -87,17 +88,10 @@ def _announce(
     assignee: str | None,
     escalation_channel: str | None,
 ) -> None:
-    facts = {"clock": CLOCK_LABELS[clock.kind], "target": _duration(clock.target_seconds)}
+    facts = {"clock": CLOCK_LABELS[clock.kind], "target": duration_text(clock.target_seconds)}
     if assignee:
         outbox.direct_message(session, clock.ticket_id, assignee, notice, **facts)
     outbox.notice(session, clock.ticket_id, notice, assignee=assignee, **facts)
     if notice == Notice.SLA_BREACH and escalation_channel:
         outbox.channel_notice(session, clock.ticket_id, escalation_channel, notice, **facts)
     outbox.refresh_root(session, clock.ticket_id)
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

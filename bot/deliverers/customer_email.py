@@ -57,7 +57,10 @@ def email_deliverers(
     }
 
 
-class _CustomerEmail:
+class CustomerEmail:
+    """What every email to a customer shares: the outbound service, and how a send's failure
+    is told apart (retried, waited for, or final)."""
+
     service = OUTBOUND_SMTP
     posts_to_channel = False
 
@@ -81,7 +84,7 @@ class _CustomerEmail:
         return None
 
 
-class ReplyEmail(_CustomerEmail):
+class ReplyEmail(CustomerEmail):
     # A reply that fails for good is marked Not delivered in the thread, with a Retry button.
     records_failures = True
 
@@ -149,7 +152,7 @@ class ReplyEmail(_CustomerEmail):
         )
 
 
-class SurveyEmail(_CustomerEmail):
+class SurveyEmail(CustomerEmail):
     """A survey's email; like a reply's, a final failure is logged and not retried."""
 
     def __init__(

@@ -7,7 +7,7 @@ proof (`bot.core.customer_links`) count: an order number someone quoted is never
 from __future__ import annotations
 
 from bot.core.customer_links import ShopifyOwner
-from bot.integrations.shopify import Customer, Order
+from bot.integrations.shopify import Customer, Order, order_numbers_in
 from bot.integrations.shopify_cache import CachedShopify
 
 
@@ -28,3 +28,20 @@ def own_orders(shopify: CachedShopify, owner: ShopifyOwner) -> list[Order]:
 def belongs_to(order: Order, owner: ShopifyOwner) -> bool:
     """Whether the order is this customer's: their details may go into a reply to them."""
     return owner.owns(order.customer_id, order.customer_email)
+
+
+def own_order_quoted(shopify: CachedShopify, owner: ShopifyOwner, text: str) -> Order | None:
+    """The first order quoted in `text` ("#1001") that is this customer's; never anyone
+    else's. ShopifyError when Shopify fails."""
+    mine: set[str] | None = None
+    for name in order_numbers_in(text):
+        order = shopify.order_by_name(name)
+        if order is None:
+            continue
+        if belongs_to(order, owner):
+            return order
+        if mine is None:  # asked only when the order's own details don't tell
+            mine = {customer.id for customer in own_customers(shopify, owner)}
+        if order.customer_id in mine:
+            return order
+    return None

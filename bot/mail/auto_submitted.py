@@ -15,10 +15,15 @@ Not a signal: `X-Auto-Response-Suppress`. Exchange and Outlook put it on ordinar
 (meeting requests, messages from many business systems); it asks *others* not to answer
 automatically and says nothing about who wrote this message. List-Unsubscribe alone is
 not one either: it marks newsletters, which are mail from people as far as loops go.
+
+Mail through a list still opens a ticket, but gets no automatic answer (RFC 3834 section 2:
+responders must not answer list mail): `mailing_list_reason` says why a mail came through
+one.
 """
 
 from __future__ import annotations
 
+import re
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
@@ -30,6 +35,8 @@ _AUTORESPONDER_HEADERS = ("X-Autoreply", "X-Autorespond")
 _NEGATIVE = frozenset({"no", "false", "0"})
 _SYSTEM_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 _MAX_VALUE_SHOWN = 60
+_LIST_PRECEDENCE = frozenset({"list", "bulk", "junk"})
+_LIST_HEADERS = ("List-Id", "List-Unsubscribe")
 
 
 def auto_submitted_reason(message: Message, senders: list[Address]) -> str | None:
@@ -54,6 +61,30 @@ def auto_submitted_reason(message: Message, senders: list[Address]) -> str | Non
     return_path = first_value(message, "Return-Path")
     if return_path is not None and return_path.strip() == "<>":
         return "Return-Path: <> (null sender)"
+    return None
+
+
+def with_null_sender_marked(raw: bytes, envelope_sender: str | None) -> bytes:
+    """The mail as a final delivery server leaves it (RFC 5321 section 4.4 has it record the
+    envelope sender in Return-Path): only a null sender (`MAIL FROM:<>`, which only bounces and
+    auto-responders use) is recorded, and only where no Return-Path came with the mail."""
+    if envelope_sender not in ("", "<>"):
+        return raw
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    if re.search(rb"(?im)^return-path[ \t]*:", head):
+        return raw
+    return b"Return-Path: <>\r\n" + raw
+
+
+def mailing_list_reason(message: Message) -> str | None:
+    """Why this mail came through a mailing list or a bulk sender, e.g. "List-Id: …"; or None."""
+    precedence = _keyword(message, "Precedence")
+    if precedence in _LIST_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    for name in _LIST_HEADERS:
+        value = first_value(message, name)
+        if value is not None:
+            return f"{name}: {_shown(value)}"
     return None
 
 

@@ -17,7 +17,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 
 from bot.core import text as cleaning
-from bot.mail.auto_submitted import auto_submitted_reason
+from bot.mail.auto_submitted import auto_submitted_reason, mailing_list_reason
 from bot.mail.body import AttachmentInfo, Body, read_body
 from bot.mail.decoding import decode_bytes, multiline
 from bot.mail.dsn import Bounce, read_bounce
@@ -64,6 +64,8 @@ class ParsedEmail:
     sender_ambiguous: str | None = None
     # Every Authentication-Results header, topmost (the receiving server's) first.
     authentication_results: list[str] = field(default_factory=list)
+    # Why it came through a mailing list (List-Id, ...): a ticket, but never auto-answered.
+    mailing_list: str | None = None
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
@@ -116,6 +118,7 @@ def _parse(raw: bytes) -> ParsedEmail:
         from_mailboxes=from_field.mailboxes,
         sender_ambiguous=from_field.ambiguous,
         authentication_results=raw_values(message, "Authentication-Results"),
+        mailing_list=mailing_list_reason(message),
     )
 
 

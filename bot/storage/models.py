@@ -289,6 +289,16 @@ class CsatSurvey(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
 
 
+class Acknowledgement(SQLModel, table=True):
+    """The latest automatic acknowledgement claimed for a customer (a sender's address): one
+    row each, so that two mails from one sender stored at once can't both claim one."""
+
+    __tablename__ = "acknowledgements"
+    customer_id: int = Field(foreign_key="customers.id", primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    acknowledged_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class DigestRun(SQLModel, table=True):
     """One daily digest sent; unique per day and channel, whoever sends it."""
 

@@ -32,6 +32,19 @@ def status_word(status: str | None) -> str:
     return STATUS_WORDS.get(status, status.replace("_", " ").lower())
 
 
+def order_placeholders_of(order: Order) -> dict[str, str | None]:
+    """`{{order.name}}`, `{{order.status}}` and `{{order.tracking_url}}` of one order, for a
+    message to its own customer (plain text, not mrkdwn)."""
+    tracking = next((t.url for t in order.tracking if t.url), None)
+    return {
+        "order.name": order.name,
+        "order.status": (
+            f"{status_word(order.financial_status)} and {status_word(order.fulfillment_status)}"
+        ),
+        "order.tracking_url": tracking,
+    }
+
+
 def order_line(order: Order) -> str:
     stamp = int(order.processed_at.timestamp())
     when = f"<!date^{stamp}^{{date_short}}|{order.processed_at:%Y-%m-%d}>"

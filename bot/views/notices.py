@@ -96,6 +96,19 @@ def automatic_reply(sender: str, subject: str) -> str:
     )
 
 
+def acknowledged(reply_by: str | None, order: str | None) -> str:
+    promised = f", promising an answer by {reply_by}" if reply_by else ""
+    told = f" and the status of order {escape_mrkdwn(order)}" if order else ""
+    return f":envelope_with_arrow: Automatic acknowledgement sent{promised}{told}."
+
+
+def acknowledgement_failed(reason: str) -> str:
+    return (
+        ":warning: The automatic acknowledgement could not be sent: "
+        f"{escape_mrkdwn(truncate(reason, 300))}"
+    )
+
+
 def sla_warning(clock: str, target: str, assignee: str | None) -> str:
     text = f":hourglass_flowing_sand: {clock} is due soon: the {target} target is nearly up."
     return text + (f" <@{assignee}>" if assignee else "")
@@ -127,6 +140,8 @@ THREAD: dict[str, Renderer] = {
     Notice.DE_ESCALATED: de_escalated,
     Notice.CUSTOMER_LINKED: customer_linked,
     Notice.AUTOMATIC_REPLY: automatic_reply,
+    Notice.ACKNOWLEDGED: acknowledged,
+    Notice.ACKNOWLEDGEMENT_FAILED: acknowledgement_failed,
     Notice.SLA_WARNING: sla_warning,
     Notice.SLA_BREACH: sla_breach,
     Notice.DELIVERY_FAILED: failed_delivery_text,

@@ -175,13 +175,19 @@ def customer_mail(
     return mail
 
 
-def smtp_send(port: int, mail: EmailMessage | bytes, recipients: list[str] | None = None) -> tuple:
-    """Sends over a real SMTP connection; returns the server's (code, message) for DATA."""
+def smtp_send(
+    port: int,
+    mail: EmailMessage | bytes,
+    recipients: list[str] | None = None,
+    envelope_sender: str = "jane@customer.example",
+) -> tuple:
+    """Sends over a real SMTP connection; returns the server's (code, message) for DATA.
+    `envelope_sender` "" is the null sender, `MAIL FROM:<>`."""
     # On the wire, lines end in CRLF; smtplib leaves bytes as they are.
     raw = mail if isinstance(mail, bytes) else mail.as_bytes(policy=email.policy.SMTP)
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         client.ehlo()
-        client.mail("jane@customer.example")
+        client.mail(envelope_sender)
         for recipient in recipients or [SUPPORT]:
             code, message = client.rcpt(recipient)
             if code >= 400:

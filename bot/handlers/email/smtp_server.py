@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.core.threading import reply_token_in
 from bot.handlers.email.ingest import GroupCommit
+from bot.mail.auto_submitted import with_null_sender_marked
 from bot.monitoring.counters import Counters
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class InboundMailHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
+        raw = with_null_sender_marked(envelope.original_content or b"", envelope.mail_from)
         try:
             result = await asyncio.wrap_future(self.writer.submit(raw, list(envelope.rcpt_tos)))
         except Exception:

@@ -11,7 +11,7 @@ from bot.integrations.customer_orders import own_orders
 from bot.integrations.shopify import ShopifyError
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.models import Ticket
-from bot.views.customer_context import status_word
+from bot.views.customer_context import order_placeholders_of
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +28,4 @@ def order_placeholders(shopify: CachedShopify | None, session: Session, ticket: 
         return {}
     if not orders:
         return {}
-    latest = orders[0]
-    tracking = next((t.url for t in latest.tracking if t.url), None)
-    return {
-        "order.name": latest.name,
-        "order.status": (
-            f"{status_word(latest.financial_status)} and {status_word(latest.fulfillment_status)}"
-        ),
-        "order.tracking_url": tracking,
-    }
+    return order_placeholders_of(orders[0])
