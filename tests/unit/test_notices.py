@@ -146,3 +146,14 @@ def _imported_names(node: ast.AST) -> list[str]:
     if isinstance(node, ast.ImportFrom):  # `from bot import views` names bot.views too
         return [f"{node.module}.{alias.name}" for alias in node.names] + [node.module or ""]
     return [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+
+
+def test_a_snooze_and_its_end_name_the_time_as_slack_shows_it_to_each_reader():
+    until = 1773050400  # 2026-03-09 10:00 UTC, a Monday
+    when = f"<!date^{until}^{{date_short_pretty}} at {{time}}|Mon 09 Mar 10:00 UTC>"
+    assert thread_notice({"notice": "snoozed", "by": "U0ANN", "until": until}) == (
+        f":zzz: <@U0ANN> set this ticket pending until {when}."
+    )
+    assert thread_notice({"notice": "snooze_ended", "until": until}) == (
+        f":alarm_clock: Open again: it was pending until {when}."
+    )
