@@ -31,7 +31,7 @@ from tests.e2e.harness import (
     smtp_send,
 )
 from tests.e2e.test_agent_workflow import AGENT, Desk
-from tests.e2e.test_digest import DIGEST, ZONE, local_time
+from tests.e2e.test_digest import DIGEST, ZONE, local_time, stats
 
 TIER2 = "C0TIER2"
 POLICY = Policy.model_validate(
@@ -76,6 +76,7 @@ def ticket_number(desk: Desk, number: int) -> Ticket | None:
 
 
 def test_close_counts_as_solved_with_a_survey_and_close_without_resolving_counts_nowhere(desk):
+    """In the digest and `/helpdesk stats`."""
     assert "Close without resolving (spam, no reply needed)" in root_of(desk)
     desk.click(ids.TICKET_CLOSE)
     assert eventually(lambda: desk.ticket().status == "closed")
@@ -99,6 +100,8 @@ def test_close_counts_as_solved_with_a_survey_and_close_without_resolving_counts
     assert run_daily_digest(desk.helpdesk.engine, DIGEST, POLICY, local_time(tomorrow, 9)) == today
     desk.slack.wait_for(lambda: desk.slack.messages_in(DIGEST), timeout=15)
     assert "2 created, 1 solved, 0 still open" in desk.slack.messages_in(DIGEST)[0]["text"]
+    _, answer = stats(desk, "stats")
+    assert "*Solved*\\n1" in json.dumps(answer["blocks"])
 
 
 def escalate(desk: Desk) -> None:
