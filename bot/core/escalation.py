@@ -169,7 +169,9 @@ def end_with_ticket(session: Session, ticket: Ticket, actor: str) -> None:
     current = current_escalation(session, ticket.id)
     if current is None:
         return
-    current.resolved_at, current.resolved_by = utcnow(), actor[:32]
+    # resolved_by holds a Slack user id; any other actor (a rule's name) is cut to fit, and
+    # never left empty, which would read as not resolved.
+    current.resolved_at, current.resolved_by = utcnow(), actor[:32] or "helpdesk"
     record_event(
         session, ticket, "escalation_ended", actor, tier=current.tier_name, status=ticket.status
     )
