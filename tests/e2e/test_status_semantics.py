@@ -20,7 +20,7 @@ from bot.config import Policy
 from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.daily_digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
-from bot.storage.models import SlaClock, Ticket, utcnow
+from bot.storage.models import OutboxItem, SlaClock, Ticket, utcnow
 from bot.views import ids
 from tests.e2e.harness import (
     CHANNEL,
@@ -220,3 +220,24 @@ def test_the_customer_writing_before_the_time_wakes_the_ticket_at_once(desk):
     assert wake_snoozed(desk, utcnow() + timedelta(days=3)) == 0
     desk.wait_for_outbox()
     assert "Pending until <!date" not in root_of(desk)
+
+
+def test_a_reminder_queued_before_the_ticket_was_closed_is_not_posted(desk):
+    escalate(desk)
+    tier = desk.slack.channels[TIER2]
+    tier.members.remove(desk.slack.bot_user_id)  # the reminder can't go out yet
+    later = utcnow() + timedelta(minutes=31)
+    assert remind_unacknowledged(desk.helpdesk.engine, timedelta(minutes=30), later) == 1
+    desk.click(ids.TICKET_CLOSE)
+    assert eventually(lambda: desk.ticket().status == "closed")
+
+    tier.members.append(desk.slack.bot_user_id)
+    with Session(desk.helpdesk.engine) as session:
+        for item in session.exec(select(OutboxItem)):
+            item.next_attempt_at = item.created_at  # skip the backoff, not the retry
+            session.add(item)
+        session.commit()
+    desk.helpdesk.outbox.wake()
+    desk.wait_for_outbox()
+    assert not [p for p in desk.slack.messages_in(TIER2) if "Still waiting" in p["text"]]
+    assert "nothing left to take" in json.dumps(desk.slack.messages_in(TIER2)[0]["blocks"])
