@@ -21,6 +21,7 @@ from bot.storage.models import Ticket, TicketStatus
 
 LONGEST = timedelta(days=365)
 WAKER = "helpdesk"  # the actor of a snooze ending on time, in the event log
+BATCH = 200  # tickets woken per transaction; a larger backlog goes on at the next run
 
 
 class SnoozeRefused(ValueError):
@@ -44,9 +45,12 @@ def snooze(
 
 
 def wake_due(session: Session, desk: Desk, now: datetime) -> int:
-    """Reopens every ticket whose snooze has ended; returns how many."""
+    """Reopens the tickets whose snooze has ended, the longest due first; returns how many."""
     due = session.exec(
-        select(Ticket.id).where(Ticket.pending_until <= now).order_by(Ticket.pending_until)
+        select(Ticket.id)
+        .where(Ticket.pending_until <= now)
+        .order_by(Ticket.pending_until)
+        .limit(BATCH)
     ).all()
     woken = 0
     for ticket_id in due:
