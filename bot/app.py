@@ -303,7 +303,7 @@ def create_app(
         scheduler=build_scheduler(
             engine,
             policy,
-            desk.sla,
+            desk,
             _breach_channel(settings, policy),
             digest_channel(settings, policy),
             settings.helpdesk_support_address,

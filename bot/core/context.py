@@ -29,12 +29,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Change:
-    """One field of a ticket changed: `field` is "status" or "priority"."""
+    """One field of a ticket changed: `field` is "status" or "priority"; `by`: who changed it."""
 
     field: str
     old: Any
     new: Any
     at: datetime
+    by: str = ""
 
 
 Opened = Callable[[Session, "Desk", Ticket, None], None]

@@ -163,6 +163,21 @@ def de_escalate(session: Session, escalation: Escalation, user: str) -> None:
     outbox.refresh_root(session, ticket.id)
 
 
+def end_with_ticket(session: Session, ticket: Ticket, actor: str) -> None:
+    """A solved or closed ticket needs nobody in the tier: its escalation ends, so the root
+    and the tier's post stop saying it waits to be taken and no reminder follows."""
+    current = current_escalation(session, ticket.id)
+    if current is None:
+        return
+    # resolved_by holds a Slack user id; any other actor (a rule's name) is cut to fit, and
+    # never left empty, which would read as not resolved.
+    current.resolved_at, current.resolved_by = utcnow(), actor[:32] or "helpdesk"
+    record_event(
+        session, ticket, "escalation_ended", actor, tier=current.tier_name, status=ticket.status
+    )
+    outbox.refresh_escalation(session, ticket.id, current.id)
+
+
 def reannounce_unacknowledged(session: Session, now: datetime, after: timedelta) -> int:
     """Announces, once, every escalation nobody has taken within `after`."""
     waiting = session.exec(

@@ -25,6 +25,8 @@ class Notice(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     DELIVERY_FAILED = "delivery_failed"
+    SNOOZED = "snoozed"
+    SNOOZE_ENDED = "snooze_ended"
     # Rows enqueued before notices carried facts hold the finished line as {"text": ...}.
     TEXT = "text"
 

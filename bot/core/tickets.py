@@ -176,22 +176,39 @@ def set_status(
     *,
     actor: str,
     reason: str = "",
+    resolving: bool = True,
 ) -> None:
+    """Closing resolves the ticket as solving does (solved time, resolution time, survey)
+    unless it was solved already, or `resolving` is False: closed as spam or needing no
+    answer, which counts nowhere as solved. Any change ends a snooze (`pending_until`)."""
     if ticket.status == status:
         return
     previous = ticket.status
     ticket.status = status
     ticket.updated_at = utcnow()
-    if status == TicketStatus.SOLVED:
+    ticket.pending_until = None
+    closing = status == TicketStatus.CLOSED
+    if status == TicketStatus.SOLVED or (closing and resolving and ticket.solved_at is None):
         ticket.solved_at = ticket.updated_at
         ticket.resolution_seconds, ticket.resolution_business_seconds = measured(
             desk.sla, ticket.created_at, ticket.solved_at
         )
-    elif status == TicketStatus.OPEN:
+    elif status == TicketStatus.OPEN or (closing and not resolving):
         ticket.solved_at = None
+    if closing and not resolving:
+        ticket.resolution_seconds = ticket.resolution_business_seconds = None
+        reason = reason or "closed without resolving"
     record_event(session, ticket, "status_changed", actor, old=previous, new=status, reason=reason)
     outbox.refresh_root(session, ticket.id)
-    desk.ticket_changed(session, ticket, Change("status", previous, status, ticket.updated_at))
+    desk.ticket_changed(
+        session, ticket, Change("status", previous, status, ticket.updated_at, by=actor)
+    )
+
+
+def resolved_now(ticket: Ticket, change: Change) -> bool:
+    """Whether this status change is the one that resolved the ticket (solved, or closed as
+    resolved), not a solved ticket being closed or a change of some other kind."""
+    return change.field == "status" and ticket.solved_at == change.at
 
 
 def measured(sla: SlaRules, start, end) -> tuple[int, int]:
@@ -270,5 +287,7 @@ def set_priority(
     ticket.updated_at = utcnow()
     record_event(session, ticket, "priority_changed", actor, old=previous, new=priority)
     outbox.refresh_root(session, ticket.id)
-    desk.ticket_changed(session, ticket, Change("priority", previous, priority, ticket.updated_at))
+    desk.ticket_changed(
+        session, ticket, Change("priority", previous, priority, ticket.updated_at, by=actor)
+    )
     return True

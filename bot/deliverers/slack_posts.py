@@ -362,6 +362,9 @@ class EscalationUpdate(_EscalationDeliverer):
 class EscalationReminder(_EscalationDeliverer):
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket, escalation, summary = self.gather(session, item)
+        if escalation.resolved_at is not None or escalation.taken_by is not None:
+            # Taken, given back, or its ticket solved since the sweep: nobody is waiting.
+            return {"skipped": "no longer waiting"}
         return self.slack.post_once(
             item,
             ticket,

@@ -10,12 +10,13 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from bot.config import Policy
-from bot.core.sla import SlaRules
+from bot.core.context import Desk
 from bot.jobs.chat_followup import FOLLOW_UP_SECONDS, email_unseen_chat_replies
 from bot.jobs.daily_digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
 from bot.jobs.figures_roll_up import ROLL_UP_SECONDS, roll_up_closed_days
 from bot.jobs.sla_alerts import run_sla_sweep
+from bot.jobs.snooze_wakeups import WAKE_SWEEP_SECONDS, wake_snoozed
 from bot.monitoring.counters import Counters
 
 REMINDER_SWEEP_SECONDS = 60
@@ -24,7 +25,7 @@ REMINDER_SWEEP_SECONDS = 60
 def build_scheduler(
     engine: Engine,
     policy: Policy,
-    sla: SlaRules,
+    desk: Desk,
     escalation_channel: str | None,
     digest_channel: str | None,
     support_address: str | None = None,
@@ -40,7 +41,7 @@ def build_scheduler(
         run_sla_sweep,
         "interval",
         seconds=policy.sla.sweep_every.total_seconds(),
-        args=[engine, sla, escalation_channel],
+        args=[engine, desk.sla, escalation_channel],
         kwargs={"counters": counters},
         id="sla_sweep",
         next_run_time=datetime.now(UTC),  # at start-up too: what fell due while down goes now
@@ -51,6 +52,14 @@ def build_scheduler(
         seconds=REMINDER_SWEEP_SECONDS,
         args=[engine, policy.escalation.unacknowledged_after],
         id="escalation_reminders",
+    )
+    scheduler.add_job(
+        wake_snoozed,
+        "interval",
+        seconds=WAKE_SWEEP_SECONDS,
+        args=[engine, desk],
+        id="snooze_wakeups",
+        next_run_time=datetime.now(UTC),  # at start-up too: snoozes that ended while down
     )
     scheduler.add_job(
         roll_up_closed_days,

@@ -41,6 +41,7 @@ def ticket_summary(session: Session, ticket: Ticket, order_lookup: bool = False)
         chat_user_agent=conversation.user_agent if conversation else None,
         order_lookup=order_lookup,
         vip=ticket.vip,
+        pending_until=ticket.pending_until,
     )
 
 
@@ -72,6 +73,7 @@ def escalation_summary(
         sla=sla_states(session, ticket),
         taken_by=escalation.taken_by,
         resolved_by=escalation.resolved_by,
+        ticket_status=ticket.status,
     )
 
 

@@ -86,6 +86,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_updated_at", "updated_at"),
         # Open tickets per agent, counted whenever a pool assigns one.
         Index("ix_tickets_assignee_status", "assignee", "status"),
+        Index("ix_tickets_pending_until", "pending_until"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
@@ -115,6 +116,8 @@ class Ticket(SQLModel, table=True):
     first_response_business_seconds: int | None = None
     resolution_seconds: int | None = None
     resolution_business_seconds: int | None = None
+    # Pending until this instant (a snooze): then it reopens by itself (bot.core.snooze).
+    pending_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TicketTag(SQLModel, table=True):

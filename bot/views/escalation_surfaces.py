@@ -35,6 +35,7 @@ class EscalationSummary:
     taken_by: str | None = None
     resolved_by: str | None = None
     sla: tuple[SlaState, ...] = ()
+    ticket_status: str = "open"
 
 
 def escalation_text(summary: EscalationSummary) -> str:
@@ -92,6 +93,8 @@ def escalation_blocks(summary: EscalationSummary, now: datetime) -> list[dict]:
 
 
 def _state(summary: EscalationSummary, now: datetime) -> str:
+    if summary.resolved_by and summary.ticket_status in ("solved", "closed"):
+        return f":white_check_mark: Ticket {summary.ticket_status}, nothing left to take"
     if summary.resolved_by:
         return f":leftwards_arrow_with_hook: Back with support (<@{summary.resolved_by}>)"
     if summary.taken_by:

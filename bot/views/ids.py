@@ -8,6 +8,7 @@ TICKET_ESCALATE = "ticket_escalate"
 TICKET_ASSIGN = "ticket_assign"
 TICKET_CLOSE = "ticket_close"
 TICKET_ORDERS = "ticket_orders"
+TICKET_SNOOZE = "ticket_snooze"
 
 ROOT_ACTIONS_BLOCK = "ticket_actions"
 
@@ -56,6 +57,11 @@ SAVED_REPLY_BODY = "saved_reply_body_input"
 
 # App Home.
 HOME_SAVED_REPLIES = "home_saved_replies"
+
+# Snooze: pending until a time.
+SNOOZE_MODAL = "snooze_modal"
+SNOOZE_UNTIL_BLOCK = "snooze_until"
+SNOOZE_UNTIL = "snooze_until_input"
 
 # Escalation.
 ESCALATION_MODAL = "escalation_modal"

@@ -9,11 +9,12 @@ escaped here; user ids and the policy's tier names are the helpdesk's own.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.notices import Notice, UnknownNotice
 from bot.views.delivery_failure import failed_delivery_text
-from bot.views.text import escape_mrkdwn, truncate
+from bot.views.text import escape_mrkdwn, slack_time, truncate
 
 Renderer = Callable[..., str]
 
@@ -123,6 +124,18 @@ def sla_breach_elsewhere(number: int, clock: str, target: str) -> str:
     return f":rotating_light: Ticket #{number}: {clock.lower()} target ({target}) missed."
 
 
+def snoozed(by: str, until: int) -> str:
+    return f":zzz: <@{by}> set this ticket pending until {slack_time(_instant(until))}."
+
+
+def snooze_ended(until: int) -> str:
+    return f":alarm_clock: Open again: it was pending until {slack_time(_instant(until))}."
+
+
+def _instant(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
 def stored_text(text: str) -> str:
     """A line rendered before notices carried facts."""
     return text
@@ -145,6 +158,8 @@ THREAD: dict[str, Renderer] = {
     Notice.SLA_WARNING: sla_warning,
     Notice.SLA_BREACH: sla_breach,
     Notice.DELIVERY_FAILED: failed_delivery_text,
+    Notice.SNOOZED: snoozed,
+    Notice.SNOOZE_ENDED: snooze_ended,
     Notice.TEXT: stored_text,
 }
 

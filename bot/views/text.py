@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 SECTION_LIMIT = 3000  # characters in a section block's text
 MESSAGE_BLOCK_LIMIT = 50
 FALLBACK_TEXT_LIMIT = 3900  # Slack shows at most about 4,000 characters of `text`
@@ -23,6 +25,13 @@ def customer_label(name: str, email: str | None) -> str:
     if name and email:
         return f"{name} <{email}>"
     return name or email or VISITOR
+
+
+def slack_time(when: datetime, fallback: str = "%a %d %b %H:%M UTC") -> str:
+    """An instant Slack renders in each reader's own time zone, so the line never goes stale;
+    `fallback` (strftime, in UTC) is what clients that can't render it show."""
+    pattern = "{date_short_pretty} at {time}"
+    return f"<!date^{int(when.timestamp())}^{pattern}|{when.astimezone(UTC).strftime(fallback)}>"
 
 
 def truncate(text: str, limit: int, marker: str = "…") -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.views import ids
 from bot.views.elements import button, context, option, plain
-from bot.views.text import escape_mrkdwn, shown_name, truncate
+from bot.views.text import escape_mrkdwn, shown_name, slack_time, truncate
 from bot.views.ticket_list import age
 
 STATUS_LABELS = {
@@ -20,6 +20,9 @@ SOURCE_LABELS = {"email": "email", "chat": "live chat", "slack": "Slack"}
 PRIORITIES = ["urgent", "high", "normal", "low"]
 VIP_BADGE = ":star: *VIP*  "
 STATUS_MENU = {"open": "Reopen", "pending": "Mark pending", "solved": "Mark solved"}
+# The overflow's value for closing without counting the ticket as solved, and its label.
+CLOSE_UNRESOLVED = "close_unresolved"
+CLOSE_UNRESOLVED_LABEL = "Close without resolving (spam, no reply needed)"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class TicketSummary:
     chat_user_agent: str | None = None
     order_lookup: bool = False  # Shopify is connected
     vip: bool = False  # one of the policy's VIP customers
+    pending_until: datetime | None = None  # snoozed: reopens by itself then
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,13 @@ def sla_line(state: SlaState) -> str:
     if state.due_at is None:
         left = age(timedelta(seconds=state.left_seconds))
         return f":double_vertical_bar: {state.label}: paused, {left} left"
-    stamp = int(state.due_at.timestamp())
-    # Slack renders the instant in each reader's own time zone, so the line never goes stale.
-    fallback = state.due_at.strftime("%Y-%m-%d %H:%M UTC")
-    when = f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
-    return f":stopwatch: {state.label} due {when}"
+    return f":stopwatch: {state.label} due {slack_time(state.due_at, '%Y-%m-%d %H:%M UTC')}"
+
+
+def status_line(ticket: TicketSummary) -> str:
+    if ticket.pending_until is None:
+        return STATUS_LABELS[ticket.status]
+    return f"{STATUS_LABELS['pending']} until {slack_time(ticket.pending_until)}"
 
 
 def root_text(ticket: TicketSummary) -> str:
@@ -153,7 +159,7 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Status*\n{STATUS_LABELS[ticket.status]}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{status_line(ticket)}"},
                 {"type": "mrkdwn", "text": f"*Priority*\n{ticket.priority.capitalize()}"},
                 {"type": "mrkdwn", "text": f"*Assignee*\n{assignee}"},
                 {"type": "mrkdwn", "text": truncate(f"*Tags*\n{tags}", 2000)},
@@ -195,10 +201,18 @@ def _actions(ticket: TicketSummary, value: str) -> list[dict]:
             "type": "overflow",
             "action_id": ids.TICKET_STATUS_MENU,
             "options": [
-                option(label, status)
-                for status, label in STATUS_MENU.items()
-                if status != ticket.status
+                *(
+                    option(label, status)
+                    for status, label in STATUS_MENU.items()
+                    if status != ticket.status
+                ),
+                *(
+                    [option(CLOSE_UNRESOLVED_LABEL, CLOSE_UNRESOLVED)]
+                    if ticket.status != "closed"
+                    else []
+                ),
             ],
         },
+        button("Pending until…", ids.TICKET_SNOOZE, value),
         button("Close", ids.TICKET_CLOSE, value, style="danger"),
     ]

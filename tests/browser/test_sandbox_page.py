@@ -1,9 +1,10 @@
 """The sandbox page in a real browser: someone trying the helpdesk without a Slack workspace
-sends a sample email, answers it in the Reply modal, sees the reply in the mail catcher, and
-escalates the ticket."""
+sends a sample email, answers it in the Reply modal, sees the reply in the mail catcher,
+escalates the ticket and sets it pending until a time."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -72,6 +73,17 @@ def test_the_whole_story_on_the_sandbox_page(context, helpdesk, artifacts):
     expect(escalated).to_be_visible(timeout=WAIT)
     expect(escalated).to_contain_text("Refund over the limit")
     page.screenshot(path=artifacts / "sandbox-5-escalation.png")
+
+    # Pending until the time the picker proposes: the root says so.
+    page.get_by_test_id("channel-support").click()
+    root.locator(f'[data-action-id="{ids.TICKET_SNOOZE}"]').click()
+    expect(modal).to_have_attribute("data-callback-id", ids.SNOOZE_MODAL, timeout=WAIT)
+    page.screenshot(path=artifacts / "sandbox-6-pending-until.png")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_have_count(0, timeout=WAIT)
+    # The status, not the button's "Pending until…": a time follows.
+    expect(root).to_contain_text(re.compile(r"Pending until \w"), timeout=WAIT)
+    page.screenshot(path=artifacts / "sandbox-7-pending-root.png")
     assert problems == []
 
 

@@ -86,6 +86,13 @@ def reopen(core):  # t1, solved on the 10th: no longer counted solved there, its
     set_status(core.session, core.desk, ticket(core, 1), TicketStatus.OPEN, actor=AGENT.user_id)
 
 
+def close_unresolved(core):  # t1, solved on the 10th, closed as spam: not solved after all
+    set_status(
+        core.session, core.desk, ticket(core, 1), TicketStatus.CLOSED, actor=AGENT.user_id,
+        resolving=False,
+    )  # fmt: skip
+
+
 def retag(core):  # t1 was created on the 10th, where its tags count
     set_tags(core.session, ticket(core, 1), ["returns"], actor=AGENT.user_id)
 
@@ -99,7 +106,7 @@ def reassign(core):  # t4, solved on the 10th, was A1's: now A2's
     assign(core.session, ticket(core, 4), A2, actor=AGENT.user_id)
 
 
-@pytest.mark.parametrize("change", [reopen, retag, answer_again, reassign])
+@pytest.mark.parametrize("change", [reopen, close_unresolved, retag, answer_again, reassign])
 def test_a_change_to_what_a_stored_day_counted_forgets_that_day(seeded, change):
     roll_up(seeded)
     stored = stored_days(seeded)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -110,6 +111,7 @@ FILLED = {
     "selected_option": {"value": "1"},
     "selected_options": [{"value": "stolen"}],
     "files": [],
+    "selected_date_time": int(time.time()) + 86400,  # a time "Pending until…" would take
 }
 
 

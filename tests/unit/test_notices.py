@@ -172,3 +172,14 @@ def test_a_pool_that_cant_assign_says_why_in_the_thread_and_its_channel():
     told = channel_notice({**facts, "channel": "C0RET", "reason": "nobody_available"}, 7)
     assert told.startswith(":busts_in_silhouette: Pool *returns* can't take tickets: nobody")
     assert "Ticket #7 and any more that come meanwhile stay unassigned" in told
+
+
+def test_a_snooze_and_its_end_name_the_time_as_slack_shows_it_to_each_reader():
+    until = 1773050400  # 2026-03-09 10:00 UTC, a Monday
+    when = f"<!date^{until}^{{date_short_pretty}} at {{time}}|Mon 09 Mar 10:00 UTC>"
+    assert thread_notice({"notice": "snoozed", "by": "U0ANN", "until": until}) == (
+        f":zzz: <@U0ANN> set this ticket pending until {when}."
+    )
+    assert thread_notice({"notice": "snooze_ended", "until": until}) == (
+        f":alarm_clock: Open again: it was pending until {when}."
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
@@ -56,6 +58,7 @@ def test_root_names_ticket_and_has_the_contract_buttons():
         ids.TICKET_ASSIGN_PICK,
         ids.TICKET_PRIORITY,
         ids.TICKET_STATUS_MENU,
+        ids.TICKET_SNOOZE,
         ids.TICKET_CLOSE,
     }
     rendered = str(blocks)
@@ -112,9 +115,25 @@ def test_root_shows_the_current_priority_assignee_and_other_statuses():
     assert by_id[ids.TICKET_PRIORITY]["initial_option"]["value"] == "urgent"
     assert by_id[ids.TICKET_ASSIGN_PICK]["initial_user"] == "U0AGENT1"
     menu = [o["value"] for o in by_id[ids.TICKET_STATUS_MENU]["options"]]
-    assert menu == ["open", "solved"]
+    assert menu == ["open", "solved", "close_unresolved"]
     assert actions["block_id"].endswith(":7")
     assert "<@U0AGENT1>" in str(blocks)
+
+
+def test_a_snoozed_root_says_until_when_and_a_closed_one_offers_no_second_close():
+    until = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)  # a Monday
+    snoozed = str(root_blocks(summary(status="pending", pending_until=until)))
+    stamp = int(until.timestamp())
+    assert (
+        f"Pending until <!date^{stamp}^{{date_short_pretty}} at {{time}}|Mon 09 Mar 10:00 UTC>"
+        in snoozed
+    )
+    closed = root_blocks(summary(status="closed"))
+    [actions] = [b for b in closed if b["type"] == "actions"]
+    [menu] = [e for e in actions["elements"] if e["action_id"] == ids.TICKET_STATUS_MENU]
+    assert [o["value"] for o in menu["options"]] == ["open", "pending", "solved"]
+    for block in closed:
+        Block.parse(block).validate_json()
 
 
 def test_a_name_that_looks_like_an_address_is_quoted_beside_the_real_one():

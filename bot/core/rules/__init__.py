@@ -8,6 +8,7 @@ from bot.core.attachments import FileStore
 from bot.core.context import Desk, Rules
 from bot.core.escalation import tiers_of
 from bot.core.roster import Roster
+from bot.core.rules.escalation_ending import end_escalation
 from bot.core.rules.order_context import post_order_context
 from bot.core.rules.sla_clocks import (
     move_clocks,
@@ -53,7 +54,11 @@ def desk_for(
                 *default_pool,
             ),
             on_message_arrived=(wait_for_next_response,),
-            on_ticket_changed=(move_clocks, *((offer_survey,) if surveys is not None else ())),
+            on_ticket_changed=(
+                move_clocks,
+                end_escalation,
+                *((offer_survey,) if surveys is not None else ()),
+            ),
             on_agent_replied=(stop_response_clocks,),
         ),
     )

@@ -1,4 +1,5 @@
-"""A solved ticket offers its customer a satisfaction survey (registered when surveys are on)."""
+"""A resolved ticket (solved, or closed as resolved) offers its customer a satisfaction survey
+(registered when surveys are on)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from sqlmodel import Session
 
 from bot.core import csat
 from bot.core.context import Change, Desk
-from bot.storage.models import Ticket, TicketStatus
+from bot.core.tickets import resolved_now
+from bot.storage.models import Ticket
 
 
 def offer_survey(session: Session, desk: Desk, ticket: Ticket, change: Change) -> None:
-    if change.field == "status" and change.new == TicketStatus.SOLVED:
+    if resolved_now(ticket, change):
         csat.offer_survey(session, ticket, desk.surveys, ticket.solved_at)

@@ -12,7 +12,9 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.devtools.fake_slack.method_args import valid_view
 from bot.devtools.fake_slack.slack_error import Args, SlackError
@@ -98,6 +100,7 @@ class WorkspaceState:
         real_name: str = "",
         email: str | None = None,
         is_bot: bool = False,
+        tz: str = "UTC",
     ) -> None:
         profile = {
             "real_name": real_name,
@@ -114,9 +117,9 @@ class WorkspaceState:
             "name": name,
             "deleted": False,
             "real_name": real_name,
-            "tz": "UTC",
-            "tz_label": "Coordinated Universal Time",
-            "tz_offset": 0,
+            "tz": tz,
+            "tz_label": "Coordinated Universal Time" if tz == "UTC" else tz,
+            "tz_offset": int(datetime.now(ZoneInfo(tz)).utcoffset().total_seconds()),
             "profile": profile,
             "is_admin": False,
             "is_owner": False,

@@ -14,6 +14,7 @@ from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Priority, Ticket, TicketStatus
 from bot.views import ids
+from bot.views.ticket_root import CLOSE_UNRESOLVED
 
 # A ticket change: returns what to tell the agent when nothing changed, else None.
 Change = Callable[[Session, Ticket, str, dict, Services], str | None]
@@ -71,6 +72,8 @@ def set_status(
     session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
 ) -> str | None:
     choice = (action.get("selected_option") or {}).get("value")
+    if choice == CLOSE_UNRESOLVED:
+        return _close(session, ticket, user, helpdesk, resolving=False)
     if choice not in (TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED):
         return "That status is not one the helpdesk knows."
     tickets.set_status(session, helpdesk.desk, ticket, TicketStatus(choice), actor=user)
@@ -80,9 +83,19 @@ def set_status(
 def close(
     session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
 ) -> str | None:
+    """The Close button resolves the ticket (counted as solved, surveyed); the ⋯ menu's
+    "Close without resolving" is the explicit way not to."""
+    return _close(session, ticket, user, helpdesk, resolving=True)
+
+
+def _close(
+    session: Session, ticket: Ticket, user: str, helpdesk: Services, *, resolving: bool
+) -> str | None:
     if ticket.status == TicketStatus.CLOSED:
         return f"Ticket #{ticket.number} is already closed; reopen it from the ⋯ menu."
-    tickets.set_status(session, helpdesk.desk, ticket, TicketStatus.CLOSED, actor=user)
+    tickets.set_status(
+        session, helpdesk.desk, ticket, TicketStatus.CLOSED, actor=user, resolving=resolving
+    )
     return None
 
 
