@@ -101,6 +101,8 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
     # Over the demo policy's VIP spend: her ticket is starred and raised to high priority.
     assert eventually(lambda: ":star: *VIP*" in json.dumps(support_threads(page.state())[0]))
     assert "*Priority*\\nHigh" in json.dumps(support_threads(page.state())[0]["blocks"])
+    # The demo's default pool hands it to you, first in turn.
+    assert eventually(lambda: "<@U0SANDBOX>" in json.dumps(support_threads(page.state())[0]))
 
     reply = button(root, ids.TICKET_REPLY)
     action = {"action_id": reply["action_id"], "block_id": reply["block_id"],
@@ -123,8 +125,14 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
                                                      "value": "It ships today <b>!"}}}  # fmt: skip
     assert page.call("/submit", {"view_id": view["id"], "values": typed}) == (200, {"ok": True})
     assert page.state()["view"] is None
-    assert eventually(lambda: page.state()["mail"], timeout=15)
-    mail = page.state()["mail"][0]
+
+    def answered() -> list[dict]:
+        return [m for m in page.state()["mail"] if "It ships today" in m["text"]]
+
+    assert eventually(answered, timeout=15)
+    mail = answered()[0]
+    # The demo policy acknowledges new email tickets: Jane got one before the answer.
+    assert [m for m in page.state()["mail"] if "Your request is ticket #1" in m["text"]]
     assert mail["to"] == ["jane@customer.example"]
     assert mail["subject"] == "Re: Where is my order?"
     assert mail["in_reply_to"] and "It ships today <b>!" in mail["text"]
@@ -133,9 +141,10 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
     status, written = page.call("/messages", note)
     assert status == 200 and written["ts"]
 
-    status, answered = page.call("/commands", {"command": "/escalate", "text": "#1 needs a refund",
-                                               "channel": SUPPORT_CHANNEL})  # fmt: skip
-    assert status == 200, answered
+    status, escalation = page.call("/commands", {"command": "/escalate",
+                                                 "text": "#1 needs a refund",
+                                                 "channel": SUPPORT_CHANNEL})  # fmt: skip
+    assert status == 200, escalation
 
     def escalated() -> list[dict]:
         return next(c for c in page.state()["channels"] if c["id"] == ESCALATION_CHANNEL)[
@@ -144,7 +153,8 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
 
     assert eventually(escalated, timeout=15)
     assert "#1" in escalated()[0]["text"]
-    assert len(page.state()["mail"]) == 1  # the note and the escalation never mail the customer
+    # The acknowledgement and the answer; the note and the escalation never mail the customer.
+    assert len(page.state()["mail"]) == 2
 
 
 def test_the_digest_is_posted_once_a_day_on_request(page):
