@@ -21,12 +21,14 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.redaction import redact_setting
+from bot.rule_policy import Rule, rule_problems
 
 
 class ConfigError(Exception):
@@ -403,6 +405,15 @@ class Policy(_PolicyModel):
     inboxes: list[Inbox] = []
     tags: list[str] = []
     agents: list[str] | None = None
+    # In order; see docs/policy.md and bot/rule_policy.py.
+    rules: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _rules_agree(self) -> Policy:
+        problem = rule_problems(self.rules, self.tags)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     def inbox_for(self, addresses: list[str]) -> Inbox | None:
         wanted = {a.lower() for a in addresses}
@@ -413,6 +424,8 @@ def _describe(error: dict[str, Any], name: str) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         return f"{name} is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{name} is not a key the helpdesk knows (a typo?); see docs/policy.md"
     if "input" in error and not isinstance(error["input"], dict | list):
         return f"{name}={redact_setting(name, str(error['input']))!r} is invalid: {message}"
     return f"{name} is invalid: {message}"
@@ -447,5 +460,19 @@ def load_policy(path: Path | None) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise ConfigError(f"{path}: " + _describe(error, f"policy key {where}")) from None
+        if not error["loc"]:  # a check across keys, whose message names the rule and the key
+            raise ConfigError(f"{path}: " + error["msg"].removeprefix("Value error, ")) from None
+        raise ConfigError(f"{path}: " + _describe(error, _policy_key(error["loc"], data))) from None
+
+
+def _policy_key(loc: tuple, data: dict) -> str:
+    """Where a policy error is: `policy key sla.normal`, or a rule by its name: `rule 'Returns'
+    key when.subject_matches` (its position alone is hard to find in a long list)."""
+    if loc[0] == "rules" and len(loc) > 1 and isinstance(loc[1], int):
+        rules = data.get("rules")
+        rule = rules[loc[1]] if isinstance(rules, list) and loc[1] < len(rules) else None
+        name = rule.get("name") if isinstance(rule, dict) else None
+        label = f"rule {name!r}" if name else f"rule #{loc[1] + 1}"
+        rest = ".".join(str(part) for part in loc[2:])
+        return f"{label} key {rest}" if rest else label
+    return "policy key " + ".".join(str(part) for part in loc)
