@@ -65,6 +65,7 @@ class Desk:
     # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
     surveys: CsatPolicy | None = None
     files: FileStore | None = None  # where mail attachments are kept
+    shopify: bool = False  # Shopify is connected: rules may ask it about the customer
 
     def ticket_opened(self, session: Session, ticket: Ticket) -> None:
         for rule in self.rules.on_ticket_opened:

@@ -21,6 +21,10 @@ class Notice(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     DELIVERY_FAILED = "delivery_failed"
+    RULE_APPLIED = "rule_applied"
+    RULE_PROBLEM = "rule_problem"
+    THREAD_MOVED_HERE = "thread_moved_here"
+    RULE_MOVE_REFUSED = "rule_move_refused"
     # Rows enqueued before notices carried facts hold the finished line as {"text": ...}.
     TEXT = "text"
 

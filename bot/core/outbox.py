@@ -37,6 +37,8 @@ CHAT_PUSH = "chat.push"
 SLACK_ATTACHMENTS = "slack.attachments"
 SHOPIFY_CONTEXT = "slack.shopify_context"
 SLACK_ERASE = "slack.erase"
+SLACK_MOVE_THREAD = "slack.move_thread"
+SHOPIFY_RULE_FACTS = "shopify.rule_facts"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -181,6 +183,27 @@ def push_chat(session: Session, ticket_id: int) -> None:
 def post_order_context(session: Session, ticket_id: int) -> None:
     """The customer's Shopify profile and orders, posted in the thread for the agents."""
     enqueue(session, SHOPIFY_CONTEXT, ticket_id=ticket_id)
+
+
+def move_thread(session: Session, ticket_id: int, channel: str, *, rule: str) -> None:
+    """The ticket's thread moves to `channel`: a new root there, a link left in the old one."""
+    enqueue(
+        session, SLACK_MOVE_THREAD, ticket_id=ticket_id, payload={"channel": channel, "rule": rule}
+    )
+
+
+def run_rules_with_shopify(
+    session: Session, ticket_id: int, trigger: str, *, from_rule: str, message_id: int | None
+) -> None:
+    """The policy's rules for `trigger`, from `from_rule` on, once the customer's Shopify facts
+    are fetched (outside any transaction) by bot/deliverers/rule_facts.py."""
+    enqueue(
+        session,
+        SHOPIFY_RULE_FACTS,
+        ticket_id=ticket_id,
+        message_id=message_id,
+        payload={"trigger": trigger, "from_rule": from_rule},
+    )
 
 
 def send_email(session: Session, ticket_id: int, message_id: int) -> None:

@@ -410,3 +410,19 @@ class SlackRequestHandled(SQLModel, table=True):
     __tablename__ = "slack_requests_handled"
     key: str = Field(primary_key=True, max_length=128)
     handled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class RuleFiring(SQLModel, table=True):
+    """A policy rule that acted on a ticket for one trigger (`opened`, `customer_message`):
+    written in the transaction of its actions, and unique, so a retried or replayed delivery
+    can never make a rule act twice on the same ticket for the same trigger."""
+
+    __tablename__ = "rule_firings"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "rule", "trigger", name="uq_rule_firings_ticket_rule"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    rule: str = Field(max_length=100)
+    trigger: str = Field(max_length=32)
+    fired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from bot.config import CsatPolicy, Policy
+from bot.core import language
 from bot.core.attachments import FileStore
 from bot.core.context import Desk, Rules
 from bot.core.escalation import tiers_of
 from bot.core.roster import Roster
+from bot.core.rules.automation import on_customer_message, on_opened
 from bot.core.rules.order_context import post_order_context
 from bot.core.rules.sla_clocks import (
     move_clocks,
@@ -31,7 +33,10 @@ def desk_for(
 ) -> Desk:
     """The desk with its rules registered. `escalation_channel`: where tiers without a channel
     of their own post; `order_context`: Shopify is connected, so new tickets get the
-    customer's orders in the thread."""
+    customer's orders in the thread, and policy rules may ask it about the customer."""
+    if any(rule.when.language for rule in policy.rules):
+        language.warm_up()  # here, not first inside a write transaction
+    policy_rules = (on_opened,) if policy.rules else ()
     return Desk(
         support_channel=support_channel,
         support_address=support_address,
@@ -41,9 +46,17 @@ def desk_for(
         roster=roster,
         surveys=surveys,
         files=files,
+        shopify=order_context,
         rules=Rules(
-            on_ticket_opened=(start_clocks, *((post_order_context,) if order_context else ())),
-            on_message_arrived=(wait_for_next_response,),
+            on_ticket_opened=(
+                start_clocks,
+                *policy_rules,
+                *((post_order_context,) if order_context else ()),
+            ),
+            on_message_arrived=(
+                wait_for_next_response,
+                *((on_customer_message,) if policy.rules else ()),
+            ),
             on_ticket_changed=(move_clocks, *((offer_survey,) if surveys is not None else ())),
             on_agent_replied=(stop_response_clocks,),
         ),

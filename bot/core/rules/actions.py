@@ -1,0 +1,72 @@
+"""What a policy rule can do to a ticket: one entry per action in `ACTIONS`, applied in that
+order. Each returns whether it changed anything; the engine logs and announces what did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.core import outbox, tickets
+from bot.core.context import Desk
+from bot.storage.models import Priority, Ticket, TicketStatus
+
+
+@dataclass(frozen=True)
+class Acting:
+    """A rule acting; `opening`: in the transaction that opens the ticket, before its root is
+    posted, so a change shows in the first root rather than as a move."""
+
+    rule: str
+    opening: bool
+
+    @property
+    def actor(self) -> str:
+        return f"rule:{self.rule}"
+
+
+def add_tags(session: Session, _desk: Desk, ticket: Ticket, acting: Acting, tags: list) -> bool:
+    current = tickets.tags_of(session, ticket.id)
+    return tickets.set_tags(session, ticket, [*current, *tags], actor=acting.actor) != current
+
+
+def set_priority(session: Session, desk: Desk, ticket: Ticket, acting: Acting, value: str) -> bool:
+    return tickets.set_priority(session, desk, ticket, Priority(value), actor=acting.actor)
+
+
+def set_status(session: Session, desk: Desk, ticket: Ticket, acting: Acting, value: str) -> bool:
+    if ticket.status == value:
+        return False
+    status = TicketStatus(value)
+    tickets.set_status(session, desk, ticket, status, actor=acting.actor, reason=acting.actor)
+    return True
+
+
+def post_to_channel(
+    session: Session, _desk: Desk, ticket: Ticket, acting: Acting, channel: str
+) -> bool:
+    """Before the root is posted the ticket simply goes there; after, its thread moves
+    (`bot/deliverers/thread_move.py`: a new root there, a link left in the old thread)."""
+    if ticket.channel == channel:
+        return False
+    if acting.opening:
+        previous, ticket.channel = ticket.channel, channel
+        tickets.record_event(
+            session, ticket, "channel_changed", acting.actor, old=previous, new=channel
+        )
+    else:
+        outbox.move_thread(session, ticket.id, channel, rule=acting.rule)
+    return True
+
+
+Action = Callable[[Session, Desk, Ticket, Acting, Any], bool]
+
+# In the order they act. Assignment (bot/core/assignment.py) joins as one more entry.
+ACTIONS: dict[str, Action] = {
+    "tags": add_tags,
+    "priority": set_priority,
+    "channel": post_to_channel,
+    "status": set_status,
+}

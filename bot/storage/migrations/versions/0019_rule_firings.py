@@ -1,0 +1,34 @@
+"""The policy's rules record each firing, once per ticket, rule and trigger.
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-03 09:45:00.000000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.storage.types import UTCDateTime
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rule_firings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("rule", sa.String(length=100), nullable=False),
+        sa.Column("trigger", sa.String(length=32), nullable=False),
+        sa.Column("fired_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("ticket_id", "rule", "trigger", name="uq_rule_firings_ticket_rule"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("rule_firings")
