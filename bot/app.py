@@ -24,10 +24,12 @@ from bot.core.rules import desk_for
 from bot.deliverers.chat_push import chat_deliverers
 from bot.deliverers.customer_email import email_deliverers
 from bot.deliverers.file_upload import attachment_deliverers
+from bot.deliverers.rule_facts import rule_facts_deliverers
 from bot.deliverers.shopify_context import shopify_deliverers
 from bot.deliverers.slack_files import SlackFiles
 from bot.deliverers.slack_posts import slack_deliverers
 from bot.deliverers.smtp_sender import SmtpSender
+from bot.deliverers.thread_move import move_deliverers
 from bot.delivery.contract import Deliverer
 from bot.delivery.worker import OutboxWorker
 from bot.handlers.chat.routes import ChatService, chat_router
@@ -211,6 +213,7 @@ def create_app(
             desk.tiers,
             order_lookup=shopify is not None,
         ),
+        **move_deliverers(delivery_client(settings), order_lookup=shopify is not None),
         **email_deliverers(
             SmtpSender(settings.outbound_smtp_url),
             settings.helpdesk_support_address,
@@ -221,6 +224,7 @@ def create_app(
     }
     if shopify is not None:
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
+        deliverers.update(rule_facts_deliverers(shopify, desk))
     deliverers.update(extra_deliverers or {})
     # This app's metrics only: tests build several apps in one process.
     metrics = CollectorRegistry()
