@@ -18,6 +18,7 @@ from bot.config import ConfigError, Policy, Settings
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import shopify_client
 from bot.redaction import Redactor
+from bot.rule_policy import Rule
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
@@ -62,6 +63,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield _guard("outbound SMTP", lambda: _outbound_smtp(settings))
     yield _guard("IMAP mailbox", lambda: _imap(settings))
     yield _guard("Shopify", lambda: _shopify(settings, policy))
+    yield from _rules(settings, policy)
 
 
 def _guard(name: str, check: Callable[[], Outcome]) -> Outcome:
@@ -138,6 +140,7 @@ def _channels(settings: Settings, policy: Policy) -> dict[str, str]:
         (policy.digest.channel or settings.digest_channel, "digest"),
         *((tier.channel, f"tier {tier.name}") for tier in policy.escalation.tiers),
         *((inbox.channel, f"inbox {inbox.address}") for inbox in policy.inboxes),
+        *((rule.then.channel, f"rule {rule.name}") for rule in policy.rules),
     ]:
         if channel:
             channels[channel] = ", ".join(filter(None, [channels.get(channel), purpose]))
@@ -251,3 +254,39 @@ def _shopify(settings: Settings, policy: Policy) -> Outcome:
             f"{'s' if len(missing) > 1 else ''} to the app in Shopify and reinstall it",
         )
     return Outcome(name, "ok", f"token works; scopes include {', '.join(sorted(REQUIRED_SCOPES))}")
+
+
+def _rules(settings: Settings, policy: Policy) -> Iterator[Outcome]:
+    """A line per policy rule: its trigger, conditions and actions; a warning for one that
+    can't work as written."""
+    for rule in policy.rules:
+        name, summary = f"rule {rule.name!r}", _rule_summary(rule)
+        if rule.needs_shopify and not settings.shopify_enabled:
+            yield Outcome(
+                name,
+                "warning",
+                f"{summary}. Its shopify conditions never hold: SHOPIFY_SHOP is unset",
+            )
+        else:
+            yield Outcome(name, "ok", summary)
+
+
+def _rule_summary(rule: Rule) -> str:
+    """E.g. "on opened, when source=email, subject_contains=return|refund: tags returns, stop"."""
+    when = rule.when.model_dump(by_alias=True, exclude_defaults=True)
+    conditions = ", ".join(f"{key}={_words(value)}" for key, value in when.items()) or "always"
+    actions = [f"{key} {_words(value)}" for key, value in rule.then.named().items()]
+    actions += ["stop"] if rule.then.stop else []
+    return f"on {', '.join(rule.on)}, when {conditions}: {', '.join(actions)}"
+
+
+def _words(value: object) -> str:
+    if isinstance(value, list):
+        return "|".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ", ".join(f"{k}={_words(v)}" for k, v in value.items() if v not in (None, []))
+            + "}"
+        )
+    return str(value)
