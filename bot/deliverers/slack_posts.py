@@ -18,6 +18,7 @@ from bot.core import outbox as kinds
 from bot.core import privacy
 from bot.core.escalation import Tier
 from bot.core.notices import Notice
+from bot.core.thread_moves import channel_at
 from bot.delivery.contract import SLACK_API, Deliverer, GiveUp, RetryLater, ServiceDown
 from bot.read_models.digest_of_day import render_digest
 from bot.read_models.message_view import message_view
@@ -289,8 +290,9 @@ class MessageUpdate(SlackDeliverer):
         if message.slack_ts is None:
             raise RetryLater("the message is not in Slack yet", delay=5)
         text, blocks = render_message(message)
+        channel = channel_at(session, ticket, message.slack_ts)
         self.slack.client.chat_update(
-            channel=ticket.channel, ts=message.slack_ts, text=text, blocks=blocks
+            channel=channel, ts=message.slack_ts, text=text, blocks=blocks
         )
         return {"ts": message.slack_ts}
 
@@ -325,7 +327,8 @@ class SurveyAnswer(SlackDeliverer):
             return self.slack.post_once(
                 item, ticket, thread_of(ticket), in_doubt, lambda: (text, None)
             )
-        self.slack.client.chat_update(channel=ticket.channel, ts=survey.slack_ts, text=text)
+        channel = channel_at(session, ticket, survey.slack_ts)
+        self.slack.client.chat_update(channel=channel, ts=survey.slack_ts, text=text)
         return {"ts": survey.slack_ts}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:

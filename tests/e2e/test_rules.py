@@ -10,9 +10,18 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import Policy
-from bot.core import outbox
+from bot.core import outbox, privacy
+from bot.core.attachments import FileStore
 from bot.devtools.fake_shopify import FakeShopify
-from bot.storage.models import OutboxItem, OutboxStatus, Priority, RuleFiring, Ticket, TicketStatus
+from bot.storage.models import (
+    Customer,
+    OutboxItem,
+    OutboxStatus,
+    Priority,
+    RuleFiring,
+    Ticket,
+    TicketStatus,
+)
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import (
     CHANNEL,
@@ -98,7 +107,7 @@ def test_status_closes_noise_and_stop_keeps_later_rules_out(database_url):
         assert ticket(helpdesk).status == TicketStatus.CLOSED
 
 
-def test_a_later_message_moves_the_thread_with_links_both_ways(database_url):
+def test_a_later_message_moves_the_thread_with_links_both_ways(database_url, tmp_path):
     legal = {
         "name": "Legal", "on": "customer_message",
         "when": {"body_matches": r"lawy[e]rs?\b", "language": "en"}, "then": {"channel": "C0LEGAL"},
@@ -121,6 +130,16 @@ def test_a_later_message_moves_the_thread_with_links_both_ways(database_url):
         old_thread = [m["text"] for m in slack.thread(CHANNEL, old.thread_ts)]
         assert old_thread[0].startswith("Ticket #1 moved to <#C0LEGAL>")  # the old root
         assert any("This ticket moved to <#C0LEGAL> by rule *Legal*" in t for t in old_thread)
+        assert "Where is my parcel?" in old_thread[1]
+
+        # What stayed in the old thread is still the helpdesk's to update: an erasure reaches it.
+        with Session(helpdesk.engine) as session:
+            jane = session.exec(select(Customer)).one()
+            privacy.erase(session, jane, FileStore(tmp_path), "U0AGENT1")
+            session.commit()
+        assert eventually(
+            lambda: "parcel" not in slack.thread(CHANNEL, old.thread_ts)[1]["text"], timeout=20
+        )
 
 
 def test_a_channel_the_bot_cannot_post_in_leaves_the_ticket_where_it_was(database_url):
