@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Policy, Settings
+from bot.core.rules.vip import vip_rules
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import shopify_client
 from bot.redaction import Redactor
@@ -259,7 +260,7 @@ def _shopify(settings: Settings, policy: Policy) -> Outcome:
 def _rules(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     """A line per policy rule: its trigger, conditions and actions; a warning for one that
     can't work as written."""
-    for rule in policy.rules:
+    for rule in (*vip_rules(policy.vip), *policy.rules):
         name, summary = f"rule {rule.name!r}", _rule_summary(rule)
         if rule.needs_shopify and not settings.shopify_enabled:
             yield Outcome(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.redaction import redact_setting
-from bot.rule_policy import Rule, rule_problems
+from bot.rule_policy import Rule, address_or_domain, one_or_many, rule_problems
 
 
 class ConfigError(Exception):
@@ -313,6 +314,34 @@ class ShopifyPolicy(_PolicyModel):
     timeout: Duration = timedelta(seconds=10)
 
 
+class VipPolicy(_PolicyModel):
+    """Who is a VIP (any of the criteria), and what that gives their tickets."""
+
+    total_spent_gte: Decimal | None = Field(default=None, ge=0)
+    orders_count_gte: int | None = Field(default=None, ge=0)
+    tags_any: Annotated[list[str], BeforeValidator(one_or_many)] = []
+    from_: Annotated[
+        list[Annotated[str, AfterValidator(address_or_domain)]], BeforeValidator(one_or_many)
+    ] = Field(default=[], alias="from")
+    priority: Literal["urgent", "high", "normal", "low"] | None = None
+    sla: SlaTarget | None = None  # VIP tickets' own targets; a clock left out keeps its priority's
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _some_criterion(self) -> VipPolicy:
+        if not (
+            self.total_spent_gte is not None
+            or self.orders_count_gte is not None
+            or self.tags_any
+            or self.from_
+        ):
+            raise ValueError(
+                "names no VIP: give total_spent_gte, orders_count_gte, tags_any or from"
+            )
+        return self
+
+
 class MailPolicy(_PolicyModel):
     # Attachments over this are listed in the thread, not uploaded (Slack's own limit is 1 GB).
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -407,6 +436,7 @@ class Policy(_PolicyModel):
     agents: list[str] | None = None
     # In order; see docs/policy.md and bot/rule_policy.py.
     rules: list[Rule] = []
+    vip: VipPolicy | None = None
 
     @model_validator(mode="after")
     def _rules_agree(self) -> Policy:

@@ -20,12 +20,12 @@ CUSTOMER_MESSAGE = "customer_message"
 Trigger = Literal["opened", "customer_message"]
 
 
-def _one_or_many(value: Any) -> Any:
+def one_or_many(value: Any) -> Any:
     """`inbox: returns@x` and `inbox: [returns@x]` mean the same."""
     return [value] if isinstance(value, str | bool | int) else value
 
 
-def _address_or_domain(value: str) -> str:
+def address_or_domain(value: str) -> str:
     value = value.strip().lower()
     if not re.fullmatch(r"[^@\s<>]*@[^@\s<>]+\.[^@\s<>]+", value):
         raise ValueError(f"{value!r}: expected an address (jane@x.com) or a domain (@x.com)")
@@ -70,7 +70,7 @@ def _channel(value: str) -> str:
 
 
 def Listed(item: Any) -> Any:
-    return Annotated[list[item], BeforeValidator(_one_or_many)]
+    return Annotated[list[item], BeforeValidator(one_or_many)]
 
 
 class _RuleModel(BaseModel):
@@ -80,8 +80,8 @@ class _RuleModel(BaseModel):
 class ShopifyConditions(_RuleModel):
     """Facts about the customer in Shopify; fetched outside the transaction (see docs/policy.md)."""
 
-    orders_count_at_least: int | None = Field(default=None, ge=0)
-    total_spent_at_least: Decimal | None = Field(default=None, ge=0)
+    orders_count_gte: int | None = Field(default=None, ge=0)
+    total_spent_gte: Decimal | None = Field(default=None, ge=0)
     tags_any: Listed(Annotated[str, AfterValidator(_word)]) = []
 
 
@@ -94,10 +94,11 @@ class Conditions(_RuleModel):
     body_contains: Listed(Annotated[str, AfterValidator(_word)]) = []
     subject_matches: Annotated[str, AfterValidator(_pattern)] | None = None
     body_matches: Annotated[str, AfterValidator(_pattern)] | None = None
-    from_: Listed(Annotated[str, AfterValidator(_address_or_domain)]) = Field([], alias="from")
+    from_: Listed(Annotated[str, AfterValidator(address_or_domain)]) = Field([], alias="from")
     from_domain: Listed(Annotated[str, AfterValidator(_domain)]) = []
     language: Listed(Annotated[str, AfterValidator(_language)]) = []
     business_hours: bool | None = None
+    vip: bool | None = None  # the ticket is a VIP's (the `vip` section, or a rule's `vip` action)
     shopify: ShopifyConditions | None = None
 
 
@@ -108,6 +109,7 @@ class Actions(_RuleModel):
     priority: Literal["urgent", "high", "normal", "low"] | None = None
     channel: Annotated[str, AfterValidator(_channel)] | None = None
     status: Literal["open", "pending", "solved", "closed"] | None = None
+    vip: bool = False  # treat as a VIP's: the `vip` section's SLA targets and the root's badge
     stop: bool = False
 
     def named(self) -> dict[str, Any]:
@@ -115,7 +117,7 @@ class Actions(_RuleModel):
         return {
             key: value
             for key, value in self.model_dump(exclude={"stop"}).items()
-            if value not in (None, [])
+            if value is not None and value != [] and value is not False
         }
 
 
@@ -150,7 +152,7 @@ def rule_problems(rules: list[Rule], known_tags: list[str]) -> str | None:
         if not rule.on:
             return f"rule {rule.name!r}: on is empty; use opened, customer_message or both"
         if not rule.then.named() and not rule.then.stop:
-            return f"rule {rule.name!r}: then has no action (tags, priority, channel, status)"
+            return f"rule {rule.name!r}: then has no action (tags, priority, channel, status, vip)"
         unknown = [t for t in rule.then.tags if listed and t.strip().lower() not in listed]
         if unknown:
             return (

@@ -40,6 +40,7 @@ def ticket_summary(session: Session, ticket: Ticket, order_lookup: bool = False)
         chat_page=conversation.page_url if conversation else None,
         chat_user_agent=conversation.user_agent if conversation else None,
         order_lookup=order_lookup,
+        vip=ticket.vip,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -90,6 +90,8 @@ class Ticket(SQLModel, table=True):
     subject: str = Field(sa_column=Column(Text, nullable=False))
     status: TicketStatus = Field(default=TicketStatus.OPEN, sa_type=String(16))
     priority: Priority = Field(default=Priority.NORMAL, sa_type=String(16))
+    # A VIP's ticket (the policy's `vip` section, or a rule): its own SLA targets, a badge.
+    vip: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     source: Source = Field(default=Source.EMAIL, sa_type=String(16))
     customer_id: int = Field(foreign_key="customers.id", index=True)
     channel: str = Field(max_length=32)

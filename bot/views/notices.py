@@ -77,7 +77,8 @@ def sla_breach_elsewhere(number: int, clock: str, target: str) -> str:
     return f":rotating_light: Ticket #{number}: {clock.lower()} target ({target}) missed."
 
 
-_DONE = {
+ACTIONS_DONE = {
+    "vip": lambda _: "marked *VIP*",
     "tags": lambda tags: "tagged " + ", ".join(f"*{escape_mrkdwn(tag)}*" for tag in tags),
     "priority": lambda priority: f"priority set to *{priority}*",
     "channel": lambda channel: f"moved to <#{channel}>",
@@ -87,7 +88,7 @@ _DONE = {
 
 def rule_applied(rule: str, actions: list[list[Any]]) -> str:
     """E.g. "tagged *returns*, priority set to *high* by rule *Return requests*"."""
-    done = ", ".join(_DONE[key](value) for key, value in actions)
+    done = ", ".join(ACTIONS_DONE[key](value) for key, value in actions)
     return f":gear: {done} by rule *{escape_mrkdwn(rule)}*"
 
 

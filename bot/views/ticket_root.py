@@ -18,6 +18,7 @@ STATUS_LABELS = {
 }
 SOURCE_LABELS = {"email": "email", "chat": "live chat", "slack": "Slack"}
 PRIORITIES = ["urgent", "high", "normal", "low"]
+VIP_BADGE = ":star: *VIP*  "
 STATUS_MENU = {"open": "Reopen", "pending": "Mark pending", "solved": "Mark solved"}
 
 
@@ -42,6 +43,7 @@ class TicketSummary:
     chat_page: str | None = None
     chat_user_agent: str | None = None
     order_lookup: bool = False  # Shopify is connected
+    vip: bool = False  # a VIP's ticket (the policy's `vip` section, or a rule)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,11 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": truncate(f"*#{ticket.number} {escape_mrkdwn(ticket.subject)}*", 3000),
+                "text": truncate(
+                    f"{VIP_BADGE if ticket.vip else ''}"
+                    f"*#{ticket.number} {escape_mrkdwn(ticket.subject)}*",
+                    3000,
+                ),
             },
         },
         {

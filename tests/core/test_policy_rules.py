@@ -150,7 +150,7 @@ def test_a_channel_after_the_root_is_posted_moves_the_thread_through_the_outbox(
 
 SPENDERS = {
     "name": "Big spenders",
-    "when": {"shopify": {"total_spent_at_least": 500, "tags_any": ["VIP"]}},
+    "when": {"shopify": {"total_spent_gte": 500, "tags_any": ["VIP"]}},
     "then": {"priority": "urgent", "stop": True},
 }
 
@@ -219,3 +219,29 @@ def test_a_pattern_that_runs_out_of_time_is_a_note_and_the_rule_is_skipped(core,
     [note] = core.outbox_rows(outbox.THREAD_NOTICE)
     assert note.payload["notice"] == "rule_problem"
     assert "took too long" in note.payload["problem"]
+
+
+VIP = {"from": ["@customer.example"], "priority": "high", "sla": {"first_response": "10m"}}
+
+
+def test_a_vip_by_address_gets_the_priority_the_sla_targets_and_later_rules_see_it(core):
+    core.use(policy(vip=VIP, **rules(
+        {"name": "VIP desk", "when": {"vip": True}, "then": {"tags": ["vip"]}},
+        {"name": "Others", "when": {"vip": False}, "then": {"tags": ["regular"]}},
+    )))  # fmt: skip
+    core.receive(email("Hi"))
+    ticket = core.ticket(1)
+    assert ticket.vip and ticket.priority == Priority.HIGH
+    assert core.clocks(ticket)["first_response"].target_seconds == 600  # VIP's own target
+    assert core.clocks(ticket)["resolution"].target_seconds == 86400  # none of its own: normal's
+    assert core.tags(ticket) == ["vip"]
+    notes = [row.payload["actions"] for row in core.outbox_rows(outbox.THREAD_NOTICE)]
+    assert notes[0] == [["vip", True], ["priority", "high"]]
+
+
+def test_someone_else_is_no_vip_and_shopify_criteria_need_shopify(core):
+    core.use(policy(vip={"from": "vip@big.example", "total_spent_gte": 500}))
+    core.receive(email("Hi"))
+    ticket = core.ticket(1)
+    assert not ticket.vip and ticket.priority == Priority.NORMAL
+    assert core.clocks(ticket)["first_response"].target_seconds == 3600

@@ -19,6 +19,7 @@ from bot.storage.models import (
     OutboxStatus,
     Priority,
     RuleFiring,
+    SlaClock,
     Ticket,
     TicketStatus,
 )
@@ -182,9 +183,9 @@ def shop():
 def test_a_shopify_facts_rule_acts_after_the_facts_and_once_under_a_replay(database_url, shop):
     rules = policy(
         {"name": "Tag all", "then": {"tags": ["seen"]}},
-        {"name": "Big spenders", "when": {"shopify": {"total_spent_at_least": 500,
+        {"name": "Big spenders", "when": {"shopify": {"total_spent_gte": 500,
          "tags_any": ["vip"]}}, "then": {"priority": "urgent"}},
-        {"name": "Small spenders", "when": {"shopify": {"total_spent_at_least": 5000}},
+        {"name": "Small spenders", "when": {"shopify": {"total_spent_gte": 5000}},
          "then": {"priority": "low"}},
     )  # fmt: skip
     with staffed_helpdesk(
@@ -219,6 +220,27 @@ def test_a_shopify_facts_rule_acts_after_the_facts_and_once_under_a_replay(datab
         assert len(rule_notes) == 2
 
 
+def test_a_vip_by_shopify_spend_gets_a_badge_their_priority_and_targets(database_url, shop):
+    vip = {"total_spent_gte": 500, "priority": "urgent", "sla": {"first_response": "15m"}}
+    with staffed_helpdesk(
+        database_url, policy(vip=vip, sla={"urgent": {"first_response": "1h"}}),
+        shopify_shop="acme", shopify_access_token=TOKEN, shopify_api_url=shop.url,
+    ) as (helpdesk, slack, _):  # fmt: skip
+        assert smtp_send(helpdesk.smtp.port, customer_mail("Hi", sender=BOB))[0] == 250
+        texts = note_in_thread(slack, helpdesk, "by rule *vip.total_spent_gte*")
+        assert ":gear: marked *VIP*, priority set to *urgent*" in texts[-1]
+        found = ticket(helpdesk)
+        assert found.vip and found.priority == Priority.URGENT
+        assert eventually(lambda: ":star: *VIP*" in json.dumps(slack_root(slack, found)))
+        with Session(helpdesk.engine) as session:
+            clock = session.exec(select(SlaClock).where(SlaClock.kind == "first_response")).one()
+        assert clock.target_seconds == 15 * 60
+
+
+def slack_root(slack, found: Ticket) -> dict:
+    return slack.thread(found.channel, found.thread_ts)[0]
+
+
 def test_check_lists_each_rule_and_warns_about_shopify_without_shopify(tmp_path):
     from bot.devtools.fake_slack import FakeSlack
 
@@ -228,8 +250,9 @@ def test_check_lists_each_rule_and_warns_about_shopify_without_shopify(tmp_path)
         "  - name: Returns\n    on: [opened, customer_message]\n"
         "    when: {subject_contains: [return, refund]}\n"
         "    then: {tags: [returns], priority: high, stop: true}\n"
-        "  - name: VIPs\n    when: {shopify: {total_spent_at_least: 500}}\n"
+        "  - name: VIPs\n    when: {shopify: {total_spent_gte: 500}}\n"
         "    then: {priority: urgent}\n"
+        "vip: {from: '@big.example', tags_any: [vip]}\n"
     )
     with FakeSlack() as slack:
         slack.add_channel(CHANNEL, "support")
@@ -240,6 +263,7 @@ def test_check_lists_each_rule_and_warns_about_shopify_without_shopify(tmp_path)
         "priority high, stop" in result.stdout
     )
     assert "Its shopify conditions never hold: SHOPIFY_SHOP is unset" in result.stdout
+    assert "rule 'vip.from'" in result.stdout and "rule 'vip.tags_any'" in result.stdout
 
 
 def test_check_refuses_a_catastrophic_pattern_in_one_line(tmp_path):

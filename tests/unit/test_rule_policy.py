@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 
 from bot import patterns
 from bot.config import ConfigError, load_policy
+from bot.core.rules.actions import ACTIONS
 from bot.core.rules.conditions import Seen, holds
-from bot.rule_policy import Conditions
+from bot.core.rules.vip import vip_rules
+from bot.rule_policy import Actions, Conditions
+from bot.views.notices import ACTIONS_DONE
 
 GOOD = """
 tags: [returns, refund, noise]
@@ -31,7 +34,7 @@ rules:
       from: [someone@x.com, "@wholesale.example"]
       language: [de, fr]
       business_hours: false
-      shopify: {orders_count_at_least: 5, total_spent_at_least: 500, tags_any: [wholesale]}
+      shopify: {orders_count_gte: 5, total_spent_gte: 500, tags_any: [wholesale]}
     then: {tags: [returns], priority: high, channel: C0RETURNS, stop: true}
   - name: Noise
     when: {subject_contains: unsubscribe}
@@ -90,6 +93,20 @@ def test_each_mistake_is_one_line_naming_the_rule_and_the_key(tmp_path, policy, 
     assert expected in refusal(tmp_path, policy)
 
 
+def test_a_vip_section_must_name_someone_and_compiles_to_one_rule_per_criterion(tmp_path):
+    assert "policy key vip is invalid: names no VIP" in refusal(tmp_path, "vip: {priority: high}\n")
+    assert "key vip.total_spent_gte='lots' is invalid" in refusal(
+        tmp_path, "vip: {total_spent_gte: lots}\n"
+    )
+    vip = load(tmp_path, "vip: {total_spent_gte: 500, from: '@big.example', priority: high}\n").vip
+    compiled = vip_rules(vip)
+    assert [rule.name for rule in compiled] == ["vip.from", "vip.total_spent_gte"]
+    assert compiled[1].needs_shopify and compiled[1].then.named() == {
+        "vip": True,
+        "priority": "high",
+    }
+
+
 def test_a_rule_without_a_name_is_named_by_its_place(tmp_path):
     assert "rule #1 key name is missing" in refusal(tmp_path, "rules:\n  - then: {stop: true}\n")
 
@@ -102,7 +119,7 @@ def test_tags_are_free_when_the_policy_lists_none(tmp_path):
 def seen(subject: str, body: str) -> Seen:
     return Seen(
         source="email", inbox=None, subject=subject, body=body, sender="a@b.example",
-        at=datetime.now(UTC), is_open=lambda _: True,
+        at=datetime.now(UTC), is_open=lambda _: True, is_vip=lambda: False,
     )  # fmt: skip
 
 
@@ -135,3 +152,13 @@ def test_the_example_in_the_docs_loads(tmp_path):
     docs = (Path(__file__).parents[2] / "docs" / "policy.md").read_text()
     example = docs.split("```yaml\nrules:\n", 1)[1].split("```", 1)[0]
     assert load(tmp_path, "rules:\n" + example).rules
+
+
+def test_every_action_a_rule_can_name_has_its_entry_in_the_dispatch_table():
+    named = set(Actions.model_fields) - {"stop"}
+    assert named == set(ACTIONS), (
+        "an action in the policy model must act (bot/core/rules/actions.py)"
+    )
+    assert set(ACTIONS) <= set(ACTIONS_DONE), (
+        "and say what it did in the thread (bot/views/notices.py)"
+    )

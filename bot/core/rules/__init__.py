@@ -17,6 +17,7 @@ from bot.core.rules.sla_clocks import (
     wait_for_next_response,
 )
 from bot.core.rules.survey import offer_survey
+from bot.core.rules.vip import vip_rules
 from bot.core.sla import SlaRules
 
 
@@ -36,7 +37,7 @@ def desk_for(
     customer's orders in the thread, and policy rules may ask it about the customer."""
     if any(rule.when.language for rule in policy.rules):
         language.warm_up()  # here, not first inside a write transaction
-    policy_rules = (on_opened,) if policy.rules else ()
+    policy_rules = (*vip_rules(policy.vip), *policy.rules)
     return Desk(
         support_channel=support_channel,
         support_address=support_address,
@@ -47,15 +48,16 @@ def desk_for(
         surveys=surveys,
         files=files,
         shopify=order_context,
+        policy_rules=policy_rules,
         rules=Rules(
             on_ticket_opened=(
                 start_clocks,
-                *policy_rules,
+                *((on_opened,) if policy_rules else ()),
                 *((post_order_context,) if order_context else ()),
             ),
             on_message_arrived=(
                 wait_for_next_response,
-                *((on_customer_message,) if policy.rules else ()),
+                *((on_customer_message,) if policy_rules else ()),
             ),
             on_ticket_changed=(move_clocks, *((offer_survey,) if surveys is not None else ())),
             on_agent_replied=(stop_response_clocks,),

@@ -10,8 +10,9 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.core import outbox, tickets
+from bot.core import sla as clocks
 from bot.core.context import Desk
-from bot.storage.models import Priority, Ticket, TicketStatus
+from bot.storage.models import Priority, Ticket, TicketStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,21 @@ def set_status(session: Session, desk: Desk, ticket: Ticket, acting: Acting, val
     return True
 
 
+def mark_vip(session: Session, desk: Desk, ticket: Ticket, acting: Acting, _: bool) -> bool:
+    """A VIP's ticket: the `vip` section's SLA targets from now on (clocks it has a target for
+    start as of the ticket's opening), and a badge on the root."""
+    if ticket.vip:
+        return False
+    ticket.vip = True
+    tickets.record_event(session, ticket, "vip_marked", acting.actor)
+    clocks.retarget(session, desk.sla, ticket, utcnow())
+    if ticket.first_response_at is None:
+        clocks.start(session, desk.sla, ticket, clocks.FIRST_RESPONSE, ticket.created_at)
+    clocks.start(session, desk.sla, ticket, clocks.RESOLUTION, ticket.created_at)
+    outbox.refresh_root(session, ticket.id)
+    return True
+
+
 def post_to_channel(
     session: Session, _desk: Desk, ticket: Ticket, acting: Acting, channel: str
 ) -> bool:
@@ -65,6 +81,7 @@ Action = Callable[[Session, Desk, Ticket, Acting, Any], bool]
 
 # In the order they act. Assignment (bot/core/assignment.py) joins as one more entry.
 ACTIONS: dict[str, Action] = {
+    "vip": mark_vip,
     "tags": add_tags,
     "priority": set_priority,
     "channel": post_to_channel,

@@ -32,12 +32,12 @@ log = logging.getLogger(__name__)
 
 
 def on_opened(session: Session, desk: Desk, ticket: Ticket, _facts: None) -> None:
-    run(session, desk, ticket, OPENED, last_customer_message(session, ticket.id), opening=True)
+    _run(session, desk, ticket, OPENED, last_customer_message(session, ticket.id), opening=True)
 
 
 def on_customer_message(session: Session, desk: Desk, ticket: Ticket, message: Message) -> None:
     if not _opening_message(session, ticket, message):  # that one is the `opened` trigger's
-        run(session, desk, ticket, CUSTOMER_MESSAGE, message, opening=False)
+        _run(session, desk, ticket, CUSTOMER_MESSAGE, message, opening=False)
 
 
 def resume_with_shopify(
@@ -60,7 +60,7 @@ def resume_with_shopify(
     _evaluate(session, desk, ticket, trigger, rules[start:], seen, message, asked=True)
 
 
-def run(
+def _run(
     session: Session,
     desk: Desk,
     ticket: Ticket,
@@ -151,7 +151,7 @@ def _tell_problems(session: Session, ticket: Ticket, rule: Rule, seen: Seen) -> 
 
 
 def _rules_for(desk: Desk, trigger: str) -> list[Rule]:
-    return [rule for rule in desk.policy.rules if trigger in rule.on]
+    return [rule for rule in desk.policy_rules if trigger in rule.on]
 
 
 def _seen(
@@ -172,6 +172,7 @@ def _seen(
         sender=customer_address(session, ticket),
         at=message.created_at if message else ticket.created_at,
         is_open=desk.sla.calendar.is_open,
+        is_vip=lambda: ticket.vip,  # read when asked: a rule before may have just made it so
         shopify=facts,
     )
 

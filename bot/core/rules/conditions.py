@@ -49,6 +49,7 @@ class Seen:
     sender: str
     at: datetime
     is_open: Callable[[datetime], bool]  # the policy's business-hours calendar
+    is_vip: Callable[[], bool]
     shopify: CustomerFacts | None = None
     problems: list[str] = field(default_factory=list)  # e.g. a pattern that ran out of time
 
@@ -103,12 +104,9 @@ def _shopify(wanted: ShopifyConditions, seen: Seen) -> bool:
     facts = seen.shopify
     if facts is None:
         return False
-    if (
-        wanted.orders_count_at_least is not None
-        and facts.orders_count < wanted.orders_count_at_least
-    ):
+    if wanted.orders_count_gte is not None and facts.orders_count < wanted.orders_count_gte:
         return False
-    if wanted.total_spent_at_least is not None and facts.total_spent < wanted.total_spent_at_least:
+    if wanted.total_spent_gte is not None and facts.total_spent < wanted.total_spent_gte:
         return False
     tags = {tag.casefold() for tag in facts.tags}
     return not wanted.tags_any or any(tag in tags for tag in wanted.tags_any)
@@ -124,6 +122,7 @@ CHECKS: dict[str, Callable[[Any, Seen], bool]] = {
     "body_contains": lambda words, seen: _any_word(words, seen.body),
     "subject_matches": lambda pattern, seen: _matching(pattern, seen.subject, seen),
     "body_matches": lambda pattern, seen: _matching(pattern, seen.body, seen),
+    "vip": lambda wanted, seen: seen.is_vip() == wanted,
     "language": lambda languages, seen: seen.language in languages,
     "shopify": _shopify,
 }

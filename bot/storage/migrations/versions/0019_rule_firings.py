@@ -1,4 +1,5 @@
-"""The policy's rules record each firing, once per ticket, rule and trigger.
+"""The policy's rules record each firing, once per ticket, rule and trigger; a ticket may be a
+VIP's.
 
 Revision ID: 0019
 Revises: 0018
@@ -28,7 +29,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("ticket_id", "rule", "trigger", name="uq_rule_firings_ticket_rule"),
     )
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("vip", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("vip")
     op.drop_table("rule_firings")
