@@ -260,16 +260,21 @@ def _shopify(settings: Settings, policy: Policy) -> Outcome:
 def _rules(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     """A line per policy rule: its trigger, conditions and actions; a warning for one that
     can't work as written."""
+    ours = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
     for rule in (*vip_rules(policy.vip), *policy.rules):
         name, summary = f"rule {rule.name!r}", _rule_summary(rule)
+        strangers = [address for address in rule.when.inbox if address not in ours]
         if rule.needs_shopify and not settings.shopify_enabled:
-            yield Outcome(
-                name,
-                "warning",
-                f"{summary}. Its shopify conditions never hold: SHOPIFY_SHOP is unset",
+            problem = "its shopify conditions never hold: SHOPIFY_SHOP is unset"
+        elif strangers:
+            problem = (
+                f"its inbox {strangers[0]} is neither HELPDESK_SUPPORT_ADDRESS nor in the "
+                "policy's inboxes, so no mail arrives there"
             )
         else:
             yield Outcome(name, "ok", summary)
+            continue
+        yield Outcome(name, "warning", f"{summary}. But {problem}")
 
 
 def _rule_summary(rule: Rule) -> str:

@@ -13,6 +13,7 @@ from bot.config import Policy
 from bot.core import outbox, privacy
 from bot.core.attachments import FileStore
 from bot.devtools.fake_shopify import FakeShopify
+from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import (
     Customer,
     OutboxItem,
@@ -241,15 +242,14 @@ def slack_root(slack, found: Ticket) -> dict:
     return slack.thread(found.channel, found.thread_ts)[0]
 
 
-def test_check_lists_each_rule_and_warns_about_shopify_without_shopify(tmp_path):
-    from bot.devtools.fake_slack import FakeSlack
-
+def test_check_lists_each_rule_and_warns_about_what_cannot_work(tmp_path):
     migrated(tmp_path)
     rules = (
         "rules:\n"
         "  - name: Returns\n    on: [opened, customer_message]\n"
         "    when: {subject_contains: [return, refund]}\n"
         "    then: {tags: [returns], priority: high, stop: true}\n"
+        "  - name: Sales\n    when: {inbox: sales@elsewhere.example}\n    then: {tags: [sales]}\n"
         "  - name: VIPs\n    when: {shopify: {total_spent_gte: 500}}\n"
         "    then: {priority: urgent}\n"
         "vip: {from: '@big.example', tags_any: [vip]}\n"
@@ -262,13 +262,12 @@ def test_check_lists_each_rule_and_warns_about_shopify_without_shopify(tmp_path)
         "on opened, customer_message, when subject_contains=return|refund: tags returns, "
         "priority high, stop" in result.stdout
     )
-    assert "Its shopify conditions never hold: SHOPIFY_SHOP is unset" in result.stdout
+    assert "But its shopify conditions never hold: SHOPIFY_SHOP is unset" in result.stdout
+    assert "But its inbox sales@elsewhere.example is neither" in result.stdout
     assert "rule 'vip.from'" in result.stdout and "rule 'vip.tags_any'" in result.stdout
 
 
 def test_check_refuses_a_catastrophic_pattern_in_one_line(tmp_path):
-    from bot.devtools.fake_slack import FakeSlack
-
     rules = "rules:\n  - name: Slow\n    when: {body_matches: '(a+)+$'}\n    then: {stop: true}\n"
     with FakeSlack() as slack:
         result = run_check(tmp_path, slack, rules)
