@@ -26,10 +26,12 @@ from bot.deliverers.chat_push import chat_deliverers
 from bot.deliverers.customer_email import email_deliverers
 from bot.deliverers.file_upload import attachment_deliverers
 from bot.deliverers.pool_assignment import assignment_deliverers
+from bot.deliverers.rule_facts import rule_facts_deliverers
 from bot.deliverers.shopify_context import shopify_deliverers
 from bot.deliverers.slack_files import SlackFiles
 from bot.deliverers.slack_posts import slack_deliverers
 from bot.deliverers.smtp_sender import SmtpSender
+from bot.deliverers.thread_move import move_deliverers
 from bot.delivery.contract import Deliverer
 from bot.delivery.worker import OutboxWorker
 from bot.handlers.chat.routes import ChatService, chat_router
@@ -215,6 +217,7 @@ def create_app(
             desk.tiers,
             order_lookup=shopify is not None,
         ),
+        **move_deliverers(delivery_client(settings), order_lookup=shopify is not None),
         **email_deliverers(
             mail_sender,
             settings.helpdesk_support_address,
@@ -227,7 +230,8 @@ def create_app(
         ),
     }
     if shopify is not None:
-        deliverers.update(shopify_deliverers(delivery_client(settings), shopify, desk))
+        deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
+        deliverers.update(rule_facts_deliverers(shopify, desk))
     deliverers.update(extra_deliverers or {})
     # This app's metrics only: tests build several apps in one process.
     metrics = CollectorRegistry()

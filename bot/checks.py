@@ -15,9 +15,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Policy, Pool, Settings, duration_text
+from bot.core.rules.vip import vip_rules
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_cache import shopify_client
 from bot.redaction import Redactor
+from bot.rule_policy import Rule
 from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
@@ -63,7 +65,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield _acknowledgements(settings, policy)
     yield _guard("IMAP mailbox", lambda: _imap(settings))
     yield _guard("Shopify", lambda: _shopify(settings, policy))
-    yield _vip(settings, policy)
+    yield from _rules(settings, policy)
 
 
 def _guard(name: str, check: Callable[[], Outcome]) -> Outcome:
@@ -143,6 +145,7 @@ def _channels(settings: Settings, policy: Policy) -> dict[str, str]:
         *((tier.channel, f"tier {tier.name}") for tier in policy.escalation.tiers),
         *((inbox.channel, f"inbox {inbox.address}") for inbox in policy.inboxes),
         *((pool.channel, f"pool {name}") for name, pool in policy.assignment.pools.items()),
+        *((rule.then.channel, f"rule {rule.name}") for rule in policy.rules),
     ]:
         if channel:
             channels[channel] = ", ".join(filter(None, [channels.get(channel), purpose]))
@@ -315,24 +318,42 @@ def _shopify(settings: Settings, policy: Policy) -> Outcome:
     return Outcome(name, "ok", f"token works; scopes include {', '.join(sorted(REQUIRED_SCOPES))}")
 
 
-def _vip(settings: Settings, policy: Policy) -> Outcome:
-    name, vip = "VIP customers", policy.vip
-    if not vip.anyone:
-        return Outcome(name, "skipped", "no vip section in the policy")
-    listed = len(vip.addresses)
-    who = [f"{listed} listed address{'es' * (listed > 1)} or domain{'s' * (listed > 1)}"]
-    who = who if listed else []
-    if vip.by_shopify:
-        thresholds = [
-            *([f"spent at least {vip.total_spent_gte}"] if vip.total_spent_gte else []),
-            *([f"{vip.orders_count_gte}+ orders"] if vip.orders_count_gte else []),
-            *([f"tagged {', '.join(vip.tags_any)}"] if vip.tags_any else []),
-        ]
-        who.append("Shopify customers " + " or ".join(thresholds))
-    targets = " and their own SLA targets" if vip.sla else ""
-    detail = f"{'; '.join(who)}: priority {vip.priority}{targets}"
-    if vip.by_shopify and not settings.shopify_enabled:
-        return Outcome(
-            name, "warning", f"{detail}; the Shopify thresholds need SHOPIFY_SHOP, which is unset"
+def _rules(settings: Settings, policy: Policy) -> Iterator[Outcome]:
+    """A line per policy rule: its trigger, conditions and actions; a warning for one that
+    can't work as written."""
+    ours = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
+    for rule in (*vip_rules(policy.vip), *policy.rules):
+        name, summary = f"rule {rule.name!r}", _rule_summary(rule)
+        strangers = [address for address in rule.when.inbox if address not in ours]
+        if rule.needs_shopify and not settings.shopify_enabled:
+            problem = "its shopify conditions never hold: SHOPIFY_SHOP is unset"
+        elif strangers:
+            problem = (
+                f"its inbox {strangers[0]} is neither HELPDESK_SUPPORT_ADDRESS nor in the "
+                "policy's inboxes, so no mail arrives there"
+            )
+        else:
+            yield Outcome(name, "ok", summary)
+            continue
+        yield Outcome(name, "warning", f"{summary}. But {problem}")
+
+
+def _rule_summary(rule: Rule) -> str:
+    """E.g. "on opened, when source=email, subject_contains=return|refund: tags returns, stop"."""
+    when = rule.when.model_dump(by_alias=True, exclude_defaults=True)
+    conditions = ", ".join(f"{key}={_words(value)}" for key, value in when.items()) or "always"
+    actions = [f"{key} {_words(value)}" for key, value in rule.then.named().items()]
+    actions += ["stop"] if rule.then.stop else []
+    return f"on {', '.join(rule.on)}, when {conditions}: {', '.join(actions)}"
+
+
+def _words(value: object) -> str:
+    if isinstance(value, list):
+        return "|".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ", ".join(f"{k}={_words(v)}" for k, v in value.items() if v not in (None, []))
+            + "}"
         )
-    return Outcome(name, "ok", detail)
+    return str(value)

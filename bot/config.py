@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.redaction import redact_setting
+from bot.rule_policy import Rule, address_or_domain, one_or_many, rule_problems
 
 
 class ConfigError(Exception):
@@ -322,6 +323,34 @@ class ShopifyPolicy(_PolicyModel):
     timeout: Duration = timedelta(seconds=10)
 
 
+class VipPolicy(_PolicyModel):
+    """Who is a VIP (any of the criteria), and what that gives their tickets."""
+
+    total_spent_gte: Decimal | None = Field(default=None, ge=0)
+    orders_count_gte: int | None = Field(default=None, ge=0)
+    tags_any: Annotated[list[str], BeforeValidator(one_or_many)] = []
+    from_: Annotated[
+        list[Annotated[str, AfterValidator(address_or_domain)]], BeforeValidator(one_or_many)
+    ] = Field(default=[], alias="from")
+    priority: Literal["urgent", "high", "normal", "low"] | None = None
+    sla: SlaTarget | None = None  # VIP tickets' own targets; a clock left out keeps its priority's
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _some_criterion(self) -> VipPolicy:
+        if not (
+            self.total_spent_gte is not None
+            or self.orders_count_gte is not None
+            or self.tags_any
+            or self.from_
+        ):
+            raise ValueError(
+                "names no VIP: give total_spent_gte, orders_count_gte, tags_any or from"
+            )
+        return self
+
+
 class MailPolicy(_PolicyModel):
     # Attachments over this are listed in the thread, not uploaded (Slack's own limit is 1 GB).
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -336,37 +365,6 @@ class MailPolicy(_PolicyModel):
     # The authserv-id the receiving mail server writes in Authentication-Results (e.g.
     # mx.google.com); unset: only the topmost such header is trusted (bot/mail/authentication.py).
     authserv_id: str | None = Field(default=None, min_length=1, max_length=255)
-
-
-def _address_or_domain(value: str) -> str:
-    value = value.strip().lower()
-    if not re.fullmatch(r"[^@\s<>]*@[^@\s<>]+\.[^@\s<>]+", value):
-        raise ValueError("expected an address such as ceo@example.com or a domain as @example.com")
-    return value
-
-
-AddressOrDomain = Annotated[str, AfterValidator(_address_or_domain)]
-
-
-class VipPolicy(_PolicyModel):
-    """Who the team's most valued customers are, and how their tickets are treated. The
-    Shopify thresholds: any one a customer reaches is enough."""
-
-    total_spent_gte: Decimal | None = Field(default=None, ge=0)
-    orders_count_gte: int | None = Field(default=None, ge=1)
-    tags_any: list[Annotated[str, Field(min_length=1)]] = []
-    addresses: list[AddressOrDomain] = []
-    priority: Literal["urgent", "high", "normal", "low"] = "high"
-    # Targets of their own; a kind left out keeps the priority's target.
-    sla: SlaTarget | None = None
-
-    @property
-    def by_shopify(self) -> bool:
-        return (self.total_spent_gte, self.orders_count_gte) != (None, None) or bool(self.tags_any)
-
-    @property
-    def anyone(self) -> bool:
-        return bool(self.addresses) or self.by_shopify
 
 
 # What an acknowledgement's template may say; bot/core/acknowledgements.py fills each one.
@@ -588,10 +586,23 @@ class Policy(_PolicyModel):
         AcknowledgementPolicy(enabled=False)
     )
     inboxes: list[Inbox] = []
-    vip: VipPolicy = VipPolicy()
     tags: list[str] = []
     agents: list[str] | None = None
     assignment: AssignmentPolicy = AssignmentPolicy()
+    # In order; see docs/policy.md and bot/rule_policy.py.
+    rules: list[Rule] = []
+    vip: VipPolicy | None = None
+
+    @model_validator(mode="after")
+    def _rules_agree(self) -> Policy:
+        problem = rule_problems(self.rules, self.tags)
+        for rule in self.rules:
+            target = rule.then.assign
+            if problem is None and target and (wrong := self.assignment.target_problem(target)):
+                problem = f"rule {rule.name!r}: then.assign: {wrong}"
+        if problem:
+            raise ValueError(problem)
+        return self
 
     def inbox_for(self, addresses: list[str]) -> Inbox | None:
         wanted = {a.lower() for a in addresses}
@@ -617,6 +628,8 @@ def _describe(error: dict[str, Any], name: str) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         return f"{name} is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{name} is not a key the helpdesk knows (a typo?); see docs/policy.md"
     if "input" in error and not isinstance(error["input"], dict | list):
         return f"{name}={redact_setting(name, str(error['input']))!r} is invalid: {message}"
     return f"{name} is invalid: {message}"
@@ -674,8 +687,10 @@ def load_policy(path: Path | None) -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) + _inbox_named(data, error["loc"])
-        raise ConfigError(f"{path}: " + _describe(error, f"policy key {where}")) from None
+        if not error["loc"]:  # a check across keys, whose message names the rule and the key
+            raise ConfigError(f"{path}: " + error["msg"].removeprefix("Value error, ")) from None
+        where = _policy_key(error["loc"], data) + _inbox_named(data, error["loc"])
+        raise ConfigError(f"{path}: " + _describe(error, where)) from None
 
 
 def _inbox_named(data: dict, loc: tuple) -> str:
@@ -685,3 +700,16 @@ def _inbox_named(data: dict, loc: tuple) -> str:
     inbox = (data.get("inboxes") or [None] * (loc[1] + 1))[loc[1]]
     address = inbox.get("address") if isinstance(inbox, dict) else None
     return f" (inbox {address})" if isinstance(address, str) else ""
+
+
+def _policy_key(loc: tuple, data: dict) -> str:
+    """Where a policy error is: `policy key sla.normal`, or a rule by its name: `rule 'Returns'
+    key when.subject_matches` (its position alone is hard to find in a long list)."""
+    if loc[0] == "rules" and len(loc) > 1 and isinstance(loc[1], int):
+        rules = data.get("rules")
+        rule = rules[loc[1]] if isinstance(rules, list) and loc[1] < len(rules) else None
+        name = rule.get("name") if isinstance(rule, dict) else None
+        label = f"rule {name!r}" if name else f"rule #{loc[1] + 1}"
+        rest = ".".join(str(part) for part in loc[2:])
+        return f"{label} key {rest}" if rest else label
+    return "policy key " + ".".join(str(part) for part in loc)

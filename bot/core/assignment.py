@@ -34,26 +34,27 @@ UNKNOWN_POOL = "unknown_pool"
 DEFAULT_POOL_RULE = "default pool"
 
 
-def assign_by_rule(session: Session, desk: Desk, ticket: Ticket, target: str, *, rule: str) -> None:
+def assign_by_rule(session: Session, desk: Desk, ticket: Ticket, target: str, *, rule: str) -> bool:
     """Assigns `ticket` as the rule named `rule` says: `target` is a Slack user ID (assigned
     now) or `pool:<name>` (assigned once the pool's members and presence are read, through
     the outbox). Inside the caller's transaction; imports nothing of Slack. A ticket a person
-    has assigned (or unassigned) is left alone, with an `assignment_skipped` event."""
+    has assigned (or unassigned) is left alone, with an `assignment_skipped` event. True when
+    the ticket was assigned, or its pool asked."""
     if assigned_by_hand(session, ticket):
         record_event(
             session, ticket, "assignment_skipped", HELPDESK, rule=rule, target=target,
             reason="assigned by hand",
         )  # fmt: skip
-        return
+        return False
     if not target.startswith(POOL_TARGET):
-        assign(session, ticket, target, actor=HELPDESK, rule=rule)
-        return
+        return assign(session, ticket, target, actor=HELPDESK, rule=rule)
     name = target.removeprefix(POOL_TARGET)
     if name not in desk.policy.assignment.pools:  # validated at start-up; a policy reloaded?
         _unassigned(session, ticket, name, rule, UNKNOWN_POOL)
-        return
+        return False
     record_event(session, ticket, "assignment_requested", HELPDESK, rule=rule, pool=name)
     outbox.assign_from_pool(session, ticket.id, name, rule)
+    return True
 
 
 def assigned_by_hand(session: Session, ticket: Ticket) -> bool:

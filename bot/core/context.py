@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bot.config import CsatPolicy, Policy
 from bot.core.attachments import FileStore
 from bot.core.sla import SlaRules
+from bot.rule_policy import Rule
 from bot.storage.models import Message, Ticket
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class Desk:
     # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
     surveys: CsatPolicy | None = None
     files: FileStore | None = None  # where mail attachments are kept
+    shopify: bool = False  # Shopify is connected: rules may ask it about the customer
+    # The policy's rules, in order: the `vip` section's built-in ones, then `rules:`.
+    policy_rules: tuple[Rule, ...] = ()
 
     def ticket_opened(self, session: Session, ticket: Ticket) -> None:
         for rule in self.rules.on_ticket_opened:

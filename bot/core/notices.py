@@ -27,6 +27,10 @@ class Notice(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     SNOOZED = "snoozed"
     SNOOZE_ENDED = "snooze_ended"
+    RULE_APPLIED = "rule_applied"
+    RULE_PROBLEM = "rule_problem"
+    THREAD_MOVED_HERE = "thread_moved_here"
+    RULE_MOVE_REFUSED = "rule_move_refused"
     # Rows enqueued before notices carried facts hold the finished line as {"text": ...}.
     TEXT = "text"
 

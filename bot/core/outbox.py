@@ -39,6 +39,8 @@ SLACK_ATTACHMENTS = "slack.attachments"
 SHOPIFY_CONTEXT = "slack.shopify_context"
 SLACK_ERASE = "slack.erase"
 ASSIGN_FROM_POOL = "assignment.pool"
+SLACK_MOVE_THREAD = "slack.move_thread"
+SHOPIFY_RULE_FACTS = "shopify.rule_facts"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -189,6 +191,27 @@ def assign_from_pool(session: Session, ticket_id: int, pool: str, rule: str) -> 
     """Picks the ticket's assignee from the pool once its members and presence are read
     (bot.core.assignment; the deliverer asks Slack, outside any transaction)."""
     enqueue(session, ASSIGN_FROM_POOL, ticket_id=ticket_id, payload={"pool": pool, "rule": rule})
+
+
+def move_thread(session: Session, ticket_id: int, channel: str, *, rule: str) -> None:
+    """The ticket's thread moves to `channel`: a new root there, a link left in the old one."""
+    enqueue(
+        session, SLACK_MOVE_THREAD, ticket_id=ticket_id, payload={"channel": channel, "rule": rule}
+    )
+
+
+def run_rules_with_shopify(
+    session: Session, ticket_id: int, trigger: str, *, from_rule: str, message_id: int | None
+) -> None:
+    """The policy's rules for `trigger`, from `from_rule` on, once the customer's Shopify facts
+    are fetched (outside any transaction) by bot/deliverers/rule_facts.py."""
+    enqueue(
+        session,
+        SHOPIFY_RULE_FACTS,
+        ticket_id=ticket_id,
+        message_id=message_id,
+        payload={"trigger": trigger, "from_rule": from_rule},
+    )
 
 
 def send_email(session: Session, ticket_id: int, message_id: int) -> None:

@@ -23,6 +23,7 @@ from bot.core import outbox
 from bot.core.attachments import FileStore
 from bot.core.chat import token_hash
 from bot.core.customer_data import attachments_of, messages_of, rows_of, tickets_of
+from bot.core.thread_moves import channel_at
 from bot.core.tickets import record_event
 from bot.core.visitors import erased_address, is_reachable
 from bot.storage.models import (
@@ -328,7 +329,7 @@ def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:
         return {"channel": row.payload["channel"], "ts": ts}
     if row.kind == outbox.SLACK_REANNOUNCE_ESCALATION:
         return {"channel": session.get(Escalation, row.payload["escalation"]).channel, "ts": ts}
-    return {"channel": session.get(Ticket, row.ticket_id).channel, "ts": ts}
+    return {"channel": channel_at(session, session.get(Ticket, row.ticket_id), ts), "ts": ts}
 
 
 def uploaded_files(row: OutboxItem) -> list[str]:

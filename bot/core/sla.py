@@ -37,12 +37,12 @@ class SlaRules:
     def from_policy(cls, policy: Policy) -> SlaRules:
         return cls(policy, BusinessCalendar.from_policy(policy))
 
-    def target(self, ticket: Ticket, kind: str) -> timedelta | None:
-        """A VIP ticket's own target where the policy sets one, else its priority's."""
-        vip_targets = self.policy.vip.sla
-        if ticket.vip and vip_targets is not None and getattr(vip_targets, kind) is not None:
+    def target(self, priority: str, kind: str, vip: bool = False) -> timedelta | None:
+        """A VIP's ticket has the `vip` section's target where it sets one."""
+        vip_targets = self.policy.vip.sla if vip and self.policy.vip else None
+        if vip_targets and getattr(vip_targets, kind) is not None:
             return getattr(vip_targets, kind)
-        targets = getattr(self.policy.sla, ticket.priority, None)
+        targets = getattr(self.policy.sla, priority, None)
         return getattr(targets, kind, None) if targets else None
 
 
@@ -55,7 +55,7 @@ def clocks_of(session: Session, ticket_id: int, *, active_only: bool = True) -> 
 
 def start(session: Session, rules: SlaRules, ticket: Ticket, kind: str, now: datetime) -> None:
     """Starts `kind` unless the policy sets no target for it or it already runs."""
-    target = rules.target(ticket, kind)
+    target = rules.target(ticket.priority, kind, ticket.vip)
     if target is None or any(c.kind == kind for c in clocks_of(session, ticket.id)):
         return
     clock = SlaClock(
@@ -101,7 +101,7 @@ def reopen_resolution(session: Session, rules: SlaRules, ticket: Ticket, now: da
 def retarget(session: Session, rules: SlaRules, ticket: Ticket, now: datetime) -> None:
     """A new priority, or VIP: running clocks keep the time used and aim at the new target."""
     for clock in clocks_of(session, ticket.id):
-        target = rules.target(ticket, clock.kind)
+        target = rules.target(ticket.priority, clock.kind, ticket.vip)
         if target is None:
             continue
         clock.target_seconds = int(target.total_seconds())

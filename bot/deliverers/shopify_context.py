@@ -14,8 +14,6 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot.core import outbox as kinds
-from bot.core import vip
-from bot.core.context import Desk
 from bot.core.customer_links import ShopifyOwner, owner_of
 from bot.deliverers.slack_posts import SlackDeliverer, SlackDelivery, posted_ticket, thread_of
 from bot.delivery.contract import Deliverer, RetryLater
@@ -38,10 +36,8 @@ ATTEMPTS_BEFORE_THE_NOTE = 3
 RETRY_SECONDS = 20
 
 
-def shopify_deliverers(
-    client: WebClient, shopify: CachedShopify, desk: Desk
-) -> dict[str, Deliverer]:
-    return {kinds.SHOPIFY_CONTEXT: OrderContextPost(SlackDelivery(client, []), shopify, desk)}
+def shopify_deliverers(client: WebClient, shopify: CachedShopify) -> dict[str, Deliverer]:
+    return {kinds.SHOPIFY_CONTEXT: OrderContextPost(SlackDelivery(client, []), shopify)}
 
 
 def gather(shopify: CachedShopify, ticket_id: int, owner: ShopifyOwner, text: str) -> ContextPost:
@@ -72,10 +68,9 @@ def gather(shopify: CachedShopify, ticket_id: int, owner: ShopifyOwner, text: st
 
 
 class OrderContextPost(SlackDeliverer):
-    def __init__(self, slack: SlackDelivery, shopify: CachedShopify, desk: Desk):
+    def __init__(self, slack: SlackDelivery, shopify: CachedShopify):
         super().__init__(slack)
         self.shopify = shopify
-        self.desk = desk
 
     def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
         ticket = posted_ticket(session, item)
@@ -104,21 +99,12 @@ class OrderContextPost(SlackDeliverer):
         )
         # Remembered only for the customer found by their own address, never a linked one.
         own = next((c for c in found.customers if c.id != owner.linked_id), None)
-        figures = [
-            vip.ShopFigures(c.total_spent.amount, c.orders_count, c.tags) for c in found.customers
-        ]
-        return {
-            **posted,
-            "shopify_id": own.id if own else None,
-            "vip": vip.by_shopify(self.desk.policy.vip, figures),
-        }
+        return {**posted, "shopify_id": own.id if own else None}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
-        ticket = session.get(Ticket, item.ticket_id)
         if result.get("shopify_id"):
+            ticket = session.get(Ticket, item.ticket_id)
             session.get(CustomerRow, ticket.customer_id).shopify_id = result["shopify_id"]
-        if result.get("vip"):
-            vip.make_vip(session, self.desk, ticket, result["vip"])
 
 
 def _first_words(session: Session, ticket: Ticket) -> str:

@@ -17,6 +17,8 @@ from sqlmodel import Session, select
 from bot.core import outbox as kinds
 from bot.core import privacy
 from bot.core.escalation import Tier
+from bot.core.notices import Notice
+from bot.core.thread_moves import channel_at
 from bot.delivery.contract import SLACK_API, Deliverer, GiveUp, RetryLater, ServiceDown
 from bot.read_models.digest_of_day import render_digest
 from bot.read_models.message_view import message_view
@@ -28,6 +30,7 @@ from bot.storage.models import (
     OutboxItem,
     OutboxStatus,
     Ticket,
+    TicketEvent,
     utcnow,
 )
 from bot.views import ids
@@ -165,6 +168,10 @@ ROOT_GIVEN_UP_RECHECK_SECONDS = 15
 PERMANENT_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text"}
 
 
+# Slack's answers about a channel that no retry heals until someone changes the channel.
+UNUSABLE_CHANNEL = {"channel_not_found", "not_in_channel", "is_archived"}
+
+
 # Slack not answering at all: the request may still have landed.
 UNREACHABLE = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException)
 
@@ -222,16 +229,36 @@ class RootPost(SlackDeliverer):
         ticket = session.get(Ticket, item.ticket_id)
         if ticket.thread_ts:
             return {"ts": ticket.thread_ts}
+        try:
+            return self._post(session, item, ticket, ticket.channel, in_doubt)
+        except SlackApiError as exc:
+            # A policy rule sent the ticket to a channel the bot can't post in: it goes where
+            # it was headed before, and its thread says why.
+            moved = rule_moved_from(session, ticket)
+            if exc.response.get("error") not in UNUSABLE_CHANNEL or moved is None:
+                raise
+            channel, rule = moved
+            posted = self._post(session, item, ticket, channel, True)
+            return {**posted, "channel": channel, "rule": rule, "refused": exc.response["error"]}
+
+    def _post(self, session, item: OutboxItem, ticket: Ticket, channel: str, in_doubt: bool):
         return self.slack.post_once(
             item,
             ticket,
-            (ticket.channel, None),
+            (channel, None),
             in_doubt,
             lambda: render_root(session, ticket, self.slack.order_lookup),
         )
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
-        session.get(Ticket, item.ticket_id).thread_ts = result["ts"]
+        ticket = session.get(Ticket, item.ticket_id)
+        ticket.thread_ts = result["ts"]
+        if refused := result.get("refused"):
+            refused_channel, ticket.channel = ticket.channel, result["channel"]
+            kinds.notice(
+                session, ticket.id, Notice.RULE_MOVE_REFUSED,
+                rule=result["rule"], channel=refused_channel, error=refused,
+            )  # fmt: skip
 
 
 class MessagePost(SlackDeliverer):
@@ -263,8 +290,9 @@ class MessageUpdate(SlackDeliverer):
         if message.slack_ts is None:
             raise RetryLater("the message is not in Slack yet", delay=5)
         text, blocks = render_message(message)
+        channel = channel_at(session, ticket, message.slack_ts)
         self.slack.client.chat_update(
-            channel=ticket.channel, ts=message.slack_ts, text=text, blocks=blocks
+            channel=channel, ts=message.slack_ts, text=text, blocks=blocks
         )
         return {"ts": message.slack_ts}
 
@@ -299,7 +327,8 @@ class SurveyAnswer(SlackDeliverer):
             return self.slack.post_once(
                 item, ticket, thread_of(ticket), in_doubt, lambda: (text, None)
             )
-        self.slack.client.chat_update(channel=ticket.channel, ts=survey.slack_ts, text=text)
+        channel = channel_at(session, ticket, survey.slack_ts)
+        self.slack.client.chat_update(channel=channel, ts=survey.slack_ts, text=text)
         return {"ts": survey.slack_ts}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
@@ -471,6 +500,20 @@ def render_message(message: Message) -> tuple[str, list]:
     if isinstance(view, AgentReply):
         return agent_reply_text(view), agent_reply_blocks(view)
     return customer_message_text(view), customer_message_blocks(view)
+
+
+def rule_moved_from(session: Session, ticket: Ticket) -> tuple[str, str] | None:
+    """The channel a policy rule took the ticket away from before its root was posted, and
+    the rule's name."""
+    moved = session.exec(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "channel_changed")
+        .order_by(TicketEvent.id.desc())
+    ).first()
+    by_rule = moved is not None and moved.actor.startswith("rule:")
+    if not by_rule or moved.data.get("new") != ticket.channel:
+        return None
+    return moved.data["old"], moved.actor.removeprefix("rule:")
 
 
 def thread_of(ticket: Ticket) -> tuple[str, str | None]:

@@ -93,6 +93,8 @@ class Ticket(SQLModel, table=True):
     subject: str = Field(sa_column=Column(Text, nullable=False))
     status: TicketStatus = Field(default=TicketStatus.OPEN, sa_type=String(16))
     priority: Priority = Field(default=Priority.NORMAL, sa_type=String(16))
+    # A VIP's ticket (the policy's `vip` section, or a rule): its own SLA targets, a badge.
+    vip: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     source: Source = Field(default=Source.EMAIL, sa_type=String(16))
     customer_id: int = Field(foreign_key="customers.id", index=True)
     channel: str = Field(max_length=32)
@@ -105,8 +107,6 @@ class Ticket(SQLModel, table=True):
     # The Shopify customer an agent linked the ticket to once the customer proved it was them
     # (bot.core.customer_links): their orders may then be shown and inserted into replies.
     shopify_customer_id: str | None = Field(default=None, max_length=64)
-    # One of the policy's VIP customers (bot.core.vip): their priority, targets and badge.
-    vip: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -444,3 +444,19 @@ class AssignmentPoolState(SQLModel, table=True):
     last_agent: str | None = Field(default=None, max_length=32)
     told_unavailable: bool = False
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RuleFiring(SQLModel, table=True):
+    """A policy rule that acted on a ticket for one trigger (`opened`, `customer_message`):
+    written in the transaction of its actions, and unique, so a retried or replayed delivery
+    can never make a rule act twice on the same ticket for the same trigger."""
+
+    __tablename__ = "rule_firings"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "rule", "trigger", name="uq_rule_firings_ticket_rule"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    rule: str = Field(max_length=100)
+    trigger: str = Field(max_length=32)
+    fired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

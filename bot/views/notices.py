@@ -136,6 +136,56 @@ def _instant(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
+ACTIONS_DONE = {
+    "vip": lambda _: "marked *VIP*",
+    "tags": lambda tags: "tagged " + ", ".join(f"*{escape_mrkdwn(tag)}*" for tag in tags),
+    "priority": lambda priority: f"priority set to *{priority}*",
+    "channel": lambda channel: f"moved to <#{channel}>",
+    "status": lambda status: f"status set to *{status}*",
+}
+
+
+def rule_applied(rule: str, actions: list[list[Any]]) -> str:
+    """E.g. "tagged *returns*, priority set to *high* by rule *Return requests*"."""
+    done = ", ".join(ACTIONS_DONE[key](value) for key, value in actions)
+    return f":gear: {done} by rule *{escape_mrkdwn(rule)}*"
+
+
+def rule_problem(rule: str, problem: str) -> str:
+    return (
+        f":warning: Rule *{escape_mrkdwn(rule)}* was skipped on this ticket: "
+        f"{escape_mrkdwn(problem)}"
+    )
+
+
+def thread_moved_here(rule: str, channel: str, link: str | None) -> str:
+    earlier = f"<{link}|the earlier thread>" if link else "the earlier thread"
+    return (
+        f":twisted_rightwards_arrows: Moved here from <#{channel}> by rule "
+        f"*{escape_mrkdwn(rule)}*: the conversation so far is in {earlier}."
+    )
+
+
+def thread_moved_away(rule: str, channel: str, link: str) -> str:
+    """In the old thread, once its ticket moved (posted by the move itself, not a notice row)."""
+    return (
+        f":twisted_rightwards_arrows: This ticket moved to <#{channel}> by rule "
+        f"*{escape_mrkdwn(rule)}*; carry on in <{link}|its new thread>."
+    )
+
+
+def moved_root(number: int, channel: str, link: str) -> str:
+    """What a moved ticket's old root becomes."""
+    return f"Ticket #{number} moved to <#{channel}>: <{link}|open its thread>"
+
+
+def move_refused(rule: str, channel: str, error: str) -> str:
+    return (
+        f":warning: Rule *{escape_mrkdwn(rule)}* could not move this ticket to <#{channel}> "
+        f"(Slack: {escape_mrkdwn(error)}; is the bot in that channel?). It stays here."
+    )
+
+
 def stored_text(text: str) -> str:
     """A line rendered before notices carried facts."""
     return text
@@ -160,6 +210,10 @@ THREAD: dict[str, Renderer] = {
     Notice.DELIVERY_FAILED: failed_delivery_text,
     Notice.SNOOZED: snoozed,
     Notice.SNOOZE_ENDED: snooze_ended,
+    Notice.RULE_APPLIED: rule_applied,
+    Notice.RULE_PROBLEM: rule_problem,
+    Notice.THREAD_MOVED_HERE: thread_moved_here,
+    Notice.RULE_MOVE_REFUSED: move_refused,
     Notice.TEXT: stored_text,
 }
 

@@ -46,7 +46,7 @@ class TicketSummary:
     chat_page: str | None = None
     chat_user_agent: str | None = None
     order_lookup: bool = False  # Shopify is connected
-    vip: bool = False  # one of the policy's VIP customers
+    vip: bool = False  # a VIP's ticket (the policy's `vip` section, or a rule)
     pending_until: datetime | None = None  # snoozed: reopens by itself then
 
 
@@ -129,14 +129,15 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
     assignee = f"<@{ticket.assignee}>" if ticket.assignee else "Unassigned"
     tags = ", ".join(f"`{escape_mrkdwn(tag)}`" for tag in ticket.tags) or "none"
     value = str(ticket.ticket_id)
-    badge = VIP_BADGE if ticket.vip else ""
     return [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
                 "text": truncate(
-                    f"{badge}*#{ticket.number} {escape_mrkdwn(ticket.subject)}*", 3000
+                    f"{VIP_BADGE if ticket.vip else ''}"
+                    f"*#{ticket.number} {escape_mrkdwn(ticket.subject)}*",
+                    3000,
                 ),
             },
         },

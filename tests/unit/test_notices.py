@@ -183,3 +183,27 @@ def test_a_snooze_and_its_end_name_the_time_as_slack_shows_it_to_each_reader():
     assert thread_notice({"notice": "snooze_ended", "until": until}) == (
         f":alarm_clock: Open again: it was pending until {when}."
     )
+
+
+def test_a_rule_says_what_it_did_and_escapes_its_name_and_the_tags():
+    text = thread_notice({
+        "notice": "rule_applied", "rule": "Returns <!here>",
+        "actions": [["tags", ["returns", "<b>"]], ["priority", "high"], ["status", "closed"]],
+    })  # fmt: skip
+    assert text == (
+        ":gear: tagged *returns*, *&lt;b&gt;*, priority set to *high*, status set to *closed* "
+        "by rule *Returns &lt;!here&gt;*"
+    )
+
+
+def test_a_rules_problem_and_a_thread_move_are_told_in_the_thread():
+    problem = thread_notice({"notice": "rule_problem", "rule": "R", "problem": HOSTILE})
+    assert problem == f":warning: Rule *R* was skipped on this ticket: {ESCAPED}"
+    here = thread_notice(
+        {"notice": "thread_moved_here", "rule": "R", "channel": "C0OLD", "link": "https://x/1"}
+    )
+    assert "from <#C0OLD> by rule *R*" in here and "<https://x/1|the earlier thread>" in here
+    refused = thread_notice(
+        {"notice": "rule_move_refused", "rule": "R", "channel": "C0NO", "error": "not_in_channel"}
+    )
+    assert "could not move this ticket to <#C0NO> (Slack: not_in_channel" in refused

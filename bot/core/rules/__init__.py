@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from bot.config import CsatPolicy, Policy
+from bot.core import language
 from bot.core.assignment import assign_to_default_pool
 from bot.core.attachments import FileStore
 from bot.core.context import Desk, Rules
 from bot.core.escalation import tiers_of
 from bot.core.roster import Roster
+from bot.core.rules.automation import on_customer_message, on_opened
 from bot.core.rules.escalation_ending import end_escalation
 from bot.core.rules.order_context import post_order_context
 from bot.core.rules.sla_clocks import (
@@ -17,7 +19,7 @@ from bot.core.rules.sla_clocks import (
     wait_for_next_response,
 )
 from bot.core.rules.survey import offer_survey
-from bot.core.rules.vip_customers import recognise_vip
+from bot.core.rules.vip import vip_rules
 from bot.core.sla import SlaRules
 
 
@@ -34,7 +36,10 @@ def desk_for(
 ) -> Desk:
     """The desk with its rules registered. `escalation_channel`: where tiers without a channel
     of their own post; `order_context`: Shopify is connected, so new tickets get the
-    customer's orders in the thread."""
+    customer's orders in the thread, and policy rules may ask it about the customer."""
+    if any(rule.when.language for rule in policy.rules):
+        language.warm_up()  # here, not first inside a write transaction
+    policy_rules = (*vip_rules(policy.vip), *policy.rules)
     # Last, so that the rules before it may assign the ticket first.
     default_pool = (assign_to_default_pool,) if policy.assignment.default_pool else ()
     return Desk(
@@ -46,14 +51,19 @@ def desk_for(
         roster=roster,
         surveys=surveys,
         files=files,
+        shopify=order_context,
+        policy_rules=policy_rules,
         rules=Rules(
             on_ticket_opened=(
-                *((recognise_vip,) if policy.vip.addresses else ()),
                 start_clocks,
+                *((on_opened,) if policy_rules else ()),
                 *((post_order_context,) if order_context else ()),
                 *default_pool,
             ),
-            on_message_arrived=(wait_for_next_response,),
+            on_message_arrived=(
+                wait_for_next_response,
+                *((on_customer_message,) if policy_rules else ()),
+            ),
             on_ticket_changed=(
                 move_clocks,
                 end_escalation,

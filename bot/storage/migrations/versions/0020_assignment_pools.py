@@ -2,7 +2,7 @@
 tickets are counted per assignee.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03 09:30:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from bot.storage.types import UTCDateTime
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
