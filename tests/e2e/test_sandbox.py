@@ -101,6 +101,13 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
     # Over the demo policy's VIP spend: her ticket is starred and raised to high priority.
     assert eventually(lambda: ":star: *VIP*" in json.dumps(support_threads(page.state())[0]))
     assert "*Priority*\\nHigh" in json.dumps(support_threads(page.state())[0]["blocks"])
+    # The demo policy's first rule tags it, and says so in the thread.
+    assert eventually(
+        lambda: any(
+            r["text"] == ":gear: tagged *order-status* by rule *Order status*"
+            for r in support_threads(page.state())[0]["replies"]
+        )
+    )
     # The demo's default pool hands it to you, first in turn.
     assert eventually(lambda: "<@U0SANDBOX>" in json.dumps(support_threads(page.state())[0]))
 
@@ -351,8 +358,13 @@ def test_the_app_home_and_its_direct_messages_reach_the_page(page):
         [dm] = [c for c in page.state()["channels"] if c["dm_user"] == page.sandbox.you]
         return dm["messages"]
 
-    assert eventually(direct_messages, timeout=15)
-    assert "#1" in direct_messages()[0]["text"] and "Managers" in direct_messages()[0]["text"]
+    def told(words: str) -> list[str]:
+        return [m["text"] for m in direct_messages() if words in m["text"]]
+
+    # The demo's default pool gave you ticket #1; then the Managers tier told you of it.
+    assert eventually(lambda: told("Managers"), timeout=15)
+    assert "#1" in told("Managers")[0]
+    assert eventually(lambda: told("was assigned to you automatically by rule *default pool*"))
 
 
 def test_a_reloaded_page_leaves_no_modal_open(page):
