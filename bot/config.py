@@ -598,11 +598,19 @@ class Policy(_PolicyModel):
         problem = rule_problems(self.rules, self.tags)
         for rule in self.rules:
             target = rule.then.assign
-            if problem is None and target and (wrong := self.assignment.target_problem(target)):
+            if problem is None and target and (wrong := self._assign_problem(target)):
                 problem = f"rule {rule.name!r}: then.assign: {wrong}"
         if problem:
             raise ValueError(problem)
         return self
+
+    def _assign_problem(self, target: str) -> str | None:
+        if wrong := self.assignment.target_problem(target):
+            return wrong
+        person = not target.startswith(POOL_TARGET)
+        if person and self.agents is not None and target not in self.agents:
+            return f"{target} is not one of the policy's agents ({', '.join(self.agents)})"
+        return None
 
     def inbox_for(self, addresses: list[str]) -> Inbox | None:
         wanted = {a.lower() for a in addresses}

@@ -91,12 +91,13 @@ def test_a_later_message_never_takes_a_ticket_from_whoever_an_agent_gave_it_to(d
     [
         ("pool:nowhere", "rule 'R': then.assign: no pool named 'nowhere' under assignment.pools"),
         ("@alex", "rule 'R': then.assign: '@alex': expected a Slack user ID"),
+        (CAT, "rule 'R': then.assign: U0CAT is not one of the policy's agents (U0ANN, U0BOB)"),
     ],
 )
 def test_a_rule_assigning_to_nobody_known_is_refused_in_one_line(tmp_path, assign, complaint):
     path = tmp_path / "helpdesk.yml"
     rule = {"name": "R", "then": {"assign": assign}}
-    path.write_text(yaml.safe_dump({"rules": [rule]}))
+    path.write_text(yaml.safe_dump({"agents": [ANN, BOB], "rules": [rule]}))
     with pytest.raises(ConfigError) as refused:
         load_policy(path)
     assert complaint in str(refused.value)
