@@ -39,6 +39,9 @@ SLACK_ATTACHMENTS = "slack.attachments"
 SHOPIFY_CONTEXT = "slack.shopify_context"
 SLACK_ERASE = "slack.erase"
 ASSIGN_FROM_POOL = "assignment.pool"
+SLACK_ORIGIN_NOTE = "slack.origin_note"
+SLACK_ORIGIN_REPLY = "slack.origin_reply"
+SLACK_THREAD_REPLY = "slack.thread_reply"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -189,6 +192,19 @@ def assign_from_pool(session: Session, ticket_id: int, pool: str, rule: str) -> 
     """Picks the ticket's assignee from the pool once its members and presence are read
     (bot.core.assignment; the deliverer asks Slack, outside any transaction)."""
     enqueue(session, ASSIGN_FROM_POOL, ticket_id=ticket_id, payload={"pool": pool, "rule": rule})
+
+
+def link_origin(session: Session, ticket_id: int, *, shared: bool) -> None:
+    """A ticket made from a Slack message: its thread links to the message, and the message
+    gets a threaded reply naming the ticket (`shared`: in a Slack Connect channel, where the
+    customer reads it, so without the link to the team's thread)."""
+    enqueue(session, SLACK_ORIGIN_NOTE, ticket_id=ticket_id)
+    enqueue(session, SLACK_ORIGIN_REPLY, ticket_id=ticket_id, payload={"shared": shared})
+
+
+def reply_in_slack(session: Session, ticket_id: int, message_id: int) -> None:
+    """An agent's answer posted in the Slack thread the ticket came from, instead of email."""
+    enqueue(session, SLACK_THREAD_REPLY, ticket_id=ticket_id, message_id=message_id)
 
 
 def send_email(session: Session, ticket_id: int, message_id: int) -> None:
