@@ -28,6 +28,7 @@ from bot.deliverers.file_upload import attachment_deliverers
 from bot.deliverers.pool_assignment import assignment_deliverers
 from bot.deliverers.shopify_context import shopify_deliverers
 from bot.deliverers.slack_files import SlackFiles
+from bot.deliverers.slack_origins import slack_origin_deliverers
 from bot.deliverers.slack_posts import slack_deliverers
 from bot.deliverers.smtp_sender import SmtpSender
 from bot.delivery.contract import Deliverer
@@ -215,6 +216,7 @@ def create_app(
             desk.tiers,
             order_lookup=shopify is not None,
         ),
+        **slack_origin_deliverers(delivery_client(settings)),
         **email_deliverers(
             mail_sender,
             settings.helpdesk_support_address,
