@@ -143,6 +143,7 @@ def _channels(settings: Settings, policy: Policy) -> dict[str, str]:
         *((tier.channel, f"tier {tier.name}") for tier in policy.escalation.tiers),
         *((inbox.channel, f"inbox {inbox.address}") for inbox in policy.inboxes),
         *((pool.channel, f"pool {name}") for name, pool in policy.assignment.pools.items()),
+        *((channel, "Slack Connect") for channel in policy.connect_channels),
     ]:
         if channel:
             channels[channel] = ", ".join(filter(None, [channels.get(channel), purpose]))

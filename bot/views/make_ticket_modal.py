@@ -35,6 +35,14 @@ def _input(block_id: str, label: str, element: dict, *, optional: bool = False) 
     return block
 
 
+def _prefilled(element: dict, value: str) -> dict:
+    """The input with `value` in it; Slack refuses an empty initial value (a file share's
+    message may have no text)."""
+    if value:
+        element["initial_value"] = truncate(value, element["max_length"])
+    return element
+
+
 def make_ticket_modal(draft: TicketDraft) -> dict:
     priorities = [option(p.capitalize(), p) for p in PRIORITIES]
     return {
@@ -48,13 +56,15 @@ def make_ticket_modal(draft: TicketDraft) -> dict:
             _input(
                 ids.MAKE_TICKET_TEXT_BLOCK,
                 "Message",
-                {
-                    "type": "plain_text_input",
-                    "action_id": ids.MAKE_TICKET_TEXT,
-                    "multiline": True,
-                    "initial_value": truncate(draft.text, TEXT_LIMIT),
-                    "max_length": TEXT_LIMIT,
-                },
+                _prefilled(
+                    {
+                        "type": "plain_text_input",
+                        "action_id": ids.MAKE_TICKET_TEXT,
+                        "multiline": True,
+                        "max_length": TEXT_LIMIT,
+                    },
+                    draft.text,
+                ),
             ),
             _input(
                 ids.MAKE_TICKET_REQUESTER_BLOCK,
@@ -73,12 +83,14 @@ def make_ticket_modal(draft: TicketDraft) -> dict:
             _input(
                 ids.MAKE_TICKET_SUBJECT_BLOCK,
                 "Subject",
-                {
-                    "type": "plain_text_input",
-                    "action_id": ids.MAKE_TICKET_SUBJECT,
-                    "initial_value": truncate(draft.subject, SUBJECT_LIMIT),
-                    "max_length": SUBJECT_LIMIT,
-                },
+                _prefilled(
+                    {
+                        "type": "plain_text_input",
+                        "action_id": ids.MAKE_TICKET_SUBJECT,
+                        "max_length": SUBJECT_LIMIT,
+                    },
+                    draft.subject,
+                ),
             ),
             _input(
                 ids.MAKE_TICKET_PRIORITY_BLOCK,
