@@ -33,6 +33,7 @@ class SlackMessage:
     author: str  # the Slack user ID
     author_name: str
     text: str
+    thread_ts: str | None = None  # the thread it is a reply in; None at the top level
 
     @property
     def subject(self) -> str:
@@ -100,6 +101,7 @@ def make_ticket(
             ticket_id=ticket.id,
             channel=message.channel,
             ts=message.ts,
+            thread_ts=message.thread_ts if message.thread_ts != message.ts else None,
             author=message.author,
             in_thread=in_thread,
         )

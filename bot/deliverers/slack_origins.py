@@ -65,7 +65,7 @@ class OriginReply(SlackDeliverer):
         permalink = None if shared else self.slack.permalink(ticket)
         text = origin_reply(ticket.number, ticket.subject, permalink, shared=shared)
         return self.slack.post_once(
-            item, ticket, (origin.channel, origin.ts), in_doubt, lambda: (text, None)
+            item, ticket, (origin.channel, origin.thread), in_doubt, lambda: (text, None)
         )
 
 
@@ -82,7 +82,7 @@ class ThreadReply(SlackDeliverer):
         origin = session.get(TicketOrigin, ticket.id)
         text = truncate(message.body, FALLBACK_TEXT_LIMIT)
         return self.slack.post_once(
-            item, ticket, (origin.channel, origin.ts), in_doubt, lambda: (text, None)
+            item, ticket, (origin.channel, origin.thread), in_doubt, lambda: (text, None)
         )
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:

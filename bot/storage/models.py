@@ -459,6 +459,13 @@ class TicketOrigin(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="tickets.id", primary_key=True)
     channel: str = Field(max_length=32)
     ts: str = Field(max_length=32)
+    # The thread the message is a reply in; None for a top-level message, its own thread.
+    thread_ts: str | None = Field(default=None, max_length=32)
     author: str = Field(max_length=32)  # the Slack user who wrote the message
     in_thread: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def thread(self) -> str:
+        """The ts of the thread the links and answers go to."""
+        return self.thread_ts or self.ts

@@ -22,10 +22,12 @@ class TicketDraft:
     author: str  # the Slack user who wrote the message
     text: str
     subject: str
+    thread_ts: str | None = None  # the thread the message is a reply in
 
 
 def make_ticket_metadata(draft: TicketDraft) -> str:
-    return json.dumps({"channel": draft.channel, "ts": draft.ts, "author": draft.author})
+    where = {"channel": draft.channel, "ts": draft.ts, "thread_ts": draft.thread_ts}
+    return json.dumps({**where, "author": draft.author})
 
 
 def _input(block_id: str, label: str, element: dict, *, optional: bool = False) -> dict:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import outbox
-from bot.core.replies import ReplyRefused, SharedFile
+from bot.core.replies import ReplyRefused, SharedFile, record_delivery, retry_reply
 from bot.core.slack_origins import AlreadyATicket, SlackMessage, add_thread_message, make_ticket
-from bot.storage.models import Priority, Source, TicketOrigin
+from bot.storage.models import Delivery, Priority, Source, TicketOrigin
 from tests.core.builders import AGENT, ON_BOTH_DATABASES, policy
 
 CALL = SlackMessage("C0TEAM", "1800000000.000100", "U0KIM", "Kim", "Jane called\nabout 1001")
@@ -77,3 +77,17 @@ def test_a_thread_of_a_ticket_answered_by_email_takes_no_slack_replies(core):
     made(core, requester_email="jane@customer.example")
     later = SlackMessage("C0TEAM", "1800000000.000500", "U0KIM", "Kim", "She called again")
     assert add_thread_message(core.session, core.desk, later, CALL.ts) is None
+
+
+def test_an_answer_the_slack_thread_refused_is_sent_there_again_on_retry(core):
+    ticket = made(core)  # Kim's own request: answered in the message's thread
+    core.outbox()
+    answer = core.reply(ticket, "Done, Kim.")
+    core.outbox()
+    record_delivery(core.session, answer, "Slack error: is_archived")
+    core.session.commit()
+    assert answer.delivery == Delivery.FAILED
+    core.outbox()
+    assert retry_reply(core.session, answer, AGENT.user_id)
+    core.session.commit()
+    assert core.outbox() == [(outbox.SLACK_THREAD_REPLY, 1), (outbox.SLACK_UPDATE_MESSAGE, 1)]

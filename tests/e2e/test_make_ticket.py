@@ -244,6 +244,25 @@ def test_agents_reactions_make_claim_and_solve_and_nobody_elses_do(workspace):
     assert stranger["id"] not in actors
 
 
+def test_a_reply_in_a_thread_made_a_ticket_is_linked_and_answered_in_that_thread(workspace):
+    top = workspace.slack.add_message(TEAM, "Quick question", user=KIM["id"])
+    reply = workspace.slack.add_message(TEAM, CALL, user=KIM["id"], thread_ts=top)
+    workspace.agent.react(TEAM, reply, "ticket")
+    workspace.settled()
+    ticket = workspace.ticket()
+    assert workspace.inbound(ticket) == [CALL]
+    [_, back_link] = workspace.replies_under(TEAM, top)
+    assert "ticket #1" in back_link["text"]
+
+    opened = len(workspace.slack.calls("views.open"))
+    workspace.agent.click(ticket.id, ticket.thread_ts, ids.TICKET_REPLY)
+    view = workspace.opened_view(opened)
+    assert workspace.agent.submit(view, answer_values(view, "Done, Kim.")).body in ("", "{}")
+    workspace.settled()
+    assert workspace.replies_under(TEAM, top)[-1]["text"] == "Done, Kim."
+    assert workspace.sink.messages == []
+
+
 def test_reactions_the_policy_turned_off_do_nothing(database_url):
     policy = Policy(agents=[AGENT["id"]], reactions={"ticket": None, "claim": "raised_hands"})
     with FakeSlack() as slack:

@@ -4,6 +4,8 @@ before points to that ticket instead."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +54,7 @@ def on_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:
         author=str(message.get("user") or ""),
         text=words if isinstance(words, str) else "",
         subject="",
+        thread_ts=message.get("thread_ts"),
     )
     if written_by_a_bot(message) or not draft.author:
         view = refusal_modal(FROM_A_BOT)
@@ -64,7 +67,7 @@ def on_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:
             view = refusal_modal(pointer_to(helpdesk, earlier))
         else:
             subject = SlackMessage(channel, draft.ts, draft.author, "", draft.text).subject
-            view = make_ticket_modal(TicketDraft(**{**vars(draft), "subject": subject}))
+            view = make_ticket_modal(replace(draft, subject=subject))
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -98,6 +101,7 @@ def on_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
         author=author,
         author_name=user_name(client, author),
         text=_typed(values, ids.MAKE_TICKET_TEXT_BLOCK, ids.MAKE_TICKET_TEXT),
+        thread_ts=str(origin["thread_ts"]) if origin.get("thread_ts") else None,
     )
     try:
         with transaction(helpdesk.engine) as session:

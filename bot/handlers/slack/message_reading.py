@@ -56,4 +56,5 @@ def as_slack_message(client: WebClient, channel: str, message: dict) -> SlackMes
         author=author,
         author_name=user_name(client, author) if author else "",
         text=text.multi_line(words) if isinstance(words, str) else "",
+        thread_ts=message.get("thread_ts"),
     )

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.Integer(), sa.ForeignKey("tickets.id"), primary_key=True),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("ts", sa.String(length=32), nullable=False),
+        sa.Column("thread_ts", sa.String(length=32), nullable=True),
         sa.Column("author", sa.String(length=32), nullable=False),
         sa.Column("in_thread", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
