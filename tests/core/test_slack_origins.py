@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.core import outbox
+from bot.core import outbox, privacy
+from bot.core.attachments import FileStore
 from bot.core.replies import ReplyRefused, SharedFile, record_delivery, retry_reply
 from bot.core.slack_origins import AlreadyATicket, SlackMessage, add_thread_message, make_ticket
-from bot.storage.models import Delivery, Priority, Source, TicketOrigin
+from bot.storage.models import Customer, Delivery, Priority, Source, TicketOrigin
 from tests.core.builders import AGENT, ON_BOTH_DATABASES, policy
 
 CALL = SlackMessage("C0TEAM", "1800000000.000100", "U0KIM", "Kim", "Jane called\nabout 1001")
@@ -91,3 +92,16 @@ def test_an_answer_the_slack_thread_refused_is_sent_there_again_on_retry(core):
     assert retry_reply(core.session, answer, AGENT.user_id)
     core.session.commit()
     assert core.outbox() == [(outbox.SLACK_THREAD_REPLY, 1), (outbox.SLACK_UPDATE_MESSAGE, 1)]
+
+
+def test_erasing_the_customer_replaces_the_posts_in_their_channel(core, tmp_path):
+    ticket = made(core, requester_email="jane@customer.example")
+    core.outbox()
+    for row in core.outbox_rows(outbox.SLACK_ORIGIN_REPLY):
+        row.result = {"ts": "1800000000.000900"}  # as the worker records the post
+    core.session.commit()
+    customer = core.session.get(Customer, ticket.customer_id)
+    privacy.erase(core.session, customer, FileStore(tmp_path), actor="U0ADMIN")
+    core.session.commit()
+    erased = [row.payload for row in core.outbox_rows(outbox.SLACK_ERASE)]
+    assert {"channel": CALL.channel, "ts": "1800000000.000900"} in erased
