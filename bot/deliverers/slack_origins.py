@@ -15,7 +15,7 @@ from bot.deliverers.slack_posts import SlackDeliverer, SlackDelivery, posted_tic
 from bot.delivery.contract import Deliverer
 from bot.storage.models import Delivery, Message, OutboxItem, TicketOrigin
 from bot.views.slack_origin import origin_note, origin_reply
-from bot.views.text import FALLBACK_TEXT_LIMIT, truncate
+from bot.views.text import FALLBACK_TEXT_LIMIT, escape_mrkdwn, truncate
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ class ThreadReply(SlackDeliverer):
             return {"sent": message.id}
         ticket = posted_ticket(session, item)
         origin = session.get(TicketOrigin, ticket.id)
-        text = truncate(message.body, FALLBACK_TEXT_LIMIT)
+        # As typed: `<!channel>` or a stray `<` stays text in the customer's channel.
+        text = truncate(escape_mrkdwn(message.body), FALLBACK_TEXT_LIMIT)
         return self.slack.post_once(
             item, ticket, (origin.channel, origin.thread), in_doubt, lambda: (text, None)
         )

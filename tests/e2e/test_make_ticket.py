@@ -309,11 +309,12 @@ def test_a_connect_channels_customers_are_answered_in_their_thread(workspace):
     workspace.agent.click(ticket.id, ticket.thread_ts, ids.TICKET_REPLY)
     view = workspace.opened_view(opened)
     assert "in their Slack thread" in json.dumps(view)
-    answer = workspace.agent.submit(view, answer_values(view, "Yes, both ship Thursday."))
+    typed = "Yes, both ship Thursday <!channel>."
+    answer = workspace.agent.submit(view, answer_values(view, typed))
     assert answer.body in ("", "{}")
     workspace.settled()
     answers = [m["text"] for m in workspace.replies_under(SHARED, ts)]
-    assert "Yes, both ship Thursday." in answers
+    assert "Yes, both ship Thursday &lt;!channel&gt;." in answers  # no mention in their channel
     assert workspace.sink.messages == []  # never by email
     copy = workspace.slack.thread(CHANNEL, ticket.thread_ts)[-1]
     assert "in their Slack thread" in json.dumps(copy["blocks"])
