@@ -29,6 +29,7 @@ from bot.deliverers.pool_assignment import assignment_deliverers
 from bot.deliverers.rule_facts import rule_facts_deliverers
 from bot.deliverers.shopify_context import shopify_deliverers
 from bot.deliverers.slack_files import SlackFiles
+from bot.deliverers.slack_origins import slack_origin_deliverers
 from bot.deliverers.slack_posts import slack_deliverers
 from bot.deliverers.smtp_sender import SmtpSender
 from bot.deliverers.thread_move import move_deliverers
@@ -218,6 +219,7 @@ def create_app(
             order_lookup=shopify is not None,
         ),
         **move_deliverers(delivery_client(settings), order_lookup=shopify is not None),
+        **slack_origin_deliverers(delivery_client(settings)),
         **email_deliverers(
             mail_sender,
             settings.helpdesk_support_address,

@@ -146,6 +146,7 @@ def _channels(settings: Settings, policy: Policy) -> dict[str, str]:
         *((inbox.channel, f"inbox {inbox.address}") for inbox in policy.inboxes),
         *((pool.channel, f"pool {name}") for name, pool in policy.assignment.pools.items()),
         *((rule.then.channel, f"rule {rule.name}") for rule in policy.rules),
+        *((channel, "Slack Connect") for channel in policy.connect_channels),
     ]:
         if channel:
             channels[channel] = ", ".join(filter(None, [channels.get(channel), purpose]))

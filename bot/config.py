@@ -569,6 +569,32 @@ class AssignmentPolicy(_PolicyModel):
         return None
 
 
+def _emoji(value: object) -> str | None:
+    """An emoji's name as Slack names it in reactions (`eyes`, not `:eyes:` nor 👀); null or
+    false turns that reaction off."""
+    if value is None or value is False:
+        return None
+    name = str(value).strip().strip(":")
+    if not re.fullmatch(r"[a-z0-9_+'-]+", name):
+        raise ValueError("expected an emoji's name such as eyes or white_check_mark")
+    return name
+
+
+Emoji = Annotated[str | None, BeforeValidator(_emoji)]
+
+
+class ReactionsPolicy(_PolicyModel):
+    """What an agent's emoji reaction does; each key's emoji, or null/false for none."""
+
+    ticket: Emoji = "ticket"  # on any message: a ticket made from it
+    claim: Emoji = "eyes"  # on a ticket's root: assigned to whoever reacted
+    solve: Emoji = "white_check_mark"  # on a ticket's root: solved
+
+    def action_of(self, emoji: str) -> str | None:
+        """Which of ticket, claim and solve the emoji does, or None."""
+        return next((key for key, name in self if name == emoji), None)
+
+
 class Policy(_PolicyModel):
     """The team's policy, from the YAML file; every key optional."""
 
@@ -611,6 +637,11 @@ class Policy(_PolicyModel):
         if person and self.agents is not None and target not in self.agents:
             return f"{target} is not one of the policy's agents ({', '.join(self.agents)})"
         return None
+
+    reactions: ReactionsPolicy = ReactionsPolicy()
+    # Slack Connect (shared) channels whose every top-level message from a customer (anyone
+    # but an agent) is a ticket, answered in its own thread.
+    connect_channels: list[ChannelId] = []
 
     def inbox_for(self, addresses: list[str]) -> Inbox | None:
         wanted = {a.lower() for a in addresses}

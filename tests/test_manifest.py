@@ -55,7 +55,10 @@ def test_shortcuts(manifest: dict[str, Any]) -> None:
         "reply_to_customer": "message",
         "escalate_ticket": "message",
         "escalate_ticket_global": "global",
+        "make_ticket": "message",
     }
+    names = {s["callback_id"]: s["name"] for s in manifest["features"]["shortcuts"]}
+    assert "Make a ticket" in names["make_ticket"]
 
 
 def test_events_app_home_and_socket_mode(manifest: dict[str, Any]) -> None:
@@ -63,7 +66,12 @@ def test_events_app_home_and_socket_mode(manifest: dict[str, Any]) -> None:
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
     bot_events = set(settings["event_subscriptions"]["bot_events"])
-    assert bot_events == {"message.channels", "message.groups", "app_home_opened"}
+    assert bot_events == {
+        "message.channels",
+        "message.groups",
+        "app_home_opened",
+        "reaction_added",
+    }
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["features"]["bot_user"]["display_name"] == "Helpdesk"
 
@@ -79,6 +87,7 @@ def test_bot_scopes_cover_what_the_helpdesk_calls(manifest: dict[str, Any]) -> N
         "users:read.email",
         "files:write",
         "reactions:write",
+        "reactions:read",
     }
     assert needed <= scopes
 

@@ -64,11 +64,13 @@ def token_matches(conversation: ChatConversation, token: str) -> bool:
     return hmac.compare_digest(conversation.token_hash, token_hash(token))
 
 
-def subject_of(text: str) -> str:
+def subject_of(text: str, otherwise: str = "Live chat") -> str:
+    """The text's first line, cut to a subject's length; `otherwise` when it has none. Also
+    names tickets made from Slack messages (bot.core.slack_origins)."""
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if len(first_line) > SUBJECT_CHARS:
         first_line = first_line[: SUBJECT_CHARS - 1].rstrip() + "…"
-    return first_line or "Live chat"
+    return first_line or otherwise
 
 
 def start(

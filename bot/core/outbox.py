@@ -41,6 +41,9 @@ SLACK_ERASE = "slack.erase"
 ASSIGN_FROM_POOL = "assignment.pool"
 SLACK_MOVE_THREAD = "slack.move_thread"
 SHOPIFY_RULE_FACTS = "shopify.rule_facts"
+SLACK_ORIGIN_NOTE = "slack.origin_note"
+SLACK_ORIGIN_REPLY = "slack.origin_reply"
+SLACK_THREAD_REPLY = "slack.thread_reply"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -212,6 +215,19 @@ def run_rules_with_shopify(
         message_id=message_id,
         payload={"trigger": trigger, "from_rule": from_rule},
     )
+
+
+def link_origin(session: Session, ticket_id: int, *, shared: bool) -> None:
+    """A ticket made from a Slack message: its thread links to the message, and the message
+    gets a threaded reply naming the ticket (`shared`: in a Slack Connect channel, where the
+    customer reads it, so without the link to the team's thread)."""
+    enqueue(session, SLACK_ORIGIN_NOTE, ticket_id=ticket_id)
+    enqueue(session, SLACK_ORIGIN_REPLY, ticket_id=ticket_id, payload={"shared": shared})
+
+
+def reply_in_slack(session: Session, ticket_id: int, message_id: int) -> None:
+    """An agent's answer posted in the Slack thread the ticket came from, instead of email."""
+    enqueue(session, SLACK_THREAD_REPLY, ticket_id=ticket_id, message_id=message_id)
 
 
 def send_email(session: Session, ticket_id: int, message_id: int) -> None:

@@ -38,6 +38,7 @@ from bot.storage.models import (
     OutboxStatus,
     Ticket,
     TicketEvent,
+    TicketOrigin,
 )
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ STANDALONE_POSTS = frozenset(
         outbox.SHOPIFY_CONTEXT,
         outbox.DIRECT_MESSAGE,
         outbox.SLACK_ATTACHMENTS,
+        outbox.SLACK_ORIGIN_REPLY,  # names the subject, under the customer's Slack message
+        outbox.SLACK_THREAD_REPLY,  # an answer posted in the customer's Slack thread
     }
 )
 # Mail still waiting to go to the customer: it would now carry only placeholders.
@@ -317,6 +320,10 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
     return rows
 
 
+# Posted where the ticket's Slack message was, not in the ticket's channel.
+IN_ORIGIN_CHANNEL = {outbox.SLACK_ORIGIN_REPLY, outbox.SLACK_THREAD_REPLY}
+
+
 def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:
     """Where a sent row's own message is: channel (or the DM's user) and ts; None if none."""
     result = row.result or {}
@@ -329,6 +336,8 @@ def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:
         return {"channel": row.payload["channel"], "ts": ts}
     if row.kind == outbox.SLACK_REANNOUNCE_ESCALATION:
         return {"channel": session.get(Escalation, row.payload["escalation"]).channel, "ts": ts}
+    if row.kind in IN_ORIGIN_CHANNEL:
+        return {"channel": session.get(TicketOrigin, row.ticket_id).channel, "ts": ts}
     return {"channel": channel_at(session, session.get(Ticket, row.ticket_id), ts), "ts": ts}
 
 

@@ -34,6 +34,7 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Left-to-right and right-to-left marks (and Arabic's letter mark) help names that mix
 # scripts; in a name without right-to-left letters they can only be used to mislead.
 _BIDI_MARKS = re.compile("[\u200e\u200f\u061c]")
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[A-Za-z0-9-]{2,}")
 
 
 def unsurrogate(text: str) -> str:
@@ -74,3 +75,13 @@ def address(text: str) -> str:
     """An email address: one line, without bidirectional controls. Spaces are kept: a
     broken address stays recognisably broken rather than turning into someone else's."""
     return single_line(_BIDI_CONTROLS.sub("", text), ADDRESS_LIMIT)
+
+
+def plain_address(typed: str) -> str | None:
+    """The email address a person typed (jane@example.com, no name), lower-cased; None when
+    it isn't one. Refused rather than cleaned: an address with control characters is not a
+    typo."""
+    value = typed.strip()
+    if len(value) > 254 or not _PLAIN_ADDRESS.fullmatch(value) or address(value) != value:
+        return None
+    return value.lower()

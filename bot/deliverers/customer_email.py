@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from bot.core import csat
 from bot.core import outbox as kinds
 from bot.core.placeholders import first_name
+from bot.core.replies import record_delivery
 from bot.core.tickets import record_event
 from bot.deliverers.slack_files import FileUnavailable, SlackFiles
 from bot.deliverers.smtp_sender import SendFailed, SmtpSender
@@ -108,19 +109,7 @@ class ReplyEmail(CustomerEmail):
         return failure or {"sent": message.email_message_id}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
-        message = session.get(Message, item.message_id)
-        ticket = session.get(Ticket, message.ticket_id)
-        if "failed" in result:
-            message.delivery = Delivery.FAILED
-            message.delivery_error = result["failed"]
-            record_event(session, ticket, "reply_failed", "helpdesk", message_id=message.id)
-        else:
-            message.delivery = Delivery.SENT
-            message.delivery_error = None
-            record_event(session, ticket, "reply_sent", "helpdesk", message_id=message.id)
-        if message.slack_ts:
-            # A retried reply: its copy in the thread still says it failed.
-            kinds.refresh_message(session, ticket.id, message.id)
+        record_delivery(session, session.get(Message, item.message_id), result.get("failed"))
 
     def _attachments(self, session: Session, message: Message) -> tuple:
         wanted = session.exec(

@@ -17,6 +17,7 @@ def message_view(message: Message) -> AgentReply | CustomerMessage:
             error=message.delivery_error,
             by_chat=message.source == Source.CHAT,
             emailed=message.source == Source.CHAT and message.email_message_id is not None,
+            in_slack=message.source == Source.SLACK,
         )
     return CustomerMessage(
         author_name=message.author_name,

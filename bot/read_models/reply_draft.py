@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from bot.core.slack_origins import answered_in_slack
 from bot.core.tickets import name_given
 from bot.core.visitors import reachable
 from bot.storage.models import Customer, Source, Ticket
@@ -37,4 +38,5 @@ def draft_for(
         by_chat=ticket.source == Source.CHAT,
         order_picker=order_picker,
         notice=notice,
+        in_slack=answered_in_slack(session, ticket) is not None,
     )

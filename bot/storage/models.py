@@ -460,3 +460,28 @@ class RuleFiring(SQLModel, table=True):
     rule: str = Field(max_length=100)
     trigger: str = Field(max_length=32)
     fired_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TicketOrigin(SQLModel, table=True):
+    """The Slack message a ticket was made from (the "Make a ticket" shortcut, a :ticket:
+    reaction, a Slack Connect channel): at most one ticket per message, whoever asks twice.
+
+    `in_thread`: the requester is that Slack user, not an email address, so the agents'
+    answers go to the message's own thread (`slack.thread_reply`), never by email.
+    """
+
+    __tablename__ = "ticket_origins"
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_ticket_origins_channel_ts"),)
+    ticket_id: int = Field(foreign_key="tickets.id", primary_key=True)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    # The thread the message is a reply in; None for a top-level message, its own thread.
+    thread_ts: str | None = Field(default=None, max_length=32)
+    author: str = Field(max_length=32)  # the Slack user who wrote the message
+    in_thread: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def thread(self) -> str:
+        """The ts of the thread the links and answers go to."""
+        return self.thread_ts or self.ts

@@ -87,3 +87,16 @@ SHOPIFY_LINK = "shopify_link"
 SHOPIFY_LINK_MODAL = "shopify_link_modal"
 SHOPIFY_PROOF_BLOCK = "shopify_proof"
 SHOPIFY_PROOF = "shopify_proof_input"
+
+# Tickets made from Slack messages: the message shortcut (as declared in manifest.yml) and
+# its modal.
+SHORTCUT_MAKE_TICKET = "make_ticket"
+MAKE_TICKET_MODAL = "make_ticket_modal"
+MAKE_TICKET_TEXT_BLOCK = "make_ticket_text"
+MAKE_TICKET_TEXT = "make_ticket_text_input"
+MAKE_TICKET_REQUESTER_BLOCK = "make_ticket_requester"
+MAKE_TICKET_REQUESTER = "make_ticket_requester_input"
+MAKE_TICKET_SUBJECT_BLOCK = "make_ticket_subject"
+MAKE_TICKET_SUBJECT = "make_ticket_subject_input"
+MAKE_TICKET_PRIORITY_BLOCK = "make_ticket_priority"
+MAKE_TICKET_PRIORITY = "make_ticket_priority_input"

@@ -28,9 +28,13 @@ class ReplyDraft:
     by_chat: bool = False  # a live-chat ticket: the answer goes to the widget
     order_picker: bool = False  # Shopify is connected: offer to insert an order's status
     notice: str | None = None  # why the last pick inserted nothing, shown under the menus
+    in_slack: bool = False  # made from a Slack user's message: answered in its thread
 
 
 def _addressee(draft: ReplyDraft) -> str:
+    if draft.in_slack:
+        who = escape_mrkdwn(draft.customer_name or "the requester")
+        return f"*To:* {who} in their Slack thread (not by email)"
     if not draft.by_chat:
         to = escape_mrkdwn(draft.customer_email)
         if draft.customer_name:
@@ -119,7 +123,7 @@ def reply_modal(draft: ReplyDraft) -> dict:
             "label": {"type": "plain_text", "text": "Answer"},
             "element": answer,
         },
-        *([] if draft.by_chat else [_files_input()]),
+        *([] if draft.by_chat or draft.in_slack else [_files_input()]),
         {
             "type": "input",
             "block_id": ids.REPLY_STATUS_BLOCK,

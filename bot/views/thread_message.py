@@ -45,8 +45,11 @@ def _author(message: CustomerMessage) -> str:
     return f"*{shown_name(message.author_name)}* {escape_mrkdwn(f'<{message.author_email}>')}"
 
 
+VIA = {"email": "email", "chat": "live chat", "slack": "Slack"}
+
+
 def customer_message_blocks(message: CustomerMessage) -> list[dict]:
-    via = "email" if message.source == "email" else "live chat"
+    via = VIA.get(message.source, message.source)
     chunks = split_for_sections(escape_mrkdwn(message.body))
     blocks: list[dict] = [context(f":incoming_envelope: {_author(message)} wrote by {via}")]
     if message.unverified_sender:
@@ -89,6 +92,7 @@ class AgentReply:
     error: str | None = None
     by_chat: bool = False
     emailed: bool = False  # a chat reply the visitor hadn't seen, sent on by email
+    in_slack: bool = False  # posted in the Slack thread the ticket was made from
 
 
 REPLY_STATUS_LINES = {
@@ -102,8 +106,12 @@ CHAT_STATUS_LINES = {
     "visitor had left",
 }
 
+SENT_IN_SLACK = ":speech_balloon: Sent to the customer in their Slack thread by <@{agent}>"
+
 
 def _status_line(reply: AgentReply) -> str:
+    if reply.in_slack and reply.delivery == "sent":
+        return SENT_IN_SLACK
     if reply.by_chat and reply.delivery != "failed":
         return CHAT_STATUS_LINES["emailed" if reply.emailed else "chat"]
     return REPLY_STATUS_LINES[reply.delivery]

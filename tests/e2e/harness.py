@@ -309,6 +309,41 @@ class SlackAgent:
             }
         )
 
+    def message_shortcut(
+        self, callback_id: str, channel: str, message: dict, user: dict | None = None
+    ) -> SlackHttpResponse:
+        """A message shortcut on `message` (as the fake Slack stores it), as Slack sends it."""
+        return self.sender.send_interaction(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "user": user or self.user,
+                "team": {"id": "T0FAKE", "domain": "fake"},
+                "api_app_id": "A0HELPDESK",
+                "trigger_id": new_trigger_id(),
+                "channel": {"id": channel, "name": channel.lower()},
+                "message_ts": message["ts"],
+                "message": message,
+                "response_url": "https://hooks.fake.slack.test/actions/1",
+            }
+        )
+
+    def react(
+        self, channel: str, ts: str, reaction: str, user: dict | None = None, **envelope
+    ) -> SlackHttpResponse:
+        """`user` adds an emoji reaction to a message: Slack's `reaction_added` event
+        (`envelope`: `event_id` and the like, see `event_body`; `type` for another event)."""
+        kind = envelope.pop("type", "reaction_added")
+        event = {
+            "type": kind,
+            "user": (user or self.user)["id"],
+            "reaction": reaction,
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "item_user": "U0SOMEONE",
+            "event_ts": f"{time.time():.6f}",
+        }
+        return self.sender.send_event(event, **envelope)
+
     def opened_view(self, after: int = 0) -> dict:
         """The latest view opened, once there are more than `after`, as Slack stored it (with
         the `id` and `hash` later updates must name)."""

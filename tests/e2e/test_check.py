@@ -140,3 +140,19 @@ def test_check_says_whether_each_pools_members_can_be_read(tmp_path):
     assert "user group S0VIP: missing_scope: add the usergroups:read scope" in out
     assert "presence of U0ANN can't be read (missing_scope)" in out
     assert "add the users:read scope" in out
+
+
+def test_check_names_a_bad_connect_channel_and_one_the_app_is_not_in(tmp_path):
+    migrated(tmp_path)
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        slack.add_channel("C0SHARED", "shared-buyer", is_member=False)
+        misnamed = run_check(tmp_path, slack, "connect_channels: ['#shared-buyer']\n")
+        outside = run_check(tmp_path, slack, "connect_channels: [C0SHARED]\n")
+    assert misnamed.returncode == 2 and misnamed.stdout == ""
+    [line] = misnamed.stderr.strip().splitlines()
+    assert "policy key connect_channels.0='#shared-buyer' is invalid" in line
+    assert "expected a Slack channel ID" in line
+    assert outside.returncode == 1
+    out = " ".join(outside.stdout.split())
+    assert "Slack Connect: the app is not in #shared-buyer" in out

@@ -30,6 +30,18 @@ def test_policy_durations_and_defaults(tmp_path):
     assert policy.inbox_for(["other@example.com"]) is None
 
 
+def test_reactions_default_and_each_one_turned_off_or_renamed(tmp_path):
+    path = tmp_path / "helpdesk.yml"
+    path.write_text("reactions: {claim: false, solve: ':heavy_check_mark:'}\n")
+    reactions = load_policy(path).reactions
+    assert (reactions.ticket, reactions.claim, reactions.solve) == (
+        "ticket", None, "heavy_check_mark",
+    )  # fmt: skip
+    assert reactions.action_of("heavy_check_mark") == "solve"
+    assert reactions.action_of("eyes") is None
+    assert load_policy(None).reactions.action_of("eyes") == "claim"
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
@@ -48,6 +60,9 @@ def test_policy_durations_and_defaults(tmp_path):
         ("escalation:\n  tiers:\n    - {channel: C0TIER2}\n", "policy key escalation.tiers.0.name"),
         ("surprise: true\n", "policy key surprise"),
         ("sla: [unclosed\n", "is not valid YAML at line"),
+        ("connect_channels: ['#shared']\n", "policy key connect_channels.0='#shared' is invalid"),
+        ("reactions: {claim: 👀}\n", "policy key reactions.claim='👀' is invalid"),
+        ("reactions: {react: eyes}\n", "policy key reactions.react"),
     ],
 )
 def test_bad_policy_names_the_key(tmp_path, yaml_text, expected):

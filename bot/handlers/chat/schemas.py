@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -10,8 +9,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bot.core import text
 from bot.storage.models import Direction, Message
-
-_ADDRESS = re.compile(r"[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[A-Za-z0-9-]{2,}")
 
 # Everything a visitor sends is cleaned here, once (bot/core/text.py): PostgreSQL refuses
 # NUL, a JSON "\ud800" escape decodes to a lone surrogate nothing can encode, and a name
@@ -21,11 +18,10 @@ _ADDRESS = re.compile(r"[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[A-Za-z0-
 def _email(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
-    value = value.strip()
-    # Refused rather than cleaned: an address with control characters is not a typo.
-    if len(value) > 254 or not _ADDRESS.fullmatch(value) or text.address(value) != value:
+    address = text.plain_address(value)
+    if address is None:
         raise ValueError("expected an email address such as jane@example.com")
-    return value.lower()
+    return address
 
 
 def _message(value: str) -> str:

@@ -16,7 +16,9 @@ from bot.handlers.slack import (
     escalate,
     gate,
     home,
+    make_ticket,
     orders,
+    reactions,
     replies,
     saved_reply_editing,
     snoozing,
@@ -38,6 +40,8 @@ LISTENER_MODULES = (
     saved_reply_editing,
     orders,
     customer_links,
+    make_ticket,
+    reactions,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

@@ -41,7 +41,7 @@ from datetime import timedelta
 from uuid import uuid4
 
 from slack_bolt import App, BoltRequest
-from sqlalchemy import Engine, delete, or_, select, text, update
+from sqlalchemy import Engine, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
@@ -107,11 +107,12 @@ def lane_of(body: dict, queued_actions: frozenset[str]) -> str | None:
 
 
 def _event_lane(event: dict) -> str:
-    channel = event.get("channel")
+    item = _dict(event.get("item"))  # a reaction's: the message reacted to
+    channel = event.get("channel") or item.get("channel")
     if not channel:
         return f"user:{event.get('user')}"
     inner = _dict(event.get("message")) or _dict(event.get("previous_message"))
-    thread = event.get("thread_ts") or inner.get("thread_ts") or event.get("ts")
+    thread = event.get("thread_ts") or inner.get("thread_ts") or event.get("ts") or item.get("ts")
     return f"{channel}:{thread}"
 
 
@@ -249,6 +250,11 @@ class SlackInbox:
                 return
             self._held.add(entry.id)
         self._lanes[zlib.crc32(entry.lane.encode()) % len(self._lanes)].put(entry)
+
+    def waiting(self) -> int:
+        """Requests stored and not yet worked to their end (a row goes once it is)."""
+        with Session(self._store) as session:
+            return session.execute(select(func.count()).select_from(SlackInboxEntry)).scalar_one()
 
     # -- running --------------------------------------------------------------------------
 

@@ -1,25 +1,32 @@
-"""Messages in ticket threads: what agents type there is an internal note, never emailed."""
+"""Messages in ticket threads: what agents type there is an internal note, never emailed.
+
+Slack's message events all come here; those of Slack Connect channels, where customers
+write, go on to `connect_channels`."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
 
 from bot.core import notes
+from bot.handlers.slack import connect_channels
 from bot.handlers.slack.common import services_of
+from bot.handlers.slack.message_reading import HUMAN_SUBTYPES
 from bot.storage.db import transaction
 from bot.storage.queries import ticket_for_thread
-
-# Posted by people; anything else (bots, channel joins, topic changes) is not a note.
-HUMAN_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
 def register(app: App) -> None:
     app.event("message")(on_message)
 
 
-def on_message(ack: Ack, event: dict, context) -> None:
+def on_message(ack: Ack, event: dict, client: WebClient, context) -> None:
     # Acknowledged first so Slack does not redeliver; every change below is idempotent.
     ack()
+    if connect_channels.is_shared(event, context):
+        # Customers' own threads, never the team's ticket threads.
+        connect_channels.on_customer_message(event, client, context)
+        return
     subtype = event.get("subtype")
     if subtype == "message_changed":
         message, previous = event.get("message") or {}, event.get("previous_message") or {}
