@@ -110,13 +110,20 @@ class OrderContextPost(SlackDeliverer):
         return {
             **posted,
             "shopify_id": own.id if own else None,
+            "shop_orders": own.orders_count if own else None,
+            "shop_spent": str(own.total_spent) if own else None,
             "vip": vip.by_shopify(self.desk.policy.vip, figures),
         }
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         ticket = session.get(Ticket, item.ticket_id)
         if result.get("shopify_id"):
-            session.get(CustomerRow, ticket.customer_id).shopify_id = result["shopify_id"]
+            customer = session.get(CustomerRow, ticket.customer_id)
+            customer.shopify_id = result["shopify_id"]
+            # Kept for the root's history line, which is built from storage alone.
+            customer.shop_orders_count = result.get("shop_orders")
+            customer.shop_total_spent = (result.get("shop_spent") or "")[:64] or None
+            kinds.refresh_root(session, ticket.id)
         if result.get("vip"):
             vip.make_vip(session, self.desk, ticket, result["vip"])
 

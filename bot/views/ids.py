@@ -87,3 +87,13 @@ SHOPIFY_LINK = "shopify_link"
 SHOPIFY_LINK_MODAL = "shopify_link_modal"
 SHOPIFY_PROOF_BLOCK = "shopify_proof"
 SHOPIFY_PROOF = "shopify_proof_input"
+
+# Who the customer is: their history on the root, in a modal, from /helpdesk customer.
+TICKET_HISTORY = "ticket_history"
+CUSTOMER_HISTORY = "customer_history"
+HISTORY_MODAL = "customer_history_modal"
+HISTORY_PAGE = "customer_history_page"
+
+# The Reply modal's confirmation when the customer wrote again while it was open.
+REPLY_CONFIRM_BLOCK = "reply_confirm"
+REPLY_CONFIRM = "reply_confirm_input"
