@@ -11,7 +11,7 @@ from bot.views import ids
 from bot.views.elements import button, context, plain, section
 from bot.views.text import escape_mrkdwn, slack_time, truncate
 
-PAGE_SIZE = 20  # tickets per History page; with its other blocks well inside a modal's 100
+PAGE_SIZE = 20  # tickets per History page, a block each: well inside a modal's 100 blocks
 ORDERS_SHOWN = 10
 CUSTOMERS_LISTED = 10  # `/helpdesk customer` with a name several customers share
 
@@ -94,8 +94,7 @@ def history_modal(page: HistoryPage) -> dict:
     ]
     if not page.entries:
         blocks.append(context("None yet." if page.page == 0 else "No more tickets."))
-    if page.entries:
-        blocks.append(section("\n".join(entry_line(entry) for entry in page.entries)))
+    blocks += [section(entry_line(entry)) for entry in page.entries]
     pager = [
         *([button("Newer", ids.HISTORY_PAGE, str(page.page - 1))] if page.page > 0 else []),
         *([button("Older", ids.HISTORY_PAGE, str(page.page + 1))] if page.more else []),
@@ -124,15 +123,14 @@ def customer_answer(page: HistoryPage) -> dict:
         section(f"*{escape_mrkdwn(truncate(page.customer, 300))}*"),
         context(history_line(page.history, earlier=False)),
     ]
-    if page.entries:
-        blocks.append(section("\n".join(entry_line(entry) for entry in page.entries)))
+    blocks += [section(entry_line(entry)) for entry in page.entries]
     blocks.append(
         {
             "type": "actions",
             "elements": [button("History", ids.CUSTOMER_HISTORY, str(page.customer_id))],
         }
     )
-    return {"text": truncate(f"Customer {page.customer}", 300), "blocks": blocks}
+    return {"text": truncate(f"Customer {escape_mrkdwn(page.customer)}", 300), "blocks": blocks}
 
 
 def customers_answer(query: str, found: list[str]) -> dict:
