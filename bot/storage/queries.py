@@ -224,9 +224,8 @@ def customer_tickets(
 def find_customers(session: Session, query: str, limit: int) -> list[Customer]:
     """The customer with this address, else those whose name or address contains the text."""
     query = query.strip()
-    exact = session.exec(
-        select(Customer).where(func.lower(Customer.email) == query.lower())
-    ).first()
+    # Addresses are stored lower-cased (core.tickets.customer_for): the unique index answers.
+    exact = session.exec(select(Customer).where(Customer.email == query.lower())).first()
     if exact is not None:
         return [exact]
     return list(

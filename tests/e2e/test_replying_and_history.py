@@ -166,7 +166,7 @@ def test_a_returning_customer_has_a_history_line_a_history_modal_and_a_command(d
     assert "Gift cards" not in modal  # the ticket it was opened from is not listed
     assert f"archives/{CHANNEL}/p{desk.root_ts.replace('.', '')}" in modal
 
-    for query in ("jane@customer.example", "jane d"):
+    for query in ("Jane@Customer.example", "jane d"):
         answer = desk.sender.send_command(
             "/helpdesk", f"customer {query}", user_id=AGENT["id"], channel_id=CHANNEL
         )
