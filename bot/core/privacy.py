@@ -147,6 +147,8 @@ def _erase_rows(
     erased = (address, PLACEHOLDER, None)
     done.customers = int((customer.email, customer.name, customer.shopify_id) != erased)
     customer.email, customer.name, customer.shopify_id = erased
+    # What the shop said of them goes with who they were.
+    customer.shop_orders_count, customer.shop_total_spent = None, None
     stored: set[str] = set()
     slack_files: dict[int, list[str]] = {}
     for ticket in tickets_of(session, customer.id):

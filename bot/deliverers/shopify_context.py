@@ -99,12 +99,22 @@ class OrderContextPost(SlackDeliverer):
         )
         # Remembered only for the customer found by their own address, never a linked one.
         own = next((c for c in found.customers if c.id != owner.linked_id), None)
-        return {**posted, "shopify_id": own.id if own else None}
+        return {
+            **posted,
+            "shopify_id": own.id if own else None,
+            "shop_orders": own.orders_count if own else None,
+            "shop_spent": str(own.total_spent) if own else None,
+        }
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         if result.get("shopify_id"):
             ticket = session.get(Ticket, item.ticket_id)
-            session.get(CustomerRow, ticket.customer_id).shopify_id = result["shopify_id"]
+            customer = session.get(CustomerRow, ticket.customer_id)
+            customer.shopify_id = result["shopify_id"]
+            # Kept for the root's history line, which is built from storage alone.
+            customer.shop_orders_count = result.get("shop_orders")
+            customer.shop_total_spent = (result.get("shop_spent") or "")[:64] or None
+            kinds.refresh_root(session, ticket.id)
 
 
 def _first_words(session: Session, ticket: Ticket) -> str:

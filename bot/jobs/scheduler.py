@@ -15,6 +15,7 @@ from bot.jobs.chat_followup import FOLLOW_UP_SECONDS, email_unseen_chat_replies
 from bot.jobs.daily_digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
 from bot.jobs.figures_roll_up import ROLL_UP_SECONDS, roll_up_closed_days
+from bot.jobs.reply_expiry import EXPIRY_SWEEP_SECONDS, expire_replies
 from bot.jobs.sla_alerts import run_sla_sweep
 from bot.jobs.snooze_wakeups import WAKE_SWEEP_SECONDS, wake_snoozed
 from bot.monitoring.counters import Counters
@@ -60,6 +61,13 @@ def build_scheduler(
         args=[engine, desk],
         id="snooze_wakeups",
         next_run_time=datetime.now(UTC),  # at start-up too: snoozes that ended while down
+    )
+    scheduler.add_job(
+        expire_replies,
+        "interval",
+        seconds=EXPIRY_SWEEP_SECONDS,
+        args=[engine],
+        id="reply_expiry",
     )
     scheduler.add_job(
         roll_up_closed_days,

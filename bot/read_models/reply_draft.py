@@ -3,12 +3,15 @@ replies to start from, and the agent's answer so far."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
+from bot.core import replying
 from bot.core.slack_origins import answered_in_slack
 from bot.core.tickets import name_given
 from bot.core.visitors import reachable
-from bot.storage.models import Customer, Source, Ticket
+from bot.storage.models import Customer, Source, Ticket, utcnow
 from bot.storage.queries import last_customer_message
 from bot.storage.queries import saved_replies as all_saved_replies
 from bot.views.reply_modal import ReplyDraft
@@ -22,9 +25,19 @@ def draft_for(
     *,
     order_picker: bool = False,
     notice: str | None = None,
+    agent: str | None = None,
+    seen: int | None = None,
+    changed: bool = False,
+    now: datetime | None = None,
 ) -> ReplyDraft:
+    """`agent`: who opens the modal, warned of anyone else replying. `seen`: the customer's
+    latest message when it was opened, kept as the modal is redrawn (a saved reply, an order
+    inserted) so that sending can tell whether the customer wrote since. `changed`: they did,
+    and the agent must confirm their answer still fits."""
     customer = session.get(Customer, ticket.customer_id)
     last = last_customer_message(session, ticket.id)
+    now = now or utcnow()
+    others = [r for r in replying.replying(session, ticket.id, now) if r.agent != agent]
     return ReplyDraft(
         ticket_id=ticket.id,
         number=ticket.number,
@@ -39,4 +52,7 @@ def draft_for(
         order_picker=order_picker,
         notice=notice,
         in_slack=answered_in_slack(session, ticket) is not None,
+        seen_message_id=seen if seen is not None else (last.id if last else 0),
+        others_replying=tuple((r.agent, now - r.since) for r in others) if agent else (),
+        customer_wrote_again=changed,
     )

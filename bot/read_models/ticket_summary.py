@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session
 
-from bot.core import chat, csat
+from bot.core import chat, csat, replying
 from bot.core.escalation import Tier, current_escalation
 from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import name_given, tags_of
 from bot.core.visitors import reachable
-from bot.storage.models import Customer, Escalation, Source, Ticket
-from bot.storage.queries import last_customer_message
+from bot.storage.models import Customer, Escalation, Source, Ticket, utcnow
+from bot.storage.queries import customer_figures, last_customer_message
 from bot.views.csat_answer import answer_line
+from bot.views.customer_history import CustomerHistory
 from bot.views.escalation_surfaces import EscalationSummary, escalation_badge_text
 from bot.views.text import customer_label
 from bot.views.ticket_root import SlaState, TicketSummary
@@ -42,6 +45,21 @@ def ticket_summary(session: Session, ticket: Ticket, order_lookup: bool = False)
         order_lookup=order_lookup,
         vip=ticket.vip,
         pending_until=ticket.pending_until,
+        history=customer_history(session, customer, ticket.created_at),
+        replying=tuple(r.agent for r in replying.replying(session, ticket.id, utcnow())),
+    )
+
+
+def customer_history(session: Session, customer: Customer, before: datetime) -> CustomerHistory:
+    """The customer's past before an instant, and what Shopify last said of them."""
+    figures = customer_figures(session, customer.id, before)
+    return CustomerHistory(
+        tickets_before=figures.tickets,
+        last_contact=figures.last_contact,
+        ratings=figures.ratings,
+        average_rating=figures.average_rating,
+        shop_orders=customer.shop_orders_count,
+        shop_spent=customer.shop_total_spent,
     )
 
 

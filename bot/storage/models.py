@@ -74,6 +74,10 @@ class Customer(SQLModel, table=True):
     # The only thing kept from Shopify: what it shows is fetched when shown. Set only from
     # the Shopify customer with this address, never from an order the customer quoted.
     shopify_id: str | None = Field(default=None, max_length=64)
+    # Shopify's figures for that customer as the thread's Shopify context last found them, so
+    # the root's history line is read from storage, never fetched while it is built.
+    shop_orders_count: int | None = None
+    shop_total_spent: str | None = Field(default=None, max_length=64)  # "129.90 EUR"
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -87,6 +91,8 @@ class Ticket(SQLModel, table=True):
         # Open tickets per agent, counted whenever a pool assigns one.
         Index("ix_tickets_assignee_status", "assignee", "status"),
         Index("ix_tickets_pending_until", "pending_until"),
+        # A customer's tickets by date: the root's history line and the paged History.
+        Index("ix_tickets_customer_created", "customer_id", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
@@ -118,6 +124,19 @@ class Ticket(SQLModel, table=True):
     resolution_business_seconds: int | None = None
     # Pending until this instant (a snooze): then it reopens by itself (bot.core.snooze).
     pending_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReplyInProgress(SQLModel, table=True):
+    """An agent with the Reply modal open on a ticket: one row per open modal, gone when it is
+    submitted or closed, and disregarded (then swept) once `bot.core.replying`'s timeout passed,
+    since Slack does not always say when a modal goes away."""
+
+    __tablename__ = "replies_in_progress"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    agent: str = Field(max_length=32)
+    view_id: str = Field(max_length=64, unique=True)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class TicketTag(SQLModel, table=True):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, case, cast, func, or_
 from sqlmodel import Session, select
 
 from bot.storage.models import (
+    CsatSurvey,
     Customer,
     Direction,
     Escalation,
@@ -165,6 +167,93 @@ def open_escalations(session: Session, limit: int = 30) -> list[tuple[Escalation
             .join(Ticket, Ticket.id == Escalation.ticket_id)
             .where(Escalation.resolved_at.is_(None))
             .order_by(Escalation.created_at)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CustomerFigures:
+    """A customer's past with the helpdesk, before some instant."""
+
+    tickets: int
+    last_contact: datetime | None  # when the latest of those tickets opened
+    ratings: int  # survey answers given, ever
+    average_rating: float | None
+
+
+def customer_figures(session: Session, customer_id: int, before: datetime) -> CustomerFigures:
+    """One statement, each part answered from an index (tickets by customer and date, surveys
+    by customer and date), so a customer with thousands of tickets costs what one with two does."""
+    earlier = (Ticket.customer_id == customer_id, Ticket.created_at < before)
+    answered = (CsatSurvey.customer_id == customer_id, CsatSurvey.rating.is_not(None))
+    row = session.exec(
+        select(
+            select(func.count()).where(*earlier).scalar_subquery(),
+            select(func.max(Ticket.created_at)).where(*earlier).scalar_subquery(),
+            select(func.count(CsatSurvey.rating)).where(*answered).scalar_subquery(),
+            select(func.avg(CsatSurvey.rating)).where(*answered).scalar_subquery(),
+        )
+    ).one()
+    tickets, last_contact, ratings, average = row
+    return CustomerFigures(
+        tickets or 0,
+        last_contact,
+        ratings or 0,
+        float(average) if average is not None else None,
+    )
+
+
+def customer_tickets(
+    session: Session, customer_id: int, page: int, per_page: int, *, leaving_out: int | None
+) -> list[Ticket]:
+    """One page of a customer's tickets, newest first (one more than `per_page` when there
+    are more), through the customer-and-date index."""
+    statement = select(Ticket).where(Ticket.customer_id == customer_id)
+    if leaving_out is not None:
+        statement = statement.where(Ticket.id != leaving_out)
+    return list(
+        session.exec(
+            statement.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .offset(page * per_page)
+            .limit(per_page + 1)
+        )
+    )
+
+
+def find_customers(session: Session, query: str, limit: int) -> list[Customer]:
+    """The customer with this address, else those whose name or address contains the text."""
+    query = query.strip()
+    # Addresses are stored lower-cased (core.tickets.customer_for): the unique index answers.
+    exact = session.exec(select(Customer).where(Customer.email == query.lower())).first()
+    if exact is not None:
+        return [exact]
+    return list(
+        session.exec(
+            select(Customer)
+            .where(or_(contains(Customer.name, query), contains(Customer.email, query)))
+            .order_by(Customer.name, Customer.email)
+            .limit(limit)
+        )
+    )
+
+
+def customers_waiting(session: Session, user: str, limit: int = 45) -> list[Ticket]:
+    """The agent's open and pending tickets whose customer wrote last, longest waiting first."""
+    mine = select(Ticket.id).where(Ticket.assignee == user, Ticket.status.in_(ACTIVE))
+    latest = (
+        select(Message.ticket_id, func.max(Message.id).label("last_id"))
+        .where(Message.ticket_id.in_(mine), Message.direction != Direction.NOTE)
+        .group_by(Message.ticket_id)
+        .subquery()
+    )
+    return list(
+        session.exec(
+            select(Ticket)
+            .join(latest, latest.c.ticket_id == Ticket.id)
+            .join(Message, Message.id == latest.c.last_id)
+            .where(Message.direction == Direction.INBOUND)
+            .order_by(Message.created_at)
             .limit(limit)
         )
     )

@@ -100,3 +100,14 @@ MAKE_TICKET_SUBJECT_BLOCK = "make_ticket_subject"
 MAKE_TICKET_SUBJECT = "make_ticket_subject_input"
 MAKE_TICKET_PRIORITY_BLOCK = "make_ticket_priority"
 MAKE_TICKET_PRIORITY = "make_ticket_priority_input"
+
+
+# Who the customer is: their history on the root, in a modal, from /helpdesk customer.
+TICKET_HISTORY = "ticket_history"
+CUSTOMER_HISTORY = "customer_history"
+HISTORY_MODAL = "customer_history_modal"
+HISTORY_PAGE = "customer_history_page"
+
+# The Reply modal's confirmation when the customer wrote again while it was open.
+REPLY_CONFIRM_BLOCK = "reply_confirm"
+REPLY_CONFIRM = "reply_confirm_input"

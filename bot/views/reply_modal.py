@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.views import ids
 from bot.views.elements import context, option
 from bot.views.text import escape_mrkdwn, truncate
+from bot.views.ticket_list import age
 
 ANSWER_LIMIT = 3000  # Slack's limit for a plain-text input
 MAX_FILES = 5
@@ -29,6 +31,11 @@ class ReplyDraft:
     order_picker: bool = False  # Shopify is connected: offer to insert an order's status
     notice: str | None = None  # why the last pick inserted nothing, shown under the menus
     in_slack: bool = False  # made from a Slack user's message: answered in its thread
+    seen_message_id: int = 0  # the customer's latest message when the modal was opened
+    # Other agents with the modal open on this ticket, and for how long: a warning on top.
+    others_replying: tuple[tuple[str, timedelta], ...] = ()
+    # Sent once already, but the customer had written again: shown, and to be confirmed.
+    customer_wrote_again: bool = False
 
 
 def _addressee(draft: ReplyDraft) -> str:
@@ -49,7 +56,35 @@ def _addressee(draft: ReplyDraft) -> str:
 
 
 def reply_metadata(draft: ReplyDraft) -> str:
-    return json.dumps({"ticket_id": draft.ticket_id, "version": draft.version})
+    return json.dumps(
+        {"ticket_id": draft.ticket_id, "version": draft.version, "seen": draft.seen_message_id}
+    )
+
+
+def _replying_warning(others: tuple[tuple[str, timedelta], ...]) -> dict:
+    who = ", ".join(f"<@{agent}> (opened {age(since)} ago)" for agent, since in others)
+    verb = "is" if len(others) == 1 else "are"
+    return {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": truncate(f":warning: {who} {verb} already replying to this ticket.", 3000),
+        },
+    }
+
+
+def _confirmation() -> dict:
+    """Required: Slack keeps the modal open until it is ticked."""
+    return {
+        "type": "input",
+        "block_id": ids.REPLY_CONFIRM_BLOCK,
+        "label": {"type": "plain_text", "text": "The customer wrote again"},
+        "element": {
+            "type": "checkboxes",
+            "action_id": ids.REPLY_CONFIRM,
+            "options": [option("My answer still fits: send it", "send")],
+        },
+    }
 
 
 def _files_input() -> dict:
@@ -63,9 +98,16 @@ def _files_input() -> dict:
     }
 
 
+def _wrote(draft: ReplyDraft) -> str:
+    if draft.customer_wrote_again:
+        return ":bangbang: The customer wrote again while you were answering"
+    return "The customer wrote"
+
+
 def reply_modal(draft: ReplyDraft) -> dict:
     blocks: list[dict] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(_addressee(draft), 3000)}}
+        *([_replying_warning(draft.others_replying)] if draft.others_replying else []),
+        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(_addressee(draft), 3000)}},
     ]
     if draft.last_customer_message:
         quoted = "\n".join(
@@ -76,7 +118,7 @@ def reply_modal(draft: ReplyDraft) -> dict:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": truncate(f"*The customer wrote:*\n{quoted}", 3000),
+                    "text": truncate(f"*{_wrote(draft)}:*\n{quoted}", 3000),
                 },
             }
         )
@@ -124,6 +166,7 @@ def reply_modal(draft: ReplyDraft) -> dict:
             "element": answer,
         },
         *([] if draft.by_chat or draft.in_slack else [_files_input()]),
+        *([_confirmation()] if draft.customer_wrote_again else []),
         {
             "type": "input",
             "block_id": ids.REPLY_STATUS_BLOCK,
@@ -144,5 +187,7 @@ def reply_modal(draft: ReplyDraft) -> dict:
         "title": {"type": "plain_text", "text": truncate(f"Reply to #{draft.number}", 24)},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
+        # Closing it ends the "is replying" line on the root (a `view_closed` request).
+        "notify_on_close": True,
         "blocks": blocks,
     }

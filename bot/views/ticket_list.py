@@ -9,7 +9,7 @@ from bot.views import ids
 from bot.views.elements import button, context, plain, section
 from bot.views.text import escape_mrkdwn, truncate
 
-HOME_LIST_LIMIT = 45  # two lists and their headings stay inside a view's 100 blocks
+HOME_LIST_LIMIT = 30  # three lists and their headings stay inside a view's 100 blocks
 FIND_LIST_LIMIT = 20  # callers ask for one more, to know when there are more
 
 
@@ -51,8 +51,11 @@ def age(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)}d {minutes // 60 % 24}h"
 
 
-def home_view(mine: list[TicketLine], unassigned: list[TicketLine], now: datetime) -> dict:
-    """An agent's App Home: their open tickets, then everyone's unassigned ones, oldest first."""
+def home_view(
+    waiting: list[TicketLine], mine: list[TicketLine], unassigned: list[TicketLine], now: datetime
+) -> dict:
+    """An agent's App Home: their customers waiting for an answer (longest first), their open
+    tickets, then everyone's unassigned ones."""
     blocks: list[dict] = [
         {"type": "header", "text": plain("Helpdesk", 150)},
         {
@@ -61,6 +64,7 @@ def home_view(mine: list[TicketLine], unassigned: list[TicketLine], now: datetim
         },
     ]
     for heading, tickets, empty in (
+        ("My customers waiting", waiting, "No customer of yours is waiting for an answer."),
         ("Your open tickets", mine, "Nothing assigned to you is open."),
         ("Unassigned", unassigned, "Every open ticket has someone."),
     ):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.views import ids
+from bot.views.customer_history import CustomerHistory, history_line
 from bot.views.elements import button, context, option, plain
 from bot.views.text import escape_mrkdwn, shown_name, slack_time, truncate
 from bot.views.ticket_list import age
@@ -48,6 +49,8 @@ class TicketSummary:
     order_lookup: bool = False  # Shopify is connected
     vip: bool = False  # a VIP's ticket (the policy's `vip` section, or a rule)
     pending_until: datetime | None = None  # snoozed: reopens by itself then
+    history: CustomerHistory | None = None  # the customer's past, in one line
+    replying: tuple[str, ...] = ()  # agents with the Reply modal open, earliest first
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,12 @@ def status_line(ticket: TicketSummary) -> str:
     if ticket.pending_until is None:
         return STATUS_LABELS[ticket.status]
     return f"{STATUS_LABELS['pending']} until {slack_time(ticket.pending_until)}"
+
+
+def replying_line(agents: tuple[str, ...]) -> str:
+    names = [f"<@{agent}>" for agent in agents]
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+    return f":writing_hand: {who} {'is' if len(names) == 1 else 'are'} replying"
 
 
 def root_text(ticket: TicketSummary) -> str:
@@ -157,6 +166,8 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
         *([context(f":rotating_light: {ticket.escalation}")] if ticket.escalation else []),
         *([context("  ·  ".join(sla_line(state) for state in ticket.sla))] if ticket.sla else []),
         *([context(ticket.csat)] if ticket.csat else []),
+        *([context(history_line(ticket.history))] if ticket.history else []),
+        *([context(replying_line(ticket.replying))] if ticket.replying else []),
         {
             "type": "section",
             "fields": [
@@ -190,6 +201,7 @@ def _actions(ticket: TicketSummary, value: str) -> list[dict]:
         button("Escalate", ids.TICKET_ESCALATE, value),
         button("Assign to me", ids.TICKET_ASSIGN, value),
         *([button("Orders", ids.TICKET_ORDERS, value)] if ticket.order_lookup else []),
+        button("History", ids.TICKET_HISTORY, value),
         assign_picker,
         {
             "type": "static_select",

@@ -319,6 +319,10 @@ def test_erasure_leaves_nothing_of_the_customer_and_the_figures_unchanged(desk):
         PostgresState(desk.helpdesk.engine).put(
             f"shopify:customer:{ANN.email}", json.dumps({"name": ANN.name}), 600
         )
+    with transaction(desk.helpdesk.engine) as session:
+        # What the thread's Shopify post found of Ann, kept for the root's history line.
+        ann = session.get(Customer, ann_id)
+        ann.shop_orders_count, ann.shop_total_spent = 3, "987.65 EUR"
     now = utcnow()
     figures = desk.figures(now)
     database = desk.database_text()
@@ -343,6 +347,9 @@ def test_erasure_leaves_nothing_of_the_customer_and_the_figures_unchanged(desk):
     database = desk.database_text()
     left = [text for text in ANN.strings() if text.lower() in database]
     assert left == [], f"still in the database: {left}"
+    with desk.session() as session:
+        ann = session.get(Customer, ann_id)
+        assert (ann.shop_orders_count, ann.shop_total_spent) == (None, None)
     assert all(text.lower() in database for text in BOB.strings())
 
     if desk.database_url.startswith("sqlite"):

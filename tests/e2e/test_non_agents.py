@@ -57,7 +57,7 @@ COMMAND_TEXTS = {"/helpdesk": [f"{word} #1" for word in AGENT_SUBCOMMANDS]}
 
 @dataclass(frozen=True)
 class Entry:
-    kind: str  # the Bolt matcher: action, shortcut, view_submission, options, command
+    kind: str  # the Bolt matcher: action, shortcut, view_submission, view_closed, options, command
     name: str  # the action ID, callback ID or command it answers
     matches: Callable[[dict], bool]  # the listener's own matcher, to prove each payload reaches it
 
@@ -140,6 +140,8 @@ def payloads(entry: Entry, user: dict, root_ts: str) -> list[dict]:
         ]
     if entry.kind == "view_submission":
         return [{**base(user, "view_submission"), "view": modal(entry.name)}]
+    if entry.kind == "view_closed":
+        return [{**base(user, "view_closed"), "view": modal(entry.name), "is_cleared": False}]
     if entry.kind == "options":
         return [{**base(user, "block_suggestion"), "action_id": entry.name, "block_id": "b",
                  "value": "1", "view": modal(ids.REPLY_MODAL)}]  # fmt: skip
@@ -200,6 +202,8 @@ def refusal_problems(entry: Entry, payload: dict, answer: SlackHttpResponse, tol
         return "" if answer.body == NOT_AN_AGENT else f"answered {answer.body!r}"
     if kind == "block_suggestion":
         return "" if json.loads(answer.body) == {"options": []} else f"offered {answer.body}"
+    if kind == "view_closed":
+        return "" if answer.body == "" and not told else f"answered {answer.body!r}, told {told}"
     if kind == "view_submission":
         errors = json.loads(answer.body or "{}").get("errors") or {}
         return "" if list(errors.values()) == [NOT_AN_AGENT] else f"answered {answer.body!r}"
@@ -231,7 +235,9 @@ def test_every_listener_refuses_non_agents_and_shows_nothing(database_url, slack
 
         table = list(registered(helpdesk.bolt))
         kinds = {entry.kind for entry in table}
-        assert kinds == {"action", "shortcut", "view_submission", "options", "command"}
+        assert kinds == {
+            "action", "shortcut", "view_submission", "view_closed", "options", "command"
+        }  # fmt: skip
         before, views_before = database(helpdesk.engine), views_touched(slack)
         problems = []
         for entry in table:

@@ -176,7 +176,9 @@ def test_app_home_shows_my_tickets_and_unassigned_ones_with_thread_links(databas
 
     assert home["type"] == "home"
     text = json.dumps(home["blocks"])
-    assert text.index("Your open tickets") < text.index("#1 Broken mug") < text.index("Unassigned")
+    mine = text.index("Your open tickets")
+    assert text.index("My customers waiting") < mine
+    assert mine < text.index("#1 Broken mug", mine) < text.index("Unassigned")
     assert text.index("Unassigned") < text.index("#2 Where is my order?")
     for ticket in tickets(helpdesk):
         link = f"{WORKSPACE_URL}archives/{CHANNEL}/p{ticket.thread_ts.replace('.', '')}"

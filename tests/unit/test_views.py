@@ -47,7 +47,7 @@ def test_root_names_ticket_and_has_the_contract_buttons():
         for e in b["elements"]
         if "text" in e
     ]
-    for label in ("Reply", "Tag", "Escalate", "Assign", "Close"):
+    for label in ("Reply", "Tag", "Escalate", "Assign", "Close", "History"):
         assert any(label in text for text in labels)
     action_ids = {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
     assert action_ids == {
@@ -58,6 +58,7 @@ def test_root_names_ticket_and_has_the_contract_buttons():
         ids.TICKET_ASSIGN_PICK,
         ids.TICKET_PRIORITY,
         ids.TICKET_STATUS_MENU,
+        ids.TICKET_HISTORY,
         ids.TICKET_SNOOZE,
         ids.TICKET_CLOSE,
     }

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.core import text
 from bot.handlers.slack import (
     commands,
+    customer_history,
     customer_links,
     escalate,
     gate,
@@ -42,6 +43,7 @@ LISTENER_MODULES = (
     customer_links,
     make_ticket,
     reactions,
+    customer_history,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core import metrics
-from bot.handlers.slack import saved_reply_editing
+from bot.handlers.slack import customer_history, saved_reply_editing
 from bot.handlers.slack.common import services_of
 from bot.handlers.slack.permalinks import ticket_lines, with_customers
 from bot.handlers.slack.services import Services
@@ -24,13 +24,14 @@ HELP = (
     "*Helpdesk*: customer email arrives in this channel as one thread per ticket.\n"
     "• `/helpdesk help`: this message\n"
     "• `/helpdesk find <text, #number or email>`: look tickets up\n"
+    "• `/helpdesk customer <email or name>`: who a customer is: their tickets, CSAT, orders\n"
     "• `/helpdesk replies`: create, edit and delete saved replies\n"
     "• `/helpdesk escalated`: open escalations, since when, and who took them\n"
     "• `/helpdesk stats [today|week|month]`: the digest's figures for today, or the last 7 "
     "or 30 days\n"
     "• `/escalate #number reason`: escalate a ticket\n"
 )
-AGENT_SUBCOMMANDS = ("find", "replies", "escalated", "stats")
+AGENT_SUBCOMMANDS = ("find", "customer", "replies", "escalated", "stats")
 FIND_USAGE = "Say what to look for: `/helpdesk find refund`, `/helpdesk find #12` or an email."
 STATS_USAGE = "Which period? `/helpdesk stats today`, `/helpdesk stats week` or `month`."
 
@@ -60,6 +61,8 @@ def on_helpdesk(ack: Ack, respond: Respond, command: dict, client: WebClient, co
     services = services_of(context)
     if subcommand == "find":
         find(ack, services, rest.strip())
+    elif subcommand == "customer":
+        customer_history.customer(ack, services, rest.strip())
     elif subcommand == "escalated":
         with Session(services.reader) as session:
             rows = [

@@ -1,4 +1,5 @@
-"""The App Home tab: an agent's open tickets and the unassigned ones, with thread links."""
+"""The App Home tab: an agent's customers waiting, their open tickets and the unassigned ones,
+with thread links."""
 
 from __future__ import annotations
 
@@ -28,9 +29,16 @@ def on_home_opened(ack: Ack, event: dict, client: WebClient, context) -> None:
         client.views_publish(user_id=user, view=outsider_home_view())
         return
     with Session(services.reader) as session:
+        waiting = with_customers(session, queries.customers_waiting(session, user, HOME_LIST_LIMIT))
         mine = with_customers(session, queries.tickets_assigned_to(session, user, HOME_LIST_LIMIT))
         unassigned = with_customers(session, queries.unassigned_tickets(session, HOME_LIST_LIMIT))
-        sla = queries.sla_urgency(session, [ticket.id for ticket, _ in mine + unassigned])
+        listed = waiting + mine + unassigned
+        sla = queries.sla_urgency(session, [ticket.id for ticket, _ in listed])
     links = services.permalinks
-    view = home_view(ticket_lines(mine, links, sla), ticket_lines(unassigned, links, sla), utcnow())
+    view = home_view(
+        ticket_lines(waiting, links, sla),
+        ticket_lines(mine, links, sla),
+        ticket_lines(unassigned, links, sla),
+        utcnow(),
+    )
     client.views_publish(user_id=user, view=view)

@@ -199,6 +199,12 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
     with transaction(helpdesk.engine) as session:
         ticket = session.get(Ticket, ticket.id)
         draft = draft_for(
-            session, ticket, answer, version=version, order_picker=True, notice=refusal
+            session,
+            ticket,
+            answer,
+            version=version,
+            order_picker=True,
+            notice=refusal,
+            seen=metadata.get("seen"),
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))

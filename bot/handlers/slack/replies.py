@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.core import saved_replies, text
+from bot.core import replying, saved_replies, text
 from bot.core.replies import Agent, ReplyRefused, SharedFile, reply_to_customer, retry_reply
 from bot.handlers.slack.common import (
     metadata_of,
@@ -20,8 +20,8 @@ from bot.handlers.slack.common import (
 from bot.handlers.slack.order_facts import order_placeholders
 from bot.read_models.reply_draft import draft_for
 from bot.storage.db import transaction
-from bot.storage.models import Message, Ticket, TicketStatus
-from bot.storage.queries import ticket_for_thread
+from bot.storage.models import Message, Ticket, TicketStatus, utcnow
+from bot.storage.queries import last_customer_message, ticket_for_thread
 from bot.views import ids
 from bot.views.reply_modal import reply_modal
 
@@ -35,11 +35,14 @@ def register(app: App) -> None:
     app.shortcut(ids.SHORTCUT_REPLY)(on_reply_shortcut)
     app.action(ids.REPLY_SAVED_PICK)(on_saved_reply_picked)
     app.view(ids.REPLY_MODAL)(on_reply_submitted)
+    app.view_closed(ids.REPLY_MODAL)(on_reply_closed)
     app.action(ids.REPLY_RETRY)(on_retry)
 
 
 def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> None:
+    """Opens the modal, warning of anyone else replying, then records that this agent is."""
     helpdesk = services_of(context)
+    agent = body["user"]["id"]
     with Session(helpdesk.reader) as session:
         ticket = find_ticket(session)
         if ticket is None:
@@ -48,8 +51,10 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
         if ticket.status == TicketStatus.CLOSED:
             tell(client, body, f"Ticket #{ticket.number} is closed; reopen it to reply.")
             return
-        view = reply_modal(draft_for(session, ticket, order_picker=helpdesk.shopify is not None))
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+        draft = draft_for(session, ticket, order_picker=helpdesk.shopify is not None, agent=agent)
+    opened = client.views_open(trigger_id=body["trigger_id"], view=reply_modal(draft))
+    with transaction(helpdesk.engine) as session:
+        replying.started(session, draft.ticket_id, agent, opened["view"]["id"], utcnow())
 
 
 def on_reply_button(ack: Ack, body: dict, client: WebClient, context) -> None:
@@ -89,6 +94,7 @@ def on_saved_reply_picked(ack: Ack, body: dict, client: WebClient, context) -> N
             text,
             version=metadata.get("version", 0) + 1,
             order_picker=helpdesk.shopify is not None,
+            seen=metadata.get("seen"),
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
 
@@ -126,22 +132,29 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
     agent = Agent(user["id"], user_name(client, user["id"]) or user.get("name", ""))
     status_input = view["state"]["values"].get(ids.REPLY_STATUS_BLOCK, {}).get(ids.REPLY_STATUS)
     status = ((status_input or {}).get("selected_option") or {}).get("value")
+    metadata = metadata_of(view)
+    if ids.REPLY_CONFIRM_BLOCK in view["state"]["values"] and not confirmed(view):
+        ack(response_action="errors", errors={ids.REPLY_CONFIRM_BLOCK: UNCONFIRMED})
+        return
     try:
         with transaction(helpdesk.engine) as session:
-            ticket = session.get(Ticket, metadata_of(view).get("ticket_id", 0))
+            ticket = session.get(Ticket, metadata.get("ticket_id", 0))
             if ticket is None:
                 raise ReplyRefused("This ticket no longer exists.")
-            reply_to_customer(
-                session,
-                helpdesk.desk,
-                ticket,
-                agent,
-                answer,
-                new_status=TicketStatus(status) if status in ("pending", "solved") else None,
-                request_key=f"view:{view['id']}",
-                files=files_of(view),
-                max_file_bytes=helpdesk.desk.policy.mail.max_attachment_bytes,
-            )
+            changed = wrote_again(session, ticket, metadata, answer, helpdesk.shopify is not None)
+            if changed is None:
+                replying.ended(session, view["id"])
+                reply_to_customer(
+                    session,
+                    helpdesk.desk,
+                    ticket,
+                    agent,
+                    answer,
+                    new_status=TicketStatus(status) if status in ("pending", "solved") else None,
+                    request_key=f"view:{view['id']}",
+                    files=files_of(view),
+                    max_file_bytes=helpdesk.desk.policy.mail.max_attachment_bytes,
+                )
     except ReplyRefused as refused:
         ack(response_action="errors", errors={errors_at: str(refused)})
         return
@@ -152,7 +165,42 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
             errors={errors_at: "The helpdesk could not save your answer; please try again."},
         )
         return
+    if changed is not None:
+        # Nothing was sent: the agent sees the new message and confirms, or rewrites.
+        ack(response_action="update", view=reply_modal(changed))
+        return
     ack()
+
+
+UNCONFIRMED = "Tick this to send your answer as it is, or change it first."
+
+
+def confirmed(view: dict) -> bool:
+    picked = view["state"]["values"].get(ids.REPLY_CONFIRM_BLOCK, {}).get(ids.REPLY_CONFIRM) or {}
+    return bool(picked.get("selected_options"))
+
+
+def wrote_again(session: Session, ticket: Ticket, metadata: dict, answer: str, orders: bool):
+    """The modal redrawn with the customer's newest words and a confirmation, when they wrote
+    since the agent last saw the modal; None when they didn't (or the modal predates this)."""
+    seen = metadata.get("seen")
+    latest = last_customer_message(session, ticket.id)
+    if seen is None or latest is None or latest.id <= seen:
+        return None
+    return draft_for(
+        session,
+        ticket,
+        answer,
+        version=metadata.get("version", 0) + 1,
+        order_picker=orders,
+        changed=True,
+    )
+
+
+def on_reply_closed(ack: Ack, body: dict, context) -> None:
+    ack()
+    with transaction(services_of(context).engine) as session:
+        replying.ended(session, body["view"]["id"])
 
 
 def on_retry(ack: Ack, body: dict, client: WebClient, context) -> None:
