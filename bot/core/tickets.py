@@ -98,6 +98,35 @@ def open_ticket(
     """The new ticket and its first message. Everything the ticket row holds is known before
     its INSERT, so the row is written once, not inserted and then updated."""
     now = utcnow()
+    ticket = new_ticket(
+        session,
+        customer=customer,
+        subject=subject,
+        channel=channel,
+        source=source,
+        support_address=support_address,
+        now=now,
+    )
+    for tag in sorted(set(tags)):
+        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    record_event(session, ticket, "created", customer.email, source=source, channel=channel)
+    outbox.post_root(session, ticket.id)
+    message = add_customer_message(session, desk, ticket, first_message, at=now)
+    desk.ticket_opened(session, ticket)
+    return ticket, message
+
+
+def new_ticket(
+    session: Session,
+    *,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    source: Source,
+    support_address: str | None,
+    now: datetime,
+) -> Ticket:
+    """The ticket's row, numbered and flushed: no message, no event, no rule run yet."""
     ticket = Ticket(
         number=next_ticket_number(session),
         subject=subject[:SUBJECT_LIMIT] or "(no subject)",
@@ -111,13 +140,7 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
-    for tag in sorted(set(tags)):
-        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-    record_event(session, ticket, "created", customer.email, source=source, channel=channel)
-    outbox.post_root(session, ticket.id)
-    message = add_customer_message(session, desk, ticket, first_message, at=now)
-    desk.ticket_opened(session, ticket)
-    return ticket, message
+    return ticket
 
 
 def add_customer_message(
