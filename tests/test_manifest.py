@@ -55,6 +55,8 @@ def test_shortcuts(manifest: dict[str, Any]) -> None:
         "reply_to_customer": "message",
         "escalate_ticket": "message",
         "escalate_ticket_global": "global",
+        "merge_ticket": "message",
+        "split_ticket": "message",
     }
 
 

@@ -30,9 +30,9 @@ from bot.core.ticket_moves import (
     wait_since,
 )
 from bot.storage.models import Customer, Ticket, TicketMove, TicketStatus, TicketTag, utcnow
+from bot.storage.queries import ACTIVE
 
 SUGGEST_WITHIN = timedelta(hours=24)
-ACTIVE = (TicketStatus.OPEN, TicketStatus.PENDING)
 
 
 class DifferentCustomers(MoveRefused):

@@ -87,3 +87,22 @@ SHOPIFY_LINK = "shopify_link"
 SHOPIFY_LINK_MODAL = "shopify_link_modal"
 SHOPIFY_PROOF_BLOCK = "shopify_proof"
 SHOPIFY_PROOF = "shopify_proof_input"
+
+# Merge and split (bot.core.merging, bot.core.splitting).
+TICKET_MORE = "ticket_more"  # the root's second ⋯ menu: choices that open a modal
+MORE_MERGE = "merge"  # its "Merge into…" choice
+MERGE_SUGGESTED = "merge_suggested"  # "Possibly the same as #n — Merge"
+SHORTCUT_MERGE = "merge_ticket"
+SHORTCUT_SPLIT = "split_ticket"
+MERGE_PICK_MODAL = "merge_pick_modal"
+MERGE_TARGET_BLOCK = "merge_target"
+MERGE_TARGET = "merge_target_input"
+MERGE_CONFIRM_MODAL = "merge_confirm_modal"
+MERGE_CONFIRM_BLOCK = "merge_confirm"
+MERGE_CONFIRM = "merge_confirm_input"
+MERGE_SUGGESTION_BLOCK = "merge_suggestion"
+SPLIT_MODAL = "split_modal"
+SPLIT_FOLLOWING_BLOCK = "split_following"
+SPLIT_FOLLOWING = "split_following_input"
+MOVE_REFUSED_MODAL = "move_refused_modal"
+MOVE_UNDO = "move_undo"  # Unmerge, or Undo split, on the thread's notice

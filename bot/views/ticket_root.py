@@ -48,6 +48,9 @@ class TicketSummary:
     order_lookup: bool = False  # Shopify is connected
     vip: bool = False  # one of the policy's VIP customers
     pending_until: datetime | None = None  # snoozed: reopens by itself then
+    merged_into: int | None = None  # the number of the ticket this one was merged into
+    # Another open ticket of the customer's, opened in the day before: (its id, its number).
+    possibly_same_as: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,11 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
         *([context(f":rotating_light: {ticket.escalation}")] if ticket.escalation else []),
         *([context("  ·  ".join(sla_line(state) for state in ticket.sla))] if ticket.sla else []),
         *([context(ticket.csat)] if ticket.csat else []),
+        *(
+            [context(f":twisted_rightwards_arrows: Merged into #{ticket.merged_into}")]
+            if ticket.merged_into
+            else []
+        ),
         {
             "type": "section",
             "fields": [
@@ -171,6 +179,26 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
             "block_id": f"{ids.ROOT_ACTIONS_BLOCK}:{ticket.ticket_id}",
             "elements": _actions(ticket, value),
         },
+        *_merge_suggestion(ticket),
+    ]
+
+
+def _merge_suggestion(ticket: TicketSummary) -> list[dict]:
+    if ticket.possibly_same_as is None:
+        return []
+    other_id, other_number = ticket.possibly_same_as
+    return [
+        {
+            "type": "actions",
+            "block_id": ids.MERGE_SUGGESTION_BLOCK,
+            "elements": [
+                button(
+                    f"Possibly the same as #{other_number} — Merge",
+                    ids.MERGE_SUGGESTED,
+                    f"{ticket.ticket_id}:{other_id}",
+                )
+            ],
+        }
     ]
 
 
@@ -213,6 +241,17 @@ def _actions(ticket: TicketSummary, value: str) -> list[dict]:
                 ),
             ],
         },
+        *(
+            [
+                {
+                    "type": "overflow",
+                    "action_id": ids.TICKET_MORE,
+                    "options": [option("Merge into…", ids.MORE_MERGE)],
+                }
+            ]
+            if ticket.status != "closed"
+            else []
+        ),
         button("Pending until…", ids.TICKET_SNOOZE, value),
         button("Close", ids.TICKET_CLOSE, value, style="danger"),
     ]

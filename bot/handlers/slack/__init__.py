@@ -16,10 +16,12 @@ from bot.handlers.slack import (
     escalate,
     gate,
     home,
+    merging,
     orders,
     replies,
     saved_reply_editing,
     snoozing,
+    splitting,
     tagging,
     thread_messages,
     ticket_actions,
@@ -38,6 +40,8 @@ LISTENER_MODULES = (
     saved_reply_editing,
     orders,
     customer_links,
+    merging,
+    splitting,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.
