@@ -305,7 +305,15 @@ class MovePost(SlackDeliverer):
         )  # fmt: skip
 
     def _link(self, channel: str, ts: str) -> str | None:
-        return self.slack.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        """A message deleted since, or a channel the bot left, loses its link, not the post."""
+        try:
+            answer = self.slack.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as exc:
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                raise
+            log.info("no link to %s in %s: %s", ts, channel, exc.response.get("error"))
+            return None
+        return answer.get("permalink")
 
 
 class SurveyAnswer(SlackDeliverer):

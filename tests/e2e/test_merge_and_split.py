@@ -177,7 +177,10 @@ def test_a_merge_summarises_moves_and_leads_the_customers_mail_to_the_kept_ticke
         b["block_id"] != ids.MERGE_CONFIRM_BLOCK for b in confirm["blocks"] if "block_id" in b
     )
     assert desk.confirm(confirm).status == 200
+    assert desk.confirm(confirm).status == 200  # Slack's retry of the submission: one merge
     desk.settle()
+    with Session(desk.helpdesk.engine) as session:
+        assert len(session.exec(select(TicketMove)).all()) == 1
 
     # One summary in the kept thread, linking the message where it was posted; no re-post.
     kept_thread = [m["text"] for m in desk.thread(1)[1:]]
@@ -188,18 +191,31 @@ def test_a_merge_summarises_moves_and_leads_the_customers_mail_to_the_kept_ticke
     assert "Merged into #1" in str(root_of(desk, 2)["blocks"])
     assert desk.bodies(1) == ["My parcel never came.", "Where is order 1001?"]
     assert desk.bodies(2) == []
+    # A note typed in the merged thread afterwards is the kept ticket's.
+    note = {"type": "message", "channel": CHANNEL, "user": AGENT["id"], "text": "seen",
+            "ts": "1800000000.000100", "thread_ts": desk.ticket(2).thread_ts}  # fmt: skip
+    assert desk.sender.send_event(note).status == 200
+    assert eventually(lambda: desk.bodies(1)[-1] == "seen")
     assert desk.tags(1) == ["shipping"]
 
     # The customer answers the merged conversation, by its headers and by its number.
     desk.mail("Any news?", "Re: Order 1001", in_reply_to=second, references=[second])
     desk.mail("Me again.", "Re: [#2] Order 1001")
     assert desk.bodies(1)[-2:] == ["Any news?", "Me again."]
+    # The message shortcut on the merged root: it is merged already.
+    shortcut(desk, ids.SHORTCUT_MERGE, desk.ticket(2).thread_ts, desk.ticket(2).thread_ts)
+    assert desk.told("#2 is already merged")
     assert desk.numbers() == [1, 2]  # no new ticket for either
 
     # Unmerge gives back what moved; the mail that came since stays kept.
     desk.undo(1)
     assert desk.bodies(2) == ["Where is order 1001?"]
-    assert desk.bodies(1) == ["My parcel never came.", "Any news?", "Me again."]
+    assert desk.bodies(1) == [
+        "My parcel never came.",
+        "seen",
+        "Any news?",
+        "Me again.",
+    ]
     assert desk.ticket(2).status == "open" and desk.ticket(2).merged_into_id is None
     assert desk.tags(1) == [] and desk.tags(2) == ["shipping"]
     assert "Merged into" not in str(root_of(desk, 2)["blocks"])
@@ -257,6 +273,11 @@ def test_a_second_ticket_within_a_day_offers_to_merge_into_the_first(desk):
     view = desk.agent.opened_view(after=opened)
     picker = view["blocks"][1]["element"]
     assert picker["initial_option"]["value"] == str(desk.ticket(1).id)
+
+    opened = len(desk.slack.calls("views.open"))
+    root_ts = desk.ticket(2).thread_ts
+    shortcut(desk, ids.SHORTCUT_MERGE, root_ts, root_ts)  # the same, from the root's shortcut
+    assert desk.agent.opened_view(after=opened)["callback_id"] == ids.MERGE_PICK_MODAL
 
     desk.merge(2, 1)
     assert "Possibly the same as" not in str(root_of(desk, 2)["blocks"])
