@@ -20,6 +20,7 @@ from bot.core.ticket_moves import (
     MERGE,
     MoveRefused,
     announce,
+    chat_refusal,
     done_before,
     earliest_unanswered,
     follow_unanswered,
@@ -39,20 +40,25 @@ class DifferentCustomers(MoveRefused):
     """The two tickets are different customers': merging them needs an explicit yes."""
 
 
+def unmergeable(ticket: Ticket) -> str | None:
+    """Why this ticket can't be merged into any other, or None."""
+    if ticket.merged_into_id is not None:
+        return f"#{ticket.number} is already merged into another ticket."
+    if ticket.status == TicketStatus.CLOSED:
+        return f"#{ticket.number} is closed: reopen it first to merge it."
+    return chat_refusal(ticket)
+
+
 def merge_refusal(merged: Ticket, kept: Ticket) -> str | None:
     """Why `merged` can't go into `kept`, or None. Refused loops: a merged ticket is closed
     and leads elsewhere, so A into B into A stops at B's second step."""
     if merged.id == kept.id:
         return "A ticket can't be merged into itself: pick the ticket to keep."
-    if merged.merged_into_id is not None:
-        return f"#{merged.number} is already merged into another ticket."
     if kept.merged_into_id is not None:
         return f"#{kept.number} was merged into another ticket: merge into that one instead."
     if kept.status == TicketStatus.CLOSED:
         return f"#{kept.number} is closed: reopen it first, or keep another ticket."
-    if merged.status == TicketStatus.CLOSED:
-        return f"#{merged.number} is closed: reopen it first to merge it."
-    return None
+    return unmergeable(merged) or chat_refusal(kept)
 
 
 def merge(

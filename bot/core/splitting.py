@@ -18,6 +18,7 @@ from bot.core.ticket_moves import (
     SPLIT,
     MoveRefused,
     announce,
+    chat_refusal,
     done_before,
     follow_unanswered,
     messages_of,
@@ -48,7 +49,7 @@ def split_refusal(session: Session, message: Message, following: bool) -> str | 
             f"That would move all of #{ticket.number}'s conversation: split a later message, "
             "or only this one."
         )
-    return None
+    return chat_refusal(ticket)
 
 
 def split(

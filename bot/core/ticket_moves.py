@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.core import outbox, sla
 from bot.core.context import Desk
-from bot.storage.models import Direction, Message, Ticket, TicketMove, TicketStatus
+from bot.storage.models import Direction, Message, Source, Ticket, TicketMove, TicketStatus
 
 MERGE = "merge"
 SPLIT = "split"
@@ -22,6 +22,15 @@ RESPONSE_CLOCKS = (sla.FIRST_RESPONSE, sla.NEXT_RESPONSE)
 
 class MoveRefused(Exception):
     """A merge, split or undo that can't be done, in words for the agent; nothing changed."""
+
+
+def chat_refusal(*involved: Ticket) -> str | None:
+    """A live chat's visitor sees its ticket's messages in the widget: moving messages in or
+    out would hide their conversation from them, or show them someone else's."""
+    for ticket in involved:
+        if ticket.source == Source.CHAT:
+            return f"#{ticket.number} is a live chat: its messages stay with its visitor."
+    return None
 
 
 def messages_of(session: Session, ticket_id: int) -> list[Message]:

@@ -14,7 +14,7 @@ from bot.core.merging import DifferentCustomers, merge, merge_suggestion, unmerg
 from bot.core.threading import reply_address
 from bot.core.ticket_moves import MoveRefused
 from bot.core.tickets import set_tags
-from bot.storage.models import TicketEvent, TicketMove, TicketStatus
+from bot.storage.models import Source, TicketEvent, TicketMove, TicketStatus
 from tests.core.builders import AGENT, JANE, ON_BOTH_DATABASES, SUPPORT, email, message_id_of
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
@@ -189,3 +189,13 @@ def test_a_second_ticket_within_a_day_suggests_merging_into_the_first(core, time
     at(time_machine, hours=30)
     core.receive(email("A day later.", subject="Another thing"))
     assert merge_suggestion(core.session, core.ticket(3)) is None
+
+
+def test_a_live_chat_is_neither_merged_nor_kept_its_visitor_sees_its_messages(core, time_machine):
+    kept, merged, _, _ = two_tickets(core, time_machine)
+    kept.source = Source.CHAT
+    core.session.commit()
+    for into, away in ((kept, merged), (merged, kept)):
+        with pytest.raises(MoveRefused, match="live chat"):
+            merge_now(core, away, into)
+        core.session.rollback()

@@ -8,13 +8,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.core.merging import DifferentCustomers, merge, merge_refusal, unmerge
+from bot.core.merging import DifferentCustomers, merge, merge_refusal, unmerge, unmergeable
 from bot.core.splitting import undo_split
 from bot.core.ticket_moves import MERGE, MoveRefused
 from bot.core.visitors import reachable
 from bot.handlers.slack.common import metadata_of, services_of, tell, ticket_of_action
 from bot.storage.db import transaction
-from bot.storage.models import Customer, Ticket, TicketMove, TicketStatus, utcnow
+from bot.storage.models import Customer, Ticket, TicketMove, utcnow
 from bot.storage.queries import merge_candidates, ticket_for_thread
 from bot.views import ids
 from bot.views.move_modals import (
@@ -79,7 +79,7 @@ def _open_pick(
     if merged is None:
         tell(client, body, "This is not a ticket thread, or the ticket no longer exists.")
         return
-    refusal = merge_refusal(merged, kept) if kept is not None else _mergeable(merged)
+    refusal = merge_refusal(merged, kept) if kept is not None else unmergeable(merged)
     if refusal:
         tell(client, body, refusal)
         return
@@ -87,14 +87,6 @@ def _open_pick(
     client.views_open(
         trigger_id=body["trigger_id"], view=merge_pick_modal(side_of(session, merged), preselected)
     )
-
-
-def _mergeable(ticket: Ticket) -> str | None:
-    if ticket.merged_into_id is not None:
-        return f"#{ticket.number} is already merged into another ticket."
-    if ticket.status == TicketStatus.CLOSED:
-        return f"#{ticket.number} is closed: reopen it first to merge it."
-    return None
 
 
 def on_target_options(ack: Ack, body: dict, context) -> None:
