@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.core import outbox
+from bot.core.customer_data import messages_of
 from bot.core.merging import DifferentCustomers, merge, merge_suggestion, unmerge
 from bot.core.threading import reply_address
 from bot.core.ticket_moves import MoveRefused
@@ -199,3 +200,17 @@ def test_a_live_chat_is_neither_merged_nor_kept_its_visitor_sees_its_messages(co
         with pytest.raises(MoveRefused, match="live chat"):
             merge_now(core, away, into)
         core.session.rollback()
+
+
+def test_each_customers_data_keeps_their_own_messages_across_a_merge(core, time_machine):
+    """Export and erasure read `messages_of`: Bob's words merged into Jane's ticket are still
+    Bob's, never Jane's."""
+    kept, merged, _, _ = two_tickets(core, time_machine, "Bob <bob@other.example>")
+    merge_now(core, merged, kept, different_customers=True)
+    core.receive(email("After the merge.", subject="Re: [#1] Parcel missing"))
+
+    assert [m.body for m in messages_of(core.session, merged.id)] == ["Where is order 1001?"]
+    assert [m.body for m in messages_of(core.session, kept.id)] == [
+        "My parcel never came.",
+        "After the merge.",
+    ]
