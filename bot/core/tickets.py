@@ -181,9 +181,11 @@ def customer_address(session: Session, ticket: Ticket) -> str:
 def name_given(session: Session, ticket: Ticket) -> str:
     """The name the person writing on this ticket last gave (a chat visitor's, an email's From),
     not the one on file for the address: anyone can type someone else's address into the chat
-    widget, and a reply must not greet them by the owner's name."""
-    last = last_customer_message(session, ticket.id)
-    return last.author_name if last else session.get(Customer, ticket.customer_id).name
+    widget, and a reply must not greet them by the owner's name. Only the ticket's customer's
+    own messages count: another customer's merged into it (bot.core.merging) are not theirs."""
+    customer = session.get(Customer, ticket.customer_id)
+    last = last_customer_message(session, ticket.id, author=customer.email)
+    return last.author_name if last else customer.name
 
 
 def customer_email(session: Session, ticket: Ticket) -> str | None:

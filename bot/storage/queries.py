@@ -31,12 +31,16 @@ def ticket_by_number(session: Session, number: int) -> Ticket | None:
     return session.exec(select(Ticket).where(Ticket.number == number)).first()
 
 
-def last_customer_message(session: Session, ticket_id: int) -> Message | None:
-    return session.exec(
-        select(Message)
-        .where(Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND)
-        .order_by(Message.id.desc())
-    ).first()
+def last_customer_message(
+    session: Session, ticket_id: int, author: str | None = None
+) -> Message | None:
+    """`author`: only that address's messages."""
+    statement = select(Message).where(
+        Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND
+    )
+    if author is not None:
+        statement = statement.where(Message.author == author)
+    return session.exec(statement.order_by(Message.id.desc())).first()
 
 
 def email_chain(session: Session, ticket_id: int, before_id: int) -> list[Message]:

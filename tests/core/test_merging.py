@@ -14,7 +14,7 @@ from bot.core.customer_data import messages_of
 from bot.core.merging import DifferentCustomers, merge, merge_suggestion, unmerge
 from bot.core.threading import reply_address
 from bot.core.ticket_moves import MoveRefused
-from bot.core.tickets import set_tags
+from bot.core.tickets import name_given, set_tags
 from bot.storage.models import Source, TicketEvent, TicketMove, TicketStatus
 from tests.core.builders import AGENT, JANE, ON_BOTH_DATABASES, SUPPORT, email, message_id_of
 
@@ -214,3 +214,9 @@ def test_each_customers_data_keeps_their_own_messages_across_a_merge(core, time_
         "My parcel never came.",
         "After the merge.",
     ]
+
+
+def test_a_reply_on_the_kept_ticket_greets_its_own_customer_not_the_merged_one(core, time_machine):
+    kept, merged, _, _ = two_tickets(core, time_machine, "Bob <bob@other.example>")
+    merge_now(core, merged, kept, different_customers=True)  # Bob's mail is the newest now
+    assert name_given(core.session, kept) == "Jane Doe"
