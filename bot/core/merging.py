@@ -34,6 +34,7 @@ from bot.storage.models import Customer, Ticket, TicketMove, TicketStatus, Ticke
 from bot.storage.queries import ACTIVE
 
 SUGGEST_WITHIN = timedelta(hours=24)
+MERGED_IN = "merged_in"  # the kept ticket's event
 
 
 class DifferentCustomers(MoveRefused):
@@ -119,9 +120,15 @@ def merge(
             reason=f"#{merged.number} merged in, unanswered",
         )  # fmt: skip
     wait_since(session, desk, kept, waiting, now)
-    facts = {"customers": customers, "messages": len(moving), "move": move.id}
+    # Both customers, each a string of its own, so that erasing either finds their address.
+    facts = {
+        "merged_customer": customers[0],
+        "kept_customer": customers[1],
+        "messages": len(moving),
+        "move": move.id,
+    }
     tickets.record_event(session, merged, "merged_into", actor, number=kept.number, **facts)
-    tickets.record_event(session, kept, "merged_in", actor, number=merged.number, **facts)
+    tickets.record_event(session, kept, MERGED_IN, actor, number=merged.number, **facts)
     announce(session, move)
     return move
 

@@ -23,6 +23,8 @@ from bot.core import outbox
 from bot.core.attachments import FileStore
 from bot.core.chat import token_hash
 from bot.core.customer_data import attachments_of, messages_of, rows_of, tickets_of
+from bot.core.merging import MERGED_IN
+from bot.core.ticket_moves import MERGE
 from bot.core.tickets import record_event
 from bot.core.visitors import erased_address, is_reachable
 from bot.storage.models import (
@@ -37,6 +39,7 @@ from bot.storage.models import (
     OutboxStatus,
     Ticket,
     TicketEvent,
+    TicketMove,
 )
 
 log = logging.getLogger(__name__)
@@ -173,7 +176,10 @@ def _erase_rows(
             done.chats += _erase_chat(scrub, conversation, ticket.id)
         for escalation in rows_of(session, Escalation, ticket.id):
             scrub.apply(escalation, ticket.id, reason=PLACEHOLDER)
-        for event in rows_of(session, TicketEvent, ticket.id):
+        for event in [
+            *rows_of(session, TicketEvent, ticket.id),
+            *_merge_events_elsewhere(session, ticket.id),
+        ]:
             done.events += _erase_event(session, scrub, event, identifying, address)
         done.outbox_rows += _erase_outbox(session, scrub, ticket.id)
     done.tickets = len(scrub.changed)
@@ -310,10 +316,49 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
         elif row.status == OutboxStatus.SENT and (where := posted_at(session, row)):
             outbox.erase_post(session, ticket.id, **where)
             rows += 1
+    for row in merge_summaries_elsewhere(session, ticket.id):
+        # The kept ticket's summary of this one's merge lists its messages and who wrote them.
+        if row.status == OutboxStatus.PENDING:
+            outbox.erase_post(session, row.ticket_id, row=str(row.id))
+            rows += 1
+        elif row.status == OutboxStatus.SENT and (where := posted_at(session, row)):
+            outbox.erase_post(session, row.ticket_id, **where)
+            rows += 1
     for file_id in slack_files:
         outbox.erase_post(session, ticket.id, file=file_id)
         rows += 1
     return rows
+
+
+def merge_summaries_elsewhere(session: Session, ticket_id: int) -> list[OutboxItem]:
+    """The posts in other tickets' threads telling that this ticket was merged into them."""
+    return [
+        row
+        for move_id, kept_id in _merges_from(session, ticket_id)
+        for row in rows_of(session, OutboxItem, kept_id)
+        if row.kind == outbox.SLACK_TICKET_MOVE and row.payload.get("move") == move_id
+    ]
+
+
+def _merge_events_elsewhere(session: Session, ticket_id: int) -> list[TicketEvent]:
+    """The kept tickets' events recording this ticket's merge into them (with its customer)."""
+    return [
+        event
+        for move_id, kept_id in _merges_from(session, ticket_id)
+        for event in rows_of(session, TicketEvent, kept_id)
+        if event.kind == MERGED_IN and event.data.get("move") == move_id
+    ]
+
+
+def _merges_from(session: Session, ticket_id: int) -> list[tuple[int, int]]:
+    """(move, kept ticket) of each merge of this ticket into another."""
+    return list(
+        session.exec(
+            select(TicketMove.id, TicketMove.to_ticket_id).where(
+                TicketMove.from_ticket_id == ticket_id, TicketMove.kind == MERGE
+            )
+        )
+    )
 
 
 def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:

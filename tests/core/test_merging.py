@@ -10,12 +10,14 @@ import pytest
 from sqlmodel import select
 
 from bot.core import outbox
+from bot.core.attachments import FileStore
 from bot.core.customer_data import messages_of
 from bot.core.merging import DifferentCustomers, merge, merge_suggestion, unmerge
+from bot.core.privacy import erase
 from bot.core.threading import reply_address
 from bot.core.ticket_moves import MoveRefused
 from bot.core.tickets import name_given, set_tags
-from bot.storage.models import Source, TicketEvent, TicketMove, TicketStatus
+from bot.storage.models import Customer, Source, TicketEvent, TicketMove, TicketStatus
 from tests.core.builders import AGENT, JANE, ON_BOTH_DATABASES, SUPPORT, email, message_id_of
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
@@ -125,7 +127,10 @@ def test_different_customers_need_an_explicit_confirmation_and_both_are_recorded
 
     merge_now(core, merged, kept, different_customers=True)
     event = core.session.exec(select(TicketEvent).where(TicketEvent.kind == "merged_in")).one()
-    assert event.data["customers"] == ["bob@other.example", JANE]
+    assert (event.data["merged_customer"], event.data["kept_customer"]) == (
+        "bob@other.example",
+        JANE,
+    )
 
 
 @pytest.mark.parametrize("case", ["itself", "closed", "loop", "twice"])
@@ -220,3 +225,25 @@ def test_a_reply_on_the_kept_ticket_greets_its_own_customer_not_the_merged_one(c
     kept, merged, _, _ = two_tickets(core, time_machine, "Bob <bob@other.example>")
     merge_now(core, merged, kept, different_customers=True)  # Bob's mail is the newest now
     assert name_given(core.session, kept) == "Jane Doe"
+
+
+def test_erasing_the_merged_customer_reaches_their_words_in_the_kept_ticket(
+    core, time_machine, tmp_path
+):
+    kept, merged, _, _ = two_tickets(core, time_machine, "Bob <bob@other.example>")
+    merge_now(core, merged, kept, different_customers=True)
+    core.outbox()  # delivered: the summary is a post in #1's thread now
+    summary = core.outbox_rows(outbox.SLACK_TICKET_MOVE)[0]
+    summary.result = {"ts": "1800000000.000300"}
+    core.session.commit()
+
+    bob = core.session.exec(select(Customer).where(Customer.email == "bob@other.example")).one()
+    erase(core.session, bob, FileStore(tmp_path), actor=AGENT.user_id)
+    core.session.commit()
+
+    assert [m.body for m in core.messages(kept)] == ["My parcel never came.", "[erased]"]
+    event = core.session.exec(select(TicketEvent).where(TicketEvent.kind == "merged_in")).one()
+    assert event.data["merged_customer"] == "[erased]"
+    assert event.data["kept_customer"] == JANE
+    erased = [row.payload for row in core.outbox_rows(outbox.SLACK_ERASE)]
+    assert {"channel": kept.channel, "ts": "1800000000.000300"} in erased

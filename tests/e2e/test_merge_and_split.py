@@ -253,7 +253,10 @@ def test_different_customers_need_the_box_ticked_and_both_are_recorded(desk):
     assert desk.bodies(2) == []
     with Session(desk.helpdesk.engine) as session:
         event = session.exec(select(TicketEvent).where(TicketEvent.kind == "merged_in")).one()
-    assert event.data["customers"] == ["bob@other.example", "jane@customer.example"]
+    assert (event.data["merged_customer"], event.data["kept_customer"]) == (
+        "bob@other.example",
+        "jane@customer.example",
+    )
     assert "Different customers" in str(desk.thread(1)[-1]["blocks"])
 
 
