@@ -12,7 +12,13 @@ from bot.core.merging import DifferentCustomers, merge, merge_refusal, unmerge, 
 from bot.core.splitting import undo_split
 from bot.core.ticket_moves import MERGE, MoveRefused
 from bot.core.visitors import reachable
-from bot.handlers.slack.common import metadata_of, services_of, tell, ticket_of_action
+from bot.handlers.slack.common import (
+    metadata_of,
+    open_or_tell,
+    services_of,
+    tell,
+    ticket_of_action,
+)
 from bot.storage.db import transaction
 from bot.storage.models import Customer, Ticket, TicketMove, utcnow
 from bot.storage.queries import merge_candidates, ticket_for_thread
@@ -49,44 +55,41 @@ def on_more_menu(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     action = body["actions"][0]
     if (action.get("selected_option") or {}).get("value") == ids.MORE_MERGE:
-        with transaction(services_of(context).engine) as session:
-            _open_pick(client, body, session, ticket_of_action(session, action), None)
+        with transaction(services_of(context).reader) as session:
+            answer = _pick_modal(session, ticket_of_action(session, action), None)
+        open_or_tell(client, body, answer)
 
 
 def on_suggestion(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     merged_id, _, kept_id = (body["actions"][0].get("value") or "").partition(":")
-    with transaction(services_of(context).engine) as session:
+    with transaction(services_of(context).reader) as session:
         merged = session.get(Ticket, int(merged_id)) if merged_id.isdigit() else None
         kept = session.get(Ticket, int(kept_id)) if kept_id.isdigit() else None
-        _open_pick(client, body, session, merged, kept)
+        answer = _pick_modal(session, merged, kept)
+    open_or_tell(client, body, answer)
 
 
 def on_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id", "")
-    with transaction(services_of(context).engine) as session:
+    with transaction(services_of(context).reader) as session:
         ticket = ticket_for_thread(session, channel, message.get("thread_ts") or message["ts"])
-        _open_pick(client, body, session, ticket, None)
+        answer = _pick_modal(session, ticket, None)
+    open_or_tell(client, body, answer)
 
 
-def _open_pick(
-    client: WebClient, body: dict, session: Session, merged: Ticket | None, kept: Ticket | None
-) -> None:
-    """The pick modal, or why not: a click on a root made stale by a change meanwhile is told
-    where the ticket stands now."""
+def _pick_modal(session: Session, merged: Ticket | None, kept: Ticket | None) -> dict | str:
+    """The pick modal, or why not in words: a click on a root made stale by a change
+    meanwhile is told where the ticket stands now."""
     if merged is None:
-        tell(client, body, "This is not a ticket thread, or the ticket no longer exists.")
-        return
+        return "This is not a ticket thread, or the ticket no longer exists."
     refusal = merge_refusal(merged, kept) if kept is not None else unmergeable(merged)
     if refusal:
-        tell(client, body, refusal)
-        return
+        return refusal
     preselected = side_of(session, kept) if kept is not None else None
-    client.views_open(
-        trigger_id=body["trigger_id"], view=merge_pick_modal(side_of(session, merged), preselected)
-    )
+    return merge_pick_modal(side_of(session, merged), preselected)
 
 
 def on_target_options(ack: Ack, body: dict, context) -> None:
@@ -108,7 +111,7 @@ def on_picked(ack: Ack, body: dict, context) -> None:
         (view["state"]["values"].get(ids.MERGE_TARGET_BLOCK) or {}).get(ids.MERGE_TARGET) or {}
     ).get("selected_option") or {}
     kept_id = str(picked.get("value") or "")
-    with transaction(services_of(context).engine) as session:
+    with transaction(services_of(context).reader) as session:
         merged = session.get(Ticket, metadata_of(view).get("ticket_id", 0))
         kept = session.get(Ticket, int(kept_id)) if kept_id.isdigit() else None
         if merged is None or kept is None:

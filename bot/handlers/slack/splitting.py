@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from bot.core.splitting import split, split_refusal
 from bot.core.ticket_moves import MoveRefused, messages_of
-from bot.handlers.slack.common import metadata_of, services_of, tell
+from bot.handlers.slack.common import metadata_of, open_or_tell, services_of
 from bot.storage.db import transaction
 from bot.storage.models import Message, Ticket
 from bot.storage.queries import message_posted_as
@@ -25,19 +26,21 @@ def on_shortcut(ack: Ack, body: dict, client: WebClient, context) -> None:
     ack()
     ts = (body.get("message") or {}).get("ts") or ""
     with transaction(services_of(context).reader) as session:
-        message = message_posted_as(session, ts)
-        if message is None:
-            tell(client, body, "Split works on a customer's message in a ticket's thread.")
-            return
-        refusal = split_refusal(session, message, following=False)
-        if refusal:
-            tell(client, body, refusal)
-            return
-        conversation = messages_of(session, message.ticket_id)
-        after = len(conversation) - conversation.index(message) - 1
-        number = session.get(Ticket, message.ticket_id).number
-        view = split_modal(message.id, number, message.body, after)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+        answer = _split_modal(session, message_posted_as(session, ts))
+    open_or_tell(client, body, answer)
+
+
+def _split_modal(session: Session, message: Message | None) -> dict | str:
+    """The split modal for the message, or why not in words."""
+    if message is None:
+        return "Split works on a customer's message in a ticket's thread."
+    refusal = split_refusal(session, message, following=False)
+    if refusal:
+        return refusal
+    conversation = messages_of(session, message.ticket_id)
+    after = len(conversation) - conversation.index(message) - 1
+    number = session.get(Ticket, message.ticket_id).number
+    return split_modal(message.id, number, message.body, after)
 
 
 def on_submitted(ack: Ack, body: dict, context) -> None:
