@@ -141,6 +141,8 @@ def unmerge(session: Session, desk: Desk, move: TicketMove, *, actor: str, now: 
     kept = session.get(Ticket, move.to_ticket_id)
     if refusal is None and merged.merged_into_id != kept.id:
         refusal = f"#{merged.number} is no longer merged into #{kept.number}."
+    if refusal is None and kept.merged_into_id is not None:
+        refusal = f"#{kept.number} was merged into another ticket since: unmerge that first."
     if refusal:
         raise MoveRefused(refusal)
     moved = set(move.message_ids)

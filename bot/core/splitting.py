@@ -121,6 +121,8 @@ def undo_split(
         new.merged_into_id is not None or {m.id for m in messages} != set(move.message_ids)
     ):
         refusal = f"#{new.number} has changed since the split: merge it back instead."
+    if refusal is None and old.merged_into_id is not None:
+        refusal = f"#{old.number} was merged into another ticket since: unmerge that first."
     if refusal:
         raise MoveRefused(refusal)
     move_messages(session, messages, old)

@@ -247,3 +247,21 @@ def test_erasing_the_merged_customer_reaches_their_words_in_the_kept_ticket(
     assert event.data["kept_customer"] == JANE
     erased = [row.payload for row in core.outbox_rows(outbox.SLACK_ERASE)]
     assert {"channel": kept.channel, "ts": "1800000000.000300"} in erased
+
+
+def test_a_merge_whose_kept_ticket_went_on_into_a_third_is_unmerged_from_the_last_first(
+    core, time_machine
+):
+    first, second, _, _ = two_tickets(core, time_machine)
+    core.receive(email("A third.", subject="Third"))
+    third = core.ticket(3)
+    into_second = merge_now(core, first, second)
+    into_third = merge_now(core, second, third)
+    now = T0 + timedelta(hours=1)
+    with pytest.raises(MoveRefused, match="unmerge that first"):
+        unmerge(core.session, core.desk, into_second, actor=AGENT.user_id, now=now)
+    core.session.rollback()
+    unmerge(core.session, core.desk, into_third, actor=AGENT.user_id, now=now)
+    unmerge(core.session, core.desk, into_second, actor=AGENT.user_id, now=now)
+    core.session.commit()
+    assert [len(core.messages(t)) for t in (first, second, third)] == [1, 1, 1]
