@@ -24,6 +24,7 @@ from bot.core.ticket_moves import (
     done_before,
     earliest_unanswered,
     follow_unanswered,
+    lock,
     messages_of,
     move_messages,
     record_move,
@@ -74,6 +75,7 @@ def merge(
     now: datetime | None = None,
 ) -> TicketMove:
     """`different_customers`: the agent confirmed merging two customers' tickets."""
+    lock(session, merged, kept)
     earlier = done_before(session, request_key, lambda: merge_refusal(merged, kept))
     if earlier is not None:
         return earlier
@@ -136,9 +138,11 @@ def merge(
 def unmerge(session: Session, desk: Desk, move: TicketMove, *, actor: str, now: datetime) -> None:
     """Gives the merged ticket back what moved (messages that came since stay kept), its
     status before the merge, and clocks following its own unanswered messages."""
-    refusal = undoable(desk, move, now)
     merged = session.get(Ticket, move.from_ticket_id)
     kept = session.get(Ticket, move.to_ticket_id)
+    lock(session, merged, kept)
+    session.refresh(move, with_for_update=True)  # a second click waits, then finds it undone
+    refusal = undoable(desk, move, now)
     if refusal is None and merged.merged_into_id != kept.id:
         refusal = f"#{merged.number} is no longer merged into #{kept.number}."
     if refusal is None and kept.merged_into_id is not None:

@@ -21,6 +21,7 @@ from bot.core.ticket_moves import (
     chat_refusal,
     done_before,
     follow_unanswered,
+    lock,
     messages_of,
     move_messages,
     record_move,
@@ -63,6 +64,8 @@ def split(
     now: datetime | None = None,
 ) -> TicketMove:
     """`following`: the messages after it (answers and notes too) go with it."""
+    lock(session, session.get(Ticket, message.ticket_id))
+    session.refresh(message)  # moved meanwhile by another split, or merged away
     earlier = done_before(session, request_key, lambda: split_refusal(session, message, following))
     if earlier is not None:
         return earlier
@@ -113,9 +116,11 @@ def undo_split(
 ) -> None:
     """The messages go back; the new ticket is closed, leading to the old one as a merged
     ticket does. Refused once the new ticket has a conversation of its own."""
-    refusal = undoable(desk, move, now)
     old = session.get(Ticket, move.from_ticket_id)
     new = session.get(Ticket, move.to_ticket_id)
+    lock(session, old, new)
+    session.refresh(move, with_for_update=True)  # a second click waits, then finds it undone
+    refusal = undoable(desk, move, now)
     messages = messages_of(session, new.id)
     if refusal is None and (
         new.merged_into_id is not None or {m.id for m in messages} != set(move.message_ids)

@@ -51,6 +51,19 @@ def move_messages(session: Session, messages: list[Message], to: Ticket) -> None
     session.flush()
 
 
+def lock(session: Session, *tickets: Ticket) -> None:
+    """Locks the tickets' rows (in id order, so two moves never wait on each other) and reads
+    them afresh: two agents merging A into B and B into A at once can't both pass the checks
+    (on SQLite the write transaction holds the database already)."""
+    session.exec(
+        select(Ticket)
+        .where(Ticket.id.in_([ticket.id for ticket in tickets]))
+        .order_by(Ticket.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def done_before(
     session: Session, request_key: str | None, refusal: Callable[[], str | None]
 ) -> TicketMove | None:

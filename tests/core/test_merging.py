@@ -4,10 +4,11 @@ tests/e2e/test_merge_and_split.py's."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.core import outbox
 from bot.core.attachments import FileStore
@@ -17,7 +18,7 @@ from bot.core.privacy import erase
 from bot.core.threading import reply_address
 from bot.core.ticket_moves import MoveRefused
 from bot.core.tickets import name_given, set_tags
-from bot.storage.models import Customer, Source, TicketEvent, TicketMove, TicketStatus
+from bot.storage.models import Customer, Source, Ticket, TicketEvent, TicketMove, TicketStatus
 from tests.core.builders import AGENT, JANE, ON_BOTH_DATABASES, SUPPORT, email, message_id_of
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
@@ -265,3 +266,32 @@ def test_a_merge_whose_kept_ticket_went_on_into_a_third_is_unmerged_from_the_las
     unmerge(core.session, core.desk, into_second, actor=AGENT.user_id, now=now)
     core.session.commit()
     assert [len(core.messages(t)) for t in (first, second, third)] == [1, 1, 1]
+
+
+@ON_BOTH_DATABASES
+def test_two_agents_merging_a_into_b_and_b_into_a_at_once_make_no_loop(core, time_machine):
+    """The second waits for the first's row locks (SQLite's write lock), then is refused."""
+    two_tickets(core, time_machine)
+    core.session.commit()  # its reads began a transaction: SQLite's write lock, released
+    outcomes: list[str] = []
+
+    def merge_numbers(session: Session, away: int, into: int) -> None:
+        merged, kept = (
+            session.exec(select(Ticket).where(Ticket.number == n)).one() for n in (away, into)
+        )
+        try:
+            merge(session, core.desk, merged, kept, actor=AGENT.user_id)
+            outcomes.append("merged")
+        except MoveRefused:
+            outcomes.append("refused")
+
+    with Session(core.engine) as first, Session(core.engine) as second:
+        merge_numbers(first, 2, 1)  # not committed yet
+        waiter = threading.Thread(target=lambda: (merge_numbers(second, 1, 2), second.commit()))
+        waiter.start()
+        waiter.join(0.5)  # most likely waiting now; either way it must be refused
+        first.commit()
+        waiter.join()
+    assert sorted(outcomes) == ["merged", "refused"]
+    core.session.expire_all()
+    assert [t.merged_into_id is None for t in (core.ticket(1), core.ticket(2))] == [True, False]
