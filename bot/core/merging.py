@@ -36,6 +36,8 @@ from bot.storage.queries import ACTIVE
 
 SUGGEST_WITHIN = timedelta(hours=24)
 MERGED_IN = "merged_in"  # the kept ticket's event
+MERGED_INTO = "merged_into"  # the merged ticket's
+MERGE_EVENTS = (MERGED_IN, MERGED_INTO)
 
 
 class DifferentCustomers(MoveRefused):
@@ -129,7 +131,7 @@ def merge(
         "messages": len(moving),
         "move": move.id,
     }
-    tickets.record_event(session, merged, "merged_into", actor, number=kept.number, **facts)
+    tickets.record_event(session, merged, MERGED_INTO, actor, number=kept.number, **facts)
     tickets.record_event(session, kept, MERGED_IN, actor, number=merged.number, **facts)
     announce(session, move)
     return move

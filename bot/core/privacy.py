@@ -17,13 +17,14 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot.core import outbox
 from bot.core.attachments import FileStore
 from bot.core.chat import token_hash
 from bot.core.customer_data import attachments_of, messages_of, rows_of, tickets_of
-from bot.core.merging import MERGED_IN
+from bot.core.merging import MERGE_EVENTS
 from bot.core.ticket_moves import MERGE
 from bot.core.tickets import record_event
 from bot.core.visitors import erased_address, is_reachable
@@ -331,34 +332,38 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
 
 
 def merge_summaries_elsewhere(session: Session, ticket_id: int) -> list[OutboxItem]:
-    """The posts in other tickets' threads telling that this ticket was merged into them."""
+    """The posts in the other thread of each merge this ticket was in: the kept thread's
+    summary lists the merged ticket's messages, the merged thread names the kept ticket."""
     return [
         row
-        for move_id, kept_id in _merges_from(session, ticket_id)
-        for row in rows_of(session, OutboxItem, kept_id)
+        for move_id, other_id in _merges_with(session, ticket_id)
+        for row in rows_of(session, OutboxItem, other_id)
         if row.kind == outbox.SLACK_TICKET_MOVE and row.payload.get("move") == move_id
     ]
 
 
 def _merge_events_elsewhere(session: Session, ticket_id: int) -> list[TicketEvent]:
-    """The kept tickets' events recording this ticket's merge into them (with its customer)."""
+    """The other ticket's event of each merge this ticket was in: it names both customers."""
     return [
         event
-        for move_id, kept_id in _merges_from(session, ticket_id)
-        for event in rows_of(session, TicketEvent, kept_id)
-        if event.kind == MERGED_IN and event.data.get("move") == move_id
+        for move_id, other_id in _merges_with(session, ticket_id)
+        for event in rows_of(session, TicketEvent, other_id)
+        if event.kind in MERGE_EVENTS and event.data.get("move") == move_id
     ]
 
 
-def _merges_from(session: Session, ticket_id: int) -> list[tuple[int, int]]:
-    """(move, kept ticket) of each merge of this ticket into another."""
-    return list(
-        session.exec(
-            select(TicketMove.id, TicketMove.to_ticket_id).where(
-                TicketMove.from_ticket_id == ticket_id, TicketMove.kind == MERGE
-            )
+def _merges_with(session: Session, ticket_id: int) -> list[tuple[int, int]]:
+    """(move, the other ticket) of each merge of this ticket into another, or into it."""
+    moves = session.exec(
+        select(TicketMove).where(
+            or_(TicketMove.from_ticket_id == ticket_id, TicketMove.to_ticket_id == ticket_id),
+            TicketMove.kind == MERGE,
         )
     )
+    return [
+        (move.id, move.to_ticket_id if move.from_ticket_id == ticket_id else move.from_ticket_id)
+        for move in moves
+    ]
 
 
 def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:

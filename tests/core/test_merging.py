@@ -250,6 +250,24 @@ def test_erasing_the_merged_customer_reaches_their_words_in_the_kept_ticket(
     assert {"channel": kept.channel, "ts": "1800000000.000300"} in erased
 
 
+def test_erasing_the_kept_customer_reaches_the_merged_tickets_record_of_them(
+    core, time_machine, tmp_path
+):
+    kept, merged, _, _ = two_tickets(core, time_machine, "Bob <bob@other.example>")
+    merge_now(core, merged, kept, different_customers=True)
+    jane = core.session.exec(select(Customer).where(Customer.email == JANE)).one()
+    erase(core.session, jane, FileStore(tmp_path), actor=AGENT.user_id)
+    core.session.commit()
+
+    event = core.session.exec(select(TicketEvent).where(TicketEvent.kind == "merged_into")).one()
+    assert (event.data["merged_customer"], event.data["kept_customer"]) == (
+        "bob@other.example",
+        "[erased]",
+    )
+    assert [m.body for m in core.messages(merged)] == []  # Bob's words stay Bob's, in #1
+    assert [m.body for m in core.messages(kept)] == ["[erased]", "Where is order 1001?"]
+
+
 def test_a_merge_whose_kept_ticket_went_on_into_a_third_is_unmerged_from_the_last_first(
     core, time_machine
 ):
