@@ -186,6 +186,11 @@ def test_a_merge_summarises_moves_and_leads_the_customers_mail_to_the_kept_ticke
     kept_thread = [m["text"] for m in desk.thread(1)[1:]]
     summaries = [t for t in kept_thread if "merged" in t]
     assert len(summaries) == 1 and "#2" in summaries[0]
+    with Session(desk.helpdesk.engine) as session:
+        posted = session.exec(select(Message.slack_ts).where(Message.body.like("Where%"))).one()
+    summary = str(next(m for m in desk.thread(1) if "merged" in m["text"])["blocks"])
+    assert f"/p{posted.replace('.', '')}?thread_ts=" in summary  # linked where it was posted
+    assert "Unmerge" in summary
     assert sum("Where is order 1001?" in t for t in kept_thread) == 0
     assert "merged this ticket into" in desk.thread(2)[-1]["text"]
     assert "Merged into #1" in str(root_of(desk, 2)["blocks"])
