@@ -56,6 +56,8 @@ def test_shortcuts(manifest: dict[str, Any]) -> None:
         "escalate_ticket": "message",
         "escalate_ticket_global": "global",
         "make_ticket": "message",
+        "merge_ticket": "message",
+        "split_ticket": "message",
     }
     names = {s["callback_id"]: s["name"] for s in manifest["features"]["shortcuts"]}
     assert "Make a ticket" in names["make_ticket"]

@@ -11,8 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from bot.core.ticket_moves import MERGE
 from bot.core.tickets import tags_of
 from bot.storage.models import (
     Attachment,
@@ -23,6 +25,7 @@ from bot.storage.models import (
     Message,
     Ticket,
     TicketEvent,
+    TicketMove,
 )
 
 
@@ -37,9 +40,31 @@ def tickets_of(session: Session, customer_id: int) -> list[Ticket]:
 
 
 def messages_of(session: Session, ticket_id: int) -> list[Message]:
-    return list(
-        session.exec(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))
-    )
+    """The messages of the ticket's own conversation: with those a merge moved away into
+    another ticket (perhaps another customer's), without those merged in from another."""
+    away = _merged(session, TicketMove.from_ticket_id == ticket_id)
+    merged_in = _merged(session, TicketMove.to_ticket_id == ticket_id)
+    return [
+        message
+        for message in session.exec(
+            select(Message)
+            .where(or_(Message.ticket_id == ticket_id, Message.id.in_(away)))
+            .order_by(Message.id)
+        )
+        if message.id not in merged_in
+    ]
+
+
+def _merged(session: Session, which) -> set[int]:
+    """The ids of the messages moved by the merges (not undone) that `which` selects."""
+    moved: set[int] = set()
+    for ids in session.exec(
+        select(TicketMove.message_ids).where(
+            which, TicketMove.kind == MERGE, TicketMove.undone_at.is_(None)
+        )
+    ):
+        moved.update(ids)
+    return moved
 
 
 def rows_of(session: Session, model, ticket_id: int) -> list:

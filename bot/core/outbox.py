@@ -44,6 +44,7 @@ SHOPIFY_RULE_FACTS = "shopify.rule_facts"
 SLACK_ORIGIN_NOTE = "slack.origin_note"
 SLACK_ORIGIN_REPLY = "slack.origin_reply"
 SLACK_THREAD_REPLY = "slack.thread_reply"
+SLACK_TICKET_MOVE = "slack.ticket_move"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -280,6 +281,17 @@ def show_survey_answer(session: Session, ticket_id: int, survey_id: int) -> None
         ticket_id=ticket_id,
         payload={"survey": survey_id},
         dedupe_key=f"survey:{survey_id}",
+    )
+
+
+def move_notice(session: Session, ticket_id: int, move_id: int, *, undone: bool) -> None:
+    """A merge or split (bot.core.ticket_moves), or its undoing, told in one ticket's thread:
+    rendered from the move's record when sent, with links to the messages that moved."""
+    enqueue(
+        session,
+        SLACK_TICKET_MOVE,
+        ticket_id=ticket_id,
+        payload={"move": move_id, "undone": undone},
     )
 
 

@@ -17,13 +17,16 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot.core import outbox
 from bot.core.attachments import FileStore
 from bot.core.chat import token_hash
 from bot.core.customer_data import attachments_of, messages_of, rows_of, tickets_of
+from bot.core.merging import MERGE_EVENTS
 from bot.core.thread_moves import channel_at
+from bot.core.ticket_moves import MERGE
 from bot.core.tickets import record_event
 from bot.core.visitors import erased_address, is_reachable
 from bot.storage.models import (
@@ -38,6 +41,7 @@ from bot.storage.models import (
     OutboxStatus,
     Ticket,
     TicketEvent,
+    TicketMove,
     TicketOrigin,
 )
 
@@ -179,7 +183,10 @@ def _erase_rows(
             done.chats += _erase_chat(scrub, conversation, ticket.id)
         for escalation in rows_of(session, Escalation, ticket.id):
             scrub.apply(escalation, ticket.id, reason=PLACEHOLDER)
-        for event in rows_of(session, TicketEvent, ticket.id):
+        for event in [
+            *rows_of(session, TicketEvent, ticket.id),
+            *_merge_events_elsewhere(session, ticket.id),
+        ]:
             done.events += _erase_event(session, scrub, event, identifying, address)
         done.outbox_rows += _erase_outbox(session, scrub, ticket.id)
     done.tickets = len(scrub.changed)
@@ -316,6 +323,14 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
         elif row.status == OutboxStatus.SENT and (where := posted_at(session, row)):
             outbox.erase_post(session, ticket.id, **where)
             rows += 1
+    for row in merge_summaries_elsewhere(session, ticket.id):
+        # The kept ticket's summary of this one's merge lists its messages and who wrote them.
+        if row.status == OutboxStatus.PENDING:
+            outbox.erase_post(session, row.ticket_id, row=str(row.id))
+            rows += 1
+        elif row.status == OutboxStatus.SENT and (where := posted_at(session, row)):
+            outbox.erase_post(session, row.ticket_id, **where)
+            rows += 1
     for file_id in slack_files:
         outbox.erase_post(session, ticket.id, file=file_id)
         rows += 1
@@ -324,6 +339,41 @@ def _replace_in_slack(session: Session, ticket: Ticket, slack_files: list[str]) 
 
 # Posted where the ticket's Slack message was, not in the ticket's channel.
 IN_ORIGIN_CHANNEL = {outbox.SLACK_ORIGIN_REPLY, outbox.SLACK_THREAD_REPLY}
+
+
+def merge_summaries_elsewhere(session: Session, ticket_id: int) -> list[OutboxItem]:
+    """The posts in the other thread of each merge this ticket was in: the kept thread's
+    summary lists the merged ticket's messages, the merged thread names the kept ticket."""
+    return [
+        row
+        for move_id, other_id in _merges_with(session, ticket_id)
+        for row in rows_of(session, OutboxItem, other_id)
+        if row.kind == outbox.SLACK_TICKET_MOVE and row.payload.get("move") == move_id
+    ]
+
+
+def _merge_events_elsewhere(session: Session, ticket_id: int) -> list[TicketEvent]:
+    """The other ticket's event of each merge this ticket was in: it names both customers."""
+    return [
+        event
+        for move_id, other_id in _merges_with(session, ticket_id)
+        for event in rows_of(session, TicketEvent, other_id)
+        if event.kind in MERGE_EVENTS and event.data.get("move") == move_id
+    ]
+
+
+def _merges_with(session: Session, ticket_id: int) -> list[tuple[int, int]]:
+    """(move, the other ticket) of each merge of this ticket into another, or into it."""
+    moves = session.exec(
+        select(TicketMove).where(
+            or_(TicketMove.from_ticket_id == ticket_id, TicketMove.to_ticket_id == ticket_id),
+            TicketMove.kind == MERGE,
+        )
+    )
+    return [
+        (move.id, move.to_ticket_id if move.from_ticket_id == ticket_id else move.from_ticket_id)
+        for move in moves
+    ]
 
 
 def posted_at(session: Session, row: OutboxItem) -> dict[str, str] | None:

@@ -68,6 +68,20 @@ def start(session: Session, rules: SlaRules, ticket: Ticket, kind: str, now: dat
     session.add(clock)
 
 
+def restart_from(
+    session: Session, rules: SlaRules, ticket: Ticket, kind: str, since: datetime
+) -> None:
+    """The running `kind` counts from `since` instead (started then if none runs): a merge or
+    a split changed which of the customer's messages has waited longest for an answer."""
+    running = [clock for clock in clocks_of(session, ticket.id) if clock.kind == kind]
+    if not running:
+        start(session, rules, ticket, kind, since)
+        return
+    clock = running[0]
+    clock.started_at, clock.consumed_seconds = since, 0
+    _run(rules, clock, since)
+
+
 def stop(session: Session, rules: SlaRules, ticket: Ticket, kinds: tuple[str, ...], now) -> None:
     for clock in clocks_of(session, ticket.id):
         if clock.kind in kinds:

@@ -10,6 +10,8 @@ Authentication-Results say DMARC failed, or several From addresses) only threads
 Message-ID: the From address proves nothing then, and a reply address or a ticket number
 can leak (a forwarded mail, a screenshot). A Message-ID we generated is only in mail the
 conversation's members received, so a follow-up that quotes one still joins its ticket.
+
+A ticket merged into another one (bot.core.merging) leads each of these to the ticket kept.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def find_ticket(
         ticket_by_id = dict(rows)
         for message_id in known_ids:
             if message_id in ticket_by_id:
-                return ticket_by_id[message_id]
+                return survivor(session, ticket_by_id[message_id])
     if not sender_verified:
         return None
     if support_address:
@@ -64,12 +66,23 @@ def find_ticket(
         if token:
             ticket = session.exec(select(Ticket).where(Ticket.reply_token == token)).first()
             if ticket is not None:
-                return ticket
+                return survivor(session, ticket)
     number = ticket_number_in_subject(subject)
     if number is not None and sender:
-        return session.exec(
+        ticket = session.exec(
             select(Ticket)
             .join(Customer, Customer.id == Ticket.customer_id)
             .where(Ticket.number == number, Customer.email == sender.lower())
         ).first()
+        return survivor(session, ticket) if ticket is not None else None
     return None
+
+
+def survivor(session: Session, ticket: Ticket) -> Ticket:
+    """The ticket a conversation lives in now: the one a merged ticket went into (merges
+    refuse loops; `seen` only guards against rows edited by hand)."""
+    seen = {ticket.id}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        seen.add(ticket.merged_into_id)
+        ticket = session.get(Ticket, ticket.merged_into_id)
+    return ticket

@@ -98,6 +98,35 @@ def open_ticket(
     """The new ticket and its first message. Everything the ticket row holds is known before
     its INSERT, so the row is written once, not inserted and then updated."""
     now = utcnow()
+    ticket = new_ticket(
+        session,
+        customer=customer,
+        subject=subject,
+        channel=channel,
+        source=source,
+        support_address=support_address,
+        now=now,
+    )
+    for tag in sorted(set(tags)):
+        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    record_event(session, ticket, "created", customer.email, source=source, channel=channel)
+    outbox.post_root(session, ticket.id)
+    message = add_customer_message(session, desk, ticket, first_message, at=now)
+    desk.ticket_opened(session, ticket)
+    return ticket, message
+
+
+def new_ticket(
+    session: Session,
+    *,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    source: Source,
+    support_address: str | None,
+    now: datetime,
+) -> Ticket:
+    """The ticket's row, numbered and flushed: no message, no event, no rule run yet."""
     ticket = Ticket(
         number=next_ticket_number(session),
         subject=subject[:SUBJECT_LIMIT] or "(no subject)",
@@ -111,13 +140,7 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
-    for tag in sorted(set(tags)):
-        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-    record_event(session, ticket, "created", customer.email, source=source, channel=channel)
-    outbox.post_root(session, ticket.id)
-    message = add_customer_message(session, desk, ticket, first_message, at=now)
-    desk.ticket_opened(session, ticket)
-    return ticket, message
+    return ticket
 
 
 def add_customer_message(
@@ -158,9 +181,11 @@ def customer_address(session: Session, ticket: Ticket) -> str:
 def name_given(session: Session, ticket: Ticket) -> str:
     """The name the person writing on this ticket last gave (a chat visitor's, an email's From),
     not the one on file for the address: anyone can type someone else's address into the chat
-    widget, and a reply must not greet them by the owner's name."""
-    last = last_customer_message(session, ticket.id)
-    return last.author_name if last else session.get(Customer, ticket.customer_id).name
+    widget, and a reply must not greet them by the owner's name. Only the ticket's customer's
+    own messages count: another customer's merged into it (bot.core.merging) are not theirs."""
+    customer = session.get(Customer, ticket.customer_id)
+    last = last_customer_message(session, ticket.id, author=customer.email)
+    return last.author_name if last else customer.name
 
 
 def customer_email(session: Session, ticket: Ticket) -> str | None:

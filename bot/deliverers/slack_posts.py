@@ -22,6 +22,7 @@ from bot.core.thread_moves import channel_at
 from bot.delivery.contract import SLACK_API, Deliverer, GiveUp, RetryLater, ServiceDown
 from bot.read_models.digest_of_day import render_digest
 from bot.read_models.message_view import message_view
+from bot.read_models.ticket_move import move_summary
 from bot.read_models.ticket_summary import escalation_summary, ticket_summary
 from bot.storage.models import (
     CsatSurvey,
@@ -31,6 +32,7 @@ from bot.storage.models import (
     OutboxStatus,
     Ticket,
     TicketEvent,
+    TicketMove,
     utcnow,
 )
 from bot.views import ids
@@ -52,6 +54,7 @@ from bot.views.thread_message import (
     customer_message_blocks,
     customer_message_text,
 )
+from bot.views.ticket_moves import move_blocks, move_text
 from bot.views.ticket_root import root_blocks, root_text
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,7 @@ def slack_deliverers(
         kinds.SLACK_REANNOUNCE_ESCALATION: EscalationReminder(slack),
         kinds.SLACK_DIGEST: DigestPost(slack),
         kinds.SLACK_ERASE: ErasedPost(slack),
+        kinds.SLACK_TICKET_MOVE: MovePost(slack),
     }
 
 
@@ -314,6 +318,30 @@ class ThreadNotice(SlackDeliverer):
         ticket = posted_ticket(session, item)
         text = truncate(thread_notice(item.payload), FALLBACK_TEXT_LIMIT)
         return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (text, None))
+
+
+class MovePost(SlackDeliverer):
+    """A merge or split told in one of its threads, with links to what moved."""
+
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        ticket = posted_ticket(session, item)
+        move = session.get(TicketMove, item.payload["move"])
+        summary = move_summary(session, move, ticket.id, item.payload["undone"], self._link)
+        return self.slack.post_once(
+            item, ticket, thread_of(ticket), in_doubt,
+            lambda: (truncate(move_text(summary), FALLBACK_TEXT_LIMIT), move_blocks(summary)),
+        )  # fmt: skip
+
+    def _link(self, channel: str, ts: str) -> str | None:
+        """A message deleted since, or a channel the bot left, loses its link, not the post."""
+        try:
+            answer = self.slack.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as exc:
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                raise
+            log.info("no link to %s in %s: %s", ts, channel, exc.response.get("error"))
+            return None
+        return answer.get("permalink")
 
 
 class SurveyAnswer(SlackDeliverer):

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from bot.core import chat, csat, replying
 from bot.core.escalation import Tier, current_escalation
+from bot.core.merging import kept_instead, merge_suggestion
 from bot.core.sla import CLOCK_LABELS, clocks_of
 from bot.core.tickets import name_given, tags_of
 from bot.core.visitors import reachable
@@ -26,6 +27,8 @@ def ticket_summary(session: Session, ticket: Ticket, order_lookup: bool = False)
         chat.conversation_of(session, ticket.id) if ticket.source == Source.CHAT else None
     )
     survey = csat.latest_answer(session, ticket.id)
+    kept = kept_instead(session, ticket)
+    same = merge_suggestion(session, ticket)
     return TicketSummary(
         ticket_id=ticket.id,
         number=ticket.number,
@@ -45,6 +48,8 @@ def ticket_summary(session: Session, ticket: Ticket, order_lookup: bool = False)
         order_lookup=order_lookup,
         vip=ticket.vip,
         pending_until=ticket.pending_until,
+        merged_into=kept.number if kept else None,
+        possibly_same_as=(same.id, same.number) if same else None,
         history=customer_history(session, customer, ticket.created_at),
         replying=tuple(r.agent for r in replying.replying(session, ticket.id, utcnow())),
     )

@@ -124,6 +124,8 @@ class Ticket(SQLModel, table=True):
     resolution_business_seconds: int | None = None
     # Pending until this instant (a snooze): then it reopens by itself (bot.core.snooze).
     pending_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Merged into that ticket (bot.core.merging): closed, its mail and messages lead there.
+    merged_into_id: int | None = Field(default=None, foreign_key="tickets.id")
 
 
 class ReplyInProgress(SQLModel, table=True):
@@ -353,6 +355,27 @@ class SavedReply(SQLModel, table=True):
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TicketMove(SQLModel, table=True):
+    """Messages moved from one ticket to another by a merge or a split (`bot.core.merging`,
+    `bot.core.splitting`): what moved, so that the same day it can be moved back."""
+
+    __tablename__ = "ticket_moves"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(16))  # merge or split
+    from_ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    to_ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    message_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The merged ticket's tags the kept one did not have: an unmerge takes only these away.
+    tags_added: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    from_status: str = Field(sa_type=String(16))  # what an unmerge gives the merged ticket back
+    actor: str = Field(max_length=32)
+    # The Slack view that asked for it, so a resubmission moves nothing twice.
+    request_key: str | None = Field(default=None, max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    undone_by: str | None = Field(default=None, max_length=32)
 
 
 class TicketEvent(SQLModel, table=True):

@@ -33,12 +33,16 @@ def ticket_by_number(session: Session, number: int) -> Ticket | None:
     return session.exec(select(Ticket).where(Ticket.number == number)).first()
 
 
-def last_customer_message(session: Session, ticket_id: int) -> Message | None:
-    return session.exec(
-        select(Message)
-        .where(Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND)
-        .order_by(Message.id.desc())
-    ).first()
+def last_customer_message(
+    session: Session, ticket_id: int, author: str | None = None
+) -> Message | None:
+    """`author`: only that address's messages."""
+    statement = select(Message).where(
+        Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND
+    )
+    if author is not None:
+        statement = statement.where(Message.author == author)
+    return session.exec(statement.order_by(Message.id.desc())).first()
 
 
 def email_chain(session: Session, ticket_id: int, before_id: int) -> list[Message]:
@@ -257,3 +261,38 @@ def customers_waiting(session: Session, user: str, limit: int = 45) -> list[Tick
             .limit(limit)
         )
     )
+
+
+def merge_candidates(
+    session: Session, query: str, merged_id: int, limit: int = 20
+) -> list[tuple[Ticket, Customer]]:
+    """Tickets another one can be merged into, for the type-ahead: not closed nor merged, by
+    number, or by words of the subject or the customer's name or address; newest first."""
+    query = query.strip().lstrip("#")
+    statement = (
+        select(Ticket, Customer)
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .where(
+            Ticket.id != merged_id,
+            Ticket.status != TicketStatus.CLOSED,
+            Ticket.merged_into_id.is_(None),
+        )
+    )
+    if query.isdigit():
+        statement = statement.where(cast(Ticket.number, String).like(f"{query}%"))
+    elif query:
+        statement = statement.where(
+            or_(
+                contains(Ticket.subject, query),
+                contains(Customer.email, query),
+                contains(Customer.name, query),
+            )
+        )
+    return list(session.exec(statement.order_by(Ticket.created_at.desc()).limit(limit)))
+
+
+def message_posted_as(session: Session, slack_ts: str) -> Message | None:
+    """The ticket message the helpdesk posted (or an agent wrote) as this Slack message."""
+    if not slack_ts:
+        return None
+    return session.exec(select(Message).where(Message.slack_ts == slack_ts)).first()

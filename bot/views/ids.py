@@ -111,3 +111,23 @@ HISTORY_PAGE = "customer_history_page"
 # The Reply modal's confirmation when the customer wrote again while it was open.
 REPLY_CONFIRM_BLOCK = "reply_confirm"
 REPLY_CONFIRM = "reply_confirm_input"
+
+
+# Merge and split (bot.core.merging, bot.core.splitting).
+TICKET_MORE = "ticket_more"  # the root's second ⋯ menu: choices that open a modal
+MORE_MERGE = "merge"  # its "Merge into…" choice
+MERGE_SUGGESTED = "merge_suggested"  # "Possibly the same as #n — Merge"
+SHORTCUT_MERGE = "merge_ticket"
+SHORTCUT_SPLIT = "split_ticket"
+MERGE_PICK_MODAL = "merge_pick_modal"
+MERGE_TARGET_BLOCK = "merge_target"
+MERGE_TARGET = "merge_target_input"
+MERGE_CONFIRM_MODAL = "merge_confirm_modal"
+MERGE_CONFIRM_BLOCK = "merge_confirm"
+MERGE_CONFIRM = "merge_confirm_input"
+MERGE_SUGGESTION_BLOCK = "merge_suggestion"
+SPLIT_MODAL = "split_modal"
+SPLIT_FOLLOWING_BLOCK = "split_following"
+SPLIT_FOLLOWING = "split_following_input"
+MOVE_REFUSED_MODAL = "move_refused_modal"
+MOVE_UNDO = "move_undo"  # Unmerge, or Undo split, on the thread's notice

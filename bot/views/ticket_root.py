@@ -51,6 +51,9 @@ class TicketSummary:
     pending_until: datetime | None = None  # snoozed: reopens by itself then
     history: CustomerHistory | None = None  # the customer's past, in one line
     replying: tuple[str, ...] = ()  # agents with the Reply modal open, earliest first
+    merged_into: int | None = None  # the number of the ticket this one was merged into
+    # Another open ticket of the customer's, opened in the day before: (its id, its number).
+    possibly_same_as: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,11 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
         *([context(ticket.csat)] if ticket.csat else []),
         *([context(history_line(ticket.history))] if ticket.history else []),
         *([context(replying_line(ticket.replying))] if ticket.replying else []),
+        *(
+            [context(f":twisted_rightwards_arrows: Merged into #{ticket.merged_into}")]
+            if ticket.merged_into
+            else []
+        ),
         {
             "type": "section",
             "fields": [
@@ -183,6 +191,26 @@ def root_blocks(ticket: TicketSummary) -> list[dict]:
             "block_id": f"{ids.ROOT_ACTIONS_BLOCK}:{ticket.ticket_id}",
             "elements": _actions(ticket, value),
         },
+        *_merge_suggestion(ticket),
+    ]
+
+
+def _merge_suggestion(ticket: TicketSummary) -> list[dict]:
+    if ticket.possibly_same_as is None:
+        return []
+    other_id, other_number = ticket.possibly_same_as
+    return [
+        {
+            "type": "actions",
+            "block_id": ids.MERGE_SUGGESTION_BLOCK,
+            "elements": [
+                button(
+                    f"Possibly the same as #{other_number} — Merge",
+                    ids.MERGE_SUGGESTED,
+                    f"{ticket.ticket_id}:{other_id}",
+                )
+            ],
+        }
     ]
 
 
@@ -226,6 +254,17 @@ def _actions(ticket: TicketSummary, value: str) -> list[dict]:
                 ),
             ],
         },
+        *(
+            [
+                {
+                    "type": "overflow",
+                    "action_id": ids.TICKET_MORE,
+                    "options": [option("Merge into…", ids.MORE_MERGE)],
+                }
+            ]
+            if ticket.status != "closed"
+            else []
+        ),
         button("Pending until…", ids.TICKET_SNOOZE, value),
         button("Close", ids.TICKET_CLOSE, value, style="danger"),
     ]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
 
 from bot.app import Helpdesk, create_app
 from bot.config import Policy, Settings
@@ -34,6 +35,7 @@ from bot.devtools.slack_signing import (
 )
 from bot.sandbox.routes import mount_sandbox
 from bot.sandbox.workspace import Sandbox, start_sandbox
+from bot.storage.models import OutboxItem, OutboxStatus
 from bot.views import ids
 from tests.conftest import free_port
 
@@ -206,6 +208,18 @@ def eventually(predicate: Callable[[], bool], timeout: float = 10) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def outbox_drained(engine, timeout: float = 15) -> None:
+    """Waits until the outbox has delivered every row waiting (posts, updates, notices)."""
+
+    def drained() -> bool:
+        with Session(engine) as session:
+            return not session.exec(
+                select(OutboxItem.id).where(OutboxItem.status == OutboxStatus.PENDING)
+            ).first()
+
+    assert eventually(drained, timeout=timeout)
 
 
 class MailSink:

@@ -28,6 +28,7 @@ from tests.e2e.harness import (
     answer_values,
     customer_mail,
     eventually,
+    outbox_drained,
     running_helpdesk,
     slack_sender,
     smtp_send,
@@ -70,15 +71,7 @@ class Desk:
         return [m["text"] for m in self.slack.thread(CHANNEL, self.root_ts)[1:]]
 
     def wait_for_outbox(self) -> None:
-        from bot.storage.models import OutboxItem, OutboxStatus
-
-        def drained() -> bool:
-            with Session(self.helpdesk.engine) as session:
-                return not session.exec(
-                    select(OutboxItem).where(OutboxItem.status == OutboxStatus.PENDING)
-                ).all()
-
-        assert eventually(drained, timeout=15)
+        outbox_drained(self.helpdesk.engine)
 
 
 @pytest.fixture

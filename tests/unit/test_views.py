@@ -61,6 +61,7 @@ def test_root_names_ticket_and_has_the_contract_buttons():
         ids.TICKET_HISTORY,
         ids.TICKET_SNOOZE,
         ids.TICKET_CLOSE,
+        ids.TICKET_MORE,  # Merge into…
     }
     rendered = str(blocks)
     assert "<!channel>" not in rendered and "<@U123>" not in rendered

@@ -18,11 +18,13 @@ from bot.handlers.slack import (
     gate,
     home,
     make_ticket,
+    merging,
     orders,
     reactions,
     replies,
     saved_reply_editing,
     snoozing,
+    splitting,
     tagging,
     thread_messages,
     ticket_actions,
@@ -44,6 +46,8 @@ LISTENER_MODULES = (
     make_ticket,
     reactions,
     customer_history,
+    merging,
+    splitting,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

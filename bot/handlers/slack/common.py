@@ -98,3 +98,12 @@ def open_ticket_modal(
             return
         view = build(session, ticket)
     client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def open_or_tell(client: WebClient, body: dict, answer: dict | str) -> None:
+    """Opens the modal, or tells the agent privately why not: called once the transaction
+    that decided which is over, as both call Slack."""
+    if isinstance(answer, str):
+        tell(client, body, answer)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=answer)

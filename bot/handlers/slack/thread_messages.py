@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.core import notes
+from bot.core.threading import survivor
 from bot.handlers.slack import connect_channels
 from bot.handlers.slack.common import services_of
 from bot.handlers.slack.message_reading import HUMAN_SUBTYPES
@@ -48,6 +49,8 @@ def _apply(context, channel: str, message: dict, change) -> None:
     with transaction(helpdesk.engine) as session:
         ticket = ticket_for_thread(session, channel, thread_ts)
         if ticket is not None:
+            # A merged ticket's notes, moved or new, are the kept ticket's.
+            ticket = survivor(session, ticket)
             text = message.get("text")
             # A note's text is a string (cleaned by the app's middleware); never store another type.
             text = text if isinstance(text, str) else ""

@@ -2,7 +2,7 @@
 figures the root's history line shows, and an index for a customer's tickets by date.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from bot.storage.types import UTCDateTime
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
