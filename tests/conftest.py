@@ -201,6 +201,14 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def sqlite_url(request, tmp_path) -> Iterator[str]:
+    """A fresh SQLite database at the newest schema, for end-to-end stories whose
+    database-dependent parts (row locks, unique claims, queries) run on both backends in
+    tests/core and the several-process tests: a module overrides `database_url` with it."""
+    yield from migrated_database("sqlite", request, tmp_path)
+
+
+@pytest.fixture
 def engine(database_url):
     """A database of `database_url` upgraded to the newest schema, as `serve` leaves it."""
     engine = make_engine(database_url)

@@ -104,6 +104,8 @@ def test_customer_text_is_shown_as_text(context, helpdesk, artifacts):
 
 def test_the_app_home_its_messages_a_reload_and_starting_over(context, helpdesk, artifacts):
     page, problems = open_page(context, helpdesk)
+    # Once the page has drawn the workspace, its scripts listen: a click before is lost.
+    expect(page.get_by_test_id("channel-support")).to_be_visible(timeout=WAIT)
     page.get_by_test_id("app-helpdesk").click()
     home = page.get_by_test_id("home")
     expect(home).to_contain_text("Your open tickets", timeout=WAIT)

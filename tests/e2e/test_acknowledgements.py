@@ -34,6 +34,12 @@ from tests.e2e.harness import (
 from tests.e2e.test_check import migrated, run_check
 from tests.e2e.test_shopify_context import TOKEN
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
+
+
 NEW_YORK = ZoneInfo("America/New_York")
 # Friday 27 November 2026, 17:00 in New York: an hour of business left before the weekend.
 FRIDAY_EVENING = datetime(2026, 11, 27, 17, 0, tzinfo=NEW_YORK)

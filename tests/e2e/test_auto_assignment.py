@@ -29,6 +29,12 @@ from tests.e2e.harness import (
     smtp_send,
 )
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
+
+
 ANN, BOB, CAT = "U0ANN", "U0BOB", "U0CAT"
 POOL_CHANNEL = "C0RETURNS"
 GROUP = "S0RETURNS"

@@ -12,6 +12,11 @@ from tests.e2e.harness import customer_mail, smtp_send
 from tests.e2e.test_auto_assignment import ANN, BOB, CAT, POOL_CHANNEL, desk_with
 
 
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
+
+
 def rules_policy(*rules: dict, default_pool: str | None = None) -> Policy:
     assignment = {
         "pools": {"returns": {"agents": [ANN, BOB], "channel": POOL_CHANNEL}},

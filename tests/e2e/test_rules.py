@@ -34,6 +34,12 @@ from tests.e2e.harness import (
 )
 from tests.e2e.test_check import migrated, run_check
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
+
+
 SHOP = "https://shop.example"
 BOB = "Bob Norman <bob.norman@hostmail.com>"
 TOKEN = "shpat_test_token"

@@ -78,7 +78,7 @@ def test_warning_then_breach_each_once_and_the_root_shows_it(desk):
 
 def test_pending_pauses_and_a_reply_stops_the_clock(database_url):
     policy = Policy.model_validate(
-        {**SECONDS_POLICY, "sla": {**SECONDS_POLICY["sla"], "normal": {"first_response": "4s"}}}
+        {**SECONDS_POLICY, "sla": {**SECONDS_POLICY["sla"], "normal": {"first_response": "10s"}}}
     )
     with ExitStack() as stack:
         slack = stack.enter_context(FakeSlack())
@@ -90,7 +90,11 @@ def test_pending_pauses_and_a_reply_stops_the_clock(database_url):
         desk = Desk(helpdesk, slack, sink)
         desk.click(ids.TICKET_STATUS_MENU, value=None, selected_option={"value": "pending"})
         assert eventually(lambda: desk.ticket().status == "pending")
-        time.sleep(5)  # longer than the target: a paused clock must not breach
+        with Session(helpdesk.engine) as session:
+            [clock] = session.exec(select(SlaClock)).all()
+        assert clock.running_since is None and not clock.breached  # paused before its target
+        # Past the target, had the clock kept running: a paused clock must not breach.
+        time.sleep(clock.target_seconds - clock.consumed_seconds + 1)
         assert notices(slack, desk.root_ts, "missed") == []
         desk.click(ids.TICKET_REPLY)
         view = desk.opened_view()

@@ -45,6 +45,11 @@ POLICY = Policy.model_validate(
 
 
 @pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
+
+
+@pytest.fixture
 def desk(database_url):
     with ExitStack() as stack:
         slack = stack.enter_context(FakeSlack())

@@ -18,6 +18,12 @@ from bot.storage.models import Ticket, TicketEvent
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, smtp_send, staffed_helpdesk
 from tests.e2e.test_check import migrated, run_check
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
+
+
 TOKEN = "shpat_test_token"
 BOB = "Bob Norman <bob.norman@hostmail.com>"
 DMARC_FAIL = "Authentication-Results: mx.shop.example; dmarc=fail header.from=bigbuyer.example"
