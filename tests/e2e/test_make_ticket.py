@@ -34,12 +34,6 @@ from tests.e2e.harness import (
     running_helpdesk,
 )
 
-
-@pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
-
-
 TEAM = "C0TEAM"  # a channel of the company's own, the app in it
 ELSEWHERE = "C0ELSEWHERE"  # a channel the app is not in
 SHARED = "C0SHARED"  # a Slack Connect channel shared with a wholesale buyer

@@ -38,11 +38,6 @@ POLICY = Policy.model_validate(
 )
 
 
-@pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    return sqlite_url  # the stories on SQLite; the database's part on both in tests/core
-
-
 class Desk:
     """A running helpdesk, and an agent acting on its tickets as Slack would."""
 
