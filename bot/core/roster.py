@@ -35,3 +35,6 @@ class Roster(Protocol):
 
     def available(self, users: Iterable[str]) -> frozenset[str]:
         """Those of `users` who aren't away (Slack presence); may call Slack."""
+
+    def name_of(self, user_id: str) -> str:
+        """The person's name as the chat widget shows it to visitors; "" when unknown."""

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Pool
+from bot.core import text
 from bot.core.roster import MembersUnknown
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,12 @@ class SlackRoster:
             user
             for user in users
             if self._cached(f"presence:{user}", PRESENCE_TTL_SECONDS, lambda u=user: self._here(u))
+        )
+
+    def name_of(self, user_id: str) -> str:
+        """Kept a few minutes: a reply asks it inside Slack's 3-second wait for the answer."""
+        return self._cached(
+            f"name:{user_id}", MEMBERS_TTL_SECONDS, lambda: display_name(self._client, user_id)
         )
 
     def _members_of(self, channel: str) -> set[str]:
@@ -107,3 +114,15 @@ class SlackRoster:
                 raise
             log.warning("presence of %s can't be read (%s)", user, exc.response.get("error"))
             return True
+
+
+def display_name(client: WebClient, user_id: str) -> str:
+    """The user's name as Slack shows it, or "" when Slack won't say."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except Exception:
+        return ""
+    profile = user.get("profile") or {}
+    # A display name anyone in the workspace can set; it is shown to chat visitors.
+    name = profile.get("real_name") or user.get("real_name") or user.get("name") or ""
+    return text.name(str(name))

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.core import text
 from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Ticket
@@ -72,17 +71,6 @@ def metadata_of(view: dict) -> dict:
     except json.JSONDecodeError:
         return {}
     return metadata if isinstance(metadata, dict) else {}
-
-
-def user_name(client: WebClient, user_id: str) -> str:
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except Exception:
-        return ""
-    profile = user.get("profile") or {}
-    # A display name anyone in the workspace can set; it is shown to chat visitors.
-    name = profile.get("real_name") or user.get("real_name") or user.get("name") or ""
-    return text.name(str(name))
 
 
 def open_ticket_modal(

@@ -13,9 +13,10 @@ from sqlmodel import Session
 
 from bot.core import text
 from bot.core.slack_origins import AlreadyATicket, SlackMessage, make_ticket, ticket_made_from
-from bot.handlers.slack.common import metadata_of, services_of, user_name
+from bot.handlers.slack.common import metadata_of, services_of
 from bot.handlers.slack.message_reading import bot_in_channel, written_by_a_bot
 from bot.handlers.slack.services import Services
+from bot.integrations.slack_roster import display_name
 from bot.storage.db import transaction
 from bot.storage.models import Priority, Ticket
 from bot.views import ids
@@ -99,7 +100,7 @@ def on_submitted(ack: Ack, body: dict, client: WebClient, context) -> None:
         channel=str(origin.get("channel") or ""),
         ts=str(origin.get("ts") or ""),
         author=author,
-        author_name=user_name(client, author),
+        author_name=display_name(client, author),
         text=_typed(values, ids.MAKE_TICKET_TEXT_BLOCK, ids.MAKE_TICKET_TEXT),
         thread_ts=str(origin["thread_ts"]) if origin.get("thread_ts") else None,
     )

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core import text
 from bot.core.slack_origins import SlackMessage
-from bot.handlers.slack.common import user_name
+from bot.integrations.slack_roster import display_name
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def as_slack_message(client: WebClient, channel: str, message: dict) -> SlackMes
         channel=channel,
         ts=str(message.get("ts") or ""),
         author=author,
-        author_name=user_name(client, author) if author else "",
+        author_name=display_name(client, author) if author else "",
         text=text.multi_line(words) if isinstance(words, str) else "",
         thread_ts=message.get("thread_ts"),
     )

@@ -15,7 +15,6 @@ from bot.handlers.slack.common import (
     services_of,
     tell,
     ticket_of_action,
-    user_name,
 )
 from bot.handlers.slack.order_facts import order_placeholders
 from bot.read_models.reply_draft import draft_for
@@ -79,7 +78,7 @@ def on_saved_reply_picked(ack: Ack, body: dict, client: WebClient, context) -> N
     view = body["view"]
     metadata = metadata_of(view)
     picked = (body["actions"][0].get("selected_option") or {}).get("value", "")
-    agent_name = user_name(client, body["user"]["id"])
+    agent_name = helpdesk.desk.roster.name_of(body["user"]["id"])
     with transaction(helpdesk.engine) as session:
         ticket = session.get(Ticket, metadata.get("ticket_id", 0))
         if ticket is None or not picked.isdigit():
@@ -129,7 +128,7 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
     user = body["user"]
     # The widget shows it to the customer: "Alex Kim" reads better than "alex.k". Asked
     # before the transaction, so no Slack call is made while holding the database.
-    agent = Agent(user["id"], user_name(client, user["id"]) or user.get("name", ""))
+    agent = Agent(user["id"], helpdesk.desk.roster.name_of(user["id"]) or user.get("name", ""))
     status_input = view["state"]["values"].get(ids.REPLY_STATUS_BLOCK, {}).get(ids.REPLY_STATUS)
     status = ((status_input or {}).get("selected_option") or {}).get("value")
     metadata = metadata_of(view)
