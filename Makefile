@@ -30,7 +30,7 @@ test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(LINT_IMPORTS)
-	$(BIN)/pytest -n 4 --dist load --maxschedchunk 1 --durations=15
+	$(BIN)/pytest -n 3 --dist load --maxschedchunk 1 --durations=15
 
 BENCHMARKS := sla_sweep digest chat_sse ack_latency ingest
 
