@@ -377,6 +377,8 @@ def test_reset_starts_over_with_a_fresh_workspace_and_database(page):
     root = first_ticket(page)
     open_modal(page, root, ids.TICKET_REPLY)
     page.call("/messages", {"channel": SUPPORT_CHANNEL, "thread_ts": root["ts"], "text": "note"})
+    # The demo acknowledges the ticket by mail: let it land before starting over.
+    assert eventually(lambda: page.state()["mail"], timeout=15)
     before = page.state()
 
     assert page.call("/reset", {}) == (200, {"ok": True})
