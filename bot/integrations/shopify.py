@@ -37,7 +37,14 @@ log = logging.getLogger(__name__)
 REQUIRED_SCOPES = {"read_customers", "read_orders"}
 
 ErrorKind = Literal[
-    "unauthorized", "missing_scope", "unavailable", "timeout", "throttled", "bad_response"
+    "unauthorized",
+    "missing_scope",
+    "unavailable",
+    "timeout",
+    "throttled",
+    "bad_response",
+    "user_errors",  # a mutation Shopify refused: nothing applied (shopify_actions)
+    "in_doubt",  # a mutation that may have been applied: reconcile (shopify_actions)
 ]
 
 _MAX_PAGE = 250  # Shopify's largest `first:` for a connection
