@@ -366,7 +366,7 @@ def test_a_slow_answer_times_out(shop: FakeShopify, sleeps: list[float]) -> None
 
 
 def test_nothing_listening_means_unavailable() -> None:
-    client = ShopifyClient("", TOKEN, api_url=f"http://127.0.0.1:{free_port()}/admin/api/2025-07")
+    client = ShopifyClient("", TOKEN, api_url=f"http://127.0.0.1:{free_port()}/admin/api/2026-10")
     error = failure(client.access_scopes)
     assert error.kind == "unavailable"
     assert "SHOPIFY_API_URL" in str(error)
