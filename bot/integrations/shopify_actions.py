@@ -21,8 +21,12 @@ Changes to the first committed interface (for shop-core and shop-ui): :meth:`~Sh
 raises (ShopifyInDoubt, ShopifyUserErrors) rather than returning None ids when the completion
 fails; a draft found by its tag without an order is finished with the new
 :meth:`~ShopifyActions.complete_draft`. ``create_discount``'s percentage is in percent (10 =
-10 %). ``ShopifyInDoubt`` is defined in :mod:`bot.integrations.shopify` (the client raises it)
-and re-exported here; it has ``.operation`` and ``.reason``.
+10 %). A reship's tag has at most :data:`MAX_TAG` (40) characters, Shopify's limit for a tag.
+``refund`` accepts no transactions (a refund of items only) and checks that ``note`` contains
+``key``. ``ShopifyInDoubt`` is defined in :mod:`bot.integrations.shopify` (the client raises
+it) and re-exported here; it has ``.operation`` (the GraphQL operation name, e.g.
+``HelpdeskRefund``) and ``.reason``. Restocked units go back as ``CANCEL`` when still
+unfulfilled, else ``RETURN`` (one extra query before the refund).
 
     actions = ShopifyActions(client)
     order = actions.order("gid://shopify/Order/450789469")
@@ -105,7 +109,7 @@ class Address:
 class ShopTransaction:
     id: str  # GID of the parent transaction a refund goes against
     gateway: str
-    kind: str  # SALE, CAPTURE, ... (SuggestedRefund's suggestedTransactions: SUGGESTED_REFUND)
+    kind: str  # of the payment (SALE, CAPTURE); a suggested refund gives its parent's
     amount: Money
 
 
