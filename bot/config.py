@@ -390,6 +390,7 @@ ACKNOWLEDGEMENT_PLACEHOLDERS = (
     "order.status",
     "order.tracking_url",
     "order.summary",
+    "help_centre.summary",  # a line with the help centre's address; empty without `kb`
 )
 DEFAULT_ACKNOWLEDGEMENT = """Hi {{customer.first_name}},
 
@@ -397,6 +398,8 @@ Thanks for writing to us. Your request is ticket #{{ticket.number}}, and we'll r
 {{ticket.reply_by}}.
 
 {{order.summary}}
+
+{{help_centre.summary}}
 
 This is an automatic message. To add anything, reply to this email.
 """

@@ -30,7 +30,7 @@ from bot.storage.kb_search import MARK_END, MARK_START
 
 MAX_FILE_BYTES = 256 * 1024
 TITLE_LIMIT = 200
-SLUG_LIMIT = 120
+SLUG_LIMIT = 70  # "edit:<slug>" fits a Slack option value (75)
 MAX_TAGS = 20
 TAG_LIMIT = 50
 KEYS = ("title", "tags", "public", "language")

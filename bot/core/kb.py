@@ -36,6 +36,11 @@ from bot.core.articles import (
     told_language,
 )
 from bot.storage.db import transaction
+
+# Re-exported for views, which read search hits through the core: the snippet's markers.
+from bot.storage.kb_search import MARK_END as MARK_END
+from bot.storage.kb_search import MARK_START as MARK_START
+from bot.storage.kb_search import Hit, search
 from bot.storage.models import KbArticle, utcnow
 
 log = logging.getLogger(__name__)
@@ -277,3 +282,19 @@ def listed(session: Session, *, public_only: bool, limit: int = 1000) -> list[St
 def _stored(row: KbArticle) -> Stored:
     tags = tuple(tag for tag in row.tags.split(", ") if tag)
     return Stored(row.slug, row.title, tags, row.public, row.language, row.body, row.file_mtime_ns)
+
+
+def search_articles(
+    session: Session, query: str, *, public_only: bool, limit: int = 10
+) -> list[Hit]:
+    """The articles best matching `query`, best first (see bot/storage/kb_search.py)."""
+    return search(session, query, public_only=public_only, limit=limit)
+
+
+def help_centre_url(public_url: str) -> str:
+    """The help centre's address for customers, under HELPDESK_PUBLIC_URL."""
+    return f"{public_url.rstrip('/')}/help/"
+
+
+def article_url(public_url: str, slug: str) -> str:
+    return f"{help_centre_url(public_url)}{slug}"
