@@ -148,8 +148,8 @@ def plain_text(markdown: str) -> str:
             words += [child.content for child in token.children or () if child.content]
         elif token.type in ("code_block", "fence"):
             words.append(token.content)
-    text = " ".join(" ".join(words).split())
-    return text.replace(MARK_START, "").replace(MARK_END, "")
+    text = " ".join(words).replace(MARK_START, "").replace(MARK_END, "")
+    return " ".join(text.split())
 
 
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
