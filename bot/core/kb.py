@@ -46,6 +46,7 @@ from bot.storage.models import KbArticle, utcnow
 log = logging.getLogger(__name__)
 
 SUFFIX = ".md"
+UPSERT_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class KnowledgeBase:
                 )
             }
             gone = set(known) - set(listing)
+            changed: list[dict] = []
             for slug, (name, mtime, size) in listing.items():
                 if known.get(slug) == (mtime, size):
                     continue
@@ -129,7 +131,9 @@ class KnowledgeBase:
                     problems[name] = f"could not be read: {exc.strerror}"
                     gone.add(slug)
                     continue
-                _upsert(session, slug, article, mtime, size)
+                changed.append(_row(slug, article, mtime, size))
+            for start in range(0, len(changed), UPSERT_BATCH):
+                _upsert(session, changed[start : start + UPSERT_BATCH])
             gone &= set(known)
             if gone:
                 session.execute(delete(KbArticle).where(KbArticle.slug.in_(gone)))
@@ -174,7 +178,7 @@ class KnowledgeBase:
         _write_atomically(target, content)
         stat = target.stat()
         with transaction(engine) as session:
-            _upsert(session, slug, article, stat.st_mtime_ns, stat.st_size)
+            _upsert(session, [_row(slug, article, stat.st_mtime_ns, stat.st_size)])
         log.info("knowledge base: saved %s", target)
         return slug
 
@@ -224,8 +228,18 @@ def folder_problems(path: Path) -> dict[str, str]:
     return dict(sorted(problems.items()))
 
 
-def _upsert(session: Session, slug: str, article: Article, mtime_ns: int, size: int) -> None:
-    values = {
+def _upsert(session: Session, rows: list[dict]) -> None:
+    """Inserts or replaces articles' rows by slug, one statement for them all."""
+    if not rows:
+        return
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    insert = dialect.insert(KbArticle.__table__)
+    replaced = {key: insert.excluded[key] for key in rows[0] if key != "slug"}
+    session.execute(insert.on_conflict_do_update(index_elements=["slug"], set_=replaced), rows)
+
+
+def _row(slug: str, article: Article, mtime_ns: int, size: int) -> dict:
+    return {
         "slug": slug,
         "title": article.title,
         "tags": ", ".join(article.tags),
@@ -237,10 +251,6 @@ def _upsert(session: Session, slug: str, article: Article, mtime_ns: int, size: 
         "file_size": size,
         "updated_at": utcnow(),
     }
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    insert = dialect.insert(KbArticle.__table__).values(**values)
-    columns = {key: value for key, value in values.items() if key != "slug"}
-    session.execute(insert.on_conflict_do_update(index_elements=["slug"], set_=columns))
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
