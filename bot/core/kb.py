@@ -156,6 +156,9 @@ class KnowledgeBase:
         it has changed since (someone edited the file meanwhile)."""
         if not article.title.strip():
             raise SaveRefused("title", "Give the article a title.")
+        if slug is not None and (not slug or slug_of(slug) != slug):
+            # The form's metadata names the file: never a path out of the folder.
+            raise SaveRefused("title", "This article's name is not one the helpdesk writes.")
         self.path.mkdir(parents=True, exist_ok=True)
         if slug is None:
             slug = self._free_slug(article.title)
