@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -35,6 +34,7 @@ from bot.core.articles import (
     slug_of,
     told_language,
 )
+from bot.core.attachments import write_atomically
 from bot.storage.db import transaction
 
 # Re-exported for views, which read search hits through the core: the snippet's markers.
@@ -178,7 +178,7 @@ class KnowledgeBase:
             parse_article(content)
         except ArticleRefused as refused:
             raise SaveRefused("body", f"This article can't be saved: {refused}.") from None
-        _write_atomically(target, content)
+        write_atomically(target, content, f".{target.stem}.")
         stat = target.stat()
         with transaction(engine) as session:
             _upsert(session, [_row(slug, article, stat.st_mtime_ns, stat.st_size)])
@@ -254,21 +254,6 @@ def _row(slug: str, article: Article, mtime_ns: int, size: int) -> dict:
         "file_size": size,
         "updated_at": utcnow(),
     }
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _mtime_ns(path: Path) -> int | None:
