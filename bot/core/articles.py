@@ -135,6 +135,10 @@ def article_file(article: Article) -> str:
     return f"---\n{front}---\n{article.body.strip()}\n"
 
 
+# What slug_of returns: a file named otherwise is not an article.
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def slug_of(name: str) -> str:
     """A URL-safe name: lower-case ASCII letters, digits and hyphens ('' when none are left)."""
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()

@@ -27,6 +27,8 @@ from sqlmodel import Session
 
 from bot.config import KbPolicy
 from bot.core.articles import (
+    SLUG,
+    SLUG_LIMIT,
     Article,
     ArticleRefused,
     article_file,
@@ -190,7 +192,7 @@ class KnowledgeBase:
         slug, n = base, 1
         while (self.path / f"{slug}{SUFFIX}").exists():
             n += 1
-            slug = f"{base[: 120 - len(str(n)) - 1]}-{n}"
+            slug = f"{base[: SLUG_LIMIT - len(str(n)) - 1]}-{n}"
         return slug
 
 
@@ -200,17 +202,18 @@ def folder_listing(path: Path) -> tuple[dict[str, tuple[str, int, int]], dict[st
     listing: dict[str, tuple[str, int, int]] = {}
     problems: dict[str, str] = {}
     try:
-        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+        entries = list(os.scandir(path))
     except FileNotFoundError:
         return listing, problems
+    # Run on every refresh over every file: a compiled pattern, and a `stat` per article only.
     for entry in entries:
         if entry.name.startswith(".") or not entry.name.endswith(SUFFIX):
             continue
         if not entry.is_file():
             continue
-        slug = slug_of(entry.name.removesuffix(SUFFIX))
-        if slug != entry.name.removesuffix(SUFFIX):
-            example = f"{slug or 'returns'}{SUFFIX}"
+        slug = entry.name.removesuffix(SUFFIX)
+        if len(slug) > SLUG_LIMIT or not SLUG.fullmatch(slug):
+            example = f"{slug_of(slug) or 'returns'}{SUFFIX}"
             problems[entry.name] = f"name it with a-z, 0-9 and hyphens only, such as {example}"
             continue
         stat = entry.stat()

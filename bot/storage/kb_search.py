@@ -98,6 +98,7 @@ def _sqlite(
             "snippet(kb_articles_fts, 2, :start, :end, '…', 24) "
             "FROM kb_articles_fts JOIN kb_articles AS a ON a.id = kb_articles_fts.rowid "
             f"WHERE kb_articles_fts MATCH :match {'AND a.public' if public_only else ''} "
+            # The title weighs most, then the tags, then the text.
             "ORDER BY bm25(kb_articles_fts, 10.0, 4.0, 1.0) LIMIT :limit"
         ),
         {"match": match, "start": MARK_START, "end": MARK_END, "limit": limit},
