@@ -63,10 +63,6 @@ class Stored:
     body: str
     file_mtime_ns: int
 
-    @property
-    def article(self) -> Article:
-        return Article(self.title, self.tags, self.public, self.language, self.body)
-
 
 class SaveRefused(ValueError):
     """Why an article from Slack was not saved; `field` names the modal input at fault."""
@@ -102,7 +98,8 @@ class KnowledgeBase:
             self._lock.release()
 
     def sync(self, engine: Engine) -> None:
-        """Refreshes now, whatever the time: at start-up, and after a save."""
+        """Refreshes now, whatever the time since the last look, waiting for a refresh under
+        way to end first (the benchmark times it so)."""
         with self._lock:
             self._scanned_at = time.monotonic()
             self._sync(engine)
