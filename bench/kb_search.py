@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import postgres_database, record, size, verdict
+from bench.serving import both_databases, record, size, verdict
 from bot.config import KbPolicy
 from bot.core.kb import KnowledgeBase, search_articles
 from bot.storage.db import make_engine
@@ -110,12 +110,7 @@ def main() -> int:
         folder = Path(scratch) / "kb"
         folder.mkdir()
         queries = write_articles(folder)
-        backends = [("SQLite", f"sqlite:///{scratch}/bench.db", lambda: None)]
-        try:
-            backends.append(("PostgreSQL", *postgres_database()))
-        except Exception as exc:
-            print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
-        for name, url, cleanup in backends:
+        for name, url, cleanup in both_databases(scratch):
             engine = make_engine(url)
             try:
                 upgrade(engine)
