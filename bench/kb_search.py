@@ -68,8 +68,9 @@ def write_articles(folder: Path) -> dict[str, str]:
         "rare word": "zebracrossing",
         "common word": common,
         "two words": "zebracrossing parcel",
-        "customer's message": "Hi, my parcel (order #1234) never came, zebracrossing at the "
-        "door and nobody there; can I get a refund? Thanks, Jane",
+        # No number in it: "Article 1234" is a title, and a quoted order number would match it.
+        "customer's message": "Hi, my parcel never came, zebracrossing at the door and nobody "
+        "there; can I get a refund? Thanks, Jane",
         "symbols": "\"'); DROP TABLE kb_articles; -- &|!:*()<>",
         "5,000 characters": ("zebracrossing " + "x" * 40 + " ") * 90 + "y" * 500,
     }
