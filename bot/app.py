@@ -20,6 +20,7 @@ from bot.chat_bus import ChatBus, chat_bus
 from bot.config import ConfigError, Policy, Settings
 from bot.core.attachments import FileStore
 from bot.core.csat import survey_tokens
+from bot.core.kb import KnowledgeBase
 from bot.core.rules import desk_for
 from bot.deliverers.acknowledgement_email import acknowledgement_deliverers
 from bot.deliverers.chat_push import chat_deliverers
@@ -40,6 +41,7 @@ from bot.handlers.csat_routes import csat_router
 from bot.handlers.email.imap_poller import ImapPoller
 from bot.handlers.email.ingest import GroupCommit, MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
+from bot.handlers.help_routes import help_router
 from bot.handlers.http import build_http_app
 from bot.handlers.metrics_route import metrics_router
 from bot.handlers.slack import QUEUED_ACTIONS, build_bolt_app
@@ -228,7 +230,11 @@ def create_app(
             SlackFiles(delivery_client(settings), policy.mail.max_attachment_bytes),
         ),
         **acknowledgement_deliverers(
-            mail_sender, settings.helpdesk_support_address, policy, shopify
+            mail_sender,
+            settings.helpdesk_support_address,
+            policy,
+            shopify,
+            settings.helpdesk_public_url,
         ),
     }
     if shopify is not None:
@@ -250,6 +256,7 @@ def create_app(
     on_outbox_commit(engine, outbox.wake)
     metrics.register(HelpdeskState(engine, outbox, bus))
     ingest = MailIngest(engine, desk)
+    kb = knowledge_base(policy, engine)
     chat = ChatService(
         engine=engine,
         desk=desk,
@@ -263,6 +270,7 @@ def create_app(
         permalinks=Permalinks(client),
         desk=desk,
         shopify=shopify,
+        kb=kb,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(
@@ -293,6 +301,8 @@ def create_app(
         inbox=slack_inbox,
     )
     http.include_router(metrics_router(metrics))
+    if kb is not None:
+        http.include_router(help_router(engine, kb, policy.chat.color))
     smtp = _smtp_server(settings, policy, ingest, counters)
     if smtp is not None:
         metrics.register(MailWriterState(smtp.writer))
@@ -321,6 +331,16 @@ def create_app(
     if mount is not None:
         mount(helpdesk)
     return helpdesk
+
+
+def knowledge_base(policy: Policy, engine: Engine) -> KnowledgeBase | None:
+    """The knowledge base of `kb.path`, its index brought up to date before anything reads it
+    (a folder that can't be read is logged, and tried again on the next read)."""
+    if policy.kb is None:
+        return None
+    kb = KnowledgeBase(policy.kb)
+    kb.refresh(engine)
+    return kb
 
 
 def _require(settings: Settings) -> None:

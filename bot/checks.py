@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Policy, Pool, Settings, duration_text
+from bot.core.kb import folder_listing, folder_problems
 from bot.core.rules.vip import vip_rules
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_actions import ShopifyActions
@@ -68,6 +69,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield _guard("Shopify", lambda: _shopify(settings, policy))
     yield _guard("Shopify actions", lambda: _shopify_actions(settings, policy))
     yield from _rules(settings, policy)
+    yield _guard("knowledge base", lambda: _knowledge_base(policy))
 
 
 def _guard(name: str, check: Callable[[], Outcome]) -> Outcome:
@@ -275,6 +277,26 @@ def _acknowledgements(settings: Settings, policy: Policy) -> Outcome:
             name, "warning", f"{', '.join(listed)} acknowledge, but OUTBOUND_SMTP_URL is unset"
         )
     return Outcome(name, "ok", f"new email tickets acknowledged by {', '.join(listed)}")
+
+
+def _knowledge_base(policy: Policy) -> Outcome:
+    """Every file of `kb.path` that is not an article, named with why: the helpdesk skips
+    them (and logs it) while it serves the rest."""
+    name = "knowledge base"
+    if policy.kb is None:
+        return Outcome(name, "skipped", "no kb.path in the policy")
+    path = policy.kb.path
+    if not path.is_dir():
+        return Outcome(
+            name, "error", f"kb.path={str(path)!r} is not a folder; create it or fix the path"
+        )
+    problems = folder_problems(path)
+    listing, _ = folder_listing(path)
+    articles = sum(1 for file, _, _ in listing.values() if file not in problems)
+    if problems:
+        listed = "; ".join(f"{file}: {reason}" for file, reason in problems.items())
+        return Outcome(name, "error", f"{len(problems)} file(s) skipped (fix them): {listed}")
+    return Outcome(name, "ok", f"{articles} article(s) in {path}")
 
 
 def _imap(settings: Settings) -> Outcome:

@@ -316,6 +316,17 @@ class ChatPolicy(_PolicyModel):
     ip_conversations_per_hour: int = Field(default=30, ge=1)
 
 
+class KbPolicy(_PolicyModel):
+    """The knowledge base: Markdown articles in a folder (docs/policy.md, "Knowledge base")."""
+
+    # Relative to the working directory, as HELPDESK_DATA_DIR is.
+    path: Path
+    # The help centre's heading and page titles: the shop's name. Its colour is chat.color.
+    name: str = Field(default="Help centre", min_length=1, max_length=80)
+    # How often, at most, the folder is looked at for changed files (on a request that reads it).
+    rescan_every: Duration = timedelta(seconds=2)
+
+
 class ShopifyPolicy(_PolicyModel):
     # A busy thread asks once, not on every click; orders change slowly enough for this.
     cache_for: Duration = timedelta(minutes=5)
@@ -379,6 +390,7 @@ ACKNOWLEDGEMENT_PLACEHOLDERS = (
     "order.status",
     "order.tracking_url",
     "order.summary",
+    "help_centre.summary",  # a line with the help centre's address; empty without `kb`
 )
 DEFAULT_ACKNOWLEDGEMENT = """Hi {{customer.first_name}},
 
@@ -386,6 +398,8 @@ Thanks for writing to us. Your request is ticket #{{ticket.number}}, and we'll r
 {{ticket.reply_by}}.
 
 {{order.summary}}
+
+{{help_centre.summary}}
 
 This is an automatic message. To add anything, reply to this email.
 """
@@ -618,6 +632,7 @@ class Policy(_PolicyModel):
     # In order; see docs/policy.md and bot/rule_policy.py.
     rules: list[Rule] = []
     vip: VipPolicy | None = None
+    kb: KbPolicy | None = None
 
     @model_validator(mode="after")
     def _rules_agree(self) -> Policy:

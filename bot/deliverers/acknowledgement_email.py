@@ -22,6 +22,7 @@ from bot.config import Policy
 from bot.core import acknowledgements
 from bot.core import outbox as kinds
 from bot.core.customer_links import owner_of
+from bot.core.kb import help_centre_url
 from bot.core.notices import Notice
 from bot.core.placeholders import first_name
 from bot.core.tickets import name_given, record_event
@@ -40,10 +41,16 @@ log = logging.getLogger(__name__)
 
 
 def acknowledgement_deliverers(
-    sender: SmtpSender, support_address: str | None, policy: Policy, shopify: CachedShopify | None
+    sender: SmtpSender,
+    support_address: str | None,
+    policy: Policy,
+    shopify: CachedShopify | None,
+    public_url: str,
 ) -> dict[str, Deliverer]:
     return {
-        kinds.EMAIL_ACKNOWLEDGEMENT: AcknowledgementEmail(sender, support_address, policy, shopify)
+        kinds.EMAIL_ACKNOWLEDGEMENT: AcknowledgementEmail(
+            sender, support_address, policy, shopify, public_url
+        )
     }
 
 
@@ -57,9 +64,15 @@ class AcknowledgementEmail(CustomerEmail):
         support_address: str | None,
         policy: Policy,
         shopify: CachedShopify | None,
+        public_url: str,
     ):
         super().__init__(sender, support_address)
         self._policy = policy
+        self._help_line = (
+            f"Many questions are answered in our help centre: {help_centre_url(public_url)}"
+            if policy.kb
+            else None
+        )
         self._zone = ZoneInfo(policy.timezone)
         self._shopify = shopify
 
@@ -80,6 +93,7 @@ class AcknowledgementEmail(CustomerEmail):
             "ticket.subject": ticket.subject,
             "ticket.reply_by": promised,
             **(_order_values(order) if order else {}),
+            "help_centre.summary": self._help_line,
         }
         text = acknowledgements.render(acknowledgement.template, values)
         mail = self._mail(session, ticket, message, item.payload["mail_id"], text)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.core import replying
+from bot.core.kb import Hit, search_articles
 from bot.core.slack_origins import answered_in_slack
 from bot.core.tickets import name_given
 from bot.core.visitors import reachable
@@ -15,6 +16,8 @@ from bot.storage.models import Customer, Source, Ticket, utcnow
 from bot.storage.queries import last_customer_message
 from bot.storage.queries import saved_replies as all_saved_replies
 from bot.views.reply_modal import ReplyDraft
+
+SUGGESTED_ARTICLES = 3
 
 
 def draft_for(
@@ -29,11 +32,13 @@ def draft_for(
     seen: int | None = None,
     changed: bool = False,
     now: datetime | None = None,
+    articles: bool = False,
 ) -> ReplyDraft:
     """`agent`: who opens the modal, warned of anyone else replying. `seen`: the customer's
     latest message when it was opened, kept as the modal is redrawn (a saved reply, an order
     inserted) so that sending can tell whether the customer wrote since. `changed`: they did,
-    and the agent must confirm their answer still fits."""
+    and the agent must confirm their answer still fits. `articles`: suggest the knowledge
+    base's best matches for the customer's latest words (the subject when there are none)."""
     customer = session.get(Customer, ticket.customer_id)
     last = last_customer_message(session, ticket.id)
     now = now or utcnow()
@@ -55,4 +60,16 @@ def draft_for(
         seen_message_id=seen if seen is not None else (last.id if last else 0),
         others_replying=tuple((r.agent, now - r.since) for r in others) if agent else (),
         customer_wrote_again=changed,
+        articles=tuple(suggested_articles(session, last.body if last else ticket.subject))
+        if articles
+        else (),
     )
+
+
+def suggested_articles(session: Session, words: str) -> list[Hit]:
+    return search_articles(session, words, public_only=False, limit=SUGGESTED_ARTICLES)
+
+
+def with_addition(answer: str, addition: str) -> str:
+    """The answer with `addition` (an order's status, an article) as a paragraph at its end."""
+    return f"{answer.rstrip()}\n\n{addition}" if answer.strip() else addition

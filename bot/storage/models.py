@@ -527,3 +527,25 @@ class TicketOrigin(SQLModel, table=True):
     def thread(self) -> str:
         """The ts of the thread the links and answers go to."""
         return self.thread_ts or self.ts
+
+
+class KbArticle(SQLModel, table=True):
+    """A knowledge-base article as search, Slack and the help centre read it: the index of the
+    Markdown file `<kb.path>/<slug>.md`, which is the article itself (bot/core/kb.py keeps the
+    two in step). The full-text index over `title`, `tags` and `plain` is the migration's
+    (0028): an FTS5 table on SQLite, a generated `tsvector` column on PostgreSQL."""
+
+    __tablename__ = "kb_articles"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=200)
+    tags: str = Field(default="", max_length=1000)  # comma-separated, as searched
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the Markdown
+    plain: str = Field(sa_column=Column(Text, nullable=False))  # its text, searched and quoted
+    # ISO 639-1 code; "" when unknown. Indexed: PostgreSQL's search asks which are in use.
+    language: str = Field(default="", max_length=8, index=True)
+    public: bool = True
+    # The file as last read: a scan re-reads only files whose time or size differ.
+    file_mtime_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
+    file_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

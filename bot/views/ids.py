@@ -131,3 +131,21 @@ SPLIT_FOLLOWING_BLOCK = "split_following"
 SPLIT_FOLLOWING = "split_following_input"
 MOVE_REFUSED_MODAL = "move_refused_modal"
 MOVE_UNDO = "move_undo"  # Unmerge, or Undo split, on the thread's notice
+
+
+# Knowledge base: App Home's list, an article, its form; the Reply modal's suggestions.
+HOME_KB = "home_kb"
+KB_LIST_MODAL = "kb_list_modal"
+KB_NEW = "kb_new"
+KB_ARTICLE_MENU = "kb_article_menu"  # suffixed with the article's place in the list
+KB_ARTICLE_MODAL = "kb_article_modal"
+KB_EDIT_MODAL = "kb_edit_modal"
+KB_TITLE_BLOCK = "kb_title"
+KB_TITLE = "kb_title_input"
+KB_TAGS_BLOCK = "kb_tags"
+KB_TAGS = "kb_tags_input"
+KB_PUBLIC_BLOCK = "kb_public"
+KB_PUBLIC = "kb_public_input"
+KB_BODY_BLOCK = "kb_body"
+KB_BODY = "kb_body_input"
+REPLY_ARTICLE = "reply_article"  # suffixed with the suggestion's place

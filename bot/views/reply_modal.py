@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.core.kb import Hit
 from bot.views import ids
 from bot.views.elements import context, option
+from bot.views.kb_modals import snippet_mrkdwn
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import age
 
@@ -36,6 +38,8 @@ class ReplyDraft:
     others_replying: tuple[tuple[str, timedelta], ...] = ()
     # Sent once already, but the customer had written again: shown, and to be confirmed.
     customer_wrote_again: bool = False
+    # Knowledge-base articles matching the customer's latest message, best first.
+    articles: tuple[Hit, ...] = ()
 
 
 def _addressee(draft: ReplyDraft) -> str:
@@ -98,6 +102,29 @@ def _files_input() -> dict:
     }
 
 
+def _suggested_articles(articles: tuple[Hit, ...]) -> list[dict]:
+    """Each with a menu that inserts its link (public articles) or its text into the answer."""
+    blocks: list[dict] = [context("*Suggested articles*")]
+    for place, article in enumerate(articles):
+        choices = [option("Insert as text", f"text:{article.slug}")]
+        if article.public:
+            choices.insert(0, option("Insert link", f"link:{article.slug}"))
+        private = " (_private_)" if not article.public else ""
+        text = f"*{escape_mrkdwn(article.title)}*{private}\n{snippet_mrkdwn(article.snippet)}"
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": truncate(text, 3000)},
+                "accessory": {
+                    "type": "overflow",
+                    "action_id": f"{ids.REPLY_ARTICLE}-{place}",
+                    "options": choices,
+                },
+            }
+        )
+    return blocks
+
+
 def _wrote(draft: ReplyDraft) -> str:
     if draft.customer_wrote_again:
         return ":bangbang: The customer wrote again while you were answering"
@@ -147,6 +174,8 @@ def reply_modal(draft: ReplyDraft) -> dict:
         )
     if helpers:
         blocks.append({"type": "actions", "block_id": ids.REPLY_HELPERS_BLOCK, "elements": helpers})
+    if draft.articles:
+        blocks += _suggested_articles(draft.articles)
     if draft.notice:
         blocks.append(context(f":no_entry: {escape_mrkdwn(draft.notice)}"))
     answer = {

@@ -52,16 +52,22 @@ def age(delta: timedelta) -> str:
 
 
 def home_view(
-    waiting: list[TicketLine], mine: list[TicketLine], unassigned: list[TicketLine], now: datetime
+    waiting: list[TicketLine],
+    mine: list[TicketLine],
+    unassigned: list[TicketLine],
+    now: datetime,
+    *,
+    knowledge_base: bool = False,
 ) -> dict:
     """An agent's App Home: their customers waiting for an answer (longest first), their open
-    tickets, then everyone's unassigned ones."""
+    tickets, then everyone's unassigned ones. `knowledge_base`: the policy has one, listed
+    from a button."""
+    buttons = [button("Saved replies", ids.HOME_SAVED_REPLIES, "open")]
+    if knowledge_base:
+        buttons.append(button("Knowledge base", ids.HOME_KB, "open"))
     blocks: list[dict] = [
         {"type": "header", "text": plain("Helpdesk", 150)},
-        {
-            "type": "actions",
-            "elements": [button("Saved replies", ids.HOME_SAVED_REPLIES, "open")],
-        },
+        {"type": "actions", "elements": buttons},
     ]
     for heading, tickets, empty in (
         ("My customers waiting", waiting, "No customer of yours is waiting for an answer."),

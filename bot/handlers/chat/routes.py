@@ -25,6 +25,7 @@ from bot.config import ChatPolicy
 from bot.core import chat, text
 from bot.core.business_time import BusinessCalendar
 from bot.core.context import Desk
+from bot.core.kb import help_centre_url
 from bot.handlers.chat import schemas
 from bot.handlers.chat.errors import ChatError
 from bot.handlers.chat.limits import RateLimiter
@@ -106,6 +107,7 @@ def chat_router(service: ChatService) -> APIRouter:
             open=is_open,
             back_at=None if is_open else service.calendar.next_open(now),
             max_message_chars=policy.max_message_chars,
+            help_url=help_centre_url(service.public_url) if service.desk.policy.kb else None,
         )
 
     @api.post("/conversations", status_code=201, response_model=schemas.Started, responses=ERRORS)

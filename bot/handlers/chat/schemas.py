@@ -119,6 +119,8 @@ class ChatConfig(BaseModel):
     open: bool
     back_at: datetime | None
     max_message_chars: int
+    # The public help centre (`/help/`), when the policy has a knowledge base.
+    help_url: str | None = None
 
 
 class ErrorOut(BaseModel):

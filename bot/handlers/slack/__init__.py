@@ -17,6 +17,7 @@ from bot.handlers.slack import (
     escalate,
     gate,
     home,
+    kb,
     make_ticket,
     merging,
     orders,
@@ -48,6 +49,7 @@ LISTENER_MODULES = (
     customer_history,
     merging,
     splitting,
+    kb,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.core import metrics
-from bot.handlers.slack import customer_history, saved_reply_editing
+from bot.handlers.slack import customer_history, kb, saved_reply_editing
 from bot.handlers.slack.common import services_of
 from bot.handlers.slack.permalinks import ticket_lines, with_customers
 from bot.handlers.slack.services import Services
@@ -26,12 +26,13 @@ HELP = (
     "• `/helpdesk find <text, #number or email>`: look tickets up\n"
     "• `/helpdesk customer <email or name>`: who a customer is: their tickets, CSAT, orders\n"
     "• `/helpdesk replies`: create, edit and delete saved replies\n"
+    "• `/helpdesk kb <words>`: search the knowledge base's articles\n"
     "• `/helpdesk escalated`: open escalations, since when, and who took them\n"
     "• `/helpdesk stats [today|week|month]`: the digest's figures for today, or the last 7 "
     "or 30 days\n"
     "• `/escalate #number reason`: escalate a ticket\n"
 )
-AGENT_SUBCOMMANDS = ("find", "customer", "replies", "escalated", "stats")
+AGENT_SUBCOMMANDS = ("find", "customer", "replies", "escalated", "stats", "kb")
 FIND_USAGE = "Say what to look for: `/helpdesk find refund`, `/helpdesk find #12` or an email."
 STATS_USAGE = "Which period? `/helpdesk stats today`, `/helpdesk stats week` or `month`."
 
@@ -72,6 +73,8 @@ def on_helpdesk(ack: Ack, respond: Respond, command: dict, client: WebClient, co
         ack(blocks=escalation_list(rows, utcnow()), text=f"{len(rows)} open escalation(s)")
     elif subcommand == "stats":
         stats(ack, respond, services, rest.strip().lower() or "today")
+    elif subcommand == "kb":
+        kb.search_command(ack, services, rest)
     else:
         ack()
         saved_reply_editing.open_list(client, services.engine, command["trigger_id"])

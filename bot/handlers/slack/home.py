@@ -40,5 +40,6 @@ def on_home_opened(ack: Ack, event: dict, client: WebClient, context) -> None:
         ticket_lines(mine, links, sla),
         ticket_lines(unassigned, links, sla),
         utcnow(),
+        knowledge_base=services.kb is not None,
     )
     client.views_publish(user_id=user, view=view)

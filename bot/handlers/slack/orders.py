@@ -25,7 +25,7 @@ from bot.handlers.slack.replies import answer_of
 from bot.integrations.customer_orders import belongs_to, own_orders
 from bot.integrations.shopify import Order, ShopifyError
 from bot.integrations.shopify_cache import CachedShopify
-from bot.read_models.reply_draft import draft_for
+from bot.read_models.reply_draft import draft_for, with_addition
 from bot.storage.db import transaction
 from bot.storage.models import Ticket
 from bot.views import ids
@@ -190,9 +190,7 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
             "If it is theirs, link the ticket to its customer from the Shopify post in the thread."
         )
     if refusal is None:
-        answer = (
-            f"{answer.rstrip()}\n\n{order.status_text()}" if answer.strip() else order.status_text()
-        )
+        answer = with_addition(answer, order.status_text())
         version += 1
     else:
         log.info("ticket %s: order %r not inserted: %s", ticket.id, picked, refusal)
@@ -206,5 +204,6 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
             order_picker=True,
             notice=refusal,
             seen=metadata.get("seen"),
+            articles=helpdesk.kb is not None,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))

@@ -17,6 +17,7 @@ from bot.handlers.slack.common import (
     ticket_of_action,
 )
 from bot.handlers.slack.order_facts import order_placeholders
+from bot.handlers.slack.services import Services
 from bot.read_models.reply_draft import draft_for
 from bot.storage.db import transaction
 from bot.storage.models import Message, Ticket, TicketStatus, utcnow
@@ -42,6 +43,8 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
     """Opens the modal, warning of anyone else replying, then records that this agent is."""
     helpdesk = services_of(context)
     agent = body["user"]["id"]
+    if helpdesk.kb is not None:
+        helpdesk.kb.refresh(helpdesk.engine)
     with Session(helpdesk.reader) as session:
         ticket = find_ticket(session)
         if ticket is None:
@@ -50,7 +53,13 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
         if ticket.status == TicketStatus.CLOSED:
             tell(client, body, f"Ticket #{ticket.number} is closed; reopen it to reply.")
             return
-        draft = draft_for(session, ticket, order_picker=helpdesk.shopify is not None, agent=agent)
+        draft = draft_for(
+            session,
+            ticket,
+            order_picker=helpdesk.shopify is not None,
+            agent=agent,
+            articles=helpdesk.kb is not None,
+        )
     opened = client.views_open(trigger_id=body["trigger_id"], view=reply_modal(draft))
     with transaction(helpdesk.engine) as session:
         replying.started(session, draft.ticket_id, agent, opened["view"]["id"], utcnow())
@@ -94,6 +103,7 @@ def on_saved_reply_picked(ack: Ack, body: dict, client: WebClient, context) -> N
             version=metadata.get("version", 0) + 1,
             order_picker=helpdesk.shopify is not None,
             seen=metadata.get("seen"),
+            articles=helpdesk.kb is not None,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
 
@@ -140,7 +150,7 @@ def on_reply_submitted(ack: Ack, body: dict, client: WebClient, context) -> None
             ticket = session.get(Ticket, metadata.get("ticket_id", 0))
             if ticket is None:
                 raise ReplyRefused("This ticket no longer exists.")
-            changed = wrote_again(session, ticket, metadata, answer, helpdesk.shopify is not None)
+            changed = wrote_again(session, ticket, metadata, answer, helpdesk)
             if changed is None:
                 replying.ended(session, view["id"])
                 reply_to_customer(
@@ -179,7 +189,7 @@ def confirmed(view: dict) -> bool:
     return bool(picked.get("selected_options"))
 
 
-def wrote_again(session: Session, ticket: Ticket, metadata: dict, answer: str, orders: bool):
+def wrote_again(session: Session, ticket: Ticket, metadata: dict, answer: str, helpdesk: Services):
     """The modal redrawn with the customer's newest words and a confirmation, when they wrote
     since the agent last saw the modal; None when they didn't (or the modal predates this)."""
     seen = metadata.get("seen")
@@ -191,8 +201,9 @@ def wrote_again(session: Session, ticket: Ticket, metadata: dict, answer: str, o
         ticket,
         answer,
         version=metadata.get("version", 0) + 1,
-        order_picker=orders,
+        order_picker=helpdesk.shopify is not None,
         changed=True,
+        articles=helpdesk.kb is not None,
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.core.context import Desk
+from bot.core.kb import KnowledgeBase
 from bot.handlers.slack.permalinks import Permalinks
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.db import reader
@@ -21,6 +22,8 @@ class Services:
     desk: Desk  # what the core is called with: the policy and its rules, tiers, the roster
     # The shop's Admin API (cached), when SHOPIFY_SHOP is set.
     shopify: CachedShopify | None = None
+    # The knowledge base (`kb.path`), when the policy has one.
+    kb: KnowledgeBase | None = None
 
     @property
     def reader(self) -> Engine:

@@ -35,6 +35,7 @@ svg{width:26px;height:26px;fill:currentColor}
 .panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;max-width:calc(100vw - 40px);height:min(600px,calc(100vh - 108px));background:#fff;border-radius:12px;box-shadow:0 8px 32px rgba(0,0,0,.28);display:flex;flex-direction:column;overflow:hidden}
 header{background:var(--accent);color:var(--on);padding:10px 12px 10px 16px;display:flex;align-items:center;gap:8px;min-height:56px}
 h2{margin:0;font-size:17px;font-weight:600;flex:1;overflow-wrap:anywhere}
+.help{color:inherit;font-size:14px;white-space:nowrap}
 .close{width:36px;height:36px;padding:5px;border:0;border-radius:6px;background:none;cursor:pointer}
 header :focus-visible{outline-color:currentColor;outline-offset:-2px}
 .log{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:10px;background:#f6f6f7}
@@ -166,9 +167,13 @@ textarea{resize:none;height:42px;max-height:140px}
         el("label", { for: "hc-input", class: "sr", text: "Message" }), ui.input, send));
     const close = !PAGE && el("button", { type: "button", class: "close", "aria-label": "Close chat",
       onclick: () => toggle(false) }, icon(CLOSE_ICON));
+    // The shop's help centre, when it has a knowledge base: answers without waiting for one.
+    const help = /^https?:\/\//.test(cfg.help_url || "") &&
+      el("a", { class: "help", href: cfg.help_url, target: "_blank", rel: "noopener",
+        "data-testid": "help", text: "Help centre" });
     ui.panel = el("div", { id: "hc-panel", class: "panel", role: "dialog", "aria-label": cfg.title,
       "data-testid": "panel", hidden: !PAGE },
-      el("header", {}, el("h2", { text: cfg.title }), close), ui.log, form);
+      el("header", {}, el("h2", { text: cfg.title }), help, close), ui.log, form);
     root.append(ui.panel);
     if (!PAGE) {
       ui.icons = [icon(CHAT_ICON), icon(CLOSE_ICON)];
