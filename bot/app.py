@@ -49,6 +49,7 @@ from bot.handlers.slack.inbox import SlackInbox
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.handlers.slack.socket_mode import SocketModeListener
+from bot.integrations.ai import connect as connect_ai
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.integrations.slack_roster import SlackRoster
 from bot.jobs.daily_digest import digest_channel
@@ -196,6 +197,7 @@ def create_app(
     bus = chat_bus(engine)
     shared = connect_shared_state(settings, engine)
     shopify = connect_shopify(settings, policy, shared)
+    ai = connect_ai(settings, policy.ai)
     files = FileStore(settings.helpdesk_data_dir)
     client = interactive_client(settings)
     desk = desk_for(
@@ -271,6 +273,7 @@ def create_app(
         desk=desk,
         shopify=shopify,
         kb=kb,
+        ai=ai,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(
