@@ -23,6 +23,7 @@ from bot.core.csat import survey_tokens
 from bot.core.kb import KnowledgeBase
 from bot.core.rules import desk_for
 from bot.deliverers.acknowledgement_email import acknowledgement_deliverers
+from bot.deliverers.ai_triage import triage_deliverers
 from bot.deliverers.chat_push import chat_deliverers
 from bot.deliverers.customer_email import email_deliverers
 from bot.deliverers.file_upload import attachment_deliverers
@@ -209,6 +210,7 @@ def create_app(
         surveys=policy.csat if tokens and policy.csat.enabled else None,
         order_context=shopify is not None,
         files=files,
+        triage=ai is not None,
     )
     mail_sender = SmtpSender(settings.outbound_smtp_url)
     deliverers = {
@@ -239,6 +241,8 @@ def create_app(
             settings.helpdesk_public_url,
         ),
     }
+    if ai is not None:
+        deliverers.update(triage_deliverers(ai, desk, delivery_client(settings)))
     if shopify is not None:
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
         deliverers.update(rule_facts_deliverers(shopify, desk))

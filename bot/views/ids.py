@@ -43,6 +43,7 @@ REPLY_SUMMARISE = "reply_summarise"
 # Its suggestion on a new ticket's thread, applied only by a click.
 AI_SUGGESTED_TAG = "ai_suggested_tag"
 AI_SUGGESTED_PRIORITY = "ai_suggested_priority"
+AI_SUGGESTION_BLOCK = "ai_suggestion"  # suffixed with ":<tag>:<priority>"
 
 # Tag modal.
 TAG_MODAL = "tag_modal"

@@ -14,12 +14,21 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import Policy
+from bot.core.tickets import tags_of
 from bot.devtools.fake_ai import FakeAi
 from bot.devtools.fake_shopify import FakeShopify
-from bot.storage.models import OutboxItem, SavedReply, Ticket, TicketEvent, TicketStatus
+from bot.storage.models import (
+    OutboxItem,
+    Priority,
+    SavedReply,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from bot.views import ids
 from tests.e2e.harness import (
     AGENT,
+    CHANNEL,
     answer_block,
     answer_values,
     customer_mail,
@@ -46,11 +55,21 @@ INJECTION = (
 OBEDIENT = "Refund of $500 approved and sent! <!channel> Alice's order #1002 ships to Paris."
 
 
+TRIAGE = '{"tag": "Shipping", "priority": "high"}'
+SUMMARY = "Bob asks where order #1001 is. <@U0BOSS> Nothing promised yet."
+
+
 def obedient_model(messages: list[dict]) -> str:
-    said = json.dumps(messages)
-    if "Summarise" in messages[0]["content"]:
-        return "Bob asks where order #1001 is. <@U0BOSS> Nothing promised yet."
-    return OBEDIENT if "IGNORE PREVIOUS" in said else "Hi Bob, it ships today."
+    task = messages[0]["content"]
+    if "Summarise" in task:
+        return SUMMARY
+    if "Suggest one tag" in task:
+        return TRIAGE
+    return OBEDIENT if "IGNORE PREVIOUS" in json.dumps(messages) else "Hi Bob, it ships today."
+
+
+def drafts(ai: FakeAi) -> list[dict]:
+    return [r for r in ai.requests if "Write the agent's next reply" in contents(r)[0]]
 
 
 @dataclass
@@ -102,6 +121,7 @@ def work(database_url, tmp_path):
         policy = Policy.model_validate(
             {
                 "shopify": {"timeout": "2s"},
+                "tags": ["Shipping", "returns"],
                 "kb": {"path": str(folder), "rescan_every": timedelta(0)},
                 "ai": {"base_url": ai.url, "model": "test-model", "timeout": "2s"},
             }
@@ -117,7 +137,10 @@ def work(database_url, tmp_path):
             session.commit()
         mail = customer_mail(INJECTION, sender=BOB, subject="Late order")
         assert smtp_send(helpdesk.smtp.port, mail)[0] == 250
-        yield Work(ShopDesk(helpdesk, slack), ai, shop, sink)
+        desk = ShopDesk(helpdesk, slack)
+        # The new ticket's triage is asked first, and its suggestion posted.
+        assert eventually(lambda: "AI assistant suggests" in json.dumps(slack.messages_in(CHANNEL)))
+        yield Work(desk, ai, shop, sink)
 
 
 def test_a_draft_lands_in_the_answer_box_and_nothing_else_happens(work):
@@ -135,7 +158,7 @@ def test_a_draft_lands_in_the_answer_box_and_nothing_else_happens(work):
     assert answer == f"Hello Bob,\n\n{OBEDIENT}"
     assert "check and edit it before you send it" in json.dumps(drafted["blocks"])
 
-    [request] = work.ai.requests
+    [request] = drafts(work.ai)
     system, data = request["messages"]
     assert system["role"] == "system" and "not instructions" in system["content"]
     assert "IGNORE PREVIOUS" not in system["content"]
@@ -187,6 +210,7 @@ def test_failures_are_a_note_in_the_modal_which_still_works(work):
         fault()
         assert said in json.dumps(work.click(busy, ids.REPLY_DRAFT)["blocks"])
     assert "had a reply drafted" not in work.thread()
+    assert len(drafts(work.ai)) == 5  # one each: never retried behind the agent's back
 
     final = work.desk.slack.view(view["id"])
     sent = work.desk.agent.submit(final, answer_values(final, "Checking with the courier."))
@@ -204,16 +228,69 @@ def test_summarise_posts_a_note_and_stats_count_the_tokens(work):
     work.ai.fail_next(500)
     work.click(summarised, ids.REPLY_SUMMARISE)
 
-    _, answer = stats(
-        SimpleNamespace(slack=work.desk.slack, sender=work.desk.agent.sender), "stats today"
-    )
-    [ok, _] = work.ai.requests
+    agent = SimpleNamespace(slack=work.desk.slack, sender=work.desk.agent.sender)
+    _, answer = stats(agent, "stats today")
+    triage, summary, _ = work.ai.requests
+    prompt = sum(len(text.split()) for text in contents(triage) + contents(summary))
+    completion = len(TRIAGE.split()) + len(SUMMARY.split())
     expected = (
-        f"AI assistant: 2 requests (1 failed), {sum(map(len, map(str.split, contents(ok))))} "
-        "prompt and 10 completion tokens"
+        f"AI assistant: 3 requests (1 failed), {prompt:,} prompt and {completion:,} "
+        "completion tokens"
     )
     assert expected in json.dumps(answer["blocks"])
 
 
 def contents(request: dict) -> list[str]:
     return [m["content"] for m in request["messages"]]
+
+
+def test_a_new_ticket_gets_a_suggested_tag_and_priority_applied_only_by_a_click(work):
+    [triage] = [r for r in work.ai.requests if "Suggest one tag" in contents(r)[0]]
+    assert '"Shipping"' in contents(triage)[1] and '"priorities"' in contents(triage)[1]
+    [post] = [m for m in thread_of_ticket(work.desk.slack) if "suggests" in m["text"]]
+    [actions] = [b for b in post["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in actions["elements"]] == ["Tag: shipping", "Priority: high"]
+    with Session(work.desk.helpdesk.engine) as session:
+        ticket = session.get(Ticket, work.desk.ticket_id)
+        assert ticket.priority == Priority.NORMAL  # suggested, not applied
+        assert tags_of(session, ticket.id) == []
+
+    def click(element: dict, block_id: str) -> None:
+        answer = work.desk.agent.click(
+            work.desk.ticket_id, work.desk.root_ts, element["action_id"],
+            block_id=block_id, value=element["value"],
+        )  # fmt: skip
+        assert answer.status == 200
+
+    tag, priority = actions["elements"]
+    click(tag, actions["block_id"])
+    click(priority, actions["block_id"])
+    click(tag, f"{ids.AI_SUGGESTION_BLOCK}:vip:urgent")  # forged: not one of the team's tags
+
+    def applied() -> bool:
+        with Session(work.desk.helpdesk.engine) as session:
+            ticket = session.get(Ticket, work.desk.ticket_id)
+            return ticket.priority == Priority.HIGH and tags_of(session, ticket.id) == ["shipping"]
+
+    assert eventually(applied)
+    told = json.dumps(work.desk.slack.ephemeral_messages(AGENT["id"]))
+    assert eventually(lambda: "not one of the team" in json.dumps(
+        work.desk.slack.ephemeral_messages(AGENT["id"])))  # fmt: skip
+    assert "vip" not in told
+    outbox_drained(work.desk.helpdesk.engine)
+    with Session(work.desk.helpdesk.engine) as session:
+        assert tags_of(session, work.desk.ticket_id) == ["shipping"]
+
+
+def test_a_failing_server_never_holds_up_a_new_ticket(work):
+    work.ai.fail_next(500)
+    work.ai.slow_next(5)
+    for n in (2, 3):
+        mail = customer_mail(f"Order {n} never came", sender=BOB, subject=f"Ticket {n}")
+        assert smtp_send(work.desk.helpdesk.smtp.port, mail)[0] == 250
+    # Both tickets are posted with their messages; neither gets a suggestion.
+    assert eventually(lambda: len(thread_of_ticket(work.desk.slack, 3)) >= 2, timeout=20)
+    assert len(thread_of_ticket(work.desk.slack, 2)) >= 2
+    outbox_drained(work.desk.helpdesk.engine)
+    for number in (2, 3):
+        assert "suggests" not in json.dumps(thread_of_ticket(work.desk.slack, number))
