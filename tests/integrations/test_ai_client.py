@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.checks import _ai_server
 from bot.config import AiPolicy, Policy, Settings
 from bot.devtools.fake_ai import FakeAi
 from bot.integrations.ai import AiClient, AiProblem, connect
@@ -96,3 +97,18 @@ def test_drafting_is_off_without_the_policy_or_the_key():
     assert connect(Settings(_env_file=None), policy.ai) is None
     assert connect(Settings(_env_file=None, ai_api_key="k"), None) is None
     assert connect(Settings(_env_file=None, ai_api_key="k"), policy.ai) is not None
+
+
+def test_helpdesk_check_asks_the_server_once_and_says_what_is_wrong(server):
+    policy = Policy.model_validate({"ai": {"base_url": server.url, "model": "m"}})
+    with_key = Settings(_env_file=None, ai_api_key=server.api_key)
+    assert _ai_server(Settings(_env_file=None), Policy()).status == "skipped"
+    assert "AI_API_KEY is missing" in _ai_server(Settings(_env_file=None), policy).detail
+    assert _ai_server(with_key, policy).status == "ok"
+    server.fail_next(500)
+    failed = _ai_server(with_key, policy)
+    assert (failed.status, failed.detail) == (
+        "error",
+        f"{server.url}: the AI server answered HTTP 500",
+    )
+    assert server.api_key not in failed.detail
