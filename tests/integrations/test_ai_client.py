@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.checks import _ai_server
-from bot.config import AiPolicy, Policy, Settings
+from bot.config import AiPolicy, ConfigError, Policy, Settings, load_policy
 from bot.devtools.fake_ai import FakeAi
 from bot.integrations.ai import AiClient, AiProblem, connect
 
@@ -112,3 +112,11 @@ def test_helpdesk_check_asks_the_server_once_and_says_what_is_wrong(server):
         f"{server.url}: the AI server answered HTTP 500",
     )
     assert server.api_key not in failed.detail
+
+
+def test_a_bad_server_address_stops_start_up_with_the_key_named(tmp_path):
+    written = tmp_path / "helpdesk.yml"
+    written.write_text('ai: {base_url: "ftp://models.example/v1", model: m}\n')
+    with pytest.raises(ConfigError) as raised:
+        load_policy(written)
+    assert "ai.base_url" in str(raised.value) and "http://127.0.0.1:8000/v1" in str(raised.value)
