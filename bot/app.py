@@ -23,6 +23,7 @@ from bot.core.csat import survey_tokens
 from bot.core.kb import KnowledgeBase
 from bot.core.rules import desk_for
 from bot.deliverers.acknowledgement_email import acknowledgement_deliverers
+from bot.deliverers.ai_triage import triage_deliverers
 from bot.deliverers.chat_push import chat_deliverers
 from bot.deliverers.customer_email import email_deliverers
 from bot.deliverers.file_upload import attachment_deliverers
@@ -49,6 +50,7 @@ from bot.handlers.slack.inbox import SlackInbox
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.handlers.slack.socket_mode import SocketModeListener
+from bot.integrations.ai import connect as connect_ai
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.integrations.slack_roster import SlackRoster
 from bot.jobs.daily_digest import digest_channel
@@ -196,6 +198,7 @@ def create_app(
     bus = chat_bus(engine)
     shared = connect_shared_state(settings, engine)
     shopify = connect_shopify(settings, policy, shared)
+    ai = connect_ai(settings, policy.ai)
     files = FileStore(settings.helpdesk_data_dir)
     client = interactive_client(settings)
     desk = desk_for(
@@ -207,6 +210,7 @@ def create_app(
         surveys=policy.csat if tokens and policy.csat.enabled else None,
         order_context=shopify is not None,
         files=files,
+        triage=ai is not None,
     )
     mail_sender = SmtpSender(settings.outbound_smtp_url)
     deliverers = {
@@ -237,6 +241,8 @@ def create_app(
             settings.helpdesk_public_url,
         ),
     }
+    if ai is not None:
+        deliverers.update(triage_deliverers(ai, desk, delivery_client(settings)))
     if shopify is not None:
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
         deliverers.update(rule_facts_deliverers(shopify, desk))
@@ -271,6 +277,7 @@ def create_app(
         desk=desk,
         shopify=shopify,
         kb=kb,
+        ai=ai,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(

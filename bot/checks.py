@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import ConfigError, Policy, Pool, Settings, duration_text
 from bot.core.kb import folder_listing, folder_problems
 from bot.core.rules.vip import vip_rules
+from bot.integrations.ai import AiProblem
+from bot.integrations.ai import connect as connect_ai
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_actions import ShopifyActions
 from bot.integrations.shopify_cache import shopify_client
@@ -70,6 +72,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield _guard("Shopify actions", lambda: _shopify_actions(settings, policy))
     yield from _rules(settings, policy)
     yield _guard("knowledge base", lambda: _knowledge_base(policy))
+    yield _guard("AI server", lambda: _ai_server(settings, policy))
 
 
 def _guard(name: str, check: Callable[[], Outcome]) -> Outcome:
@@ -297,6 +300,22 @@ def _knowledge_base(policy: Policy) -> Outcome:
         listed = "; ".join(f"{file}: {reason}" for file, reason in problems.items())
         return Outcome(name, "error", f"{len(problems)} file(s) skipped (fix them): {listed}")
     return Outcome(name, "ok", f"{articles} article(s) in {path}")
+
+
+def _ai_server(settings: Settings, policy: Policy) -> Outcome:
+    """Drafted replies: asks the server for a one-word answer, so the model and key are
+    known to work before an agent clicks *Draft a reply*."""
+    name = "AI server"
+    if policy.ai is None:
+        return Outcome(name, "skipped", "no ai section in the policy: drafted replies are off")
+    client = connect_ai(settings, policy.ai)
+    if client is None:
+        return Outcome(name, "error", "AI_API_KEY is missing: drafted replies stay off without it")
+    try:
+        client.complete([{"role": "user", "content": "Answer with the word OK."}])
+    except AiProblem as problem:
+        return Outcome(name, "error", f"{policy.ai.base_url}: {problem}")
+    return Outcome(name, "ok", f"{policy.ai.base_url} answers as model {policy.ai.model}")
 
 
 def _imap(settings: Settings) -> Outcome:

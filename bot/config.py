@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     shopify_api_version: str = Field(default="2026-10", pattern=r"^(\d{4}-\d{2}|unstable)$")
     shopify_api_url: str | None = None
 
+    # The key of the policy's `ai.base_url` server; drafted replies are off without it.
+    ai_api_key: str | None = None
+
     @field_validator("shopify_shop")
     @classmethod
     def _shop_handle(cls, value: str | None) -> str | None:
@@ -293,6 +296,13 @@ def _origin(value: str) -> str:
     return value.lower()
 
 
+def _http_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#]*)?", value):
+        raise ValueError("expected a URL such as http://127.0.0.1:8000/v1")
+    return value
+
+
 def _colour(value: str) -> str:
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
         raise ValueError("expected a colour such as #1f6feb")
@@ -325,6 +335,20 @@ class KbPolicy(_PolicyModel):
     name: str = Field(default="Help centre", min_length=1, max_length=80)
     # How often, at most, the folder is looked at for changed files (on a request that reads it).
     rescan_every: Duration = timedelta(seconds=2)
+
+
+class AiPolicy(_PolicyModel):
+    """An OpenAI-compatible chat-completions server that drafts replies for agents to edit
+    (docs/policy.md, "Drafted replies"); its key is AI_API_KEY."""
+
+    base_url: Annotated[str, AfterValidator(_http_url)]
+    model: str = Field(min_length=1, max_length=200)
+    # The agent is looking at "Drafting…": past this, a note says the server took too long.
+    timeout: Duration = timedelta(seconds=20)
+    # Ask for the answer as server-sent events (for servers that only stream, or keep a slow
+    # connection alive); the result is the same text.
+    stream: bool = False
+    max_tokens: int = Field(default=700, ge=50, le=4000)
 
 
 class ShopifyPolicy(_PolicyModel):
@@ -633,6 +657,7 @@ class Policy(_PolicyModel):
     rules: list[Rule] = []
     vip: VipPolicy | None = None
     kb: KbPolicy | None = None
+    ai: AiPolicy | None = None
 
     @model_validator(mode="after")
     def _rules_agree(self) -> Policy:

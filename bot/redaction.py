@@ -28,6 +28,7 @@ SECRET_SETTINGS = frozenset(
         "SLACK_SIGNING_SECRET",
         "HELPDESK_SECRET_KEY",
         "SHOPIFY_ACCESS_TOKEN",
+        "AI_API_KEY",
     }
 )
 # Settings that are URLs and may carry a password.

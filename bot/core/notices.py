@@ -31,6 +31,10 @@ class Notice(StrEnum):
     RULE_PROBLEM = "rule_problem"
     THREAD_MOVED_HERE = "thread_moved_here"
     RULE_MOVE_REFUSED = "rule_move_refused"
+    # An agent had the AI server draft a reply: which articles and orders it was given.
+    DRAFTED = "drafted"
+    # The AI server's summary of the conversation, asked for by an agent.
+    SUMMARY = "summary"
     # Rows enqueued before notices carried facts hold the finished line as {"text": ...}.
     TEXT = "text"
 

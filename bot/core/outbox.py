@@ -45,6 +45,8 @@ SLACK_ORIGIN_NOTE = "slack.origin_note"
 SLACK_ORIGIN_REPLY = "slack.origin_reply"
 SLACK_THREAD_REPLY = "slack.thread_reply"
 SLACK_TICKET_MOVE = "slack.ticket_move"
+AI_TRIAGE = "ai.triage"
+SLACK_AI_SUGGESTION = "slack.ai_suggestion"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -189,6 +191,22 @@ def push_chat(session: Session, ticket_id: int) -> None:
 def post_order_context(session: Session, ticket_id: int) -> None:
     """The customer's Shopify profile and orders, posted in the thread for the agents."""
     enqueue(session, SHOPIFY_CONTEXT, ticket_id=ticket_id)
+
+
+def suggest_triage(session: Session, ticket_id: int) -> None:
+    """The AI server is asked for a tag and priority to suggest. Not the ticket's row: its
+    posts never wait behind the server (bot/deliverers/ai_triage.py)."""
+    enqueue(session, AI_TRIAGE, ticket_id=None, payload={"ticket": ticket_id})
+
+
+def post_suggestion(session: Session, ticket_id: int, tag: str | None, priority: str | None):
+    """The suggestion in the ticket's thread, as buttons an agent may click."""
+    enqueue(
+        session,
+        SLACK_AI_SUGGESTION,
+        ticket_id=ticket_id,
+        payload={"tag": tag, "priority": priority},
+    )
 
 
 def assign_from_pool(session: Session, ticket_id: int, pool: str, rule: str) -> None:

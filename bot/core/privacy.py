@@ -54,7 +54,7 @@ ERASED_EVENT = "customer_erased"
 PERSONAL_EVENT_KEYS = frozenset({"subject", "reason"})
 # Outbox payload and result keys holding text shown to agents or sent to the customer.
 PERSONAL_OUTBOX_KEYS = frozenset(
-    {"text", "reason", "failed", "shopify_id", "sender", "subject", "order"}
+    {"text", "reason", "failed", "shopify_id", "sender", "subject", "order", "orders"}
 )
 # Sent rows that posted a message of their own about the ticket, and where it went.
 STANDALONE_POSTS = frozenset(

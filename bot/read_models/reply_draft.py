@@ -33,12 +33,16 @@ def draft_for(
     changed: bool = False,
     now: datetime | None = None,
     articles: bool = False,
+    assistant: bool = False,
+    assistant_status: str | None = None,
 ) -> ReplyDraft:
     """`agent`: who opens the modal, warned of anyone else replying. `seen`: the customer's
     latest message when it was opened, kept as the modal is redrawn (a saved reply, an order
     inserted) so that sending can tell whether the customer wrote since. `changed`: they did,
     and the agent must confirm their answer still fits. `articles`: suggest the knowledge
-    base's best matches for the customer's latest words (the subject when there are none)."""
+    base's best matches for the customer's latest words (the subject when there are none).
+    `assistant`: offer the AI server's draft and summary; `assistant_status` says what it is
+    doing."""
     customer = session.get(Customer, ticket.customer_id)
     last = last_customer_message(session, ticket.id)
     now = now or utcnow()
@@ -63,6 +67,8 @@ def draft_for(
         articles=tuple(suggested_articles(session, last.body if last else ticket.subject))
         if articles
         else (),
+        assistant=assistant,
+        assistant_status=assistant_status,
     )
 
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import ConfigError, KbPolicy, Policy, Settings, load_policy
+from bot.config import AiPolicy, ConfigError, KbPolicy, Policy, Settings, load_policy
+from bot.devtools.fake_ai import FakeAi
 from bot.devtools.fake_shopify import FakeShopify
 from bot.devtools.fake_slack import FakeSlack
+from bot.sandbox.demo_ai import open_demo_ai
 from bot.sandbox.demo_shop import open_demo_shop
 from bot.sandbox.mail_catcher import MailCatcher
 
@@ -47,6 +49,7 @@ class Sandbox:
     slack: FakeSlack
     mail: MailCatcher
     shop: FakeShopify
+    ai: FakeAi  # drafts replies unless HELPDESK_CONFIG's policy names an AI server of its own
     you: str  # the agent the sandbox page acts as
     signing_secret: str
     policy: Policy  # what the helpdesk runs with: the demo policy unless HELPDESK_CONFIG is set
@@ -55,6 +58,7 @@ class Sandbox:
     lock: TextIO  # open while the sandbox runs; closing it releases the lock
 
     def stop(self) -> None:
+        self.ai.stop()
         self.shop.stop()
         self.mail.stop()
         self.slack.stop()
@@ -115,10 +119,14 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
     slack = FakeSlack(LOOPBACK, max_recorded=MAX_RECORDED_CALLS).start()
     mail = MailCatcher(LOOPBACK).start()
     shop = open_demo_shop(LOOPBACK)
+    ai = open_demo_ai(LOOPBACK)
+    own_ai = policy.ai is not None and bool(settings.ai_api_key)
+    if not own_ai:
+        policy = policy.model_copy(update={"ai": AiPolicy(base_url=ai.url, model="sandbox")})
     you = policy.agents[0] if policy.agents else SANDBOX_USER
     support = settings.helpdesk_support_channel or SUPPORT_CHANNEL
     sandbox = Sandbox(
-        slack, mail, shop, you, secrets.token_hex(16), policy, support, data_dir, lock
+        slack, mail, shop, ai, you, secrets.token_hex(16), policy, support, data_dir, lock
     )
     _seed_workspace(sandbox)
     _seed_articles(sandbox)
@@ -139,6 +147,7 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
             "shopify_shop": shop.shop,
             "shopify_access_token": shop.token,
             "shopify_api_url": shop.url,
+            "ai_api_key": settings.ai_api_key if own_ai else ai.api_key,
             **(
                 {}
                 if "helpdesk_public_url" in settings.model_fields_set

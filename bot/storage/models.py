@@ -347,6 +347,18 @@ class DailyFigures(SQLModel, table=True):
     figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class AiUsageDay(SQLModel, table=True):
+    """What the policy's AI server was asked on one local day (the policy's time zone): for
+    `/helpdesk stats` and anyone watching the bill (`bot/core/ai_usage.py`)."""
+
+    __tablename__ = "ai_usage_days"
+    day: date = Field(primary_key=True)
+    requests: int = Field(default=0, sa_type=BigInteger)
+    failures: int = Field(default=0, sa_type=BigInteger)
+    prompt_tokens: int = Field(default=0, sa_type=BigInteger)
+    completion_tokens: int = Field(default=0, sa_type=BigInteger)
+
+
 class SavedReply(SQLModel, table=True):
     __tablename__ = "saved_replies"
     id: int | None = Field(default=None, primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core.assistance import Usage
 from bot.core.metrics import Durations, Ratio, Report
 from bot.views.elements import context, plain, section
 from bot.views.ticket_list import age
@@ -120,6 +121,16 @@ def duration(seconds: int | None) -> str:
 def digest_title(report: Report) -> str:
     day = report.period.last_day
     return f"Helpdesk digest for {day:%A} {day.day} {day:%B %Y}"
+
+
+def assistant_usage(usage: Usage) -> dict:
+    """`/helpdesk stats`' line on the AI assistant: what its server was asked, and cost."""
+    failed = f" ({usage.failures} failed)" if usage.failures else ""
+    plural = "" if usage.requests == 1 else "s"
+    return context(
+        f":robot_face: AI assistant: {usage.requests} request{plural}{failed}, "
+        f"{usage.prompt_tokens:,} prompt and {usage.completion_tokens:,} completion tokens"
+    )
 
 
 def stats_title(name: str, report: Report) -> str:

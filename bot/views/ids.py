@@ -37,6 +37,13 @@ REPLY_HELPERS_BLOCK = "reply_helpers"
 REPLY_FILES_BLOCK = "reply_files"
 REPLY_FILES = "reply_files_input"
 REPLY_ORDER_PICK = "reply_order_pick"
+# The AI assistant (policy `ai`): a draft into the answer box, a summary into the thread.
+REPLY_DRAFT = "reply_draft"
+REPLY_SUMMARISE = "reply_summarise"
+# Its suggestion on a new ticket's thread, applied only by a click.
+AI_SUGGESTED_TAG = "ai_suggested_tag"
+AI_SUGGESTED_PRIORITY = "ai_suggested_priority"
+AI_SUGGESTION_BLOCK = "ai_suggestion"  # suffixed with ":<tag>:<priority>"
 
 # Tag modal.
 TAG_MODAL = "tag_modal"

@@ -186,6 +186,23 @@ def move_refused(rule: str, channel: str, error: str) -> str:
     )
 
 
+def _listed(names: list[str]) -> str:
+    return ", ".join(escape_mrkdwn(truncate(name, 100)) for name in names) or "none"
+
+
+def drafted(by: str, articles: list[str], orders: list[str]) -> str:
+    return (
+        f":memo: <@{by}> had a reply drafted by the AI assistant (not sent; the agent edits "
+        f"and sends it). Articles used: {_listed(articles)}. Orders used: {_listed(orders)}."
+    )
+
+
+def summary(by: str, text: str) -> str:
+    """The model's words are shown as they are, escaped: never a mention, link or markup."""
+    quoted = "\n".join(f"> {line}" for line in escape_mrkdwn(truncate(text, 2500)).splitlines())
+    return f":robot_face: Summary by the AI assistant, asked for by <@{by}>:\n{quoted}"
+
+
 def stored_text(text: str) -> str:
     """A line rendered before notices carried facts."""
     return text
@@ -214,6 +231,8 @@ THREAD: dict[str, Renderer] = {
     Notice.RULE_PROBLEM: rule_problem,
     Notice.THREAD_MOVED_HERE: thread_moved_here,
     Notice.RULE_MOVE_REFUSED: move_refused,
+    Notice.DRAFTED: drafted,
+    Notice.SUMMARY: summary,
     Notice.TEXT: stored_text,
 }
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.core.kb import Hit
 from bot.views import ids
-from bot.views.elements import context, option
+from bot.views.elements import button, context, option
 from bot.views.kb_modals import snippet_mrkdwn
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import age
@@ -40,6 +40,10 @@ class ReplyDraft:
     customer_wrote_again: bool = False
     # Knowledge-base articles matching the customer's latest message, best first.
     articles: tuple[Hit, ...] = ()
+    # The policy's AI server is configured: "Draft a reply" and "Summarise" buttons.
+    assistant: bool = False
+    # What the assistant is doing or did ("Drafting…"), shown under the buttons.
+    assistant_status: str | None = None
 
 
 def _addressee(draft: ReplyDraft) -> str:
@@ -172,10 +176,17 @@ def reply_modal(draft: ReplyDraft) -> dict:
                 "min_query_length": 0,
             }
         )
+    if draft.assistant:
+        helpers += [
+            button("Draft a reply", ids.REPLY_DRAFT, "draft"),
+            button("Summarise", ids.REPLY_SUMMARISE, "summary"),
+        ]
     if helpers:
         blocks.append({"type": "actions", "block_id": ids.REPLY_HELPERS_BLOCK, "elements": helpers})
     if draft.articles:
         blocks += _suggested_articles(draft.articles)
+    if draft.assistant_status:
+        blocks.append(context(f":robot_face: {escape_mrkdwn(draft.assistant_status)}"))
     if draft.notice:
         blocks.append(context(f":no_entry: {escape_mrkdwn(draft.notice)}"))
     answer = {

@@ -485,3 +485,35 @@ def test_the_page_script_is_es_modules_served_as_javascript_and_each_one_used(pa
     assert {address.rsplit("/", 1)[1] for address in seen} == {
         path.name for path in STATIC.glob("*.js")
     }
+
+
+def test_the_sandbox_suggests_and_drafts_with_its_stand_in_model(page):
+    assert page.call("/sample-email", {})[0] == 200
+    assert eventually(lambda: support_threads(page.state()))
+
+    def replies() -> str:
+        return json.dumps(support_threads(page.state())[0]["replies"])
+
+    assert eventually(lambda: "AI assistant suggests" in replies(), timeout=15)
+    root = support_threads(page.state())[0]
+    reply = button(root, ids.TICKET_REPLY)
+    action = {"action_id": reply["action_id"], "block_id": reply["block_id"],
+              "type": "button", "value": reply["value"]}  # fmt: skip
+    page.call("/actions", {"channel": SUPPORT_CHANNEL, "message_ts": root["ts"], "action": action})
+    assert eventually(lambda: page.state()["view"] is not None)
+    view = page.state()["view"]
+    draft = button(view, ids.REPLY_DRAFT)
+    click = {"action_id": ids.REPLY_DRAFT, "block_id": draft["block_id"], "type": "button",
+             "value": draft["value"]}  # fmt: skip
+    assert page.call("/actions", {"view_id": view["id"], "action": click}) == (200, {"ok": True})
+
+    def answer() -> str:
+        shown = page.state()["view"]
+        boxes = [
+            b for b in shown["blocks"] if b.get("element", {}).get("action_id") == ids.REPLY_ANSWER
+        ]
+        return boxes[0]["element"].get("initial_value", "")
+
+    assert eventually(lambda: answer().startswith("Hi Jane,"), timeout=15)
+    assert "Order #1001" in answer()  # her own order, from the demo shop
+    assert eventually(lambda: "had a reply drafted" in replies(), timeout=15)

@@ -19,6 +19,7 @@ from bot.core.rules.sla_clocks import (
     wait_for_next_response,
 )
 from bot.core.rules.survey import offer_survey
+from bot.core.rules.triage import suggest_triage
 from bot.core.rules.vip import vip_rules
 from bot.core.sla import SlaRules
 
@@ -33,10 +34,12 @@ def desk_for(
     surveys: CsatPolicy | None = None,
     order_context: bool = False,
     files: FileStore | None = None,
+    triage: bool = False,
 ) -> Desk:
     """The desk with its rules registered. `escalation_channel`: where tiers without a channel
     of their own post; `order_context`: Shopify is connected, so new tickets get the
-    customer's orders in the thread, and policy rules may ask it about the customer."""
+    customer's orders in the thread, and policy rules may ask it about the customer; `triage`:
+    the AI server is configured, so new tickets get a suggested tag and priority."""
     if any(rule.when.language for rule in policy.rules):
         language.warm_up()  # here, not first inside a write transaction
     policy_rules = (*vip_rules(policy.vip), *policy.rules)
@@ -58,6 +61,7 @@ def desk_for(
                 start_clocks,
                 *((on_opened,) if policy_rules else ()),
                 *((post_order_context,) if order_context else ()),
+                *((suggest_triage,) if triage else ()),
                 *default_pool,
             ),
             on_message_arrived=(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.core import text
 from bot.handlers.slack import (
+    assistant,
     commands,
     customer_history,
     customer_links,
@@ -50,6 +51,7 @@ LISTENER_MODULES = (
     merging,
     splitting,
     kb,
+    assistant,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

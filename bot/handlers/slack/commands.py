@@ -8,14 +8,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.core import metrics
+from bot.core import assistance, metrics
 from bot.handlers.slack import customer_history, kb, saved_reply_editing
 from bot.handlers.slack.common import services_of
 from bot.handlers.slack.permalinks import ticket_lines, with_customers
 from bot.handlers.slack.services import Services
 from bot.storage import queries
 from bot.storage.models import utcnow
-from bot.views.digest import digest_blocks, digest_text, stats_title
+from bot.views.digest import assistant_usage, digest_blocks, digest_text, stats_title
 from bot.views.escalation_surfaces import EscalationLine, escalation_list
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import FIND_LIST_LIMIT, find_answer
@@ -103,5 +103,9 @@ def stats(ack: Ack, respond: Respond, services: Services, name: str) -> None:
     period = metrics.recent_period(name, now.astimezone(zone).date(), zone)
     with Session(services.reader) as session:
         report = metrics.report(session, period, now)
+        usage = assistance.used(session, period.first_day, period.last_day)
     title = stats_title(name, report)
-    respond(blocks=digest_blocks(report, title), text=digest_text(report, title))
+    blocks = digest_blocks(report, title)
+    if services.ai is not None or usage.requests:
+        blocks.append(assistant_usage(usage))
+    respond(blocks=blocks, text=digest_text(report, title))

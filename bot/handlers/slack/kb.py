@@ -163,6 +163,7 @@ def on_article_inserted(ack: Ack, body: dict, action: dict, client: WebClient, c
             order_picker=services.shopify is not None,
             seen=metadata.get("seen"),
             articles=True,
+            assistant=services.ai is not None,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
 

@@ -205,5 +205,6 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
             notice=refusal,
             seen=metadata.get("seen"),
             articles=helpdesk.kb is not None,
+            assistant=helpdesk.ai is not None,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))

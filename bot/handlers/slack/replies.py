@@ -59,6 +59,7 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
             order_picker=helpdesk.shopify is not None,
             agent=agent,
             articles=helpdesk.kb is not None,
+            assistant=helpdesk.ai is not None,
         )
     opened = client.views_open(trigger_id=body["trigger_id"], view=reply_modal(draft))
     with transaction(helpdesk.engine) as session:
@@ -104,6 +105,7 @@ def on_saved_reply_picked(ack: Ack, body: dict, client: WebClient, context) -> N
             order_picker=helpdesk.shopify is not None,
             seen=metadata.get("seen"),
             articles=helpdesk.kb is not None,
+            assistant=helpdesk.ai is not None,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
 
@@ -204,6 +206,7 @@ def wrote_again(session: Session, ticket: Ticket, metadata: dict, answer: str, h
         order_picker=helpdesk.shopify is not None,
         changed=True,
         articles=helpdesk.kb is not None,
+        assistant=helpdesk.ai is not None,
     )
 
 

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.core.context import Desk
 from bot.core.kb import KnowledgeBase
 from bot.handlers.slack.permalinks import Permalinks
+from bot.integrations.ai import AiClient
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.db import reader
 
@@ -24,6 +25,8 @@ class Services:
     shopify: CachedShopify | None = None
     # The knowledge base (`kb.path`), when the policy has one.
     kb: KnowledgeBase | None = None
+    # The policy's AI server (`ai`), when AI_API_KEY is set too: drafts and summaries.
+    ai: AiClient | None = None
 
     @property
     def reader(self) -> Engine:

@@ -14,6 +14,7 @@ from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Priority, Ticket, TicketStatus
 from bot.views import ids
+from bot.views.ai_suggestion import suggested
 from bot.views.ticket_root import CLOSE_UNRESOLVED
 
 # A ticket change: returns what to tell the agent when nothing changed, else None.
@@ -99,11 +100,32 @@ def _close(
     return None
 
 
+def apply_suggested_tag(
+    session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
+) -> str | None:
+    """The AI assistant's suggestion (bot/views/ai_suggestion.py), checked again: the block
+    ID comes back from the client and can be forged."""
+    tag, _ = suggested(action.get("block_id", ""))
+    if not tag or tag not in {tickets.normalize_tag(t) for t in helpdesk.desk.policy.tags}:
+        return "That tag is not one of the team's."
+    tickets.set_tags(session, ticket, [*tickets.tags_of(session, ticket.id), tag], actor=user)
+    return None
+
+
+def apply_suggested_priority(
+    session: Session, ticket: Ticket, user: str, action: dict, helpdesk: Services
+) -> str | None:
+    _, priority = suggested(action.get("block_id", ""))
+    return set_priority(session, ticket, user, {"selected_option": {"value": priority}}, helpdesk)
+
+
 CHANGES: dict[str, Change] = {
     ids.TICKET_ASSIGN: assign_to_me,
     ids.TICKET_ASSIGN_PICK: assign_to_picked,
     ids.TICKET_PRIORITY: set_priority,
     ids.TICKET_STATUS_MENU: set_status,
     ids.TICKET_CLOSE: close,
+    ids.AI_SUGGESTED_TAG: apply_suggested_tag,
+    ids.AI_SUGGESTED_PRIORITY: apply_suggested_priority,
 }
 QUEUED_ACTIONS = tuple(CHANGES)
