@@ -1,20 +1,21 @@
 """Outbox rows that go to customers by email, threaded per the contract: an agent's reply,
-and the satisfaction survey sent when a ticket is solved."""
+and the surveys: CSAT, sent when a ticket is solved, and NPS, sent a while later."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.core import csat
+from bot.core import csat, nps
 from bot.core import outbox as kinds
 from bot.core.placeholders import first_name
 from bot.core.replies import record_delivery
+from bot.core.survey_links import Scale, SurveyTokens
 from bot.core.tickets import record_event
 from bot.deliverers.slack_files import FileUnavailable, SlackFiles
 from bot.deliverers.smtp_sender import SendFailed, SmtpSender
@@ -29,6 +30,7 @@ from bot.storage.models import (
     Delivery,
     Direction,
     Message,
+    NpsSurvey,
     OutboxItem,
     Ticket,
     utcnow,
@@ -45,16 +47,33 @@ ATTEMPTS_BEFORE_GIVING_UP = 3
 UNREACHABLE_GIVE_UP_AFTER = timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class SurveyKind:
+    """One kind of emailed survey: its rows, answers, question and event names."""
+
+    table: type
+    scale: Scale
+    question: str
+    events: str  # "csat": the ticket's events are csat_sent and csat_failed
+
+
+CSAT = SurveyKind(CsatSurvey, csat.SCALE, csat.QUESTION, "csat")
+
+
 def email_deliverers(
     sender: SmtpSender,
     support_address: str | None,
-    survey_tokens: csat.SurveyTokens | None,
+    survey_tokens: SurveyTokens | None,
     public_url: str,
     files: SlackFiles | None = None,
+    nps_tokens: SurveyTokens | None = None,
+    nps_question: str = "",
 ) -> dict[str, Deliverer]:
+    nps_kind = SurveyKind(NpsSurvey, nps.SCALE, nps_question, "nps")
     return {
         kinds.EMAIL_SEND: ReplyEmail(sender, support_address, files),
-        kinds.EMAIL_SURVEY: SurveyEmail(sender, support_address, survey_tokens, public_url),
+        kinds.EMAIL_SURVEY: SurveyEmail(sender, support_address, survey_tokens, public_url, CSAT),
+        kinds.EMAIL_NPS: SurveyEmail(sender, support_address, nps_tokens, public_url, nps_kind),
     }
 
 
@@ -148,15 +167,17 @@ class SurveyEmail(CustomerEmail):
         self,
         sender: SmtpSender,
         support_address: str | None,
-        tokens: csat.SurveyTokens | None,
+        tokens: SurveyTokens | None,
         public_url: str,
+        kind: SurveyKind,
     ):
         super().__init__(sender, support_address)
         self._tokens = tokens
         self._public_url = public_url
+        self._kind = kind
 
     def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
-        survey = session.get(CsatSurvey, item.payload["survey"])
+        survey = session.get(self._kind.table, item.payload["survey"])
         ticket = session.get(Ticket, survey.ticket_id)
         what = f"survey {survey.id} for ticket #{ticket.number}"
         if self._tokens is None or not self._support_address:
@@ -167,12 +188,12 @@ class SurveyEmail(CustomerEmail):
         return self._send(item, mail, what) or {"sent": mail["Message-ID"]}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
-        survey = session.get(CsatSurvey, item.payload["survey"])
+        survey = session.get(self._kind.table, item.payload["survey"])
         ticket = session.get(Ticket, survey.ticket_id)
-        kind = "csat_failed" if "failed" in result else "csat_sent"
+        kind = f"{self._kind.events}_{'failed' if 'failed' in result else 'sent'}"
         record_event(session, ticket, kind, "helpdesk", survey_id=survey.id, **result)
 
-    def _mail(self, session: Session, ticket: Ticket, survey: CsatSurvey) -> SurveyMail:
+    def _mail(self, session: Session, ticket: Ticket, survey: CsatSurvey | NpsSurvey) -> SurveyMail:
         customer = session.get(Customer, survey.customer_id)
         # Every email of the ticket so far: the survey follows the last of them.
         last_id = session.exec(select(func.max(Message.id)).where(Message.ticket_id == ticket.id))
@@ -180,13 +201,14 @@ class SurveyEmail(CustomerEmail):
         last_inbound = next((m for m in reversed(chain) if m.direction == Direction.INBOUND), None)
         token = self._tokens.issue(survey.id, survey.sent_at)
         return SurveyMail(
+            question=self._kind.question,
             support_address=self._support_address,
             customer_address=customer.email,
             customer_name=customer.name,
             customer_first_name=first_name(customer.name),
             ticket_number=ticket.number,
             subject=ticket.subject,
-            choices=csat.rating_choices(self._public_url, token),
+            choices=self._kind.scale.links(self._public_url, token),
             links_expire=(survey.sent_at + self._tokens.ttl).date(),
             in_reply_to=last_inbound.email_message_id if last_inbound else None,
             references=[m.email_message_id for m in chain],

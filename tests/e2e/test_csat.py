@@ -20,7 +20,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import Policy
-from bot.core.csat import SurveyTokens
+from bot.core.csat import SALT
+from bot.core.survey_links import SurveyTokens
 from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import CsatSurvey, OutboxItem
 from bot.views import ids
@@ -247,7 +248,7 @@ def test_forged_expired_and_unknown_links_get_clear_pages(desk):
     base, _, query = link.partition("?")
     token = base.rpartition("/")[2]
     [survey] = surveys(desk)
-    tokens = SurveyTokens(SECRET_KEY, TTL)
+    tokens = SurveyTokens(SECRET_KEY, TTL, salt=SALT)
 
     forged = base[: -len(token)] + forge(token)
     status, headers, page = fetch(f"{forged}?{query}")
