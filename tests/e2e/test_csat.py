@@ -36,13 +36,18 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/csat/[A-Za-z0-9_.\-]+\?rating=[1-5]")
 
 
-def start_desk(stack: ExitStack, database_url: str, **settings) -> Desk:
+def start_desk(
+    stack: ExitStack, database_url: str, policy: Policy | None = None, **settings
+) -> Desk:
+    """A running helpdesk with Jane's ticket; tests/e2e/test_nps.py passes its own policy."""
     slack = stack.enter_context(FakeSlack())
     slack.add_channel(CHANNEL, "support", members=[AGENT["id"]])
     slack.add_user(AGENT["id"], "alex", real_name="Alex Agent")
     sink = stack.enter_context(MailSink())
     helpdesk = stack.enter_context(
-        running_helpdesk(database_url, slack, Policy(), outbound_smtp_url=sink.url, **settings)
+        running_helpdesk(
+            database_url, slack, policy or Policy(), outbound_smtp_url=sink.url, **settings
+        )
     )
     return Desk(helpdesk, slack, sink)
 
