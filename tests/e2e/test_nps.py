@@ -36,6 +36,7 @@ from tests.e2e.test_csat import (
     form_url,
     set_status,
     start_desk,
+    survey_links,
 )
 from tests.e2e.test_digest import assert_valid_blocks, stats
 from tests.unit.test_csat_tokens import forge
@@ -85,16 +86,7 @@ def days_pass(desk: Desk) -> int:
 
 
 def nps_links(desk: Desk) -> dict[int, str]:
-    """The NPS email's links by score, pointed at the running helpdesk."""
-    [mail] = [mail for mail in desk.sink.parsed() if "recommend" in mail["Subject"]]
-    plain = mail.get_body(("plain",)).get_content()
-    in_html = html.unescape(mail.get_body(("html",)).get_content())
-    assert LINK.findall(plain) == LINK.findall(in_html)
-    local = f"http://127.0.0.1:{desk.helpdesk.http_port}"
-    return {
-        int(link.rpartition("=")[2]): link.replace(PUBLIC_URL, local)
-        for link in LINK.findall(plain)
-    }
+    return survey_links(desk, LINK, "recommend")
 
 
 def checked(page: str) -> list[str]:
