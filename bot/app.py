@@ -18,9 +18,8 @@ from sqlalchemy import Engine
 
 from bot.chat_bus import ChatBus, chat_bus
 from bot.config import ConfigError, Policy, Settings
+from bot.core import csat, nps
 from bot.core.attachments import FileStore
-from bot.core.csat import survey_tokens
-from bot.core.nps import nps_tokens, question
 from bot.core.rules import desk_for
 from bot.deliverers.acknowledgement_email import acknowledgement_deliverers
 from bot.deliverers.chat_push import chat_deliverers
@@ -47,7 +46,7 @@ from bot.handlers.slack.inbox import SlackInbox
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.handlers.slack.socket_mode import SocketModeListener
-from bot.handlers.survey_routes import CSAT, nps_kind, survey_router
+from bot.handlers.survey_routes import survey_router
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.integrations.slack_roster import SlackRoster
 from bot.jobs.daily_digest import digest_channel
@@ -191,8 +190,8 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    tokens = survey_tokens(settings, policy)
-    nps_links = nps_tokens(settings, policy)
+    tokens = csat.survey_tokens(settings, policy)
+    nps_links = nps.nps_tokens(settings, policy)
     bus = chat_bus(engine)
     shared = connect_shared_state(settings, engine)
     shopify = connect_shopify(settings, policy, shared)
@@ -229,8 +228,7 @@ def create_app(
             tokens,
             settings.helpdesk_public_url,
             SlackFiles(delivery_client(settings), policy.mail.max_attachment_bytes),
-            nps_tokens=nps_links,
-            nps_question=question(policy.nps),
+            nps=(nps_links, nps.kind(policy.nps)),
         ),
         **acknowledgement_deliverers(
             mail_sender, settings.helpdesk_support_address, policy, shopify
@@ -292,8 +290,8 @@ def create_app(
         None if socket_mode else bolt,
         engine,
         [
-            *([survey_router(engine, tokens, CSAT)] if tokens else []),
-            *([survey_router(engine, nps_links, nps_kind(policy.nps))] if nps_links else []),
+            *([survey_router(engine, tokens, csat.KIND)] if tokens else []),
+            *([survey_router(engine, nps_links, nps.kind(policy.nps))] if nps_links else []),
         ],
         chat_router(chat),
         policy.chat.allowed_origins,

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.config import CsatPolicy, Policy, Settings
 from bot.core import outbox
 from bot.core.ratings import RATINGS, rating_label
-from bot.core.survey_links import Scale, SurveyTokens
+from bot.core.survey_links import Scale, SurveyKind, SurveyTokens
 from bot.core.visitors import is_reachable
 from bot.storage.models import CsatSurvey, Customer, Ticket
 
@@ -100,6 +100,17 @@ def record_comment(session: Session, survey: CsatSurvey, comment: str, now: date
 def _show_answer(session: Session, survey: CsatSurvey) -> None:
     outbox.show_survey_answer(session, survey.ticket_id, survey.id)
     outbox.refresh_root(session, survey.ticket_id)
+
+
+KIND = SurveyKind(
+    name="csat",
+    table=CsatSurvey,
+    scale=SCALE,
+    question=QUESTION,
+    legend="Your rating",
+    answer_of=answer_of,
+    record=record_answer,
+)
 
 
 def latest_answer(session: Session, ticket_id: int) -> CsatSurvey | None:

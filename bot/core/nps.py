@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from bot.config import NpsPolicy, Policy, Settings
 from bot.core import outbox
-from bot.core.survey_links import Scale, SurveyTokens
+from bot.core.survey_links import Scale, SurveyKind, SurveyTokens
 from bot.core.visitors import is_reachable
 from bot.storage.models import CsatSurvey, Customer, NpsState, NpsSurvey, Ticket
 
@@ -155,6 +155,18 @@ def detractor_comments(
 
 def answer_of(survey: NpsSurvey) -> int | None:
     return survey.score
+
+
+def kind(policy: NpsPolicy) -> SurveyKind:
+    return SurveyKind(
+        name="nps",
+        table=NpsSurvey,
+        scale=SCALE,
+        question=question(policy),
+        legend="0 is not at all likely, 10 extremely likely",
+        answer_of=answer_of,
+        record=record_answer,
+    )
 
 
 @dataclass(frozen=True)

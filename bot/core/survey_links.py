@@ -8,8 +8,10 @@ survey with the same id, nor the other way round.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -85,6 +87,20 @@ class Scale:
     def value_of(self, text: str | None) -> int | None:
         """The answer a form or link names, or None when it names none of the choices."""
         return next((value for value, _ in self.choices if text == str(value)), None)
+
+
+@dataclass(frozen=True)
+class SurveyKind:
+    """One kind of survey (`csat.KIND`, `nps.kind(policy)`) as its email, pages and events
+    need it."""
+
+    name: str  # "csat": the ticket's events are csat_sent and csat_failed
+    table: type  # its rows: CsatSurvey, NpsSurvey
+    scale: Scale
+    question: str  # the email's subject and the page's heading
+    legend: str  # over the page's choices
+    answer_of: Callable[[Any], int | None]  # a row's answer, None until answered
+    record: Callable[[Any, Any, int, str, datetime], None]  # (session, row, answer, comment, now)
 
 
 def clean_comment(raw: str) -> tuple[str, bool]:

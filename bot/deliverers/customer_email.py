@@ -4,18 +4,18 @@ and the surveys: CSAT, sent when a ticket is solved, and NPS, sent a while later
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.core import csat, nps
+from bot.core import csat
 from bot.core import outbox as kinds
 from bot.core.placeholders import first_name
 from bot.core.replies import record_delivery
-from bot.core.survey_links import Scale, SurveyTokens
+from bot.core.survey_links import SurveyKind, SurveyTokens
 from bot.core.tickets import record_event
 from bot.deliverers.slack_files import FileUnavailable, SlackFiles
 from bot.deliverers.smtp_sender import SendFailed, SmtpSender
@@ -47,34 +47,28 @@ ATTEMPTS_BEFORE_GIVING_UP = 3
 UNREACHABLE_GIVE_UP_AFTER = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
-class SurveyKind:
-    """One kind of emailed survey: its rows, answers, question and event names."""
-
-    table: type
-    scale: Scale
-    question: str
-    events: str  # "csat": the ticket's events are csat_sent and csat_failed
-
-
-CSAT = SurveyKind(CsatSurvey, csat.SCALE, csat.QUESTION, "csat")
-
-
 def email_deliverers(
     sender: SmtpSender,
     support_address: str | None,
     survey_tokens: SurveyTokens | None,
     public_url: str,
     files: SlackFiles | None = None,
-    nps_tokens: SurveyTokens | None = None,
-    nps_question: str = "",
+    nps: tuple[SurveyTokens | None, SurveyKind] | None = None,
 ) -> dict[str, Deliverer]:
-    nps_kind = SurveyKind(NpsSurvey, nps.SCALE, nps_question, "nps")
-    return {
+    """`nps`: the NPS link signer (None while NPS is off, so a survey left waiting from
+    before fails with a clear reason) and the NPS kind, from the policy."""
+    deliverers = {
         kinds.EMAIL_SEND: ReplyEmail(sender, support_address, files),
-        kinds.EMAIL_SURVEY: SurveyEmail(sender, support_address, survey_tokens, public_url, CSAT),
-        kinds.EMAIL_NPS: SurveyEmail(sender, support_address, nps_tokens, public_url, nps_kind),
+        kinds.EMAIL_SURVEY: SurveyEmail(
+            sender, support_address, survey_tokens, public_url, csat.KIND
+        ),
     }
+    if nps is not None:
+        nps_tokens, nps_kind = nps
+        deliverers[kinds.EMAIL_NPS] = SurveyEmail(
+            sender, support_address, nps_tokens, public_url, nps_kind
+        )
+    return deliverers
 
 
 class CustomerEmail:
@@ -190,7 +184,7 @@ class SurveyEmail(CustomerEmail):
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         survey = session.get(self._kind.table, item.payload["survey"])
         ticket = session.get(Ticket, survey.ticket_id)
-        kind = f"{self._kind.events}_{'failed' if 'failed' in result else 'sent'}"
+        kind = f"{self._kind.name}_{'failed' if 'failed' in result else 'sent'}"
         record_event(session, ticket, kind, "helpdesk", survey_id=survey.id, **result)
 
     def _mail(self, session: Session, ticket: Ticket, survey: CsatSurvey | NpsSurvey) -> SurveyMail:

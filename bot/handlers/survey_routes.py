@@ -14,9 +14,6 @@ an expired one, 404 for a survey that no longer exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,56 +23,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.config import NpsPolicy
-from bot.core import csat, nps
 from bot.core.survey_links import (
     COMMENT_LIMIT,
-    Scale,
+    SurveyKind,
     SurveyTokens,
     TokenExpired,
     TokenForged,
     clean_comment,
 )
 from bot.storage.db import transaction
-from bot.storage.models import CsatSurvey, NpsSurvey, Ticket, utcnow
+from bot.storage.models import Ticket, utcnow
 from bot.views.survey_page import HEADERS, SurveyPage, error_page, survey_page
 
 # Room for a comment far over the limit (it is cut, with a note) without reading unbounded input.
 MAX_FORM_BYTES = 1024 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-@dataclass(frozen=True)
-class SurveyKind:
-    """One kind of survey as its pages need it: its scale, rows, and how an answer is kept."""
-
-    scale: Scale
-    table: type
-    question: str
-    legend: str
-    answer_of: Callable[[Any], int | None]
-    record: Callable[[Session, Any, int, str, datetime], None]
-
-
-CSAT = SurveyKind(
-    scale=csat.SCALE,
-    table=CsatSurvey,
-    question=csat.QUESTION,
-    legend="Your rating",
-    answer_of=csat.answer_of,
-    record=csat.record_answer,
-)
-
-
-def nps_kind(policy: NpsPolicy) -> SurveyKind:
-    return SurveyKind(
-        scale=nps.SCALE,
-        table=NpsSurvey,
-        question=nps.question(policy),
-        legend="0 is not at all likely, 10 extremely likely",
-        answer_of=nps.answer_of,
-        record=nps.record_answer,
-    )
 
 
 class PageRefused(Exception):
