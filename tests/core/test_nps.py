@@ -17,7 +17,7 @@ from bot.core import metrics, nps
 from bot.core import outbox as kinds
 from bot.core.rules import desk_for
 from bot.storage.models import Customer, NpsState, NpsSurvey, TicketStatus
-from tests.core.builders import CHANNEL, SUPPORT, email, policy
+from tests.core.builders import CHANNEL, ON_BOTH_DATABASES, SUPPORT, email, policy
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 NPS = {"enabled": True, "after": "3d", "once_per": "90d"}
@@ -67,6 +67,7 @@ def states(core) -> list[tuple[int, str]]:
     return [(survey.ticket_id, survey.state) for survey in rows]
 
 
+@ON_BOTH_DATABASES  # the sweep locks rows
 def test_a_solved_ticket_is_asked_once_after_the_configured_time(desk, time_machine):
     at(time_machine, hours=1)
     desk.set_status(desk.ticket(1), TicketStatus.SOLVED)
@@ -124,6 +125,7 @@ def test_a_customer_is_asked_at_most_once_per_period(desk, time_machine):
     assert sweep(desk, time_machine, days=93) == [third.number]
 
 
+@ON_BOTH_DATABASES
 def test_two_tickets_due_in_one_sweep_ask_once(desk, time_machine):
     desk.set_status(desk.ticket(1), TicketStatus.SOLVED)
     second = new_ticket(desk, "Another question")
