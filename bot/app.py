@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from bot.chat_bus import ChatBus, chat_bus
 from bot.config import ConfigError, Policy, Settings
+from bot.core import csat, nps
 from bot.core.attachments import FileStore
-from bot.core.csat import survey_tokens
 from bot.core.kb import KnowledgeBase
 from bot.core.rules import desk_for
 from bot.deliverers.acknowledgement_email import acknowledgement_deliverers
@@ -38,7 +38,6 @@ from bot.deliverers.thread_move import move_deliverers
 from bot.delivery.contract import Deliverer
 from bot.delivery.worker import OutboxWorker
 from bot.handlers.chat.routes import ChatService, chat_router
-from bot.handlers.csat_routes import csat_router
 from bot.handlers.email.imap_poller import ImapPoller
 from bot.handlers.email.ingest import GroupCommit, MailIngest
 from bot.handlers.email.smtp_server import InboundMailHandler, InboundSmtpServer
@@ -50,6 +49,7 @@ from bot.handlers.slack.inbox import SlackInbox
 from bot.handlers.slack.permalinks import Permalinks
 from bot.handlers.slack.services import Services
 from bot.handlers.slack.socket_mode import SocketModeListener
+from bot.handlers.survey_routes import survey_router
 from bot.integrations.ai import connect as connect_ai
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.integrations.slack_roster import SlackRoster
@@ -194,7 +194,8 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    tokens = survey_tokens(settings, policy)
+    tokens = csat.survey_tokens(settings, policy)
+    nps_links = nps.nps_tokens(settings, policy)
     bus = chat_bus(engine)
     shared = connect_shared_state(settings, engine)
     shopify = connect_shopify(settings, policy, shared)
@@ -208,6 +209,7 @@ def create_app(
         escalation_channel=settings.escalation_channel,
         roster=SlackRoster(client, policy.agents, settings.helpdesk_support_channel),
         surveys=policy.csat if tokens and policy.csat.enabled else None,
+        nps=policy.nps if nps_links else None,
         order_context=shopify is not None,
         files=files,
         triage=ai is not None,
@@ -232,6 +234,7 @@ def create_app(
             tokens,
             settings.helpdesk_public_url,
             SlackFiles(delivery_client(settings), policy.mail.max_attachment_bytes),
+            nps=(nps_links, nps.kind(policy.nps)),
         ),
         **acknowledgement_deliverers(
             mail_sender,
@@ -301,7 +304,10 @@ def create_app(
     http = build_http_app(
         None if socket_mode else bolt,
         engine,
-        csat_router(engine, tokens) if tokens else None,
+        [
+            *([survey_router(engine, tokens, csat.KIND)] if tokens else []),
+            *([survey_router(engine, nps_links, nps.kind(policy.nps))] if nps_links else []),
+        ],
         chat_router(chat),
         policy.chat.allowed_origins,
         signing_secret=None if socket_mode else settings.slack_signing_secret,

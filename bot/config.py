@@ -289,6 +289,20 @@ class CsatPolicy(_PolicyModel):
     once_per: Duration = timedelta(days=30)
 
 
+class NpsPolicy(_PolicyModel):
+    """Net Promoter Score surveys, sent a while after a ticket is solved (docs/policy.md)."""
+
+    enabled: bool = False
+    # How long after the ticket is solved the question goes out; reopening cancels it.
+    after: Duration = timedelta(days=3)
+    # A customer is asked at most once in this period, however many tickets they have.
+    once_per: Duration = timedelta(days=90)
+    # How long a survey's links work, counted from when it was sent.
+    token_ttl: Duration = timedelta(days=14)
+    # The name in "How likely are you to recommend <shop_name> to a friend?".
+    shop_name: str | None = Field(default=None, min_length=1, max_length=80)
+
+
 def _origin(value: str) -> str:
     value = value.strip().rstrip("/")
     if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", value):
@@ -643,6 +657,7 @@ class Policy(_PolicyModel):
     escalation: EscalationPolicy = EscalationPolicy()
     digest: DigestPolicy = DigestPolicy()
     csat: CsatPolicy = CsatPolicy()
+    nps: NpsPolicy = NpsPolicy()
     chat: ChatPolicy = ChatPolicy()
     shopify: ShopifyPolicy = ShopifyPolicy()
     mail: MailPolicy = MailPolicy()

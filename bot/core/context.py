@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from bot.config import CsatPolicy, Policy
+from bot.config import CsatPolicy, NpsPolicy, Policy
 from bot.core.attachments import FileStore
 from bot.core.sla import SlaRules
 from bot.rule_policy import Rule
@@ -66,6 +66,8 @@ class Desk:
     rules: Rules = field(default_factory=Rules)
     # The survey policy when surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
     surveys: CsatPolicy | None = None
+    # The NPS policy when NPS surveys can be sent (enabled, and HELPDESK_SECRET_KEY set).
+    nps: NpsPolicy | None = None
     files: FileStore | None = None  # where mail attachments are kept
     shopify: bool = False  # Shopify is connected: rules may ask it about the customer
     # The policy's rules, in order: the `vip` section's built-in ones, then `rules:`.

@@ -1,81 +1,34 @@
 """Customer satisfaction surveys: offered when a ticket is solved, answered through signed links.
 
 A survey is one `CsatSurvey` row, created in the transaction that solves the ticket together
-with the outbox row of its email. Its links carry a token naming the survey, signed with
-HELPDESK_SECRET_KEY and dated when the survey was offered, so they expire `token_ttl` later
-and a retried email carries the same links. Answers overwrite: a second click changes the
-rating rather than adding one.
+with the outbox row of its email. Its links are signed as bot/core/survey_links.py says,
+dated when the survey was offered, so they expire `token_ttl` later. Answers overwrite: a
+second click changes the rating rather than adding one.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
 from bot.config import CsatPolicy, Policy, Settings
 from bot.core import outbox
 from bot.core.ratings import RATINGS, rating_label
-from bot.core.text import multi_line
+from bot.core.survey_links import Scale, SurveyKind, SurveyTokens
 from bot.core.visitors import is_reachable
 from bot.storage.models import CsatSurvey, Customer, Ticket
 
 log = logging.getLogger(__name__)
 
-COMMENT_LIMIT = 5000
-_SALT = "csat-survey"
-
-
-class TokenRejected(Exception):
-    """A survey link that can't be honoured."""
-
-
-class TokenForged(TokenRejected):
-    """Not signed by this helpdesk: tampered with, truncated, or from another key."""
-
-
-class TokenExpired(TokenRejected):
-    """Genuine, but older than the policy's `token_ttl`."""
-
-
-class SurveyTokens:
-    def __init__(self, secret: str, ttl: timedelta):
-        self._secret = secret
-        self.ttl = ttl
-
-    def issue(self, survey_id: int, sent_at: datetime) -> str:
-        serializer = URLSafeTimedSerializer(
-            self._secret,
-            salt=_SALT,
-            signer=_SignedAt,
-            signer_kwargs={"timestamp": int(sent_at.timestamp())},
-        )
-        return serializer.dumps(survey_id)
-
-    def survey_of(self, token: str) -> int:
-        serializer = URLSafeTimedSerializer(self._secret, salt=_SALT)
-        try:
-            survey_id = serializer.loads(token, max_age=int(self.ttl.total_seconds()))
-        except SignatureExpired:
-            raise TokenExpired(token) from None
-        except BadData:
-            raise TokenForged(token) from None
-        if not isinstance(survey_id, int):
-            raise TokenForged(token)
-        return survey_id
-
-
-class _SignedAt(TimestampSigner):
-    """Signs with a given instant instead of now, so a survey's links all expire together."""
-
-    def __init__(self, *args, timestamp: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._timestamp = timestamp
-
-    def get_timestamp(self) -> int:
-        return self._timestamp
+SALT = "csat-survey"
+QUESTION = "How did we do?"
+SCALE = Scale(
+    path="csat",
+    field="rating",
+    choices=tuple((rating, rating_label(rating)) for rating in reversed(RATINGS)),  # best first
+)
 
 
 def survey_tokens(settings: Settings, policy: Policy) -> SurveyTokens | None:
@@ -88,13 +41,7 @@ def survey_tokens(settings: Settings, policy: Policy) -> SurveyTokens | None:
         if policy.csat.enabled:
             log.warning("CSAT surveys are off: set HELPDESK_SECRET_KEY to sign their links")
         return None
-    return SurveyTokens(settings.helpdesk_secret_key, policy.csat.token_ttl)
-
-
-def rating_choices(public_url: str, token: str) -> list[tuple[str, str]]:
-    """(label, link to the page preselecting it) per rating, best first, as the email lists them."""
-    base = f"{public_url.rstrip('/')}/csat/{token}"
-    return [(rating_label(rating), f"{base}?rating={rating}") for rating in reversed(RATINGS)]
+    return SurveyTokens(settings.helpdesk_secret_key, policy.csat.token_ttl, salt=SALT)
 
 
 def offer_survey(
@@ -120,6 +67,18 @@ def offer_survey(
     return survey
 
 
+def record_answer(
+    session: Session, survey: CsatSurvey, rating: int, comment: str, now: datetime
+) -> None:
+    """The survey form's answer: a rating, and a comment when one is given."""
+    record_rating(session, survey, rating, now)
+    record_comment(session, survey, comment, now)
+
+
+def answer_of(survey: CsatSurvey) -> int | None:
+    return survey.rating
+
+
 def record_rating(session: Session, survey: CsatSurvey, rating: int, now: datetime) -> None:
     """Sets or changes the rating; nothing when it already was this one (a reload, a re-click)."""
     if rating not in RATINGS:
@@ -128,12 +87,6 @@ def record_rating(session: Session, survey: CsatSurvey, rating: int, now: dateti
         return
     survey.rating, survey.answered_at = rating, now
     _show_answer(session, survey)
-
-
-def clean_comment(raw: str) -> tuple[str, bool]:
-    """The comment as stored, and whether it had to be cut to COMMENT_LIMIT characters."""
-    text = multi_line(raw).strip()
-    return text[:COMMENT_LIMIT], len(text) > COMMENT_LIMIT
 
 
 def record_comment(session: Session, survey: CsatSurvey, comment: str, now: datetime) -> None:
@@ -147,6 +100,17 @@ def record_comment(session: Session, survey: CsatSurvey, comment: str, now: date
 def _show_answer(session: Session, survey: CsatSurvey) -> None:
     outbox.show_survey_answer(session, survey.ticket_id, survey.id)
     outbox.refresh_root(session, survey.ticket_id)
+
+
+KIND = SurveyKind(
+    name="csat",
+    table=CsatSurvey,
+    scale=SCALE,
+    question=QUESTION,
+    legend="Your rating",
+    answer_of=answer_of,
+    record=record_answer,
+)
 
 
 def latest_answer(session: Session, ticket_id: int) -> CsatSurvey | None:

@@ -28,6 +28,7 @@ from bot.storage.models import (
     CsatSurvey,
     DailyFigures,
     Message,
+    NpsSurvey,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -53,6 +54,7 @@ _PLACED_BY: dict[type, dict[str, str]] = {
     },
     SlaClock: {"stopped_at": "stopped_at", "outcome": "stopped_at"},
     CsatSurvey: {"answered_at": "answered_at", "rating": "answered_at"},
+    NpsSurvey: {"answered_at": "answered_at", "score": "answered_at"},
     Message: {"created_at": "created_at", "direction": "created_at", "author": "created_at"},
 }
 

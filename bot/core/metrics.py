@@ -21,11 +21,13 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, union_all
 from sqlmodel import Session, select
 
 from bot.core import daily_figures
+from bot.core.nps import Nps, kind_of
 from bot.storage.models import (
     CsatSurvey,
     DailyFigures,
     Direction,
     Message,
+    NpsSurvey,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -37,6 +39,9 @@ from bot.storage.queries import ACTIVE
 PERCENTS = (50, 90)
 TOP_TAGS = 5
 TREND_DAYS = 14
+# NPS moves slowly and has few answers: its trend is three 30-day windows, 90 days in all.
+NPS_WINDOW = timedelta(days=30)
+NPS_WINDOWS = 3
 # Upper bounds of the backlog's age buckets; older tickets fall in the last one.
 AGE_BUCKETS = (
     ("under 1 day", timedelta(days=1)),
@@ -143,6 +148,8 @@ class Report:
     resolution: Durations
     sla: Ratio
     csat: Csat
+    nps: Nps  # answers given in the period
+    nps_trend: tuple[Nps, ...]  # NPS_WINDOWS windows ending with the period, oldest first
     top_tags: tuple[tuple[str, int], ...]
     agents: tuple[AgentFigures, ...]
 
@@ -177,6 +184,9 @@ class Tally:
     csat_satisfied: int = 0
     csat_answers: int = 0
     csat_points: int = 0  # the answers' ratings added up
+    nps_promoters: int = 0
+    nps_passives: int = 0
+    nps_detractors: int = 0
     tags: dict[str, int] = field(default_factory=dict)
     replies: dict[str, int] = field(default_factory=dict)
     solved_by: dict[str, int] = field(default_factory=dict)
@@ -219,6 +229,8 @@ def report(session: Session, period: Period, now: datetime) -> Report:
             Ratio(tally.csat_satisfied, tally.csat_answers),
             tally.csat_points / tally.csat_answers if tally.csat_answers else None,
         ),
+        nps=Nps(tally.nps_promoters, tally.nps_passives, tally.nps_detractors),
+        nps_trend=nps_trend(session, period.end),
         top_tags=tuple(sorted(tally.tags.items(), key=lambda t: (-t[1], t[0]))[:TOP_TAGS]),
         agents=tuple(
             AgentFigures(
@@ -231,6 +243,25 @@ def report(session: Session, period: Period, now: datetime) -> Report:
             for agent in agents
         ),
     )
+
+
+def nps_trend(session: Session, end: datetime) -> tuple[Nps, ...]:
+    """The answers of each of the NPS_WINDOWS windows of NPS_WINDOW before `end`, oldest first:
+    one query, the windows told apart with a CASE."""
+    starts = [end - NPS_WINDOW * n for n in range(NPS_WINDOWS, 0, -1)]
+    window = case(
+        *((NpsSurvey.answered_at < start + NPS_WINDOW, n) for n, start in enumerate(starts))
+    )
+    answered = select(window.label("window"), NpsSurvey.score).where(
+        NpsSurvey.answered_at >= starts[0],
+        NpsSurvey.answered_at < end,
+        NpsSurvey.score.is_not(None),
+    )
+    counts: list[dict[str, int]] = [{} for _ in starts]
+    for n, score, count in _grouped(session, answered):
+        kind = kind_of(score)
+        counts[n][kind] = counts[n].get(kind, 0) + count
+    return tuple(Nps(**window_counts) for window_counts in counts)
 
 
 def trend(
@@ -359,6 +390,12 @@ def count_days(session: Session, period: Period) -> dict[date, Tally]:
         on(n).csat_answers += count
         on(n).csat_points += rating * count
         on(n).csat_satisfied += count if rating >= 4 else 0
+    scored = select(_day_of(NpsSurvey.answered_at, period), NpsSurvey.score).where(
+        period.contains(NpsSurvey.answered_at), NpsSurvey.score.is_not(None)
+    )
+    for n, score, count in _grouped(session, scored):
+        kind = f"nps_{kind_of(score)}"
+        setattr(on(n), kind, getattr(on(n), kind) + count)
     tagged = (
         select(_day_of(Ticket.created_at, period), TicketTag.tag)
         .join(Ticket, Ticket.id == TicketTag.ticket_id)

@@ -26,6 +26,7 @@ SLACK_UPDATE_MESSAGE = "slack.update_message"
 DIRECT_MESSAGE = "slack.direct_message"
 EMAIL_SEND = "email.send"
 EMAIL_SURVEY = "email.survey"
+EMAIL_NPS = "email.nps"
 EMAIL_ACKNOWLEDGEMENT = "email.acknowledgement"
 SLACK_POST_ESCALATION = "slack.post_escalation"
 SLACK_UPDATE_ESCALATION = "slack.update_escalation"
@@ -34,6 +35,7 @@ THREAD_NOTICE = "slack.thread_notice"
 SLACK_SURVEY_ANSWER = "slack.survey_answer"
 CHANNEL_NOTICE = "slack.channel_notice"
 SLACK_DIGEST = "slack.digest"
+SLACK_NPS_COMMENTS = "slack.nps_comments"
 CHAT_PUSH = "chat.push"
 SLACK_ATTACHMENTS = "slack.attachments"
 SHOPIFY_CONTEXT = "slack.shopify_context"
@@ -257,6 +259,10 @@ def send_survey(session: Session, ticket_id: int, survey_id: int) -> None:
     enqueue(session, EMAIL_SURVEY, ticket_id=ticket_id, payload={"survey": survey_id})
 
 
+def send_nps(session: Session, ticket_id: int, survey_id: int) -> None:
+    enqueue(session, EMAIL_NPS, ticket_id=ticket_id, payload={"survey": survey_id})
+
+
 def send_acknowledgement(session: Session, ticket_id: int, message_id: int, mail_id: str) -> None:
     """The automatic acknowledgement of the ticket's first message; `mail_id` is its own
     Message-ID, chosen now so that a retry sends the same mail."""
@@ -357,6 +363,23 @@ def post_digest(session: Session, day: date, channel: str, timezone: str) -> Non
         SLACK_DIGEST,
         ticket_id=None,
         payload={"day": day.isoformat(), "channel": channel, "timezone": timezone},
+    )
+
+
+def post_nps_comments(
+    session: Session, day: date, timezone: str, channel: str, thread_ts: str
+) -> None:
+    """The detractors' comments of a digest's day, in the digest's thread."""
+    enqueue(
+        session,
+        SLACK_NPS_COMMENTS,
+        ticket_id=None,
+        payload={
+            "day": day.isoformat(),
+            "timezone": timezone,
+            "channel": channel,
+            "thread_ts": thread_ts,
+        },
     )
 
 

@@ -37,6 +37,7 @@ from bot.storage.models import (
     Direction,
     Escalation,
     Message,
+    NpsSurvey,
     OutboxItem,
     OutboxStatus,
     Ticket,
@@ -179,6 +180,9 @@ def _erase_rows(
                 done.surveys += 1
                 if survey.slack_ts:  # the thread's survey message shows the comment: redraw it
                     outbox.show_survey_answer(session, ticket.id, survey.id)
+        for survey in rows_of(session, NpsSurvey, ticket.id):
+            if survey.comment is not None and scrub.apply(survey, ticket.id, comment=PLACEHOLDER):
+                done.surveys += 1
         for conversation in rows_of(session, ChatConversation, ticket.id):
             done.chats += _erase_chat(scrub, conversation, ticket.id)
         for escalation in rows_of(session, Escalation, ticket.id):

@@ -1,5 +1,5 @@
 """Outbox rows that go to customers by email, threaded per the contract: an agent's reply,
-and the satisfaction survey sent when a ticket is solved."""
+and the surveys: CSAT, sent when a ticket is solved, and NPS, sent a while later."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.core import csat
 from bot.core import outbox as kinds
 from bot.core.placeholders import first_name
 from bot.core.replies import record_delivery
+from bot.core.survey_links import SurveyKind, SurveyTokens
 from bot.core.tickets import record_event
 from bot.deliverers.slack_files import FileUnavailable, SlackFiles
 from bot.deliverers.smtp_sender import SendFailed, SmtpSender
@@ -29,6 +30,7 @@ from bot.storage.models import (
     Delivery,
     Direction,
     Message,
+    NpsSurvey,
     OutboxItem,
     Ticket,
     utcnow,
@@ -48,14 +50,25 @@ UNREACHABLE_GIVE_UP_AFTER = timedelta(minutes=5)
 def email_deliverers(
     sender: SmtpSender,
     support_address: str | None,
-    survey_tokens: csat.SurveyTokens | None,
+    survey_tokens: SurveyTokens | None,
     public_url: str,
     files: SlackFiles | None = None,
+    nps: tuple[SurveyTokens | None, SurveyKind] | None = None,
 ) -> dict[str, Deliverer]:
-    return {
+    """`nps`: the NPS link signer (None while NPS is off, so a survey left waiting from
+    before fails with a clear reason) and the NPS kind, from the policy."""
+    deliverers = {
         kinds.EMAIL_SEND: ReplyEmail(sender, support_address, files),
-        kinds.EMAIL_SURVEY: SurveyEmail(sender, support_address, survey_tokens, public_url),
+        kinds.EMAIL_SURVEY: SurveyEmail(
+            sender, support_address, survey_tokens, public_url, csat.KIND
+        ),
     }
+    if nps is not None:
+        nps_tokens, nps_kind = nps
+        deliverers[kinds.EMAIL_NPS] = SurveyEmail(
+            sender, support_address, nps_tokens, public_url, nps_kind
+        )
+    return deliverers
 
 
 class CustomerEmail:
@@ -148,15 +161,17 @@ class SurveyEmail(CustomerEmail):
         self,
         sender: SmtpSender,
         support_address: str | None,
-        tokens: csat.SurveyTokens | None,
+        tokens: SurveyTokens | None,
         public_url: str,
+        kind: SurveyKind,
     ):
         super().__init__(sender, support_address)
         self._tokens = tokens
         self._public_url = public_url
+        self._kind = kind
 
     def send(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
-        survey = session.get(CsatSurvey, item.payload["survey"])
+        survey = session.get(self._kind.table, item.payload["survey"])
         ticket = session.get(Ticket, survey.ticket_id)
         what = f"survey {survey.id} for ticket #{ticket.number}"
         if self._tokens is None or not self._support_address:
@@ -167,12 +182,12 @@ class SurveyEmail(CustomerEmail):
         return self._send(item, mail, what) or {"sent": mail["Message-ID"]}
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
-        survey = session.get(CsatSurvey, item.payload["survey"])
+        survey = session.get(self._kind.table, item.payload["survey"])
         ticket = session.get(Ticket, survey.ticket_id)
-        kind = "csat_failed" if "failed" in result else "csat_sent"
+        kind = f"{self._kind.name}_{'failed' if 'failed' in result else 'sent'}"
         record_event(session, ticket, kind, "helpdesk", survey_id=survey.id, **result)
 
-    def _mail(self, session: Session, ticket: Ticket, survey: CsatSurvey) -> SurveyMail:
+    def _mail(self, session: Session, ticket: Ticket, survey: CsatSurvey | NpsSurvey) -> SurveyMail:
         customer = session.get(Customer, survey.customer_id)
         # Every email of the ticket so far: the survey follows the last of them.
         last_id = session.exec(select(func.max(Message.id)).where(Message.ticket_id == ticket.id))
@@ -180,13 +195,14 @@ class SurveyEmail(CustomerEmail):
         last_inbound = next((m for m in reversed(chain) if m.direction == Direction.INBOUND), None)
         token = self._tokens.issue(survey.id, survey.sent_at)
         return SurveyMail(
+            question=self._kind.question,
             support_address=self._support_address,
             customer_address=customer.email,
             customer_name=customer.name,
             customer_first_name=first_name(customer.name),
             ticket_number=ticket.number,
             subject=ticket.subject,
-            choices=csat.rating_choices(self._public_url, token),
+            choices=self._kind.scale.links(self._public_url, token),
             links_expire=(survey.sent_at + self._tokens.ttl).date(),
             in_reply_to=last_inbound.email_message_id if last_inbound else None,
             references=[m.email_message_id for m in chain],

@@ -20,7 +20,7 @@ from bot.core.escalation import Tier
 from bot.core.notices import Notice
 from bot.core.thread_moves import channel_at
 from bot.delivery.contract import SLACK_API, Deliverer, GiveUp, RetryLater, ServiceDown
-from bot.read_models.digest_of_day import render_digest
+from bot.read_models.digest_of_day import detractor_comments, render_digest
 from bot.read_models.message_view import message_view
 from bot.read_models.ticket_move import move_summary
 from bot.read_models.ticket_summary import escalation_summary, ticket_summary
@@ -46,6 +46,7 @@ from bot.views.escalation_surfaces import (
 )
 from bot.views.notices import channel_notice, thread_notice
 from bot.views.notifications import direct_message_text
+from bot.views.nps_comments import detractor_comments_text
 from bot.views.text import FALLBACK_TEXT_LIMIT, truncate
 from bot.views.thread_message import (
     AgentReply,
@@ -79,6 +80,7 @@ def slack_deliverers(
         kinds.SLACK_UPDATE_ESCALATION: EscalationUpdate(slack),
         kinds.SLACK_REANNOUNCE_ESCALATION: EscalationReminder(slack),
         kinds.SLACK_DIGEST: DigestPost(slack),
+        kinds.SLACK_NPS_COMMENTS: DetractorComments(slack),
         kinds.SLACK_ERASE: ErasedPost(slack),
         kinds.SLACK_TICKET_MOVE: MovePost(slack),
     }
@@ -457,6 +459,23 @@ class DigestPost(SlackDeliverer):
                 title=f"Helpdesk trend to {day.isoformat()}",
             )
         return posted
+
+    def record(self, session: Session, item: OutboxItem, result: dict) -> None:
+        """The day's NPS detractors' comments follow, in the digest's thread."""
+        day, timezone = date.fromisoformat(item.payload["day"]), item.payload["timezone"]
+        if detractor_comments(session, day, ZoneInfo(timezone)):
+            kinds.post_nps_comments(session, day, timezone, item.payload["channel"], result["ts"])
+
+
+class DetractorComments(SlackDeliverer):
+    """A digest day's NPS detractors' comments, one message in the digest's thread."""
+
+    def deliver(self, session: Session, item: OutboxItem, in_doubt: bool) -> dict:
+        day = date.fromisoformat(item.payload["day"])
+        comments = detractor_comments(session, day, ZoneInfo(item.payload["timezone"]))
+        text = truncate(detractor_comments_text(day, comments), FALLBACK_TEXT_LIMIT)
+        where = (item.payload["channel"], item.payload["thread_ts"])
+        return self.slack.post_once(item, None, where, in_doubt, lambda: (text, None))
 
 
 class ErasedPost(SlackDeliverer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import nullcontext
 
 from fastapi import APIRouter, FastAPI, Request
@@ -36,7 +37,7 @@ def _outbox_backlog(engine: Engine) -> dict:
 def build_http_app(
     bolt: App | None,
     engine: Engine,
-    csat: APIRouter | None = None,
+    surveys: Sequence[APIRouter] = (),
     chat: APIRouter | None = None,
     chat_origins: list[str] = (),
     *,
@@ -45,8 +46,8 @@ def build_http_app(
 ) -> FastAPI:
     http = FastAPI(title="helpdesk-bot", docs_url=None, redoc_url=None)
     mount_api_docs(http)
-    if csat is not None:
-        http.include_router(csat)
+    for survey in surveys:
+        http.include_router(survey)
     if chat is not None:
         http.include_router(chat)
         install_error_handlers(http)

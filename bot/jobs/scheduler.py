@@ -15,6 +15,7 @@ from bot.jobs.chat_followup import FOLLOW_UP_SECONDS, email_unseen_chat_replies
 from bot.jobs.daily_digest import run_daily_digest
 from bot.jobs.escalation_reminders import remind_unacknowledged
 from bot.jobs.figures_roll_up import ROLL_UP_SECONDS, roll_up_closed_days
+from bot.jobs.nps_surveys import NPS_SWEEP_SECONDS, send_due_nps
 from bot.jobs.reply_expiry import EXPIRY_SWEEP_SECONDS, expire_replies
 from bot.jobs.sla_alerts import run_sla_sweep
 from bot.jobs.snooze_wakeups import WAKE_SWEEP_SECONDS, wake_snoozed
@@ -77,6 +78,15 @@ def build_scheduler(
         id="daily_figures",
         next_run_time=datetime.now(UTC),  # at start-up too: stats read stored days at once
     )
+    if desk.nps is not None:
+        scheduler.add_job(
+            send_due_nps,
+            "interval",
+            seconds=NPS_SWEEP_SECONDS,
+            args=[engine, desk.nps],
+            id="nps_surveys",
+            next_run_time=datetime.now(UTC),  # at start-up too: surveys that came due while down
+        )
     if support_address:
         scheduler.add_job(
             email_unseen_chat_replies,

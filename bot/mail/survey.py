@@ -1,4 +1,4 @@
-"""The satisfaction survey email: a reply in the ticket's conversation with five rating links."""
+"""A survey email (CSAT or NPS): a reply in the ticket's conversation with one link per answer."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from bot.mail.compose import OutboundReply, compose_reply
 
 @dataclass(frozen=True)
 class SurveyMail:
+    question: str  # "How did we do?": the subject's start and the intro's question
     support_address: str
     customer_address: str
     customer_name: str
     customer_first_name: str
     ticket_number: int
     subject: str
-    choices: list[tuple[str, str]]  # (label, link preselecting it) per rating, best first
+    choices: list[tuple[str, str]]  # (label, link preselecting it) per answer, as listed
     links_expire: date
     in_reply_to: str | None  # the customer's last Message-ID, without brackets
     references: list[str]  # the chain so far, oldest first, without brackets
@@ -27,15 +28,16 @@ class SurveyMail:
     date: datetime
 
 
-def survey_subject(number: int, subject: str) -> str:
-    return f"How did we do? [#{number}] {text.subject(subject) or 'Your request'}"
+def survey_subject(question: str, number: int, subject: str) -> str:
+    return f"{question} [#{number}] {text.subject(subject) or 'Your request'}"
 
 
 def compose_survey(survey: SurveyMail) -> EmailMessage:
     # Stored values may predate the cleaning at the edge; the subject and name are also
-    # written into the text and HTML parts.
+    # written into the text and HTML parts, the question (naming the shop) into the subject.
     survey = replace(
         survey,
+        question=text.subject(survey.question),
         subject=text.subject(survey.subject),
         customer_first_name=text.name(survey.customer_first_name),
     )
@@ -54,7 +56,9 @@ def compose_survey(survey: SurveyMail) -> EmailMessage:
             date=survey.date,
         )
     )
-    mail.replace_header("Subject", survey_subject(survey.ticket_number, survey.subject))
+    mail.replace_header(
+        "Subject", survey_subject(survey.question, survey.ticket_number, survey.subject)
+    )
     # Sent by the helpdesk, not a person: vacation responders (RFC 3834) must not answer it.
     mail.replace_header("Auto-Submitted", "auto-generated")
     mail.get_body(("html",)).set_content(_html(survey), subtype="html")
@@ -68,7 +72,7 @@ def _greeting(survey: SurveyMail) -> str:
 def _intro(survey: SurveyMail) -> str:
     return (
         f"Your request #{survey.ticket_number} ({survey.subject.strip() or 'no subject'}) "
-        "is solved. How did we do? Pick a rating, then send it from the page it opens."
+        f"is solved. {survey.question} Pick an answer, then send it from the page it opens."
     )
 
 

@@ -1,4 +1,5 @@
-"""The day as the digest channel shows it: every figure, the 14-day trend and its chart."""
+"""The day as the digest channel shows it: every figure, the 14-day trend and its chart, and the
+NPS detractors' comments for its thread."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.charts import trend_png
-from bot.core import metrics
+from bot.core import metrics, nps
 from bot.storage.models import utcnow
 from bot.views.digest import digest_blocks, digest_text, digest_title
+from bot.views.nps_comments import DetractorComment
 
 
 @dataclass(frozen=True)
@@ -32,3 +34,11 @@ def render_digest(session: Session, day: date, zone: ZoneInfo) -> Digest:
         chart=trend_png(days, f"Last {len(days)} days: created, solved, first response"),
         filename=f"helpdesk-digest-{day.isoformat()}.png",
     )
+
+
+def detractor_comments(session: Session, day: date, zone: ZoneInfo) -> list[DetractorComment]:
+    period = metrics.Period.day(day, zone)
+    return [
+        DetractorComment(score, number, comment)
+        for score, number, comment in nps.detractor_comments(session, period.start, period.end)
+    ]

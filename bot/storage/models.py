@@ -313,6 +313,33 @@ class CsatSurvey(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
 
 
+class NpsState(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for `due_at`
+    SENT = "sent"
+    CANCELLED = "cancelled"  # the ticket was reopened, or its customer erased, before it was due
+    SKIPPED_CSAT = "skipped_csat"  # the ticket got a CSAT survey
+    SKIPPED_RECENT = "skipped_recent"  # the customer was asked within `nps.once_per`
+
+
+class NpsSurvey(SQLModel, table=True):
+    """A Net Promoter Score question scheduled when a ticket was solved, and its answer."""
+
+    __tablename__ = "nps_surveys"
+    __table_args__ = (
+        Index("ix_nps_surveys_state_due", "state", "due_at"),
+        Index("ix_nps_surveys_customer_sent", "customer_id", "sent_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    customer_id: int = Field(foreign_key="customers.id")
+    state: NpsState = Field(default=NpsState.SCHEDULED, sa_type=String(16))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    score: int | None = None  # 0 to 10
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
 class Acknowledgement(SQLModel, table=True):
     """The latest automatic acknowledgement claimed for a customer (a sender's address): one
     row each, so that two mails from one sender stored at once can't both claim one."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.ratings import stars
-from bot.views.text import escape_mrkdwn, truncate
+from bot.views.text import escape_mrkdwn, quoted, truncate
 
 # Keeps the thread readable; the whole comment stays on the survey.
 NOTICE_COMMENT_LIMIT = 2000
@@ -17,11 +17,7 @@ def answer_notice(rating: int, comment: str | None) -> str:
     """
     text = f":star: The customer rated this ticket {stars(rating)} {rating}/5."
     if comment:
-        quoted = "\n".join(
-            f">{line}"
-            for line in escape_mrkdwn(truncate(comment, NOTICE_COMMENT_LIMIT)).split("\n")
-        )
-        text += f"\n:speech_balloon: Their comment:\n{quoted}"
+        text += f"\n:speech_balloon: Their comment:\n{quoted(comment, NOTICE_COMMENT_LIMIT)}"
     return text
 
 

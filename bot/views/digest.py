@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.assistance import Usage
-from bot.core.metrics import Durations, Ratio, Report
+from bot.core.metrics import NPS_WINDOW, Durations, Ratio, Report
+from bot.core.nps import Nps, combined
 from bot.views.elements import context, plain, section
 from bot.views.ticket_list import age
 
@@ -25,9 +26,11 @@ def digest_blocks(report: Report, title: str) -> list[dict]:
                     f"*Still open*\n{backlog_text(report)}",
                     f"*SLA met*\n{ratio_text(report.sla, 'clock', 'stopped')}",
                     f"*CSAT*\n{csat_text(report)}",
+                    f"*NPS*\n{nps_text(report.nps)}",
                 )
             ],
         },
+        context(nps_trend_text(report.nps_trend)),
     ]
     if report.quiet:
         blocks.append(section("A quiet period: no ticket was created, answered or solved."))
@@ -78,6 +81,33 @@ def csat_text(report: Report) -> str:
     if csat.average is None:
         return "no answers"
     return f"{ratio_text(csat.satisfied, 'answer', 'given')} satisfied, {csat.average:.1f} of 5"
+
+
+def nps_text(nps: Nps) -> str:
+    """The score (promoters' share minus detractors', -100 to +100) and what it is made of."""
+    if nps.score is None:
+        return "no answers"
+    return (
+        f"{score_text(nps.score)} ({counted(nps.promoters, 'promoter')}, "
+        f"{counted(nps.passives, 'passive')}, {counted(nps.detractors, 'detractor')})"
+    )
+
+
+def nps_trend_text(windows: tuple[Nps, ...]) -> str:
+    """The NPS of each window, oldest first, and of all of them together."""
+    every = combined(windows)
+    days = NPS_WINDOW.days * len(windows)
+    if every.score is None:
+        return f"NPS, last {days} days: no answers"
+    scores = " → ".join("-" if w.score is None else score_text(w.score) for w in windows)
+    return (
+        f"NPS, last {days} days: {score_text(every.score)} from "
+        f"{counted(every.answers, 'answer')}; by {NPS_WINDOW.days} days, oldest first: {scores}"
+    )
+
+
+def score_text(score: int) -> str:
+    return f"{score:+d}" if score else "0"
 
 
 def durations_text(durations: Durations, verb: str) -> str:

@@ -38,6 +38,11 @@ def truncate(text: str, limit: int, marker: str = "…") -> str:
     return text if len(text) <= limit else text[: limit - len(marker)] + marker
 
 
+def quoted(text: str, limit: int) -> str:
+    """Customer text as a mrkdwn block quote: cut to `limit`, escaped, every line quoted."""
+    return "\n".join(f">{line}" for line in escape_mrkdwn(truncate(text, limit)).split("\n"))
+
+
 def split_for_sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     """Chunks of at most `limit` characters, cut at line ends or spaces where possible.
 

@@ -20,7 +20,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import Policy
-from bot.core.csat import SurveyTokens
+from bot.core.csat import SALT
+from bot.core.survey_links import SurveyTokens
 from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import CsatSurvey, OutboxItem
 from bot.views import ids
@@ -35,13 +36,18 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/csat/[A-Za-z0-9_.\-]+\?rating=[1-5]")
 
 
-def start_desk(stack: ExitStack, database_url: str, **settings) -> Desk:
+def start_desk(
+    stack: ExitStack, database_url: str, policy: Policy | None = None, **settings
+) -> Desk:
+    """A running helpdesk with Jane's ticket; tests/e2e/test_nps.py passes its own policy."""
     slack = stack.enter_context(FakeSlack())
     slack.add_channel(CHANNEL, "support", members=[AGENT["id"]])
     slack.add_user(AGENT["id"], "alex", real_name="Alex Agent")
     sink = stack.enter_context(MailSink())
     helpdesk = stack.enter_context(
-        running_helpdesk(database_url, slack, Policy(), outbound_smtp_url=sink.url, **settings)
+        running_helpdesk(
+            database_url, slack, policy or Policy(), outbound_smtp_url=sink.url, **settings
+        )
     )
     return Desk(helpdesk, slack, sink)
 
@@ -62,14 +68,20 @@ def set_status(desk: Desk, choice: str, becomes: str | None = None) -> None:
     desk.wait_for_outbox()
 
 
-def survey_links(desk: Desk) -> dict[int, str]:
-    """The survey email's links by rating, pointed at the running helpdesk."""
-    [survey] = [mail for mail in desk.sink.parsed() if "How did we do?" in mail["Subject"]]
+def survey_links(
+    desk: Desk, link: re.Pattern = LINK, subject: str = "How did we do?"
+) -> dict[int, str]:
+    """The survey email's links by answer, pointed at the running helpdesk; the same in its
+    text and HTML parts. tests/e2e/test_nps.py passes NPS's link pattern and subject."""
+    [survey] = [mail for mail in desk.sink.parsed() if subject in mail["Subject"]]
     plain = survey.get_body(("plain",)).get_content()
     in_html = html.unescape(survey.get_body(("html",)).get_content())
-    assert LINK.findall(plain) == LINK.findall(in_html)
+    assert link.findall(plain) == link.findall(in_html)
     local = f"http://127.0.0.1:{desk.helpdesk.http_port}"
-    return {int(link[-1]): link.replace(PUBLIC_URL, local) for link in LINK.findall(plain)}
+    return {
+        int(found.rpartition("=")[2]): found.replace(PUBLIC_URL, local)
+        for found in link.findall(plain)
+    }
 
 
 def fetch(
@@ -247,7 +259,7 @@ def test_forged_expired_and_unknown_links_get_clear_pages(desk):
     base, _, query = link.partition("?")
     token = base.rpartition("/")[2]
     [survey] = surveys(desk)
-    tokens = SurveyTokens(SECRET_KEY, TTL)
+    tokens = SurveyTokens(SECRET_KEY, TTL, salt=SALT)
 
     forged = base[: -len(token)] + forge(token)
     status, headers, page = fetch(f"{forged}?{query}")

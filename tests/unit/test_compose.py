@@ -109,6 +109,7 @@ def test_a_reply_composes_from_whatever_the_database_holds(
 def test_a_survey_composes_from_whatever_the_database_holds(name, subject, address):
     mail = compose_survey(
         SurveyMail(
+            question=name,
             support_address="support@shop.example",
             customer_address=address,
             customer_name=name,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import ConfigError, load_policy, load_settings
-from bot.core.csat import SurveyTokens, TokenExpired, TokenForged, rating_choices
+from bot.core.csat import SALT, SCALE
+from bot.core.survey_links import SurveyTokens, TokenExpired, TokenForged
 
 SECRET = "a-test-secret-key-of-some-length"
 TTL = timedelta(days=14)
@@ -23,12 +24,12 @@ def now() -> datetime:
 
 
 def test_a_token_names_its_survey():
-    tokens = SurveyTokens(SECRET, TTL)
+    tokens = SurveyTokens(SECRET, TTL, salt=SALT)
     assert tokens.survey_of(tokens.issue(42, now())) == 42
 
 
 def test_a_survey_gets_the_same_token_on_every_send():
-    tokens, sent_at = SurveyTokens(SECRET, TTL), now()
+    tokens, sent_at = SurveyTokens(SECRET, TTL, salt=SALT), now()
     assert tokens.issue(42, sent_at) == tokens.issue(42, sent_at)
     assert tokens.issue(42, sent_at) != tokens.issue(43, sent_at)
 
@@ -45,32 +46,32 @@ def test_a_survey_gets_the_same_token_on_every_send():
     ],
 )
 def test_a_tampered_token_is_forged(tamper):
-    tokens = SurveyTokens(SECRET, TTL)
+    tokens = SurveyTokens(SECRET, TTL, salt=SALT)
     with pytest.raises(TokenForged):
         tokens.survey_of(tamper(tokens.issue(42, now())))
 
 
 def test_a_token_from_another_key_is_forged():
-    token = SurveyTokens("another-secret-key-entirely", TTL).issue(42, now())
+    token = SurveyTokens("another-secret-key-entirely", TTL, salt=SALT).issue(42, now())
     with pytest.raises(TokenForged):
-        SurveyTokens(SECRET, TTL).survey_of(token)
+        SurveyTokens(SECRET, TTL, salt=SALT).survey_of(token)
 
 
 def test_a_token_expires_after_the_policy_ttl():
-    tokens = SurveyTokens(SECRET, TTL)
+    tokens = SurveyTokens(SECRET, TTL, salt=SALT)
     assert tokens.survey_of(tokens.issue(42, now() - TTL + timedelta(hours=1))) == 42
     with pytest.raises(TokenExpired):
         tokens.survey_of(tokens.issue(42, now() - TTL - timedelta(hours=1)))
 
 
 def test_a_forged_token_is_not_mistaken_for_an_expired_one():
-    old = SurveyTokens(SECRET, TTL).issue(42, now() - 2 * TTL)
+    old = SurveyTokens(SECRET, TTL, salt=SALT).issue(42, now() - 2 * TTL)
     with pytest.raises(TokenForged):
-        SurveyTokens(SECRET, TTL).survey_of(old[:-2] + "xx")
+        SurveyTokens(SECRET, TTL, salt=SALT).survey_of(old[:-2] + "xx")
 
 
 def test_rating_links_carry_the_token_best_first():
-    choices = rating_choices("https://help.shop.example/", "TOKEN")
+    choices = SCALE.links("https://help.shop.example/", "TOKEN")
     assert [link for _, link in choices] == [
         f"https://help.shop.example/csat/TOKEN?rating={rating}" for rating in (5, 4, 3, 2, 1)
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.config import CsatPolicy, Policy
+from bot.config import CsatPolicy, NpsPolicy, Policy
 from bot.core import language
 from bot.core.assignment import assign_to_default_pool
 from bot.core.attachments import FileStore
@@ -11,6 +11,7 @@ from bot.core.escalation import tiers_of
 from bot.core.roster import Roster
 from bot.core.rules.automation import on_customer_message, on_opened
 from bot.core.rules.escalation_ending import end_escalation
+from bot.core.rules.nps import schedule_nps
 from bot.core.rules.order_context import post_order_context
 from bot.core.rules.sla_clocks import (
     move_clocks,
@@ -32,6 +33,7 @@ def desk_for(
     escalation_channel: str | None = None,
     roster: Roster | None = None,
     surveys: CsatPolicy | None = None,
+    nps: NpsPolicy | None = None,
     order_context: bool = False,
     files: FileStore | None = None,
     triage: bool = False,
@@ -53,6 +55,7 @@ def desk_for(
         tiers=tuple(tiers_of(policy, escalation_channel)),
         roster=roster,
         surveys=surveys,
+        nps=nps,
         files=files,
         shopify=order_context,
         policy_rules=policy_rules,
@@ -72,6 +75,7 @@ def desk_for(
                 move_clocks,
                 end_escalation,
                 *((offer_survey,) if surveys is not None else ()),
+                *((schedule_nps,) if nps is not None else ()),
             ),
             on_agent_replied=(stop_response_clocks,),
         ),

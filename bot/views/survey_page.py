@@ -1,4 +1,5 @@
-"""The survey pages customers reach from the email: plain HTML, no JavaScript, all text escaped."""
+"""The survey pages customers reach from the email (CSAT and NPS): plain HTML, no JavaScript,
+all text escaped."""
 
 from __future__ import annotations
 
@@ -22,41 +23,45 @@ _STYLE = (
 
 @dataclass(frozen=True)
 class SurveyPage:
+    question: str  # the heading until answered, and the page's title
+    legend: str  # over the choices: "Your rating"
+    field: str  # the choices' form field
     ticket_number: int
     subject: str
     token: str
-    choices: list[tuple[int, str]]  # (rating, label), best first
-    chosen: int | None  # preselected: the link's rating, else the one already given
-    answered: bool  # a rating is recorded
+    choices: tuple[tuple[int, str], ...]  # (value, label) as listed
+    chosen: int | None  # preselected: the link's choice, else the one already given
+    answered: bool  # an answer is recorded
     comment: str | None
     comment_limit: int
     notice: str | None = None  # one line for the customer: thanks, or what went wrong
 
 
 def survey_page(page: SurveyPage) -> str:
-    """The question with the clicked rating preselected; only sending the form records it.
+    """The question with the clicked choice preselected; only sending the form records it.
 
     Mail scanners open every link in a message, so following a link must change nothing.
     """
     about = f"Your request #{page.ticket_number}: {page.subject}"
     notice = f'<p class="notice">{html.escape(page.notice)}</p>\n' if page.notice else ""
-    heading = "Thank you!" if page.answered else "How did we do?"
+    heading = "Thank you!" if page.answered else page.question
     return _document(
-        "How did we do?",
-        f"<h1>{heading}</h1>\n<p>{html.escape(about)}</p>\n{notice}{_answer_form(page)}",
+        page.question,
+        f"<h1>{html.escape(heading)}</h1>\n<p>{html.escape(about)}</p>\n{notice}{_answer_form(page)}",
     )
 
 
 def _answer_form(page: SurveyPage) -> str:
     # The token in the form's address is the only credential, so a forged post can't name one.
-    ratings = "".join(
-        f'<label><input type="radio" name="rating" value="{rating}" required'
-        f"{' checked' if rating == page.chosen else ''}> {html.escape(label)}</label>\n"
-        for rating, label in page.choices
+    choices = "".join(
+        f'<label><input type="radio" name="{page.field}" value="{value}" required'
+        f"{' checked' if value == page.chosen else ''}> {html.escape(label)}</label>\n"
+        for value, label in page.choices
     )
     return (
         f'<form method="post" action="{html.escape(page.token)}" accept-charset="utf-8">\n'
-        f"<fieldset class=ratings>\n<legend>Your rating</legend>\n{ratings}</fieldset>\n"
+        f"<fieldset class=ratings>\n<legend>{html.escape(page.legend)}</legend>\n"
+        f"{choices}</fieldset>\n"
         '<p><label for="comment">Anything you would like to add? (optional, up to '
         f"{page.comment_limit:,} characters)</label></p>\n"
         f'<textarea id="comment" name="comment" maxlength="{page.comment_limit}">'
