@@ -131,3 +131,38 @@ SPLIT_FOLLOWING_BLOCK = "split_following"
 SPLIT_FOLLOWING = "split_following_input"
 MOVE_REFUSED_MODAL = "move_refused_modal"
 MOVE_UNDO = "move_undo"  # Unmerge, or Undo split, on the thread's notice
+
+
+# Shopify actions on an order (issue 22), opened from the order's ⋯ menu in the thread's
+# Shopify post and in the Orders modal, or from the Reply modal's buttons once an order is
+# picked. Each choice's value is "kind:ticket_id:order_gid".
+SHOP_ACTION_MENU = "shop_action_menu"
+SHOP_ACTION_BUTTON = "shop_action_button"
+SHOP_ACTION_PROGRESS_MODAL = "shop_action_progress_modal"  # loading, refused, done: no submit
+SHOP_ORDER_ACTIONS_BLOCK = "shop_order_actions"  # the Reply modal's buttons for a picked order
+# Cancel order.
+SHOP_CANCEL_MODAL = "shop_cancel_modal"
+SHOP_CANCEL_REASON_BLOCK = "shop_cancel_reason"
+SHOP_CANCEL_REASON = "shop_cancel_reason_input"
+SHOP_CANCEL_OPTIONS_BLOCK = "shop_cancel_options"
+SHOP_CANCEL_OPTIONS = "shop_cancel_options_input"
+SHOP_CANCEL_NOTE_BLOCK = "shop_cancel_note"
+SHOP_CANCEL_NOTE = "shop_cancel_note_input"
+# Change address: one input per field, block "shop_address:<field>".
+SHOP_ADDRESS_MODAL = "shop_address_modal"
+SHOP_ADDRESS_BLOCK = "shop_address"
+SHOP_ADDRESS_INPUT = "shop_address_input"
+# Reship: one quantity per line item, block "shop_reship_line:<index>".
+SHOP_RESHIP_MODAL = "shop_reship_modal"
+SHOP_RESHIP_LINE_BLOCK = "shop_reship_line"
+SHOP_RESHIP_QUANTITY = "shop_reship_quantity_input"
+# Discount.
+SHOP_DISCOUNT_MODAL = "shop_discount_modal"
+SHOP_DISCOUNT_CODE_BLOCK = "shop_discount_code"
+SHOP_DISCOUNT_CODE = "shop_discount_code_input"
+SHOP_DISCOUNT_KIND_BLOCK = "shop_discount_kind"
+SHOP_DISCOUNT_KIND = "shop_discount_kind_input"
+SHOP_DISCOUNT_VALUE_BLOCK = "shop_discount_value"
+SHOP_DISCOUNT_VALUE = "shop_discount_value_input"
+SHOP_DISCOUNT_EXPIRY_BLOCK = "shop_discount_expiry"
+SHOP_DISCOUNT_EXPIRY = "shop_discount_expiry_input"

@@ -1,0 +1,166 @@
+"""Which Shopify actions an order offers, as its ⋯ menu or buttons, and the small modals
+around every action: loading the order, refused, in progress, done.
+
+Offered means allowed three ways: the order is in a state the action applies to (only an
+unfulfilled order can be cancelled or re-addressed), the token has the scope
+(`ShopifyActions.available_actions`), and the agent's policy lets them take it (when the
+surface knows the agent: the thread's post is everyone's, so there the policy is checked on
+the click). A choice's value names the kind, the ticket and the order: "cancel:42:gid://…".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from bot.views import ids
+from bot.views.elements import button, context, option, plain, section
+from bot.views.text import escape_mrkdwn, truncate
+
+KIND_LABELS = {
+    "refund": "Refund",
+    "cancel": "Cancel order",
+    "address": "Change address",
+    "reship": "Reship",
+    "discount": "Discount",
+}
+# What Shopify can do only before anything shipped.
+UNFULFILLED_ONLY = frozenset({"cancel", "address"})
+NOTHING_TO_REFUND = frozenset({"REFUNDED", "VOIDED", "EXPIRED"})
+
+
+@dataclass(frozen=True)
+class ActionChoice:
+    """A choice as a menu or button sends it back; `parse` reads it from a (forgeable) value."""
+
+    kind: str
+    ticket_id: int
+    order_id: str  # GID
+
+    @property
+    def value(self) -> str:
+        return f"{self.kind}:{self.ticket_id}:{self.order_id}"
+
+    @classmethod
+    def parse(cls, value: str) -> ActionChoice | None:
+        kind, _, rest = (value or "").partition(":")
+        ticket, _, order = rest.partition(":")
+        if kind not in KIND_LABELS or not ticket.isdigit() or not order.startswith("gid://"):
+            return None
+        return cls(kind, int(ticket), order)
+
+
+def applies_to(
+    kind: str, fulfillment_status: str | None, financial_status: str | None, cancelled: bool
+) -> bool:
+    """Whether the action makes sense for an order in this state (Shopify has the last word)."""
+    if kind == "discount":
+        return True
+    if kind == "refund":
+        return (financial_status or "") not in NOTHING_TO_REFUND
+    if cancelled:
+        return False
+    if kind in UNFULFILLED_ONLY:
+        return fulfillment_status == "UNFULFILLED"
+    return True  # reship
+
+
+def offered_kinds(
+    fulfillment_status: str | None,
+    financial_status: str | None,
+    cancelled: bool,
+    available: Mapping[str, str | None],
+    allowed: Collection[str] | None = None,
+) -> list[str]:
+    """The kinds to offer, in menu order. `available`: kind → None, or the missing scope;
+    `allowed`: the agent's kinds per the policy, None when the surface is everyone's."""
+    return [
+        kind
+        for kind in KIND_LABELS
+        if kind in available
+        and available[kind] is None
+        and (allowed is None or kind in allowed)
+        and applies_to(kind, fulfillment_status, financial_status, cancelled)
+    ]
+
+
+def missing_scopes_note(available: Mapping[str, str | None]) -> dict | None:
+    """One line naming the actions the token can't take and the scope each needs."""
+    missing = [f"{KIND_LABELS[k]} (needs `{s}`)" for k, s in available.items() if s]
+    if not missing:
+        return None
+    return context(
+        f":information_source: Not offered, as the Shopify token lacks the scope: "
+        f"{', '.join(missing)}. Add it to the app in the Shopify admin."
+    )
+
+
+def action_menu(ticket_id: int, order_id: str, kinds: list[str]) -> dict | None:
+    """The ⋯ menu of an order; None when nothing is offered."""
+    if not kinds:
+        return None
+    return {
+        "type": "overflow",
+        "action_id": ids.SHOP_ACTION_MENU,
+        "options": [
+            option(KIND_LABELS[kind], ActionChoice(kind, ticket_id, order_id).value)
+            for kind in kinds
+        ],
+    }
+
+
+def action_buttons(ticket_id: int, order_id: str, order_name: str, kinds: list[str]) -> list[dict]:
+    """The Reply modal's row of actions for the order just picked."""
+    if not kinds:
+        return []
+    return [
+        context(f"Act on {escape_mrkdwn(order_name)} in Shopify:"),
+        {
+            "type": "actions",
+            "block_id": ids.SHOP_ORDER_ACTIONS_BLOCK,
+            "elements": [
+                button(
+                    KIND_LABELS[kind],
+                    ids.SHOP_ACTION_BUTTON,
+                    ActionChoice(kind, ticket_id, order_id).value,
+                )
+                for kind in kinds
+            ],
+        },
+    ]
+
+
+def _small_modal(kind: str, blocks: list[dict], metadata: dict | None = None) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": ids.SHOP_ACTION_PROGRESS_MODAL,
+        "private_metadata": json.dumps(metadata or {}),
+        "title": plain(truncate(KIND_LABELS.get(kind, "Shopify"), 24)),
+        "close": plain("Close"),
+        "blocks": blocks,
+    }
+
+
+def loading_order(kind: str, ticket_id: int) -> dict:
+    """Shown at once: the order is read from Shopify only after Slack has its answer."""
+    return _small_modal(
+        kind,
+        [context(":hourglass_flowing_sand: Loading order…")],
+        {"ticket_id": ticket_id},
+    )
+
+
+def action_refused(kind: str, reason: str) -> dict:
+    return _small_modal(kind, [section(f":no_entry: {escape_mrkdwn(reason)}")])
+
+
+def action_in_progress(kind: str, text: str) -> dict:
+    """After a submission, until the outbox has Shopify's answer ("Cancelling #1001…")."""
+    return _small_modal(kind, [context(f":hourglass_flowing_sand: {escape_mrkdwn(text)}")])
+
+
+def action_outcome(kind: str, lines: list[str], failed: bool = False) -> dict:
+    """The action's result once Shopify answered: `lines` are mrkdwn, already escaped."""
+    mark = ":warning:" if failed else ":white_check_mark:"
+    return _small_modal(kind, [section(f"{mark} {lines[0]}"), *map(section, lines[1:])])
