@@ -20,6 +20,7 @@ import http.client
 import json
 import logging
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -35,9 +36,19 @@ import shopify
 log = logging.getLogger(__name__)
 
 REQUIRED_SCOPES = {"read_customers", "read_orders"}
+# The Admin API version the documents are written (and schema-checked) against; Shopify
+# supports a version for a year, and refundCreate needs @idempotent from 2026-04.
+PINNED_VERSION = "2026-10"
 
 ErrorKind = Literal[
-    "unauthorized", "missing_scope", "unavailable", "timeout", "throttled", "bad_response"
+    "unauthorized",
+    "missing_scope",
+    "unavailable",
+    "timeout",
+    "throttled",
+    "bad_response",
+    "user_errors",  # a mutation Shopify refused: nothing applied (shopify_actions)
+    "in_doubt",  # a mutation that may have been applied: reconcile (shopify_actions)
 ]
 
 _MAX_PAGE = 250  # Shopify's largest `first:` for a connection
@@ -150,6 +161,22 @@ class ShopifyError(Exception):
         self.kind: ErrorKind = kind
 
 
+class ShopifyInDoubt(ShopifyError):
+    """A mutation may have reached Shopify, but no answer came: reconcile before retrying.
+
+    ``operation`` names the mutation, ``reason`` what happened instead of an answer.
+    """
+
+    def __init__(self, operation: str, reason: str) -> None:
+        super().__init__(
+            "in_doubt",
+            f"Shopify did not answer the {operation} ({reason}); it may have been applied: "
+            "check the shop before trying again.",
+        )
+        self.operation = operation
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Money:
     amount: Decimal
@@ -250,7 +277,7 @@ class ShopifyClient:
         self,
         shop: str,
         token: str,
-        version: str = "2025-07",
+        version: str = PINNED_VERSION,
         api_url: str | None = None,
         timeout: float = 10,
         attempts: int = 3,
@@ -263,7 +290,9 @@ class ShopifyClient:
         try:
             shopify.ApiVersion.coerce_to_version(version)
         except shopify.VersionNotFoundError:
-            raise ValueError(f"not a Shopify API version: {version!r} (e.g. 2025-07)") from None
+            raise ValueError(
+                f"not a Shopify API version: {version!r} (e.g. {PINNED_VERSION})"
+            ) from None
         if timeout <= 0 or attempts < 1 or not 0 <= recent_orders <= _MAX_PAGE:
             raise ValueError(
                 f"expected timeout > 0, attempts >= 1 and recent_orders from 0 to {_MAX_PAGE}"
@@ -349,7 +378,7 @@ class ShopifyClient:
             name=node["displayName"],
             email=node.get("email"),
             orders_count=int(node["numberOfOrders"]),  # UnsignedInt64: a string in JSON
-            total_spent=_money(node["amountSpent"]),
+            total_spent=read_money(node["amountSpent"]),
             tags=tuple(node["tags"]),
             recent_orders=tuple(self._order(order) for order in node["orders"]["nodes"]),
             admin_url=f"{self._admin}/customers/{int(node['legacyResourceId'])}",
@@ -368,7 +397,7 @@ class ShopifyClient:
             processed_at=processed_at,
             financial_status=node.get("displayFinancialStatus"),
             fulfillment_status=node["displayFulfillmentStatus"],
-            total=_money(node["totalPriceSet"]["shopMoney"]),
+            total=read_money(node["totalPriceSet"]["shopMoney"]),
             cancelled=node.get("cancelledAt") is not None,
             tracking=tuple(
                 Tracking(info.get("number"), info.get("url"), info.get("company"))
@@ -383,64 +412,110 @@ class ShopifyClient:
 
     # -- talking to Shopify -------------------------------------------------------------------
 
-    def _run(
+    def run_query(
         self,
         operation: str,
         document: str,
         variables: dict[str, Any],
         read: Callable[[dict[str, Any]], T],
     ) -> T:
+        """``read`` of the answer's data; retries throttling and 5xx answers (for other modules)."""
+        return self._run(operation, document, variables, read)
+
+    def run_mutation(
+        self,
+        operation: str,
+        document: str,
+        variables: dict[str, Any],
+        read: Callable[[dict[str, Any]], T],
+    ) -> T:
+        """``read`` of the answer's data, never repeating a mutation that may have been applied.
+
+        Retried only after an answer that proves Shopify did not apply it (HTTP 429, a
+        ``THROTTLED`` error). A timeout, a cut connection, a 5xx, an internal error or an
+        unreadable answer after the request went out raise :class:`ShopifyInDoubt`.
+        """
+        return self._run(operation, document, variables, read, mutation=True)
+
+    def _run(
+        self,
+        operation: str,
+        document: str,
+        variables: dict[str, Any],
+        read: Callable[[dict[str, Any]], T],
+        *,
+        mutation: bool = False,
+    ) -> T:
         """Ask, retrying what may pass, and read the answer; every failure is logged once."""
         try:
-            data = self._ask(operation, document, variables)
+            data = self._ask(operation, document, variables, mutation)
             try:
                 return read(data)
             except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
+                if mutation:  # Shopify answered, so it most likely applied it: check
+                    shape = f"an answer of unexpected shape, {exc!r}"
+                    raise ShopifyInDoubt(operation, shape) from exc
                 raise ShopifyError(
                     "bad_response",
                     f"Shopify's answer had an unexpected shape ({exc!r}): check that "
-                    f"SHOPIFY_API_VERSION ({self.version}) is 2025-07 or close to it.",
+                    f"SHOPIFY_API_VERSION ({self.version}) is {PINNED_VERSION} or close to it.",
                 ) from exc
         except ShopifyError as error:
             log.warning("Shopify %s failed (%s): %s", operation, error.kind, error)
             raise
 
-    def _ask(self, operation: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def _ask(
+        self, operation: str, document: str, variables: dict[str, Any], mutation: bool
+    ) -> dict[str, Any]:
         for attempt in range(1, self.attempts):
             try:
-                return self._attempt(operation, document, variables)
+                return self._attempt(operation, document, variables, mutation)
             except _Retry as retry:
+                if mutation and not retry.unapplied:
+                    raise ShopifyInDoubt(operation, retry.reason) from None
                 wait = retry.wait
                 if wait is None:
                     wait = min(_MAX_WAIT, _SERVER_BACKOFF * 2 ** (attempt - 1))
                 log.info("Shopify %s: %s; retrying in %.2f s", operation, retry.error, wait)
                 self._sleep(wait)
         try:
-            return self._attempt(operation, document, variables)
+            return self._attempt(operation, document, variables, mutation)
         except _Retry as retry:
+            if mutation and not retry.unapplied:
+                raise ShopifyInDoubt(operation, retry.reason) from None
             raise retry.error from None
 
-    def _attempt(self, operation: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def _attempt(
+        self, operation: str, document: str, variables: dict[str, Any], mutation: bool
+    ) -> dict[str, Any]:
         try:
             text = self._post(operation, document, variables)
         except urllib.error.HTTPError as exc:
             exc.close()  # it holds the response open
             raise self._refusal(exc.code, exc.headers) from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            if mutation and not _never_sent(exc):
+                raise ShopifyInDoubt(operation, _lost_answer(exc, self.timeout)) from None
             raise self._unreachable(exc) from None
         try:
             answer = json.loads(text)
         except ValueError:
             answer = None
         if not isinstance(answer, dict):
+            if mutation:
+                raise ShopifyInDoubt(operation, "an answer that is no GraphQL JSON")
             raise ShopifyError(
                 "bad_response",
                 "Shopify answered with something other than GraphQL JSON: check that "
                 "SHOPIFY_API_URL points at the Admin API (…/admin/api/<version>).",
             )
         if answer.get("errors"):
-            raise self._query_error(answer["errors"], answer.get("extensions"))
+            if mutation and _internal_error(answer["errors"]):
+                raise ShopifyInDoubt(operation, "an internal error on Shopify's side")
+            raise self._query_error(answer["errors"], answer.get("extensions"), self.version)
         if not isinstance(answer.get("data"), dict):
+            if mutation:
+                raise ShopifyInDoubt(operation, "an answer without data")
             raise ShopifyError("bad_response", "Shopify's answer had no data: try again later.")
         return answer["data"]
 
@@ -467,12 +542,12 @@ class ShopifyClient:
                 "belongs to an app installed on SHOPIFY_SHOP.",
             )
         if status == 429:
-            return _Retry(_throttled(), _retry_after(headers.get("Retry-After")))
+            return _Retry(_throttled(), _retry_after(headers.get("Retry-After")), unapplied=True)
         if status >= 500:
             error = ShopifyError(
                 "unavailable", f"Shopify is unavailable (HTTP {status}): try again later."
             )
-            return _Retry(error, None)
+            return _Retry(error, None, reason=f"HTTP {status}")
         if status == 404:
             return ShopifyError(
                 "bad_response",
@@ -498,11 +573,11 @@ class ShopifyClient:
         )
 
     @staticmethod
-    def _query_error(errors: object, extensions: object) -> ShopifyError | _Retry:
+    def _query_error(errors: object, extensions: object, version: str) -> ShopifyError | _Retry:
         entries = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
         codes = [(e.get("extensions") or {}).get("code") for e in entries]
         if "THROTTLED" in codes:
-            return _Retry(_throttled(), _throttle_wait(extensions))
+            return _Retry(_throttled(), _throttle_wait(extensions), unapplied=True)
         if "ACCESS_DENIED" in codes:
             # Shopify names the scope in the message and in extensions.requiredAccess.
             denied = [e for e, code in zip(entries, codes, strict=True) if code == "ACCESS_DENIED"]
@@ -511,8 +586,8 @@ class ShopifyClient:
         said = next((e["message"] for e in entries if e.get("message")), str(errors))
         return ShopifyError(
             "bad_response",
-            f"Shopify refused the lookup ({said}): this helpdesk expects API version 2025-07; "
-            "check SHOPIFY_API_VERSION.",
+            f"Shopify refused the request ({said}): this helpdesk expects API version "
+            f"{PINNED_VERSION}; check SHOPIFY_API_VERSION ({version}).",
         )
 
 
@@ -544,12 +619,46 @@ class _TimedGraphQL(shopify.GraphQL):
 
 
 class _Retry(Exception):
-    """A failure that may pass: try again after ``wait`` seconds (None: the 5xx backoff)."""
+    """A failure that may pass: try again after ``wait`` seconds (None: the 5xx backoff).
 
-    def __init__(self, error: ShopifyError, wait: float | None) -> None:
+    ``unapplied``: the answer proves Shopify did not apply the request, so even a mutation
+    may be sent again; ``reason`` says in a few words what came back otherwise.
+    """
+
+    def __init__(
+        self,
+        error: ShopifyError,
+        wait: float | None,
+        *,
+        unapplied: bool = False,
+        reason: str = "",
+    ) -> None:
         super().__init__(str(error))
         self.error = error
         self.wait = wait
+        self.unapplied = unapplied
+        self.reason = reason or str(error)
+
+
+def _never_sent(exc: Exception) -> bool:
+    """Whether the request surely never reached Shopify: no connection was made."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else None
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
+def _lost_answer(exc: Exception, timeout: float) -> str:
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    return f"the connection broke ({type(reason).__name__})"
+
+
+def _internal_error(errors: object) -> bool:
+    entries = errors if isinstance(errors, list) else []
+    return any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "INTERNAL_SERVER_ERROR"
+        for e in entries
+    )
 
 
 def _throttled() -> ShopifyError:
@@ -614,7 +723,7 @@ def _shop_handle(shop: str) -> str:
     return host.split("/")[0].split(".")[0]
 
 
-def _money(node: Mapping[str, Any]) -> Money:
+def read_money(node: Mapping[str, Any]) -> Money:
     amount = Decimal(node["amount"])
     if not amount.is_finite():
         raise ValueError(f"amount {node['amount']!r} is not a number")
