@@ -7,7 +7,8 @@ import json
 from bot.integrations.shopify import Customer, Order
 from bot.views import ids
 from bot.views.customer_context import link, mask_name, order_line
-from bot.views.elements import context, plain
+from bot.views.elements import button, context, plain
+from bot.views.shop_action_menu import ActionChoice, applies_to
 from bot.views.text import escape_mrkdwn, truncate
 
 
@@ -59,7 +60,11 @@ def looking_up(ticket_id: int, number: int, query: str) -> dict:
     )
 
 
-def order_results(query: str, orders: list[Order], customer: Customer | None) -> list[dict]:
+def order_results(
+    query: str, orders: list[Order], customer: Customer | None, refund_ticket: int | None = None
+) -> list[dict]:
+    """`refund_ticket`: the ticket whose customer's orders these are, when the token may
+    refund: each order that can still be refunded gets a Refund button."""
     blocks: list[dict] = [{"type": "divider"}]
     if customer is not None:
         facts = (
@@ -70,7 +75,14 @@ def order_results(query: str, orders: list[Order], customer: Customer | None) ->
     if not orders:
         blocks.append(context(f"No orders found for {escape_mrkdwn(query)}."))
     for order in orders[:20]:
-        blocks.append(_section(order_line(order)))
+        line = _section(order_line(order))
+        refundable = applies_to(
+            "refund", order.fulfillment_status, order.financial_status, order.cancelled
+        )
+        if refund_ticket is not None and refundable:
+            choice = ActionChoice("refund", refund_ticket, order.id)
+            line["accessory"] = button("Refund", ids.SHOP_REFUND_BUTTON, choice.value)
+        blocks.append(line)
     return blocks
 
 

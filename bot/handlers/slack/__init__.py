@@ -23,6 +23,8 @@ from bot.handlers.slack import (
     reactions,
     replies,
     saved_reply_editing,
+    shop_approvals,
+    shop_refund,
     snoozing,
     splitting,
     tagging,
@@ -48,6 +50,8 @@ LISTENER_MODULES = (
     customer_history,
     merging,
     splitting,
+    shop_refund,
+    shop_approvals,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

@@ -22,6 +22,8 @@ from bot.handlers.slack.common import (
     tell,
 )
 from bot.handlers.slack.replies import answer_of
+from bot.handlers.slack.services import Services
+from bot.handlers.slack.shop_actions import shop_of
 from bot.integrations.customer_orders import belongs_to, own_orders
 from bot.integrations.shopify import Order, ShopifyError
 from bot.integrations.shopify_cache import CachedShopify
@@ -96,7 +98,8 @@ def on_lookup_submitted(ack: Ack, body: dict, client: WebClient, context) -> Non
         ticket_id, number, owner = ticket.id, ticket.number, owner_of(session, ticket)
     ack(response_action="update", view=looking_up(ticket_id, number, query))
     try:
-        found = _look_up(helpdesk.shopify, owner, query)
+        refunds = refunds_offered(helpdesk)
+        found = _look_up(helpdesk.shopify, owner, query, ticket_id if refunds else None)
     except ShopifyError as problem:
         found = lookup_problem(str(problem))
     client.views_update(
@@ -104,14 +107,22 @@ def on_lookup_submitted(ack: Ack, body: dict, client: WebClient, context) -> Non
     )
 
 
-def _look_up(shopify: CachedShopify, owner: ShopifyOwner, query: str) -> list[dict]:
-    """Only the ticket's customer's orders: another customer's is named, masked, no more."""
+def refunds_offered(helpdesk: Services) -> bool:
+    """Whether the Shopify token may refund (the Orders modal then offers Refund)."""
+    return shop_of(helpdesk).available_actions().get("refund") is None
+
+
+def _look_up(
+    shopify: CachedShopify, owner: ShopifyOwner, query: str, refund_ticket: int | None
+) -> list[dict]:
+    """Only the ticket's customer's orders: another customer's is named, masked, no more.
+    `refund_ticket`: the ticket, when its customer's orders may be refunded from here."""
     number = ORDER_NUMBER.match(query)
     if number:
         order = shopify.order_by_name(number.group(1))
         if order is not None and not belongs_to(order, owner):
             return not_theirs(order)
-        return order_results(query, [order] if order else [], None)
+        return order_results(query, [order] if order else [], None, refund_ticket)
     customer = shopify.customer_by_email(query)
     if customer is None or not owner.owns(customer.id, customer.email):
         # The same answer whether Shopify knows the address or not.
@@ -119,7 +130,7 @@ def _look_up(shopify: CachedShopify, owner: ShopifyOwner, query: str) -> list[di
             f"{query} is not the address of this ticket's customer: only their orders can be "
             "looked up here."
         )
-    return order_results(query, list(customer.recent_orders), customer)
+    return order_results(query, list(customer.recent_orders), customer, refund_ticket)
 
 
 def on_order_options(ack: Ack, body: dict, context) -> None:
