@@ -77,7 +77,7 @@ def outcome_line(action: ShopAction) -> str:
             )
         case ActionState.EXPIRED:
             return (
-                f":hourglass: {what(action).capitalize()} asked by {asked} expired before an "
+                f":hourglass: {_sentence(what(action))} asked by {asked} expired before an "
                 "approver decided; nothing was done."
             )
     return f"{asked}: {what(action)} is {action.state.replace('_', ' ')}."
@@ -113,7 +113,7 @@ def modal_of(action: ShopAction) -> dict:
         case ActionState.QUEUED | ActionState.SENDING:
             return action_in_progress(kind, in_progress_text(action))
         case ActionState.DONE:
-            return action_outcome(kind, [_done(action).capitalize() + ".", _ids(action)])
+            return action_outcome(kind, [_sentence(_done(action)) + ".", _ids(action)])
         case _:
             return action_outcome(kind, [outcome_line(action)], failed=True)
 
@@ -207,6 +207,11 @@ def _ids(action: ShopAction) -> str:
         if name.endswith("_id") and value
     ]
     return "Shopify: " + ", ".join(shown) if shown else ""
+
+
+def _sentence(words: str) -> str:
+    """`words` starting a sentence (str.capitalize would lower "USD" and "#A1")."""
+    return words[:1].upper() + words[1:]
 
 
 def _money(amount: object, currency: object) -> str:
