@@ -37,6 +37,7 @@ TOKEN = "shpat_test_token"
 BOB = "Bob Norman <bob.norman@hostmail.com>"
 ORDER_ID = "gid://shopify/Order/8880001"
 ORDER_NAME = "#3001"
+POSTER = "gid://shopify/LineItem/9990002"
 SAM = {"id": "U0AGENT2", "username": "sam", "name": "sam", "team_id": "T0FAKE"}
 LEAD = {"id": "U0LEAD", "username": "lee", "name": "lee", "team_id": "T0FAKE"}
 

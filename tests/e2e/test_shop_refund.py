@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlmodel import Session
 
 from bot.core.shop_actions import ActionState
+from bot.integrations.shopify_actions import ShopifyActions
+from bot.integrations.shopify_cache import shopify_client
 from bot.storage.models import ShopAction, utcnow
 from bot.views import ids
 from bot.views.refund_modal import NOTHING_CHOSEN, line_block
 from tests.e2e.harness import AGENT, eventually
 from tests.e2e.shop_actions_desk import (
     LEAD,
+    ORDER_ID,
     ORDER_NAME,
+    POSTER,
     SAM,
     policy_with,
     shop_desk,
@@ -134,18 +139,17 @@ def test_shopify_applies_the_refund_then_cuts_the_connection_one_refund(database
 
 
 def test_shopifys_refusal_shows_in_the_modal_and_nothing_is_done(database_url):
-    """Bob's order is refunded in full elsewhere (the admin) between Calculate and confirm:
-    Shopify refuses the refund over what remains, and says so in the modal."""
+    """Bob's poster is refunded in the Shopify admin between Calculate and confirm: Shopify
+    refuses the refund of more than remains, and the modal and the thread say so."""
     with shop_desk(database_url) as desk:
         alex = desk.agent()
         form = alex.open_refund(desk.ticket_id)
-        alex.calculate(form, {0: "2", 1: "1"})
+        alex.calculate(form, {0: "0", 1: "1"}, shipping=False)
         view = alex.confirmation(form["id"])
-        other = desk.agent(SAM)  # within her limit: the poster alone, no shipping
-        other_form = other.open_refund(desk.ticket_id)
-        other.calculate(other_form, {0: "0", 1: "1"}, shipping=False)
-        other.confirm(other.confirmation(other_form["id"]))
-        desk.settled(ActionState.DONE)
+        admin = ShopifyActions(shopify_client(desk.helpdesk.settings, policy_with()))
+        plan = admin.suggest_refund(ORDER_ID, [(POSTER, 1)], False, False)
+        admin.refund(ORDER_ID, [(POSTER, 1)], Decimal(0), False, plan.transactions,
+                     note="In the admin: admin-1", key="admin-1")  # fmt: skip
         alex.confirm(view)
         failed = desk.settled(ActionState.FAILED)
         assert failed.errors and len(desk.refunds()) == 1
