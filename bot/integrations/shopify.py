@@ -60,7 +60,7 @@ _ORDER_NAME = re.compile(r"#?([0-9]{1,18})")
 _CUSTOMER_GID = re.compile(r"gid://shopify/Customer/[0-9]+")
 _SCOPE = re.compile(r"\b((?:unauthenticated_)?(?:read|write)_[a-z_]+)")
 
-# The operation comes first in each document: FakeShopify finds the root field there.
+# The operation comes first in each document, its fragments after it.
 _ORDER_FIELDS = """
 fragment HelpdeskOrder on Order {
   id
@@ -72,7 +72,7 @@ fragment HelpdeskOrder on Order {
   cancelledAt
   totalPriceSet { shopMoney { amount currencyCode } }
   fulfillments(first: 10) { trackingInfo(first: 10) { number url company } }
-  customer { id email displayName }
+  customer { id defaultEmailAddress { emailAddress } displayName }
 }
 """
 _CUSTOMER_FIELDS = """
@@ -80,7 +80,7 @@ fragment HelpdeskCustomer on Customer {
   id
   legacyResourceId
   displayName
-  email
+  defaultEmailAddress { emailAddress }
   numberOfOrders
   amountSpent { amount currencyCode }
   tags
@@ -120,7 +120,7 @@ query HelpdeskOrderProof($query: String!) {
     nodes {
       name
       email
-      customer { id email }
+      customer { id defaultEmailAddress { emailAddress } }
       shippingAddress { zip }
       billingAddress { zip }
     }
@@ -376,7 +376,7 @@ class ShopifyClient:
         return Customer(
             id=node["id"],
             name=node["displayName"],
-            email=node.get("email"),
+            email=_email_of(node),
             orders_count=int(node["numberOfOrders"]),  # UnsignedInt64: a string in JSON
             total_spent=read_money(node["amountSpent"]),
             tags=tuple(node["tags"]),
@@ -406,7 +406,7 @@ class ShopifyClient:
             ),
             admin_url=f"{self._admin}/orders/{number}",
             customer_id=customer.get("id"),
-            customer_email=customer.get("email"),
+            customer_email=_email_of(customer),
             customer_name=customer.get("displayName"),
         )
 
@@ -712,9 +712,14 @@ def _proof(node: Mapping[str, Any]) -> OrderProof:
     return OrderProof(
         name=node["name"],
         customer_id=customer.get("id"),
-        emails=frozenset(e for e in (node.get("email"), customer.get("email")) if e),
+        emails=frozenset(e for e in (node.get("email"), _email_of(customer)) if e),
         postcodes=frozenset(a["zip"] for a in addresses if a and a.get("zip")),
     )
+
+
+def _email_of(customer: Mapping[str, Any]) -> str | None:
+    """A customer's address (``Customer.email`` is deprecated from 2026-10 for this)."""
+    return (customer.get("defaultEmailAddress") or {}).get("emailAddress")
 
 
 def _shop_handle(shop: str) -> str:
