@@ -14,6 +14,7 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from bot.integrations.shopify import Order
 from bot.views import ids
 from bot.views.elements import button, context, option, plain, section
 from bot.views.text import escape_mrkdwn, truncate
@@ -108,6 +109,20 @@ def action_menu(ticket_id: int, order_id: str, kinds: list[str]) -> dict | None:
             for kind in kinds
         ],
     }
+
+
+def order_menu(
+    ticket_id: int,
+    order: Order,
+    available: Mapping[str, str | None],
+    allowed: Collection[str] | None = None,
+) -> dict | None:
+    """The ⋯ menu of one of the customer's orders as the read side knows it; None when the
+    order offers nothing."""
+    kinds = offered_kinds(
+        order.fulfillment_status, order.financial_status, order.cancelled, available, allowed
+    )
+    return action_menu(ticket_id, order.id, kinds)
 
 
 def action_buttons(ticket_id: int, order_id: str, order_name: str, kinds: list[str]) -> list[dict]:

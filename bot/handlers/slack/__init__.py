@@ -19,6 +19,8 @@ from bot.handlers.slack import (
     home,
     make_ticket,
     merging,
+    order_action_forms,
+    order_actions,
     orders,
     reactions,
     replies,
@@ -48,6 +50,8 @@ LISTENER_MODULES = (
     customer_history,
     merging,
     splitting,
+    order_actions,
+    order_action_forms,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.
