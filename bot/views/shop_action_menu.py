@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot.integrations.shopify import Order
 from bot.views import ids
 from bot.views.elements import button, context, option, plain, section
 from bot.views.text import escape_mrkdwn, truncate
@@ -29,6 +29,15 @@ KIND_LABELS = {
 # What Shopify can do only before anything shipped.
 UNFULFILLED_ONLY = frozenset({"cancel", "address"})
 NOTHING_TO_REFUND = frozenset({"REFUNDED", "VOIDED", "EXPIRED"})
+
+
+class OrderState(Protocol):
+    """What the menus need of an order (`bot.integrations.shopify.Order` has it)."""
+
+    id: str
+    fulfillment_status: str
+    financial_status: str | None
+    cancelled: bool
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ def action_menu(ticket_id: int, order_id: str, kinds: list[str]) -> dict | None:
 
 def order_menu(
     ticket_id: int,
-    order: Order,
+    order: OrderState,
     available: Mapping[str, str | None],
     allowed: Collection[str] | None = None,
 ) -> dict | None:

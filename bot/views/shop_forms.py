@@ -20,9 +20,8 @@ GENERAL = ""  # a problem about no one field: shown on top
 
 
 def form_metadata(ticket_id: int, order: ActionableOrder, **extra) -> str:
-    return json.dumps(
-        {"ticket_id": ticket_id, "order_id": order.id, "order_name": order.name, **extra}
-    )
+    metadata = {"ticket_id": ticket_id, "order_id": order.id, "order_name": order.name, **extra}
+    return json.dumps(metadata, ensure_ascii=False)
 
 
 def order_header(order: ActionableOrder) -> dict:

@@ -22,7 +22,7 @@ from bot.handlers.slack.services import Services
 from bot.storage.db import transaction
 from bot.storage.models import Ticket, utcnow
 from bot.views import ids
-from bot.views.address_modal import address_params, field_block, read_address
+from bot.views.address_modal import address_from, address_params, field_block, read_address
 from bot.views.cancel_modal import read_cancel
 from bot.views.discount_modal import read_discount
 from bot.views.reship_modal import line_block, read_reship, reship_params
@@ -40,22 +40,46 @@ def register(app: App) -> None:
 
 def on_cancel_submitted(ack: Ack, body: dict, context) -> None:
     form, problems = read_cancel(body["view"]["state"]["values"])
-    _submit(ack, body, context, ActionKind.CANCEL, problems, lambda _: form.params(),
-            ids.SHOP_CANCEL_REASON_BLOCK, "Cancelling {order}…")  # fmt: skip
+    _submit(
+        ack,
+        body,
+        context,
+        ActionKind.CANCEL,
+        problems,
+        lambda _: form.params(),
+        ids.SHOP_CANCEL_REASON_BLOCK,
+        "Cancelling {order}…",
+    )
 
 
 def on_address_submitted(ack: Ack, body: dict, context) -> None:
     address, problems = read_address(body["view"]["state"]["values"])
-    _submit(ack, body, context, ActionKind.ADDRESS, problems, lambda _: address_params(address),
-            field_block("name"), "Changing the address of {order}…")  # fmt: skip
+    old = address_from(metadata_of(body["view"]).get("old_address"))
+    _submit(
+        ack,
+        body,
+        context,
+        ActionKind.ADDRESS,
+        problems,
+        lambda _: address_params(address, old),
+        field_block("name"),
+        "Changing the address of {order}…",
+    )
 
 
 def on_reship_submitted(ack: Ack, body: dict, context) -> None:
     metadata = metadata_of(body["view"])
     chosen, problems = read_reship(body["view"]["state"]["values"], metadata)
-    _submit(ack, body, context, ActionKind.RESHIP, problems,
-            lambda _: reship_params(metadata, chosen), line_block(0),
-            "Making the replacement order for {order}…")  # fmt: skip
+    _submit(
+        ack,
+        body,
+        context,
+        ActionKind.RESHIP,
+        problems,
+        lambda _: reship_params(metadata, chosen),
+        line_block(0),
+        "Making the replacement order for {order}…",
+    )
 
 
 def on_discount_submitted(ack: Ack, body: dict, context) -> None:
@@ -66,14 +90,23 @@ def on_discount_submitted(ack: Ack, body: dict, context) -> None:
     form, problems = read_discount(values, currency, utcnow().date())
 
     def params(ticket_number: int) -> dict:
-        made = form.params(currency, metadata.get("customer_id") or "",
-                           f"Helpdesk ticket #{ticket_number}")  # fmt: skip
+        made = form.params(
+            currency, metadata.get("customer_id") or "", f"Helpdesk ticket #{ticket_number}"
+        )
         reply = kept_reply_draft(helpdesk, metadata.get("reply_view"))
         return {**made, "reply": reply} if reply else made
 
-    _submit(ack, body, context, ActionKind.DISCOUNT, problems, params,
-            ids.SHOP_DISCOUNT_CODE_BLOCK, f"Creating the code {form.code}…",
-            subject=form.code)  # fmt: skip
+    _submit(
+        ack,
+        body,
+        context,
+        ActionKind.DISCOUNT,
+        problems,
+        params,
+        ids.SHOP_DISCOUNT_CODE_BLOCK,
+        f"Creating the code {form.code}…",
+        subject=form.code,
+    )
 
 
 def _submit(
@@ -106,13 +139,19 @@ def _submit(
                 session,
                 helpdesk.desk.policy,
                 ActionRequest(
-                    ticket_id=ticket.id, kind=kind, requested_by=agent,
-                    request_key=f"view:{view['id']}", order_id=metadata.get("order_id"),
-                    order_name=order_name, params=params(ticket.number),
-                    currency=metadata.get("currency"), groups=groups_of(helpdesk, agent),
-                    view_id=view["id"], subject=subject,
+                    ticket_id=ticket.id,
+                    kind=kind,
+                    requested_by=agent,
+                    request_key=f"view:{view['id']}",
+                    order_id=metadata.get("order_id"),
+                    order_name=order_name,
+                    params=params(ticket.number),
+                    currency=metadata.get("currency"),
+                    groups=groups_of(helpdesk, agent),
+                    view_id=view["id"],
+                    subject=subject,
                 ),
-            )  # fmt: skip
+            )
             waiting = requested.awaiting_approval
             reasons = requested.over_limits
     except ActionRefused as refused:

@@ -93,8 +93,12 @@ def keep_reply_draft(helpdesk: Services, reply: dict) -> None:
     """The Reply modal's answer as the agent left it, for the code to be added to."""
     metadata = json.loads(reply.get("private_metadata") or "{}")
     _, answer = answer_of(reply)
-    draft = {"view": reply["id"], "answer": answer, "version": metadata.get("version", 0),
-             "seen": metadata.get("seen")}  # fmt: skip
+    draft = {
+        "view": reply["id"],
+        "answer": answer,
+        "version": metadata.get("version", 0),
+        "seen": metadata.get("seen"),
+    }
     helpdesk.shared.put(REPLY_DRAFT_KEY + reply["id"], json.dumps(draft), REPLY_DRAFT_SECONDS)
 
 

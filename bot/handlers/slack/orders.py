@@ -225,6 +225,11 @@ def _with_actions(helpdesk, ticket_id: int, order: Order, agent: str) -> PickedO
     offer = action_offer(helpdesk, ticket_id, agent)
     if offer is None:
         return None
-    kinds = offered_kinds(order.fulfillment_status, order.financial_status, order.cancelled,
-                          offer.available, offer.allowed)  # fmt: skip
+    kinds = offered_kinds(
+        order.fulfillment_status,
+        order.financial_status,
+        order.cancelled,
+        offer.available,
+        offer.allowed,
+    )
     return PickedOrder(order.id, order.name, tuple(kinds)) if kinds else None
