@@ -85,7 +85,7 @@ def address_modal(
         ids.SHOP_ADDRESS_MODAL,
         f"Address of {order.name}",
         "Save address",
-        form_metadata(ticket_id, order, old_address=old),
+        form_metadata(ticket_id, order, old=old),
         with_problems(blocks, problems or {}),
     )
 
@@ -120,7 +120,7 @@ def address_from(given: Mapping | None) -> Address | None:
 
 def address_params(new: Address, old: Address | None) -> dict:
     """What the action records: the new address, and the old one for the thread to show."""
-    return {"address": address_dict(new), "old_address": address_dict(old) if old else None}
+    return {"address": address_dict(new), "old": address_dict(old) if old else None}
 
 
 def address_text(address: Address | None) -> str:

@@ -54,7 +54,7 @@ def on_cancel_submitted(ack: Ack, body: dict, context) -> None:
 
 def on_address_submitted(ack: Ack, body: dict, context) -> None:
     address, problems = read_address(body["view"]["state"]["values"])
-    old = address_from(metadata_of(body["view"]).get("old_address"))
+    old = address_from(metadata_of(body["view"]).get("old"))
     _submit(
         ack,
         body,
@@ -142,7 +142,7 @@ def _submit(
                     ticket_id=ticket.id,
                     kind=kind,
                     requested_by=agent,
-                    request_key=f"view:{view['id']}",
+                    request_key=f"view:{view['id']}:{view.get('hash', '')}",
                     order_id=metadata.get("order_id"),
                     order_name=order_name,
                     params=params(ticket.number),

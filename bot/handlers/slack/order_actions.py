@@ -36,7 +36,7 @@ from bot.views import ids
 from bot.views.address_modal import address_modal
 from bot.views.cancel_modal import cancel_modal
 from bot.views.customer_context import status_word
-from bot.views.discount_modal import DiscountForm, discount_modal
+from bot.views.discount_modal import DiscountFor, DiscountForm, discount_modal
 from bot.views.order_lookup import ActionOffer
 from bot.views.reship_modal import reship_modal
 from bot.views.shop_action_menu import (
@@ -207,7 +207,9 @@ def state_refusal(kind: str, order: ActionableOrder) -> str | None:
 
 def _discount_form(ticket_id: int, order: ActionableOrder, reply_view: str | None) -> dict:
     expires = (utcnow() + timedelta(days=DISCOUNT_DAYS)).date()
-    return discount_modal(ticket_id, order, DiscountForm(new_code(), expires=expires), reply_view)
+    return discount_modal(
+        DiscountFor.of(ticket_id, order, reply_view), DiscountForm(new_code(), expires=expires)
+    )
 
 
 FORMS: dict[str, Callable[[int, ActionableOrder, str | None], dict]] = {
