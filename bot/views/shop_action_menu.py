@@ -28,7 +28,8 @@ KIND_LABELS = {
 }
 # What Shopify can do only before anything shipped.
 UNFULFILLED_ONLY = frozenset({"cancel", "address"})
-NOTHING_TO_REFUND = frozenset({"REFUNDED", "VOIDED", "EXPIRED"})
+# Nothing captured (only authorized, or pending), or nothing left: no refund to make.
+NOTHING_TO_REFUND = frozenset({"AUTHORIZED", "PENDING", "REFUNDED", "VOIDED", "EXPIRED"})
 
 
 class OrderState(Protocol):
