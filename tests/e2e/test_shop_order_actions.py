@@ -52,9 +52,15 @@ def database_url(sqlite_url: str) -> str:
 def shop():
     with FakeShopify(token=TOKEN) as fake:
         bob = fake.seed_bob()
-        fake.add_order(450789470, "#1002", customer=bob, financial_status="PAID",
-                       fulfillment_status="FULFILLED", total="25.00",
-                       line_items=[{"title": "Charger", "price": "25.00"}])  # fmt: skip
+        fake.add_order(
+            450789470,
+            "#1002",
+            customer=bob,
+            financial_status="PAID",
+            fulfillment_status="FULFILLED",
+            total="25.00",
+            line_items=[{"title": "Charger", "price": "25.00"}],
+        )
         alice = fake.add_customer(777, "Alice Other", "alice@elsewhere.example")
         fake.add_order(777000001, "#3001", customer=alice, total="99.00")
         yield fake
@@ -70,8 +76,14 @@ class ActionDesk(ShopDesk):
                 return [o["text"]["text"] for o in block["accessory"]["options"]]
         return []
 
-    def choose(self, kind: str, order_id: str, view: dict | None = None, user: dict = AGENT,
-               action_id: str = ids.SHOP_ACTION_MENU) -> dict:  # fmt: skip
+    def choose(
+        self,
+        kind: str,
+        order_id: str,
+        view: dict | None = None,
+        user: dict = AGENT,
+        action_id: str = ids.SHOP_ACTION_MENU,
+    ) -> dict:
         """Chooses an action on the order (from the thread's menu, or in `view`): the modal
         once the helpdesk has filled it in, as the fake Slack holds it."""
         opened = len(self.slack.calls("views.open")) + len(self.slack.calls("views.push"))
@@ -84,15 +96,25 @@ class ActionDesk(ShopDesk):
         where = (
             {"view": view, "container": {"type": "view", "view_id": view["id"]}}
             if view
-            else {"channel": {"id": CHANNEL}, "container": {"type": "message"},
-                  "message": {"ts": self.root_ts, "thread_ts": self.root_ts}}
-        )  # fmt: skip
+            else {
+                "channel": {"id": CHANNEL},
+                "container": {"type": "message"},
+                "message": {"ts": self.root_ts, "thread_ts": self.root_ts},
+            }
+        )
         answer = self.send(
-            {"type": "block_actions", "user": user, "team": {"id": "T0FAKE"},
-             "api_app_id": "A0HELPDESK", "trigger_id": new_trigger_id(), **where,
-             "actions": [{"action_id": action_id, "block_id": "b", "action_ts": "1.2",
-                          **chosen}]}
-        )  # fmt: skip
+            {
+                "type": "block_actions",
+                "user": user,
+                "team": {"id": "T0FAKE"},
+                "api_app_id": "A0HELPDESK",
+                "trigger_id": new_trigger_id(),
+                **where,
+                "actions": [
+                    {"action_id": action_id, "block_id": "b", "action_ts": "1.2", **chosen}
+                ],
+            }
+        )
         assert answer.status == 200
 
         def opened_view() -> dict | None:
@@ -133,39 +155,55 @@ class ActionDesk(ShopDesk):
 @pytest.fixture
 def desk(database_url, shop):
     with staffed_helpdesk(
-        database_url, POLICY, shopify_shop="acme", shopify_access_token=TOKEN,
+        database_url,
+        POLICY,
+        shopify_shop="acme",
+        shopify_access_token=TOKEN,
         shopify_api_url=shop.url,
-    ) as (helpdesk, slack, _):  # fmt: skip
+    ) as (helpdesk, slack, _):
         assert smtp_send(helpdesk.smtp.port, customer_mail("About my orders", sender=BOB))[0] == 250
         yield ActionDesk(helpdesk, slack)
 
 
 def cancel_values(reason: str = "CUSTOMER", options=("restock", "notify")) -> dict:
     return {
-        ids.SHOP_CANCEL_REASON_BLOCK: {ids.SHOP_CANCEL_REASON: {"selected_option": {"value": reason}}},
+        ids.SHOP_CANCEL_REASON_BLOCK: {
+            ids.SHOP_CANCEL_REASON: {"selected_option": {"value": reason}}
+        },
         ids.SHOP_CANCEL_OPTIONS_BLOCK: {
             ids.SHOP_CANCEL_OPTIONS: {"selected_options": [{"value": o} for o in options]}
         },
         ids.SHOP_CANCEL_NOTE_BLOCK: {ids.SHOP_CANCEL_NOTE: {"value": "Asked by email"}},
-    }  # fmt: skip
+    }
 
 
 def address_values(**given: str) -> dict:
-    address = {"name": "Bob Norman", "address1": "1 New Road", "address2": "", "city": "Ottawa",
-               "province_code": "ON", "zip": "K1A 0B1", "country_code": "CA", "phone": "",
-               **given}  # fmt: skip
+    address = {
+        "name": "Bob Norman",
+        "address1": "1 New Road",
+        "address2": "",
+        "city": "Ottawa",
+        "province_code": "ON",
+        "zip": "K1A 0B1",
+        "country_code": "CA",
+        "phone": "",
+        **given,
+    }
     return {field_block(k): {ids.SHOP_ADDRESS_INPUT: {"value": v}} for k, v in address.items()}
 
 
-def discount_values(code: str, value: str = "15", kind: str = "percentage",
-                    expires: str | None = None) -> dict:  # fmt: skip
+def discount_values(
+    code: str, value: str = "15", kind: str = "percentage", expires: str | None = None
+) -> dict:
     expires = expires or (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
     return {
         ids.SHOP_DISCOUNT_CODE_BLOCK: {ids.SHOP_DISCOUNT_CODE: {"value": code}},
-        ids.SHOP_DISCOUNT_KIND_BLOCK: {ids.SHOP_DISCOUNT_KIND: {"selected_option": {"value": kind}}},
+        ids.SHOP_DISCOUNT_KIND_BLOCK: {
+            ids.SHOP_DISCOUNT_KIND: {"selected_option": {"value": kind}}
+        },
         ids.SHOP_DISCOUNT_VALUE_BLOCK: {ids.SHOP_DISCOUNT_VALUE: {"value": value}},
         ids.SHOP_DISCOUNT_EXPIRY_BLOCK: {ids.SHOP_DISCOUNT_EXPIRY: {"selected_date": expires}},
-    }  # fmt: skip
+    }
 
 
 def test_each_order_in_the_thread_offers_what_its_state_allows(desk):
@@ -237,9 +275,13 @@ def test_reshipping_chosen_items_makes_a_free_order_named_in_the_thread(desk, sh
 def test_a_discount_code_that_exists_is_a_field_error_after_shopify_says_so(desk, shop):
     client = ShopifyClient("acme", TOKEN, api_url=shop.url)
     ShopifyActions(client).create_discount(
-        "SORRY-TAKEN", 10, None, "gid://shopify/Customer/207119551",
-        datetime.now(UTC) + timedelta(days=5), "earlier",
-    )  # fmt: skip
+        "SORRY-TAKEN",
+        10,
+        None,
+        "gid://shopify/Customer/207119551",
+        datetime.now(UTC) + timedelta(days=5),
+        "earlier",
+    )
     form = desk.choose("discount", BOB_ORDER)
     code = next(b for b in form["blocks"] if b.get("block_id") == ids.SHOP_DISCOUNT_CODE_BLOCK)
     assert code["element"]["initial_value"].startswith("SORRY-")  # made up, editable
@@ -275,11 +317,22 @@ def test_a_discount_from_the_reply_modal_goes_into_the_answer(desk, shop):
     picked = desk.pick_order(reply, "#1001")
     buttons = next(b for b in picked["blocks"] if b.get("block_id") == ids.SHOP_ORDER_ACTIONS_BLOCK)
     assert [e["text"]["text"] for e in buttons["elements"]] == [
-        "Cancel order", "Change address", "Reship", "Discount"
-    ]  # fmt: skip
-    typed = {**picked, "id": reply["id"], "state": {"values": {
-        answer_block(picked)["block_id"]: {ids.REPLY_ANSWER: {"value": "Sorry about that, Bob."}}
-    }}}  # fmt: skip
+        "Cancel order",
+        "Change address",
+        "Reship",
+        "Discount",
+    ]
+    typed = {
+        **picked,
+        "id": reply["id"],
+        "state": {
+            "values": {
+                answer_block(picked)["block_id"]: {
+                    ids.REPLY_ANSWER: {"value": "Sorry about that, Bob."}
+                }
+            }
+        },
+    }
     form = desk.choose("discount", BOB_ORDER, view=typed, action_id=ids.SHOP_ACTION_BUTTON)
     assert desk.slack.calls("views.push"), "pushed over the Reply modal"
     desk.submit_form(form, discount_values("SORRY-REPLY"))
@@ -313,11 +366,16 @@ def test_the_orders_modal_offers_the_actions_on_the_customers_orders(desk):
     desk.slack.wait_for(lambda: len(desk.slack.calls("views.update")) > updates)
     found = desk.slack.calls("views.update")[-1].args["view"]
     menus = {
-        b["text"]["text"].split("|")[1].split(">")[0]: [o["text"]["text"] for o in b["accessory"]["options"]]
-        for b in found["blocks"] if "accessory" in b
-    }  # fmt: skip
-    assert menus == {"#1002": ["Refund", "Reship", "Discount"],
-                     "#1001": ["Cancel order", "Change address", "Reship", "Discount"]}  # fmt: skip
+        b["text"]["text"].split("|")[1].split(">")[0]: [
+            o["text"]["text"] for o in b["accessory"]["options"]
+        ]
+        for b in found["blocks"]
+        if "accessory" in b
+    }
+    assert menus == {
+        "#1002": ["Refund", "Reship", "Discount"],
+        "#1001": ["Cancel order", "Change address", "Reship", "Discount"],
+    }
     form = desk.choose("address", BOB_ORDER, view={**found, "id": view["id"]})
     assert form["callback_id"] == ids.SHOP_ADDRESS_MODAL
     assert desk.slack.calls("views.push")
@@ -326,9 +384,12 @@ def test_the_orders_modal_offers_the_actions_on_the_customers_orders(desk):
 def test_a_missing_scope_hides_the_action_and_says_why(database_url, shop):
     shop.scopes -= {"write_discounts"}
     with staffed_helpdesk(
-        database_url, POLICY, shopify_shop="acme", shopify_access_token=TOKEN,
+        database_url,
+        POLICY,
+        shopify_shop="acme",
+        shopify_access_token=TOKEN,
         shopify_api_url=shop.url,
-    ) as (helpdesk, slack, _):  # fmt: skip
+    ) as (helpdesk, slack, _):
         assert smtp_send(helpdesk.smtp.port, customer_mail("Hi", sender=BOB))[0] == 250
         desk = ActionDesk(helpdesk, slack)
         assert "Discount" not in desk.menu("#1001")
@@ -338,13 +399,18 @@ def test_a_missing_scope_hides_the_action_and_says_why(database_url, shop):
 
 
 def test_the_policy_decides_which_actions_an_agent_is_offered(database_url, shop):
-    policy = Policy(shopify=ShopifyPolicy(
-        timeout="2s", approvers=["U0LEAD"], limits={AGENT["id"]: {"actions": ["discount"]}}
-    ))  # fmt: skip
+    policy = Policy(
+        shopify=ShopifyPolicy(
+            timeout="2s", approvers=["U0LEAD"], limits={AGENT["id"]: {"actions": ["discount"]}}
+        )
+    )
     with staffed_helpdesk(
-        database_url, policy, shopify_shop="acme", shopify_access_token=TOKEN,
+        database_url,
+        policy,
+        shopify_shop="acme",
+        shopify_access_token=TOKEN,
         shopify_api_url=shop.url,
-    ) as (helpdesk, slack, _):  # fmt: skip
+    ) as (helpdesk, slack, _):
         assert smtp_send(helpdesk.smtp.port, customer_mail("Hi", sender=BOB))[0] == 250
         desk = ActionDesk(helpdesk, slack)
         reply = desk.open(ids.TICKET_REPLY)

@@ -305,8 +305,10 @@ def test_a_code_shopify_refused_is_shown_again_with_the_problem_under_its_field(
     params = {**form.params(USD, ORDER.customer_id, "t"), "reply": {"view": "V0REPLY"}}
     target = DiscountFor.again(1, ORDER.id, ORDER.name, params)
     assert target == DiscountFor.of(1, ORDER, "V0REPLY")
-    refused = [{"field": ["basicCodeDiscount", "code"], "message": "Code must be unique."},
-               {"field": [], "message": "Try later."}]  # fmt: skip
+    refused = [
+        {"field": ["basicCodeDiscount", "code"], "message": "Code must be unique."},
+        {"field": [], "message": "Try later."},
+    ]
     view = valid(discount_form_again(target, params, refused))
     blocks = view["blocks"]
     code = next(
