@@ -304,9 +304,14 @@ def execute_shop_action(session: Session, ticket_id: int, action_id: int) -> Non
     enqueue(session, SHOP_ACTION, ticket_id=ticket_id, payload={"action": action_id})
 
 
-def ask_approval(session: Session, ticket_id: int, action_id: int) -> None:
-    """The policy's approvers get the request over someone's limits, with Approve / Decline."""
-    enqueue(session, SHOP_APPROVAL_REQUEST, ticket_id=ticket_id, payload={"action": action_id})
+def ask_approval(session: Session, ticket_id: int, action_id: int, approver: str) -> None:
+    """An approver gets a request over someone's limits, with Approve / Decline, by DM."""
+    enqueue(
+        session,
+        SHOP_APPROVAL_REQUEST,
+        ticket_id=ticket_id,
+        payload={"action": action_id, "approver": approver},
+    )
 
 
 def show_approval_decision(session: Session, ticket_id: int, action_id: int) -> None:

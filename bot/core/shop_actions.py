@@ -267,7 +267,8 @@ def request_action(
         over_limits=list(reasons),
     )
     if reasons:
-        outbox.ask_approval(session, ticket.id, action.id)
+        for approver in shop.approvers:
+            outbox.ask_approval(session, ticket.id, action.id, approver)
     else:
         outbox.execute_shop_action(session, ticket.id, action.id)
     return Requested(action, new=True, over_limits=reasons)

@@ -2,21 +2,29 @@
 
 The helpdesk talks to it exactly as it talks to a shop: point ``SHOPIFY_API_URL`` (or
 ``ShopifyClient(api_url=...)``) at :attr:`FakeShopify.url`. It answers the helpdesk's
-lookups from a small simulated shop (customers and their orders), records every call, and
-can be told to fail the way Shopify fails: a wrong token (401), missing scopes
-(``ACCESS_DENIED``), ``THROTTLED``, 5xx and 429 answers, slow answers.
+lookups and actions from a small simulated shop (customers, their orders with line items,
+shipping, payments and refunds; draft orders; discount codes), records every call, and can
+be told to fail the way Shopify fails: a wrong token (401), missing scopes
+(``ACCESS_DENIED``), ``THROTTLED``, 5xx and 429 answers, slow answers, and a mutation
+applied whose answer never comes (:meth:`FakeShopify.cut_after_apply`).
 
     with FakeShopify.with_bob() as shop:
         client = ShopifyClient(shop.shop, shop.token, api_url=shop.url)
         assert client.customer_by_email(BOB_EMAIL).name == "Bob Norman"
         assert shop.calls[0].variables["query"] == 'email:"bob.norman@hostmail.com"'
 
-It is no GraphQL server: it finds a document's root field (``customers``, ``orders``,
-``customer`` or ``currentAppInstallation``, the first field of the first operation), reads
-that field's arguments and the nested ``orders(...)`` ones, resolving ``$variables``, and
-answers with the fields the helpdesk selects. Anything else is refused with a 400, and so
-is a string literal in an argument: values must come as variables. Search queries
-(``email:"…"``, ``name:"…"``) are parsed as Shopify's search syntax (:func:`parse_query`).
+It is no full GraphQL server, but it reads documents with graphql-core's parser
+(:mod:`bot.devtools.fake_shopify_graphql`): one root field per request (aliases, variables,
+fragments and ``@idempotent`` understood), answered with exactly the fields selected. A root
+field it does not know, a field it cannot answer, and any string literal in an argument
+(values must come as variables) are refused with a 400. Search queries (``email:"…"``,
+``name:"…"``, ``tag:"…"``) are parsed as Shopify's search syntax (:func:`parse_query`).
+
+The mutations (:mod:`bot.devtools.fake_shopify_actions`) validate as Shopify does and answer
+``userErrors`` with ``field`` paths. ``orderCancel`` answers a Job that is done, and the
+order cancelled, from the next request on. ``refundCreate`` honours ``@idempotent(key:)``:
+the same key answers the first result again without a second refund, a key reused with
+other arguments is refused, and from version 2026-04 on the directive is mandatory.
 """
 
 from __future__ import annotations
@@ -36,37 +44,64 @@ from email.message import Message
 from http import HTTPStatus
 from typing import Any
 
-from bot.devtools.loopback import LoopbackService
+from bot.devtools.fake_shopify_actions import ShopActions
+from bot.devtools.fake_shopify_graphql import BadRequest, Request, RootField, project, read_request
+from bot.devtools.fake_shopify_orders import (
+    ADDRESS_FIELDS,
+    Customer,
+    LineItem,
+    Order,
+    Refund,
+    Transaction,
+)
+from bot.devtools.loopback import DropConnection, LoopbackService
 
 # Bob Norman and his order #1001, from ShopifyAPI's REST test fixtures (test/fixtures/
 # customer.json and order.json of Shopify/shopify_python_api), in GraphQL Admin API shapes.
 BOB_ID = "gid://shopify/Customer/207119551"
 BOB_EMAIL = "bob.norman@hostmail.com"
 BOB_ORDER_ID = "gid://shopify/Order/450789469"
+BOB_LINE_IDS = ("gid://shopify/LineItem/466157049", "gid://shopify/LineItem/518995019")
 UPS_TRACKING_URL = (
     "http://wwwapps.ups.com/etracking/tracking.cgi?InquiryNumber1=1Z2345"
     "&TypeOfInquiryNumber=T&AcceptUPSLicenseAgreement=yes&submit=Track"
 )
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-ALL_SCOPES = frozenset({"read_customers", "read_orders"})
+READ_SCOPES = frozenset({"read_customers", "read_orders"})
+WRITE_SCOPES = frozenset({"write_orders", "write_draft_orders", "write_discounts"})
+ALL_SCOPES = READ_SCOPES | WRITE_SCOPES
+DEFAULT_VERSION = "2026-10"
+IDEMPOTENCY_MANDATORY_FROM = "2026-04"  # for refundCreate
 MAXIMUM_AVAILABLE = 2000.0  # Shopify Plus's bucket, and its restore rate per second
 RESTORE_RATE = 100.0
 
-_PATH = re.compile(r"/admin/api/(?:\d{4}-\d{2}|unstable)/graphql\.json")
-_ROOT = re.compile(r"\s*(?:query\b[^{]*)?\{\s*(?:\w+\s*:\s*)?(\w+)")
-_ARGUMENT = re.compile(r"(\w+)\s*:\s*(\$\w+|\"(?:[^\"\\]|\\.)*\"|[-\w.]+)")
+_PATH = re.compile(r"/admin/api/(\d{4}-\d{2}|unstable)/graphql\.json")
 _FIELD = re.compile(r"([A-Za-z_][\w.]*):")
 _CUSTOMER_GID = re.compile(r"gid://shopify/Customer/([0-9]+)")
-_SCOPE_OF = {
+_QUERY_SCOPES = {
     "customers": "read_customers",
     "customer": "read_customers",
     "orders": "read_orders",
+    "order": "read_orders",
     "currentAppInstallation": None,
+    "job": None,
+    "draftOrders": "read_draft_orders",
+    "codeDiscountNodeByCode": "read_discounts",
 }
+_MUTATION_SCOPES = {
+    "refundCreate": "write_orders",
+    "orderCancel": "write_orders",
+    "orderUpdate": "write_orders",
+    "draftOrderCreate": "write_draft_orders",
+    "draftOrderComplete": "write_draft_orders",
+    "discountCodeBasicCreate": "write_discounts",
+}
+_IDEMPOTENT = frozenset({"refundCreate"})  # of these, the mutations that take @idempotent
 # Orders made up by set_customer_orders(): numbered from here, newest an hour apart.
 _GENERATED_NUMBERS_FROM = 100_000
 _GENERATED_NEWEST = datetime(2024, 1, 1, tzinfo=UTC)
+_PAID = ("PAID", "PARTIALLY_REFUNDED", "REFUNDED")
 
 
 # -- Shopify's search syntax -----------------------------------------------------------------
@@ -141,66 +176,6 @@ def _matches(groups: list[list[SearchTerm]], fields: Mapping[str, str | None]) -
     return not groups or any(all(term_matches(t) for t in group) for group in groups)
 
 
-# -- the shop's data -------------------------------------------------------------------------
-
-
-@dataclass
-class _Customer:
-    legacy_id: int
-    name: str
-    email: str | None
-    amount_spent: Decimal
-    currency: str
-    tags: tuple[str, ...]
-    generated: int = 0  # orders made up on demand, beyond the added ones
-    generated_from: int = 0  # the number of the oldest of them
-
-    @property
-    def gid(self) -> str:
-        return f"gid://shopify/Customer/{self.legacy_id}"
-
-
-@dataclass
-class _Order:
-    legacy_id: int
-    name: str
-    processed_at: datetime
-    financial_status: str | None
-    fulfillment_status: str
-    total: Decimal
-    currency: str
-    customer: _Customer | None
-    cancelled_at: datetime | None = None
-    tracking: tuple[dict[str, str | None], ...] = ()
-    email: str | None = None  # the order's contact address; its customer's when not given
-    shipping_zip: str | None = None
-    billing_zip: str | None = None
-
-    def node(self) -> dict[str, Any]:
-        customer = self.customer
-        return {
-            "id": f"gid://shopify/Order/{self.legacy_id}",
-            "legacyResourceId": str(self.legacy_id),  # UnsignedInt64: a string in JSON
-            "name": self.name,
-            "processedAt": _timestamp(self.processed_at),
-            "displayFinancialStatus": self.financial_status,
-            "displayFulfillmentStatus": self.fulfillment_status,
-            "cancelledAt": _timestamp(self.cancelled_at) if self.cancelled_at else None,
-            "totalPriceSet": {
-                "shopMoney": {"amount": str(self.total), "currencyCode": self.currency}
-            },
-            "fulfillments": [{"trackingInfo": [dict(t) for t in self.tracking]}]
-            if self.tracking
-            else [],
-            "customer": {"id": customer.gid, "email": customer.email, "displayName": customer.name}
-            if customer
-            else None,
-            "email": self.email or (customer.email if customer else None),
-            "shippingAddress": {"zip": self.shipping_zip} if self.shipping_zip else None,
-            "billingAddress": {"zip": self.billing_zip} if self.billing_zip else None,
-        }
-
-
 # -- requests and answers --------------------------------------------------------------------
 
 
@@ -214,7 +189,7 @@ class RecordedCall:
     query: str
     headers: dict[str, str]
     status: int
-    response: Any  # the JSON body sent back
+    response: Any  # the JSON body sent back (or that would have been, for a cut one)
 
 
 @dataclass
@@ -222,10 +197,6 @@ class _Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Refused(Exception):
-    """A document the fake cannot answer: a 400 with a GraphQL error."""
 
 
 class FakeShopify(LoopbackService):
@@ -241,7 +212,7 @@ class FakeShopify(LoopbackService):
         *,
         token: str = "shpat_fake",
         shop: str = "fakeshop",
-        version: str = "2025-07",
+        version: str = DEFAULT_VERSION,
         scopes: Iterable[str] = ALL_SCOPES,
     ) -> None:
         self.token = token
@@ -252,11 +223,18 @@ class FakeShopify(LoopbackService):
         self._address = (host, port)
         self._lock = threading.Lock()
         self._calls: list[RecordedCall] = []
-        self._customers: dict[int, _Customer] = {}
-        self._orders: dict[int, _Order] = {}
+        self._customers: dict[int, Customer] = {}
+        self._orders: dict[int, Order] = {}
         self._faults: deque[_Reply] = deque()
         self._throttles: deque[float] = deque()  # currentlyAvailable of each throttled answer
+        self._cuts: dict[str, int] = {}  # mutations to apply and then answer with a cut
+        self._holds: deque[float] = deque()  # seconds to hold each next answer
+        self._idempotent: dict[str, tuple[str, Any]] = {}  # key: (arguments, answer)
         self._next_generated = _GENERATED_NUMBERS_FROM
+        self._ids = itertools.count(1_000_001)
+        self._actions = ShopActions(
+            self._orders, self._customers, self._ids, lambda: datetime.now(UTC)
+        )
 
     @classmethod
     def with_bob(cls, **options: Any) -> FakeShopify:
@@ -291,7 +269,7 @@ class FakeShopify(LoopbackService):
         tags: Iterable[str] = (),
     ) -> str:
         """Add (or replace) a customer; returns their GID."""
-        customer = _Customer(legacy_id, name, email, Decimal(amount_spent), currency, tuple(tags))
+        customer = Customer(legacy_id, name, email, Decimal(amount_spent), currency, tuple(tags))
         with self._lock:
             self._customers[legacy_id] = customer
         return customer.gid
@@ -312,31 +290,102 @@ class FakeShopify(LoopbackService):
         email: str | None = None,
         shipping_zip: str | None = None,
         billing_zip: str | None = None,
+        line_items: Iterable[Mapping[str, Any]] | None = None,
+        shipping: Decimal | str = "0.00",
+        shipping_address: Mapping[str, Any] | None = None,
+        gateway: str = "shopify_payments",
     ) -> str:
         """Add an order, of ``customer`` (a GID) if given; returns its GID.
 
         ``tracking``: ``{"number": ..., "url": ..., "company": ...}`` per tracking number.
         ``email`` is the order's contact address (the customer's when not given); the zips
         are its shipping and billing addresses' postcodes.
+
+        ``line_items``: ``{"title", "price", "quantity"=1, "sku"=None, "variant_id"=None,
+        "id"=None}`` each (quantities of a FULFILLED order count as fulfilled); without them
+        the order has one line worth ``total`` less ``shipping``. ``shipping_address`` takes
+        MailingAddressInput's fields (firstName, lastName, address1, city, provinceCode, zip,
+        countryCode, ...). A PAID order has a SALE of ``total`` through ``gateway``, an
+        AUTHORIZED one only an authorization, and a REFUNDED one is refunded in full.
         """
-        infos = tuple({key: t.get(key) for key in ("number", "url", "company")} for t in tracking)
+        total_amount, shipping_amount = Decimal(total), Decimal(shipping)
+        items = (
+            list(line_items)
+            if line_items is not None
+            else [{"title": "Order items", "price": total_amount - shipping_amount}]
+        )
+        fulfilled = fulfillment_status == "FULFILLED"
+        address = dict(shipping_address) if shipping_address else None
+        if address is None and shipping_zip:
+            address = {"zip": shipping_zip}
         with self._lock:
-            self._orders[legacy_id] = _Order(
+            lines = []
+            for item in items:
+                quantity = int(item.get("quantity", 1))
+                lines.append(
+                    LineItem(
+                        int(item.get("id") or next(self._ids)),
+                        str(item["title"]),
+                        item.get("sku"),
+                        quantity,
+                        Decimal(item["price"]),
+                        item.get("variant_id"),
+                        fulfilled=quantity if fulfilled else int(item.get("fulfilled", 0)),
+                    )
+                )
+            order = Order(
                 legacy_id,
                 name,
                 processed_at or datetime.now(UTC),
                 financial_status,
                 fulfillment_status,
-                Decimal(total),
+                total_amount,
                 currency,
                 self._customer(customer) if customer else None,
                 cancelled_at,
-                infos,
+                tuple({key: t.get(key) for key in ("number", "url", "company")} for t in tracking),
                 email,
-                shipping_zip,
+                shipping_zip or (address or {}).get("zip"),
                 billing_zip,
+                lines,
+                shipping_amount,
+                shipping_address=(
+                    {key: address.get(key) for key in ADDRESS_FIELDS} if address else None
+                ),
             )
-        return f"gid://shopify/Order/{legacy_id}"
+            self._pay(order, gateway)
+            self._orders[legacy_id] = order
+        return order.gid
+
+    def _pay(self, order: Order, gateway: str) -> None:
+        """The transactions an order of its financial status has."""
+        if order.financial_status in _PAID and order.total > 0:
+            order.transactions.append(Transaction(next(self._ids), "SALE", gateway, order.total))
+        elif order.financial_status in ("AUTHORIZED", "PARTIALLY_PAID") and order.total > 0:
+            order.transactions.append(
+                Transaction(next(self._ids), "AUTHORIZATION", gateway, order.total)
+            )
+        if order.financial_status == "REFUNDED" and order.transactions:
+            sale = order.transactions[0]
+            order.transactions.append(
+                Transaction(next(self._ids), "REFUND", gateway, sale.amount, parent=sale.legacy_id)
+            )
+            for line in order.line_items:
+                line.refunded = line.quantity
+            order.shipping_refunded = order.shipping_price
+            lines = tuple(
+                (line.legacy_id, line.quantity, "NO_RESTOCK") for line in order.line_items
+            )
+            order.refunds.append(
+                Refund(
+                    next(self._ids),
+                    order.processed_at,
+                    None,
+                    sale.amount,
+                    order.shipping_price,
+                    lines,
+                )
+            )
 
     def set_customer_orders(self, gid: str, count: int) -> None:
         """Give the customer ``count`` orders in all, making up the missing ones on demand.
@@ -357,9 +406,11 @@ class FakeShopify(LoopbackService):
         """Bob Norman and his order #1001, from ShopifyAPI's test fixtures; returns his GID.
 
         As the fixtures have them: 1 order, 41.94 USD spent (customer.json), though the order
-        totals 409.94 USD (order.json); financial status "authorized", fulfillment status
-        null (GraphQL's UNFULFILLED); tracking 1Z2345 with no company. The order's date is
-        its fulfillment's (2014-01-22).
+        totals 409.94 USD (order.json); financial status "authorized" (nothing captured, so
+        nothing to refund), fulfillment status null (GraphQL's UNFULFILLED); tracking 1Z2345
+        with no company; two iPod Nano lines at 199.00 through the "bogus" gateway, shipped
+        to Bob in Ottawa. The order's date is its fulfillment's (2014-01-22). Taxes and
+        discounts are not modelled, so the lines and shipping don't add up to the total.
         """
         bob = self.add_customer(207119551, "Bob Norman", BOB_EMAIL, amount_spent="41.94")
         self.add_order(
@@ -371,6 +422,34 @@ class FakeShopify(LoopbackService):
             fulfillment_status="UNFULFILLED",
             total="409.94",
             tracking=[{"number": "1Z2345", "url": UPS_TRACKING_URL, "company": None}],
+            line_items=[
+                {
+                    "id": 466157049,
+                    "title": "IPod Nano - 8gb",
+                    "sku": "IPOD2008GREEN",
+                    "price": "199.00",
+                    "variant_id": 39072856,
+                },
+                {
+                    "id": 518995019,
+                    "title": "IPod Nano - 8gb",
+                    "sku": "IPOD2008RED",
+                    "price": "199.00",
+                    "variant_id": 49148385,
+                },
+            ],
+            shipping="10.00",
+            shipping_address={
+                "firstName": "Bob",
+                "lastName": "Norman",
+                "address1": "Chestnut Street 92",
+                "city": "Louisville",
+                "provinceCode": "KY",
+                "zip": "40202",
+                "countryCode": "US",
+                "phone": "555-625-1199",
+            },
+            gateway="bogus",
         )
         return bob
 
@@ -386,9 +465,22 @@ class FakeShopify(LoopbackService):
             self._faults.extend(itertools.repeat(reply, n))
 
     def throttle_next(self, n: int = 1, available: float = 0.0) -> None:
-        """Answer the next ``n`` queries ``THROTTLED``, with ``available`` points in the bucket."""
+        """Answer the next ``n`` requests ``THROTTLED``, with ``available`` points in the bucket."""
         with self._lock:
             self._throttles.extend(itertools.repeat(available, n))
+
+    def cut_after_apply(self, operation: str, n: int = 1) -> None:
+        """Apply the next ``n`` ``operation`` mutations (e.g. "refundCreate"), then close the
+        connection without answering: the client cannot know whether they were applied."""
+        if operation not in _MUTATION_SCOPES:
+            raise ValueError(f"not a mutation the fake knows: {operation!r}")
+        with self._lock:
+            self._cuts[operation] = self._cuts.get(operation, 0) + n
+
+    def delay_next(self, seconds: float) -> None:
+        """Answer the next request (applied as usual) only after ``seconds``: for timeouts."""
+        with self._lock:
+            self._holds.append(seconds)
 
     # -- inspection --------------------------------------------------------------------------
 
@@ -398,66 +490,106 @@ class FakeShopify(LoopbackService):
             return list(self._calls)
 
     def calls_to(self, operation: str) -> list[RecordedCall]:
-        """The calls whose root field is ``operation``, e.g. "customers"."""
+        """The calls whose root field is ``operation``, e.g. "customers" or "refundCreate"."""
         return [call for call in self.calls if call.operation == operation]
+
+    def order(self, gid: str) -> Order:
+        """The order's live state (line items, transactions, refunds, address, cancellation)."""
+        with self._lock:
+            order = self._actions.order(gid)
+        if order is None:
+            raise KeyError(f"no order {gid!r}")
+        return order
+
+    @property
+    def actions(self) -> ShopActions:
+        """Draft orders, discount codes and jobs, for tests to read (not to change)."""
+        return self._actions
 
     # -- serving -----------------------------------------------------------------------------
 
     def _serve(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> _Reply:
-        if verb != "POST" or not _PATH.fullmatch(path.partition("?")[0]):
+        found = _PATH.fullmatch(path.partition("?")[0])
+        if verb != "POST" or not found:
             return _Reply(404, {"errors": "Not Found"})
         time.sleep(self.delay)  # outside the lock: a slow answer holds up no other request
         try:
-            request = json.loads(body or b"{}")
-            query = str(request.get("query") or "")
-            variables = dict(request.get("variables") or {})
-            operation_name = request.get("operationName")
+            posted = json.loads(body or b"{}")
+            query = str(posted.get("query") or "")
+            variables = dict(posted.get("variables") or {})
+            operation_name = posted.get("operationName")
         except (ValueError, TypeError, AttributeError):
             return _Reply(400, {"errors": [{"message": "the body must be a JSON object"}]})
-        found = _ROOT.match(query)
-        root = found[1] if found and found[1] in _SCOPE_OF else None
         lowered = {name.lower(): value for name, value in headers.items()}
         with self._lock:
-            reply = self._answer(root, query, variables, lowered)
+            self._actions.settle()  # what earlier requests started has finished meanwhile
+            root: RootField | None = None
+            try:
+                request = read_request(query, operation_name, variables)
+                root = request.fields[0] if request.fields else None
+                reply = self._answer(request, root, found[1], lowered)
+            except BadRequest as refusal:
+                reply = _Reply(400, {"errors": [{"message": str(refusal)}]})
+            name = (
+                root.name
+                if root and (root.name in _QUERY_SCOPES or root.name in _MUTATION_SCOPES)
+                else None
+            )
             self._calls.append(
                 RecordedCall(
-                    root, operation_name, variables, query, lowered, reply.status, reply.body
+                    name, operation_name, variables, query, lowered, reply.status, reply.body
                 )
             )
+            cut = reply.status == 200 and name is not None and self._take_cut(name, reply)
+            hold = self._holds.popleft() if self._holds else 0.0
+        time.sleep(hold)  # outside the lock, as above
+        if cut:
+            raise DropConnection(f"{name} applied; answer withheld")
         return reply
 
+    def _take_cut(self, name: str, reply: _Reply) -> bool:
+        if not self._cuts.get(name) or "errors" in reply.body:
+            return False
+        self._cuts[name] -= 1
+        return True
+
     def _answer(
-        self, root: str | None, query: str, variables: dict[str, Any], headers: dict[str, str]
+        self, request: Request, root: RootField | None, version: str, headers: dict[str, str]
     ) -> _Reply:
         if self._faults:
             return self._faults.popleft()
         if headers.get("x-shopify-access-token") != self.token:
             return _Reply(401, {"errors": INVALID_TOKEN})
-        try:
-            if root is None:
-                raise _Refused("fake_shopify knows no such query; see its module docstring")
-            arguments = _arguments(query, root, variables)
-            first = _count(arguments, "first") if root in ("customers", "orders") else 1
-            # The customer's own orders(...), when the query asks for them.
-            nested = _arguments(query, "orders", variables) if root != "orders" else {}
-            orders = _count(nested, "first") if nested else 0
-            requested = _cost(root, first, orders)
-            if self._throttles:
-                return _Reply(200, _throttled(requested, self._throttles.popleft()))
-            if denied := self._denied(root, query):
-                return _Reply(200, {"errors": denied, "data": None, **_cost_extension(requested)})
-            data = {root: self._resolve(root, arguments, first, nested)}
-        except _Refused as refusal:
-            return _Reply(400, {"errors": [{"message": str(refusal)}]})
+        known = _MUTATION_SCOPES if request.kind == "mutation" else _QUERY_SCOPES
+        if root is None or root.name not in known:
+            raise BadRequest("fake_shopify knows no such query; see its module docstring")
+        if len(request.fields) > 1:
+            raise BadRequest("fake_shopify answers one root field per request")
+        if root.name in _QUERY_SCOPES:
+            first = _count(root.arguments, "first") if root.name in ("customers", "orders") else 1
+            nested = request.nested(root, "orders") if root.name != "orders" else None
+            orders = _count(nested, "first") if nested is not None else 0
+        else:
+            first = orders = 0
+        requested = _cost(root.name, first, orders)
+        if self._throttles:
+            return _Reply(200, _throttled(requested, self._throttles.popleft()))
+        if denied := self._denied(request, root):
+            return _Reply(200, {"errors": denied, "data": None, **_cost_extension(requested)})
+        if refusal := self._idempotency_refusal(root, version):
+            return _Reply(200, {"errors": [refusal], "data": None, **_cost_extension(requested)})
+        value = self._resolve(request, root)
+        data = {root.key: project(request, value, root.node.selection_set)}
         return _Reply(200, {"data": data, **_cost_extension(requested, _actual_cost(data))})
 
-    def _denied(self, root: str, query: str) -> list[dict[str, Any]]:
+    def _denied(self, request: Request, root: RootField) -> list[dict[str, Any]]:
         """ACCESS_DENIED errors, as Shopify words them, for scopes the query needs but lacks."""
-        needed = {_SCOPE_OF[root]: [root]}
-        if root != "orders" and re.search(r"\borders\s*[({]", query):
-            needed["read_orders"] = [root, "orders"]
-        if root == "orders" and re.search(r"\bcustomer\s*\{", query):
-            needed["read_customers"] = [root, "customer"]
+        scope = _QUERY_SCOPES.get(root.name) or _MUTATION_SCOPES.get(root.name)
+        needed = {scope: [root.key]}
+        if root.name not in ("orders", "order") and request.nested(root, "orders") is not None:
+            needed["read_orders"] = [root.key, "orders"]
+        if root.name in ("orders", "order") and request.nested(root, "customer") is not None:
+            needed["read_customers"] = [root.key, "customer"]
         return [
             {
                 "message": f"Access denied for {path[-1]} field. "
@@ -470,58 +602,114 @@ class FakeShopify(LoopbackService):
                 },
             }
             for scope, path in needed.items()
-            if scope is not None and scope not in self.scopes
+            if scope is not None and not self._granted(scope)
         ]
 
-    def _resolve(
-        self, root: str, arguments: dict[str, Any], first: int, nested: dict[str, Any]
-    ) -> Any:
-        if root == "currentAppInstallation":
+    def _granted(self, scope: str) -> bool:
+        """A write scope brings its read scope along, as Shopify's do."""
+        return scope in self.scopes or scope.replace("read_", "write_", 1) in self.scopes
+
+    def _idempotency_refusal(self, root: RootField, version: str) -> dict[str, Any] | None:
+        directive = root.directives.get("idempotent")
+        if directive is None:
+            mandatory = root.name in _IDEMPOTENT and (
+                version == "unstable" or version >= IDEMPOTENCY_MANDATORY_FROM
+            )
+            return _bad_request(f"{root.name} requires @idempotent(key:)") if mandatory else None
+        if root.name not in _IDEMPOTENT:
+            return _bad_request(f"{root.name} does not support @idempotent")
+        if not str(directive.get("key") or "").strip():
+            return _bad_request("The idempotency key cannot be empty")
+        return None
+
+    def _resolve(self, request: Request, root: RootField) -> Any:
+        arguments = root.arguments
+        if root.name in _MUTATION_SCOPES:
+            return self._mutate(root)
+        if root.name == "currentAppInstallation":
             return {"accessScopes": [{"handle": scope} for scope in sorted(self.scopes)]}
-        if root == "customer":
+        if root.name == "customer":
             found = _CUSTOMER_GID.fullmatch(str(arguments.get("id")))
             customer = self._customers.get(int(found[1])) if found else None
-            return self._customer_node(customer, nested) if customer else None
+            return self._customer_node(customer) if customer else None
+        if root.name == "order":
+            order = self._actions.order(arguments.get("id"))
+            return order.node() if order else None
+        if root.name == "job":
+            return self._actions.job(arguments.get("id"))
+        if root.name == "codeDiscountNodeByCode":
+            discount = self._actions.discount(arguments.get("code"))
+            return discount.node() if discount else None
         groups = parse_query(str(arguments.get("query") or ""))
-        if root == "customers":
+        if root.name == "draftOrders":
+            drafts = self._actions.drafts_matching(lambda fields: _matches(groups, fields))
+            return {"nodes": [d.node() for d in drafts[: _count(arguments, "first")]]}
+        first = _count(arguments, "first")
+        if root.name == "customers":
             customers = (c for c in self._customers.values() if _matches(groups, _fields_of(c)))
             picked = itertools.islice(customers, first)
-            return {"nodes": [self._customer_node(customer, nested) for customer in picked]}
+            return {"nodes": [self._customer_node(customer) for customer in picked]}
         orders = (o for o in self._all_orders() if _matches(groups, _fields_of(o)))
         return {"nodes": [order.node() for order in itertools.islice(orders, first)]}
 
-    def _customer_node(self, customer: _Customer, nested: dict[str, Any]) -> dict[str, Any]:
-        node = {
+    def _mutate(self, root: RootField) -> Any:
+        """The mutation's payload; a repeated idempotency key answers the first payload."""
+        key = (root.directives.get("idempotent") or {}).get("key")
+        fingerprint = json.dumps([root.name, root.arguments], sort_keys=True, default=str)
+        if key is not None and key in self._idempotent:
+            earlier, payload = self._idempotent[key]
+            if earlier != fingerprint:
+                raise BadRequest("the idempotency key was used for another request")
+            return payload
+        run = {
+            "refundCreate": self._actions.refund_create,
+            "orderCancel": self._actions.order_cancel,
+            "orderUpdate": self._actions.order_update,
+            "draftOrderCreate": self._actions.draft_order_create,
+            "draftOrderComplete": self._actions.draft_order_complete,
+            "discountCodeBasicCreate": self._actions.discount_code_basic_create,
+        }[root.name]
+        payload = run(root.arguments)
+        if key is not None:
+            self._idempotent[key] = (fingerprint, payload)
+        return payload
+
+    def _customer_node(self, customer: Customer) -> dict[str, Any]:
+        def orders(arguments: dict[str, Any]) -> dict[str, Any]:
+            newest_first = arguments.get("reverse") is True
+            picked = itertools.islice(
+                self._orders_of(customer, newest_first), _count(arguments, "first")
+            )
+            return {"nodes": [order.node() for order in picked]}
+
+        return {
+            "__typename": "Customer",
             "id": customer.gid,
             "legacyResourceId": str(customer.legacy_id),
             "displayName": customer.name,
             "email": customer.email,
+            "defaultEmailAddress": customer.brief()["defaultEmailAddress"],
             "numberOfOrders": str(len(self._added_orders(customer)) + customer.generated),
             "amountSpent": {
                 "amount": str(customer.amount_spent),
                 "currencyCode": customer.currency,
             },
             "tags": list(customer.tags),
+            "orders": orders,
         }
-        if nested:
-            newest_first = nested.get("reverse") is True
-            orders = self._orders_of(customer, newest_first)
-            picked = itertools.islice(orders, _count(nested, "first"))
-            node["orders"] = {"nodes": [order.node() for order in picked]}
-        return node
 
     # -- orders, added and made up -----------------------------------------------------------
 
-    def _customer(self, gid: str) -> _Customer:
+    def _customer(self, gid: str) -> Customer:
         found = _CUSTOMER_GID.fullmatch(gid)
         if found is None or int(found[1]) not in self._customers:
             raise KeyError(f"no customer {gid!r}; add_customer() first")
         return self._customers[int(found[1])]
 
-    def _added_orders(self, customer: _Customer) -> list[_Order]:
+    def _added_orders(self, customer: Customer) -> list[Order]:
         return [order for order in self._orders.values() if order.customer is customer]
 
-    def _orders_of(self, customer: _Customer, newest_first: bool) -> Iterator[_Order]:
+    def _orders_of(self, customer: Customer, newest_first: bool) -> Iterator[Order]:
         """The customer's orders by processing date, made-up ones created as they are read."""
         added = sorted(
             self._added_orders(customer), key=lambda o: o.processed_at, reverse=newest_first
@@ -530,19 +718,19 @@ class FakeShopify(LoopbackService):
         made_up = (self._made_up(customer, age) for age in ages)
         return heapq.merge(added, made_up, key=lambda o: o.processed_at, reverse=newest_first)
 
-    def _all_orders(self) -> Iterator[_Order]:
+    def _all_orders(self) -> Iterator[Order]:
         made_up = (
             self._made_up(customer, age)
             for customer in self._customers.values()
             for age in range(customer.generated)
         )
-        return itertools.chain(self._orders.values(), made_up)
+        return itertools.chain(list(self._orders.values()), made_up)
 
     @staticmethod
-    def _made_up(customer: _Customer, age: int) -> _Order:
+    def _made_up(customer: Customer, age: int) -> Order:
         """The customer's ``age``-th newest made-up order (0 is the newest)."""
         number = customer.generated_from + customer.generated - 1 - age
-        return _Order(
+        return Order(
             legacy_id=9_000_000_000 + number,
             name=f"#{number}",
             processed_at=_GENERATED_NEWEST - timedelta(hours=age),
@@ -557,32 +745,20 @@ class FakeShopify(LoopbackService):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _arguments(query: str, name: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-    """The arguments of the first ``name(...)`` in ``query``, variables resolved; {} if none."""
-    found = re.search(rf"\b{name}\s*\(([^)]*)\)", query)
-    arguments: dict[str, Any] = {}
-    for key, raw in _ARGUMENT.findall(found[1] if found else ""):
-        if raw.startswith('"'):
-            raise _Refused(f"argument {key}: pass strings as variables, not literals")
-        if raw.startswith("$"):
-            arguments[key] = variables.get(raw[1:])
-        elif raw.lstrip("-").isdigit():
-            arguments[key] = int(raw)
-        else:
-            arguments[key] = {"true": True, "false": False, "null": None}.get(raw, raw)
-    return arguments
+def _bad_request(message: str) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": "BAD_REQUEST"}}
 
 
 def _count(arguments: Mapping[str, Any], name: str) -> int:
     value = arguments.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 250:
-        raise _Refused(f"argument {name} must be an Int from 0 to 250, not {value!r}")
+        raise BadRequest(f"argument {name} must be an Int from 0 to 250, not {value!r}")
     return value
 
 
-def _fields_of(item: _Customer | _Order) -> dict[str, str | None]:
+def _fields_of(item: Customer | Order) -> dict[str, str | None]:
     """The searchable fields: what `email:` and `name:` (or a bare value) are matched against."""
-    if isinstance(item, _Customer):
+    if isinstance(item, Customer):
         return {"email": item.email, "name": item.name}
     return {"name": item.name, "email": item.customer.email if item.customer else None}
 
@@ -595,8 +771,10 @@ def _cost(root: str, first: int, orders: int) -> int:
     """
     order = 3
     customer = 2 + order * orders
-    node = {"customers": customer, "customer": customer, "orders": order}.get(root, 1)
-    return 2 + first * node if root in ("customers", "orders") else node
+    if root in _MUTATION_SCOPES:
+        return 10  # what Shopify charges for a mutation
+    node = {"customers": customer, "customer": customer, "orders": order, "order": order}
+    return 2 + first * node.get(root, 1) if root in ("customers", "orders") else node.get(root, 1)
 
 
 def _actual_cost(data: Any) -> int:
@@ -635,8 +813,3 @@ def _throttled(requested: int, available: float) -> dict[str, Any]:
         },
     }
     return {"errors": [error], **answer}
-
-
-def _timestamp(moment: datetime) -> str:
-    """Shopify's DateTime: ISO 8601 in UTC with a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,6 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 
+class DropConnection(Exception):
+    """Raised by `_respond` to close the connection without answering (a fake's fault)."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # bursts of concurrent clients queue rather than being reset
@@ -28,9 +32,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, headers, data = self.server.service._respond(
-            self.command, self.path, self.headers, body
-        )
+        try:
+            status, headers, data = self.server.service._respond(
+                self.command, self.path, self.headers, body
+            )
+        except DropConnection:
+            self.close_connection = True  # closed with nothing sent: the client sees a cut
+            return
         try:
             self.send_response(status)
             for name, value in headers.items():

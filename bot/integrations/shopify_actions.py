@@ -54,6 +54,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_SCOPES",
     "CANCEL_REASONS",
+    "MAX_TAG",
     "ActionableOrder",
     "Address",
     "FieldProblem",
@@ -250,8 +251,8 @@ class ShopifyActions:
         """
         if not key.strip() or key not in note:
             raise ValueError("a refund needs a key, and its note must contain it")
-        if shipping_amount < 0 or not transactions:
-            raise ValueError("a refund needs transactions and a shipping amount of 0 or more")
+        if shipping_amount < 0:
+            raise ValueError("a refund's shipping amount is 0 or more")
         order_gid = _gid(order_gid, "Order")
         refund: dict[str, Any] = {
             "orderId": order_gid,
@@ -271,7 +272,7 @@ class ShopifyActions:
         if shipping_amount:
             refund["shipping"] = {"amount": _decimal_text(shipping_amount)}
         return self.client.run_mutation(
-            "refundCreate",
+            "HelpdeskRefund",
             docs.REFUND,
             {"input": refund, "key": key},
             lambda data: _refund(_payload(data, "refundCreate", "refund")),
@@ -302,7 +303,7 @@ class ShopifyActions:
             "note": staff_note or None,
         }
         return self.client.run_mutation(
-            "orderCancel",
+            "HelpdeskCancel",
             docs.CANCEL,
             variables,
             lambda data: _payload(data, "orderCancel", "job", "orderCancelUserErrors")["id"],
@@ -312,7 +313,7 @@ class ShopifyActions:
         """``orderUpdate`` of the shipping address; returns it as Shopify stored it."""
         update = {"id": _gid(order_gid, "Order"), "shippingAddress": _address_input(address)}
         return self.client.run_mutation(
-            "orderUpdate",
+            "HelpdeskChangeAddress",
             docs.CHANGE_ADDRESS,
             {"input": update},
             lambda data: _address(_payload(data, "orderUpdate", "order")["shippingAddress"]),
@@ -327,12 +328,14 @@ class ShopifyActions:
     ) -> tuple[str, str | None, str | None]:
         """A free replacement: draft order of these lines at 100% off, tagged, then completed.
 
-        Returns (draft order GID, order GID, order name). Two mutations: when the first is in
-        doubt, :meth:`draft_orders_tagged` finds the draft; when the second fails or is in
-        doubt the draft exists uncompleted, and :meth:`complete_draft` finishes it.
+        ``tag`` (at most :data:`MAX_TAG` = 40 characters, Shopify's limit) marks the draft for
+        reconciliation. Returns (draft order GID, order GID, order name). Two mutations: when
+        the first is in doubt, :meth:`draft_orders_tagged` finds the draft; when the second
+        fails or is in doubt the draft exists uncompleted, and :meth:`complete_draft`
+        finishes it.
         """
-        if not tag.strip():
-            raise ValueError("a reship needs a tag")
+        if not tag.strip() or len(tag) > MAX_TAG:
+            raise ValueError(f"a reship needs a tag of 1 to {MAX_TAG} characters")
         wanted = _quantities(lines)
         source = self.client.run_query(
             "HelpdeskReshipSource",
@@ -360,7 +363,7 @@ class ShopifyActions:
             "email": source.get("email"),
         }
         draft_id = self.client.run_mutation(
-            "draftOrderCreate",
+            "HelpdeskReshipDraft",
             docs.RESHIP_DRAFT,
             {"input": draft},
             lambda data: _payload(data, "draftOrderCreate", "draftOrder")["id"],
@@ -370,7 +373,7 @@ class ShopifyActions:
     def complete_draft(self, draft_id: str) -> tuple[str, str | None, str | None]:
         """``draftOrderComplete`` of a (replacement) draft; (draft GID, order GID, order name)."""
         return self.client.run_mutation(
-            "draftOrderComplete",
+            "HelpdeskCompleteDraft",
             docs.COMPLETE_DRAFT,
             {"id": _gid(draft_id, "DraftOrder")},
             lambda data: _draft(_payload(data, "draftOrderComplete", "draftOrder")),
@@ -414,7 +417,7 @@ class ShopifyActions:
             "customerGets": {"value": value, "items": {"all": True}},
         }
         return self.client.run_mutation(
-            "discountCodeBasicCreate",
+            "HelpdeskDiscount",
             docs.DISCOUNT,
             {"discount": discount},
             lambda data: _payload(data, "discountCodeBasicCreate", "codeDiscountNode")["id"],
@@ -456,6 +459,8 @@ class ShopifyActions:
             for line, quantity in wanted.items()
         ]
 
+
+MAX_TAG = 40  # Shopify's limit on an order's (and a draft order's) tag
 
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
 

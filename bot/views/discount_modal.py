@@ -69,18 +69,34 @@ class DiscountFor:
     order_name: str
     currency: str  # the shop's
     customer_id: str | None
+    customer_email: str | None
     reply_view: str | None = None  # the Reply modal it was opened from: its answer gets the code
 
     @classmethod
     def of(cls, ticket_id: int, order: ActionableOrder, reply_view: str | None = None):
-        return cls(ticket_id, order.id, order.name, order.currency, order.customer_id, reply_view)
+        return cls(
+            ticket_id,
+            order.id,
+            order.name,
+            order.currency,
+            order.customer_id,
+            order.customer_email,
+            reply_view,
+        )
 
     @classmethod
     def again(cls, ticket_id: int, order_id: str, order_name: str, params: Mapping):
         """As a recorded action's parameters have it, for the form shown again."""
         reply = params.get("reply") or {}
-        return cls(ticket_id, order_id, order_name, str(params.get("currency") or ""),
-                   params.get("customer_id"), reply.get("view"))  # fmt: skip
+        return cls(
+            ticket_id,
+            order_id,
+            order_name,
+            str(params.get("currency") or ""),
+            params.get("customer_id"),
+            params.get("customer_email"),
+            reply.get("view"),
+        )
 
 
 def discount_modal(
@@ -93,6 +109,7 @@ def discount_modal(
             "order_name": target.order_name,
             "currency": target.currency,
             "customer_id": target.customer_id,
+            "customer_email": target.customer_email,
             "reply_view": target.reply_view,
         }
     )

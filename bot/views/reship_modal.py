@@ -7,14 +7,13 @@ metadata, so a submission is checked without asking Shopify before Slack has its
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from bot.integrations.shopify_actions import ActionableOrder
 from bot.views import ids
 from bot.views.address_modal import address_dict, address_text
 from bot.views.elements import context, plain, section
-from bot.views.shop_forms import modal, order_header, with_problems
+from bot.views.shop_forms import form_metadata, modal, order_header, with_problems
 
 MAX_LINES = 20  # the metadata carries each line and the address; Slack allows 3,000 characters
 
@@ -26,14 +25,7 @@ def line_block(index: int) -> str:
 def reship_metadata(ticket_id: int, order: ActionableOrder) -> str:
     lines = [[line.id, line.quantity] for line in order.line_items[:MAX_LINES]]
     address = address_dict(order.shipping_address) if order.shipping_address else None
-    metadata = {
-        "ticket_id": ticket_id,
-        "order_id": order.id,
-        "order_name": order.name,
-        "lines": lines,
-        "address": address,
-    }
-    return json.dumps(metadata, ensure_ascii=False)
+    return form_metadata(ticket_id, order, lines=lines, address=address)
 
 
 def reship_modal(

@@ -20,7 +20,15 @@ GENERAL = ""  # a problem about no one field: shown on top
 
 
 def form_metadata(ticket_id: int, order: ActionableOrder, **extra) -> str:
-    metadata = {"ticket_id": ticket_id, "order_id": order.id, "order_name": order.name, **extra}
+    # The order's customer, checked against the ticket's again when the form is submitted.
+    metadata = {
+        "ticket_id": ticket_id,
+        "order_id": order.id,
+        "order_name": order.name,
+        "customer_id": order.customer_id,
+        "customer_email": order.customer_email,
+        **extra,
+    }
     return json.dumps(metadata, ensure_ascii=False)
 
 

@@ -302,7 +302,8 @@ def test_codes_are_readable_and_the_reply_gets_a_sentence_with_the_code():
 
 def test_a_code_shopify_refused_is_shown_again_with_the_problem_under_its_field():
     form, _ = read_discount(discount_values(kind="amount", value="10"), USD, TODAY)
-    params = {**form.params(USD, ORDER.customer_id, "t"), "reply": {"view": "V0REPLY"}}
+    params = {**form.params(USD, ORDER.customer_id, "t"), "reply": {"view": "V0REPLY"},
+              "customer_email": ORDER.customer_email}  # fmt: skip
     target = DiscountFor.again(1, ORDER.id, ORDER.name, params)
     assert target == DiscountFor.of(1, ORDER, "V0REPLY")
     refused = [

@@ -25,6 +25,8 @@ from bot.handlers.slack import (
     reactions,
     replies,
     saved_reply_editing,
+    shop_approvals,
+    shop_refund,
     snoozing,
     splitting,
     tagging,
@@ -50,6 +52,8 @@ LISTENER_MODULES = (
     customer_history,
     merging,
     splitting,
+    shop_refund,
+    shop_approvals,
     order_actions,
     order_action_forms,
 )

@@ -18,26 +18,24 @@ from datetime import timedelta
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.config import Pool
 from bot.core.customer_links import owner_of
 from bot.core.discount_codes import new_code
-from bot.core.roster import MembersUnknown
-from bot.core.shop_actions import limits_for
 from bot.handlers.slack.common import services_of, tell
+from bot.handlers.slack.order_action_offer import allowed_kinds
 from bot.handlers.slack.replies import answer_of
 from bot.handlers.slack.services import Services
+from bot.handlers.slack.shop_actions import shop_of
+from bot.handlers.slack.shop_refund import open_refund
 from bot.integrations.shopify import ShopifyError
-from bot.integrations.shopify_actions import ACTIONS, ActionableOrder, ShopifyActions
+from bot.integrations.shopify_actions import ActionableOrder
 from bot.storage.models import Ticket, utcnow
 from bot.views import ids
 from bot.views.address_modal import address_modal
 from bot.views.cancel_modal import cancel_modal
 from bot.views.customer_context import status_word
 from bot.views.discount_modal import DiscountFor, DiscountForm, discount_modal
-from bot.views.order_lookup import ActionOffer
 from bot.views.reship_modal import reship_modal
 from bot.views.shop_action_menu import (
     KIND_LABELS,
@@ -76,6 +74,9 @@ def on_action_chosen(ack: Ack, body: dict, client: WebClient, context) -> None:
         log.info("shop action: unreadable choice %r", value)
         tell(client, body, "That action can't be read; open it again from the order.")
         return
+    if choice.kind == "refund":
+        open_refund(client, body, helpdesk, choice)  # shop-core's Refund modal
+        return
     parent = body.get("view")
     loading = loading_order(choice.kind, choice.ticket_id)
     if parent:
@@ -109,46 +110,6 @@ def kept_reply_draft(helpdesk: Services, reply_view: str | None) -> dict | None:
     return json.loads(kept) if kept else None
 
 
-def groups_of(helpdesk: Services, agent: str) -> frozenset[str]:
-    """The user groups named in the policy's limits that the agent is in (their own entry
-    needs none). Asked of Slack, kept a few minutes by the roster; a group Slack won't list
-    counts as not theirs, so the `default` limits apply."""
-    limits = helpdesk.desk.policy.shopify.limits
-    if agent in limits:
-        return frozenset()
-    found = set()
-    for owner in limits:
-        if not owner.startswith("S"):
-            continue
-        try:
-            members = helpdesk.desk.roster.pool_members(Pool(usergroup=owner))
-        except (MembersUnknown, SlackApiError) as problem:
-            log.warning("user group %s of shopify.limits can't be read: %s", owner, problem)
-            continue
-        if agent in members:
-            found.add(owner)
-    return frozenset(found)
-
-
-def allowed_kinds(helpdesk: Services, agent: str) -> frozenset[str]:
-    """The actions the policy lets the agent take (`shopify.limits.*.actions`)."""
-    limits = limits_for(helpdesk.desk.policy.shopify, agent, groups_of(helpdesk, agent))
-    if limits is None or limits.actions is None:
-        return frozenset(ACTIONS)
-    return frozenset(limits.actions)
-
-
-def action_offer(helpdesk: Services, ticket_id: int, agent: str) -> ActionOffer | None:
-    """What the agent may do to the ticket's customer's orders, for their ⋯ menus; None when
-    Shopify can't say which scopes the token has (then no menus: the lookup matters more)."""
-    try:
-        available = ShopifyActions(helpdesk.shopify.client).available_actions()
-    except ShopifyError as problem:
-        log.info("Shopify actions not offered: %s", problem)
-        return None
-    return ActionOffer(ticket_id, available, allowed_kinds(helpdesk, agent))
-
-
 def form_for(helpdesk: Services, choice: ActionChoice, agent: str, reply_view: str | None) -> dict:
     """The action's form for the order, or a modal saying why not."""
     kind = choice.kind
@@ -163,7 +124,7 @@ def form_for(helpdesk: Services, choice: ActionChoice, agent: str, reply_view: s
         return action_refused(
             kind, f"The policy doesn't let you take this action ({KIND_LABELS[kind]})."
         )
-    actions = ShopifyActions(helpdesk.shopify.client)
+    actions = shop_of(helpdesk)
     try:
         missing = actions.available_actions().get(kind)
         if missing:

@@ -21,7 +21,7 @@ from bot.handlers.slack.common import (
     services_of,
     tell,
 )
-from bot.handlers.slack.order_actions import action_offer
+from bot.handlers.slack.order_action_offer import action_offer
 from bot.handlers.slack.replies import answer_of
 from bot.integrations.customer_orders import belongs_to, own_orders
 from bot.integrations.shopify import Order, ShopifyError
