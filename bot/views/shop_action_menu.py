@@ -188,4 +188,5 @@ def action_in_progress(kind: str, text: str) -> dict:
 def action_outcome(kind: str, lines: list[str], failed: bool = False) -> dict:
     """The action's result once Shopify answered: `lines` are mrkdwn, already escaped."""
     mark = ":warning:" if failed else ":white_check_mark:"
-    return _small_modal(kind, [section(f"{mark} {lines[0]}"), *map(section, lines[1:])])
+    more = [section(line) for line in lines[1:] if line]  # Slack refuses an empty section
+    return _small_modal(kind, [section(f"{mark} {lines[0]}"), *more])

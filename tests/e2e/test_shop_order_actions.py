@@ -134,11 +134,13 @@ class ActionDesk(ShopDesk):
         return answer.json() if answer.body else {}
 
     def outcome(self, view_id: str, timeout: float = 20) -> str:
-        """The modal once the outbox has Shopify's answer."""
+        """The modal once the outbox has Shopify's answer (the small modal, not a form)."""
 
         def told() -> bool:
-            shown = json.dumps(self.slack.view(view_id))
-            return ":white_check_mark:" in shown or ":warning:" in shown
+            view = self.slack.view(view_id)
+            shown = json.dumps(view)
+            told = ":white_check_mark:" in shown or ":warning:" in shown
+            return told and view["callback_id"] == ids.SHOP_ACTION_PROGRESS_MODAL
 
         assert eventually(told, timeout=timeout), json.dumps(self.slack.view(view_id))
         return json.dumps(self.slack.view(view_id), ensure_ascii=False)
@@ -264,6 +266,7 @@ def test_reshipping_chosen_items_makes_a_free_order_named_in_the_thread(desk, sh
     desk.submit_form(form, {line_block(1): {ids.SHOP_RESHIP_QUANTITY: {"value": "1"}}})
     desk.outcome(form["id"])
     [action] = desk.actions()
+    assert action.state == "done", (action.state, action.errors)
     made = action.result["order_name"]
     assert made and made in desk.thread_text()
     [draft] = shop.calls_to("draftOrderCreate")
