@@ -78,7 +78,7 @@ def outcome_line(action: ShopAction) -> str:
             )
         case ActionState.EXPIRED:
             return (
-                f":hourglass: {_first_up(what(action))} asked by {asked} expired before an "
+                f":hourglass: {_sentence(what(action))} asked by {asked} expired before an "
                 "approver decided; nothing was done."
             )
     return f"{asked}: {what(action)} is {action.state.replace('_', ' ')}."
@@ -114,7 +114,7 @@ def modal_of(action: ShopAction) -> dict:
         case ActionState.QUEUED | ActionState.SENDING:
             return action_in_progress(kind, in_progress_text(action))
         case ActionState.DONE:
-            return action_outcome(kind, [_first_up(_done(action)) + ".", _ids(action)])
+            return action_outcome(kind, [_sentence(_done(action)) + ".", _ids(action)])
         case ActionState.FAILED if kind == ActionKind.DISCOUNT and _about_fields(action):
             # A code that exists, say: the form again, the problem under its field.
             target = DiscountFor.again(
@@ -123,12 +123,6 @@ def modal_of(action: ShopAction) -> dict:
             return discount_form_again(target, action.params, action.errors or [])
         case _:
             return action_outcome(kind, [outcome_line(action)], failed=True)
-
-
-def _first_up(text: str) -> str:
-    """`text` with its first letter capital; unlike str.capitalize, the rest as it was (an
-    address, a code)."""
-    return text[:1].upper() + text[1:]
 
 
 def _about_fields(action: ShopAction) -> bool:
@@ -225,6 +219,11 @@ def _ids(action: ShopAction) -> str:
         if name.endswith("_id") and value
     ]
     return "Shopify: " + ", ".join(shown) if shown else ""
+
+
+def _sentence(words: str) -> str:
+    """`words` starting a sentence (str.capitalize would lower "USD" and "#A1")."""
+    return words[:1].upper() + words[1:]
 
 
 def _money(amount: object, currency: object) -> str:
