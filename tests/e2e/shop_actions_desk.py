@@ -118,9 +118,7 @@ def bobs_ticket(helpdesk, slack: FakeSlack) -> tuple[int, str]:
     """Bob writes in; his ticket's thread gets its Shopify post (his orders, his address
     proven by his own mail)."""
     assert smtp_send(helpdesk.smtp.port, customer_mail("Refund please", sender=BOB))[0] == 250
-    assert eventually(
-        lambda: any("Shopify" in m["text"] for m in _thread(slack)), timeout=20
-    )
+    assert eventually(lambda: any("Shopify" in m["text"] for m in _thread(slack)), timeout=20)
     with Session(helpdesk.engine) as session:
         ticket = session.exec(select(Ticket)).one()
     return ticket.id, ticket.thread_ts
@@ -191,8 +189,8 @@ class RefundingAgent(SlackAgent):
     def confirmation(self, view_id: str) -> dict:
         """The modal once Shopify's calculation is in it."""
         assert self.slack.wait_for(
-            lambda: (self.slack.view(view_id).get("submit") or {}).get("text", "").startswith(
-                "Refund "
+            lambda: (
+                (self.slack.view(view_id).get("submit") or {}).get("text", "").startswith("Refund ")
             ),
             15,
         ), self.slack.view(view_id)

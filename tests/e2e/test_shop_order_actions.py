@@ -269,10 +269,10 @@ def test_reshipping_chosen_items_makes_a_free_order_named_in_the_thread(desk, sh
     assert action.state == "done", (action.state, action.errors)
     made = action.result["order_name"]
     assert made and made in desk.thread_text()
-    [draft] = shop.calls_to("draftOrderCreate")
-    assert json.dumps(draft.variables).count("LineItem") + json.dumps(draft.variables).count(
-        "variant"
-    )  # the chosen line went into the draft
+    replacement = shop.order(action.result["order_id"])
+    assert [(line.sku, line.quantity) for line in replacement.line_items] == [("IPOD2008RED", 1)]
+    assert replacement.total == 0  # free
+    assert replacement.shipping_address["address1"] == "Chestnut Street 92"  # the order's
 
 
 def test_a_discount_code_that_exists_is_a_field_error_after_shopify_says_so(desk, shop):
