@@ -357,6 +357,17 @@ def test_another_customers_order_is_never_offered_and_refused_if_forged(desk, sh
         refused = json.dumps(desk.choose(kind, ALICES))
         assert "not this ticket's customer's" in refused
         assert "Alice" not in refused and "99.00" not in refused
+    # A form forged to name her order (its metadata comes back from the client) is refused.
+    form = desk.choose("cancel", BOB_ORDER)
+    metadata = json.loads(form["private_metadata"])
+    metadata.update(
+        order_id=ALICES,
+        order_name="#3001",
+        customer_id="gid://shopify/Customer/777",
+        customer_email="alice@elsewhere.example",
+    )
+    forged = desk.submit_form({**form, "private_metadata": json.dumps(metadata)}, cancel_values())
+    assert "not this ticket's customer's" in json.dumps(forged["view"])
     assert desk.actions() == []
     assert not any(call.operation.endswith(("Create", "Cancel", "Update")) for call in shop.calls)
 
