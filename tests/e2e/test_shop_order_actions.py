@@ -12,6 +12,7 @@ runs on both backends in tests/core.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -154,17 +155,24 @@ class ActionDesk(ShopDesk):
             return list(session.exec(select(ShopAction).order_by(ShopAction.id)))
 
 
-@pytest.fixture
-def desk(database_url, shop):
+@contextmanager
+def bobs_ticket(database_url: str, shop: FakeShopify, policy: Policy = POLICY):
+    """A helpdesk connected to the shop, and Bob's ticket once its Shopify post is there."""
     with staffed_helpdesk(
         database_url,
-        POLICY,
+        policy,
         shopify_shop="acme",
         shopify_access_token=TOKEN,
         shopify_api_url=shop.url,
     ) as (helpdesk, slack, _):
         assert smtp_send(helpdesk.smtp.port, customer_mail("About my orders", sender=BOB))[0] == 250
         yield ActionDesk(helpdesk, slack)
+
+
+@pytest.fixture
+def desk(database_url, shop):
+    with bobs_ticket(database_url, shop) as desk:
+        yield desk
 
 
 def cancel_values(reason: str = "CUSTOMER", options=("restock", "notify")) -> dict:
@@ -397,15 +405,7 @@ def test_the_orders_modal_offers_the_actions_on_the_customers_orders(desk):
 
 def test_a_missing_scope_hides_the_action_and_says_why(database_url, shop):
     shop.scopes -= {"write_discounts"}
-    with staffed_helpdesk(
-        database_url,
-        POLICY,
-        shopify_shop="acme",
-        shopify_access_token=TOKEN,
-        shopify_api_url=shop.url,
-    ) as (helpdesk, slack, _):
-        assert smtp_send(helpdesk.smtp.port, customer_mail("Hi", sender=BOB))[0] == 250
-        desk = ActionDesk(helpdesk, slack)
+    with bobs_ticket(database_url, shop) as desk:
         assert "Discount" not in desk.menu("#1001")
         assert "Discount (needs `write_discounts`)" in json.dumps(desk.post)
         refused = json.dumps(desk.choose("discount", BOB_ORDER))
@@ -418,15 +418,7 @@ def test_the_policy_decides_which_actions_an_agent_is_offered(database_url, shop
             timeout="2s", approvers=["U0LEAD"], limits={AGENT["id"]: {"actions": ["discount"]}}
         )
     )
-    with staffed_helpdesk(
-        database_url,
-        policy,
-        shopify_shop="acme",
-        shopify_access_token=TOKEN,
-        shopify_api_url=shop.url,
-    ) as (helpdesk, slack, _):
-        assert smtp_send(helpdesk.smtp.port, customer_mail("Hi", sender=BOB))[0] == 250
-        desk = ActionDesk(helpdesk, slack)
+    with bobs_ticket(database_url, shop, policy) as desk:
         reply = desk.open(ids.TICKET_REPLY)
         picked = desk.pick_order(reply, "#1001")
         buttons = next(
