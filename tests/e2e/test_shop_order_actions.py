@@ -220,6 +220,8 @@ def test_each_order_in_the_thread_offers_what_its_state_allows(desk):
     assert desk.menu("#1001") == ["Cancel order", "Change address", "Reship", "Discount"]
     # Shipped: no cancelling, no new address; paid: a refund.
     assert desk.menu("#1002") == ["Refund", "Reship", "Discount"]
+    # Refund is shop-core's modal, opened from the same menu.
+    assert desk.choose("refund", SHIPPED)["callback_id"] == ids.SHOP_REFUND_MODAL
 
 
 def test_cancelling_an_unfulfilled_order(desk, shop):
