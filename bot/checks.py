@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import ConfigError, Policy, Pool, Settings, duration_text
 from bot.core.rules.vip import vip_rules
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
+from bot.integrations.shopify_actions import ShopifyActions
 from bot.integrations.shopify_cache import shopify_client
 from bot.redaction import Redactor
 from bot.rule_policy import Rule
@@ -65,6 +66,7 @@ def _all_checks(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     yield _acknowledgements(settings, policy)
     yield _guard("IMAP mailbox", lambda: _imap(settings))
     yield _guard("Shopify", lambda: _shopify(settings, policy))
+    yield _guard("Shopify actions", lambda: _shopify_actions(settings, policy))
     yield from _rules(settings, policy)
 
 
@@ -317,6 +319,35 @@ def _shopify(settings: Settings, policy: Policy) -> Outcome:
             f"{'s' if len(missing) > 1 else ''} to the app in Shopify and reinstall it",
         )
     return Outcome(name, "ok", f"token works; scopes include {', '.join(sorted(REQUIRED_SCOPES))}")
+
+
+def _shopify_actions(settings: Settings, policy: Policy) -> Outcome:
+    """Which actions from the ticket (refund, cancel, ...) the token's scopes allow."""
+    name = "Shopify actions"
+    client = shopify_client(settings, policy)
+    if client is None or not settings.shopify_access_token:
+        return Outcome(name, "skipped", "no Shopify connection: no actions from tickets")
+    try:
+        available = ShopifyActions(client).available_actions()
+    except ShopifyError:
+        return Outcome(name, "skipped", "Shopify did not answer: see the Shopify check")
+    allowed = [action for action, missing in available.items() if missing is None]
+    needs: dict[str, list[str]] = {}
+    for action, missing in available.items():
+        if missing is not None:
+            needs.setdefault(missing, []).append(action)
+    if not needs:
+        return Outcome(name, "ok", f"all available: {', '.join(allowed)}")
+    lacking = "; ".join(
+        f"{', '.join(actions)} need{'s' if len(actions) == 1 else ''} {scope}"
+        for scope, actions in needs.items()
+    )
+    return Outcome(
+        name,
+        "warning",
+        f"available: {', '.join(allowed) or 'none'}; {lacking}: add the scope to the app in "
+        "Shopify and reinstall it to offer them",
+    )
 
 
 def _rules(settings: Settings, policy: Policy) -> Iterator[Outcome]:

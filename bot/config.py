@@ -144,7 +144,7 @@ class Settings(BaseSettings):
 
     shopify_shop: str | None = None
     shopify_access_token: str | None = None
-    shopify_api_version: str = Field(default="2025-07", pattern=r"^(\d{4}-\d{2}|unstable)$")
+    shopify_api_version: str = Field(default="2026-10", pattern=r"^(\d{4}-\d{2}|unstable)$")
     shopify_api_url: str | None = None
 
     @field_validator("shopify_shop")
@@ -164,7 +164,7 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         if not re.fullmatch(r"https?://[^\s/]+/\S*", value.strip() + "/"):
-            raise ValueError("expected a URL such as http://127.0.0.1:8081/admin/api/2025-07")
+            raise ValueError("expected a URL such as http://127.0.0.1:8081/admin/api/2026-10")
         return value.strip().rstrip("/")
 
     @property

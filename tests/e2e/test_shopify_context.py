@@ -156,6 +156,29 @@ def test_check_verifies_the_token_and_names_missing_scopes(tmp_path, shop):
     assert "SHOPIFY_ACCESS_TOKEN" in " ".join(wrong.stdout.split())
 
 
+def test_check_says_which_actions_the_token_allows_and_why_not(tmp_path, shop):
+    from bot.devtools.fake_slack import FakeSlack
+
+    migrated(tmp_path)
+    with FakeSlack() as slack:
+        slack.add_channel(CHANNEL, "support")
+        env = {"SHOPIFY_SHOP": "acme", "SHOPIFY_ACCESS_TOKEN": TOKEN, "SHOPIFY_API_URL": shop.url}
+        every = run_check(tmp_path, slack, **env)
+        shop.scopes = {"read_customers", "read_orders", "write_orders"}
+        some = run_check(tmp_path, slack, **env)
+        shop.scopes = {"read_customers", "read_orders"}
+        none = run_check(tmp_path, slack, **env)
+    assert "all available: refund, cancel, address, reship, discount" in " ".join(
+        every.stdout.split()
+    )
+    some_out = " ".join(some.stdout.split())
+    assert some.returncode == 0, some_out  # a warning: the desk works without actions
+    assert "available: refund, cancel, address;" in some_out
+    assert "reship needs write_draft_orders; discount needs write_discounts" in some_out
+    none_out = " ".join(none.stdout.split())
+    assert "available: none; refund, cancel, address need write_orders" in none_out
+
+
 class ShopDesk:
     """The one ticket of a helpdesk connected to the fake shop, once its Shopify post is in the
     thread, and the agent working it. Keeps the helpdesk's answers to Slack's requests."""

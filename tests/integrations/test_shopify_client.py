@@ -70,11 +70,15 @@ def failure(call) -> ShopifyError:
     return caught.value
 
 
-def post_raw(shop: FakeShopify, query: str, variables: dict) -> tuple[int, dict]:
-    """A GraphQL request made by hand, bypassing the client's quoting."""
+def post_raw(
+    shop: FakeShopify, query: str, variables: dict, version: str | None = None
+) -> tuple[int, dict]:
+    """A GraphQL request made by hand, bypassing the client's quoting (to another version's
+    endpoint when given)."""
     body = json.dumps({"query": query, "variables": variables}).encode()
-    headers = {"Content-Type": "application/json", "X-Shopify-Access-Token": TOKEN}
-    request = urllib.request.Request(f"{shop.url}/graphql.json", body, headers)
+    headers = {"Content-Type": "application/json", "X-Shopify-Access-Token": shop.token}
+    url = shop.url if version is None else shop.url.rsplit("/", 1)[0] + f"/{version}"
+    request = urllib.request.Request(f"{url}/graphql.json", body, headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.load(response)
@@ -366,7 +370,7 @@ def test_a_slow_answer_times_out(shop: FakeShopify, sleeps: list[float]) -> None
 
 
 def test_nothing_listening_means_unavailable() -> None:
-    client = ShopifyClient("", TOKEN, api_url=f"http://127.0.0.1:{free_port()}/admin/api/2025-07")
+    client = ShopifyClient("", TOKEN, api_url=f"http://127.0.0.1:{free_port()}/admin/api/2026-10")
     error = failure(client.access_scopes)
     assert error.kind == "unavailable"
     assert "SHOPIFY_API_URL" in str(error)
