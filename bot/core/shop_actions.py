@@ -118,6 +118,10 @@ class ActionRequest:
     # What `in_flight` holds instead of the order's id, for a kind with no order (a discount:
     # its code, so two agents can't make the same code at once).
     subject: str | None = None
+    # When the agent last saw the order as the action assumes it (a refund: when Shopify
+    # calculated it): an action on the order recorded since then refuses this one, so two
+    # agents who both looked before either confirmed can't both act.
+    order_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,7 @@ def request_action(
         return Requested(earlier, new=False)
     lock = _lock_of(request)
     _refuse_if_busy(session, lock, now)
+    _refuse_if_acted_since(session, request)
     ticket = session.get(Ticket, request.ticket_id)
     if ticket is None:
         raise ActionRefused("This ticket no longer exists.")
@@ -318,6 +323,26 @@ def _refuse_if_busy(session: Session, lock: str, now: datetime) -> None:
         f"{what}{where} asked by <@{busy.requested_by}> {how}: only one action at a time, "
         "so nothing is done twice. Try again once it has finished."
     )
+
+
+def _refuse_if_acted_since(session: Session, request: ActionRequest) -> None:
+    if request.order_seen_at is None or request.order_id is None:
+        return
+    since = session.exec(
+        select(ShopAction)
+        .where(
+            ShopAction.order_id == request.order_id,
+            ShopAction.created_at > request.order_seen_at,
+            ShopAction.state.in_(list(UNDER_WAY | {ActionState.DONE})),
+        )
+        .order_by(ShopAction.id)
+    ).first()
+    if since is not None:
+        raise ActionRefused(
+            f"{LABELS[ActionKind(since.kind)]} on {since.order_name} by <@{since.requested_by}> "
+            "was asked for after you looked at the order: nothing was done, so nothing is done "
+            "twice. Open it again to see the order as it is now."
+        )
 
 
 # ---- approving -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from bot.integrations.shopify_actions import ActionableOrder, SuggestedRefund
@@ -195,8 +196,11 @@ def refund_modal(
     )
 
 
-def refund_confirm(order: RefundOrder, form: RefundForm, plan: SuggestedRefund) -> dict:
-    """Shopify's calculation, to confirm: submitting it records the refund."""
+def refund_confirm(
+    order: RefundOrder, form: RefundForm, plan: SuggestedRefund, calculated_at: datetime
+) -> dict:
+    """Shopify's calculation, to confirm: submitting it records the refund, unless another
+    action on the order was recorded after `calculated_at`."""
     chosen = [
         f"• {quantity} x {escape_mrkdwn(order.lines[index].title)}"
         for index, quantity in sorted(form.quantities.items())
@@ -221,6 +225,7 @@ def refund_confirm(order: RefundOrder, form: RefundForm, plan: SuggestedRefund) 
         form=form.as_data(),
         amount=str(plan.amount.amount),
         amount_currency=plan.amount.currency,
+        calculated_at=calculated_at.isoformat(),
     )
     submit = truncate(f"Refund {plan.amount}", 24)
     return modal(ids.SHOP_REFUND_MODAL, "Refund", submit, metadata, blocks)

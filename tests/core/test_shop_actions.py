@@ -267,3 +267,16 @@ def test_two_agents_submitting_at_once_make_one_action(core, ticket, engine):
         assert a.new
     with Session(engine) as session:
         assert len(session.exec(select(ShopAction)).all()) == 1
+
+
+def test_an_action_recorded_after_the_agent_looked_refuses_theirs(core, ticket):
+    looked = utcnow()
+    first = actions.request_action(core.session, shop_policy(), refund(ticket.id, "10", "V1"))
+    actions.finish(core.session, first.action, {})
+    core.session.commit()
+    late = refund(ticket.id, "10", "V2", requested_by=OTHER, order_seen_at=looked)
+    with pytest.raises(ActionRefused, match="after you looked"):
+        actions.request_action(core.session, shop_policy(), late)
+    core.session.rollback()
+    fresh = refund(ticket.id, "10", "V3", requested_by=OTHER, order_seen_at=utcnow())
+    assert actions.request_action(core.session, shop_policy(), fresh).new

@@ -15,10 +15,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.config import Policy
+from bot.core import outbox as kinds
 from bot.devtools.fake_shopify import FakeShopify
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import SlackHttpResponse, new_trigger_id
-from bot.storage.models import ShopAction, Ticket
+from bot.storage.models import OutboxItem, ShopAction, Ticket
 from bot.views import ids
 from bot.views.refund_modal import RESTOCK, SHIPPING, line_block
 from bot.views.shop_action_menu import ActionChoice
@@ -36,6 +37,7 @@ TOKEN = "shpat_test_token"
 BOB = "Bob Norman <bob.norman@hostmail.com>"
 ORDER_ID = "gid://shopify/Order/8880001"
 ORDER_NAME = "#3001"
+POSTER = "gid://shopify/LineItem/9990002"
 SAM = {"id": "U0AGENT2", "username": "sam", "name": "sam", "team_id": "T0FAKE"}
 LEAD = {"id": "U0LEAD", "username": "lee", "name": "lee", "team_id": "T0FAKE"}
 
@@ -100,6 +102,23 @@ class ShopDesk:
     def refunds(self) -> list:
         return list(self.shop.order(ORDER_ID).refunds)
 
+    def approval_message(self, approver: str = LEAD["id"]) -> dict:
+        """The request in the approver's DM, once posted: its channel among the fields."""
+
+        def posted() -> OutboxItem | None:
+            with Session(self.helpdesk.engine) as session:
+                rows = session.exec(
+                    select(OutboxItem).where(OutboxItem.kind == kinds.SHOP_APPROVAL_REQUEST)
+                ).all()
+            return next((r for r in rows if r.payload["approver"] == approver and r.result), None)
+
+        assert eventually(lambda: posted() is not None, timeout=15)
+        row = posted()
+        [message] = [
+            m for m in self.slack.messages_in(row.result["channel"]) if m["ts"] == row.result["ts"]
+        ]
+        return {**message, "channel": row.result["channel"]}
+
 
 @contextmanager
 def shop_desk(database_url: str, policy: Policy | None = None) -> Iterator[ShopDesk]:
@@ -160,8 +179,7 @@ class RefundingAgent(SlackAgent):
         assert self.slack.wait_for(lambda: len(self.slack.calls("views.push")) > pushed, 10)
         view_id = self.slack.calls("views.push")[-1].response["view"]["id"]
         assert self.slack.wait_for(
-            lambda: self.slack.view(view_id)["callback_id"] != ids.SHOP_ACTION_PROGRESS_MODAL,
-            10,
+            lambda: "Loading order" not in view_text(self.slack.view(view_id)), 10
         )
         return self.slack.view(view_id)
 

@@ -10,6 +10,7 @@ forged, and on each submission against the ticket as it is then.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from slack_bolt import Ack, App
@@ -23,7 +24,7 @@ from bot.handlers.slack.services import Services
 from bot.handlers.slack.shop_actions import limit_groups, record_action, shop_of
 from bot.integrations.shopify_actions import ShopifyError, ShopifyUserErrors
 from bot.storage.db import transaction
-from bot.storage.models import Ticket
+from bot.storage.models import Ticket, utcnow
 from bot.views import ids
 from bot.views.refund_modal import (
     CALCULATE,
@@ -137,6 +138,7 @@ def _calculate(ack: Ack, client: WebClient, helpdesk: Services, view: dict, orde
         response_action="update",
         view=action_in_progress(REFUND, "Asking Shopify for the refund's amount…"),
     )
+    asked_at = utcnow()
     try:
         plan = shop_of(helpdesk).suggest_refund(
             order.order_id, form.lines(order), form.shipping, form.restock
@@ -151,7 +153,7 @@ def _calculate(ack: Ack, client: WebClient, helpdesk: Services, view: dict, orde
             nothing = "Shopify calculates nothing to refund for this choice."
             answer = refund_modal(order, form, {GENERAL: nothing})
         else:
-            answer = refund_confirm(order, form, plan)
+            answer = refund_confirm(order, form, plan, asked_at)
     client.views_update(view_id=view["id"], view=answer)
 
 
@@ -160,6 +162,7 @@ def _confirm(ack: Ack, client: WebClient, helpdesk: Services, body, data, order)
         form = RefundForm.from_data(data["form"])
         amount = Decimal(data["amount"])
         currency = str(data["amount_currency"])
+        calculated_at = datetime.fromisoformat(data["calculated_at"])
     except (KeyError, TypeError, ValueError, InvalidOperation):
         ack(response_action="update", view=action_refused(REFUND, "This form is out of date."))
         return
@@ -186,5 +189,6 @@ def _confirm(ack: Ack, client: WebClient, helpdesk: Services, body, data, order)
         currency=currency,
         groups=limit_groups(helpdesk, user),
         view_id=view["id"],
+        order_seen_at=calculated_at,
     )
     record_action(client, helpdesk, request)
