@@ -429,3 +429,21 @@ def test_the_policy_decides_which_actions_an_agent_is_offered(database_url, shop
         assert [e["text"]["text"] for e in buttons["elements"]] == ["Discount"]
         # The thread's post is everyone's: there the click is refused, saying why.
         assert "doesn't let you" in json.dumps(desk.choose("cancel", BOB_ORDER))
+
+
+def test_two_agents_who_both_opened_cancel_on_an_order_cancel_it_once(database_url, shop):
+    sam = {**AGENT, "id": "U0AGENT2", "username": "sam", "name": "sam"}
+    policy = Policy(agents=[AGENT["id"], sam["id"]], shopify=ShopifyPolicy(timeout="2s"))
+    with bobs_ticket(database_url, shop, policy) as desk:
+        mine = desk.choose("cancel", BOB_ORDER)
+        theirs = desk.choose("cancel", BOB_ORDER, user=sam)
+        desk.submit_form(mine, cancel_values())
+        assert "cancelled #1001" in desk.outcome(mine["id"]).lower()
+        desk.submit_form(theirs, cancel_values(reason="STAFF"), user=sam)
+
+        def refused() -> bool:
+            return "after you looked at the order" in json.dumps(desk.slack.view(theirs["id"]))
+
+        assert eventually(refused)
+        assert len(shop.calls_to("orderCancel")) == 1
+        assert [a.requested_by for a in desk.actions()] == [AGENT["id"]]

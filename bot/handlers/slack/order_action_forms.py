@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -159,5 +160,16 @@ def submit(
         groups=limit_groups(helpdesk, agent),
         view_id=view["id"],
         subject=subject,
+        # A code is for the customer whatever else happened to the order meanwhile.
+        order_seen_at=None if kind == ActionKind.DISCOUNT else _seen_at(metadata),
     )
     record_action(client, helpdesk, request)
+
+
+def _seen_at(metadata: dict) -> datetime | None:
+    """When the form's order was read (None for a form shown again after Shopify refused it:
+    that refusal is the newest look)."""
+    try:
+        return datetime.fromisoformat(metadata["seen_at"])
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -44,6 +44,7 @@ from bot.views.shop_action_menu import (
     applies_to,
     loading_order,
 )
+from bot.views.shop_forms import seen_at
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ def form_for(helpdesk: Services, choice: ActionChoice, agent: str, reply_view: s
                 f"{KIND_LABELS[kind]} needs the {missing} scope, which the Shopify token lacks: "
                 "add it to the app in the Shopify admin.",
             )
+        read_at = utcnow()
         order = actions.order(choice.order_id)
     except ShopifyError as problem:
         log.info("shop action %s on %s: %s", kind, choice.order_id, problem)
@@ -144,7 +146,7 @@ def form_for(helpdesk: Services, choice: ActionChoice, agent: str, reply_view: s
     refusal = state_refusal(kind, order)
     if refusal:
         return action_refused(kind, refusal)
-    return FORMS[kind](choice.ticket_id, order, reply_view)
+    return seen_at(FORMS[kind](choice.ticket_id, order, reply_view), read_at)
 
 
 def state_refusal(kind: str, order: ActionableOrder) -> str | None:
