@@ -24,6 +24,7 @@ from bot.core.customer_links import owner_of
 from bot.core.discount_codes import new_code
 from bot.handlers.slack.common import services_of, tell
 from bot.handlers.slack.order_action_offer import allowed_kinds
+from bot.handlers.slack.orders import NOT_CONNECTED
 from bot.handlers.slack.replies import answer_of
 from bot.handlers.slack.services import Services
 from bot.handlers.slack.shop_actions import shop_of
@@ -48,7 +49,6 @@ from bot.views.shop_forms import seen_at
 
 log = logging.getLogger(__name__)
 
-NOT_CONNECTED = "Shopify isn't connected: set SHOPIFY_SHOP and SHOPIFY_ACCESS_TOKEN."
 NOT_THEIRS = (
     "That order is not this ticket's customer's, so nothing can be done to it from here. If it "
     "is theirs, link the ticket to its customer from the Shopify post in the thread."
@@ -136,7 +136,7 @@ def form_for(helpdesk: Services, choice: ActionChoice, agent: str, reply_view: s
             )
         read_at = utcnow()
         order = actions.order(choice.order_id)
-    except ShopifyError as problem:
+    except (ShopifyError, ValueError) as problem:  # ValueError: not an order's GID
         log.info("shop action %s on %s: %s", kind, choice.order_id, problem)
         return action_refused(kind, f"Shopify didn't give the order: {problem}")
     # The same answer whether the order exists or not: nothing about others' orders.
