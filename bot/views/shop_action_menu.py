@@ -97,14 +97,26 @@ def offered_kinds(
 
 
 def missing_scopes_note(available: Mapping[str, str | None]) -> dict | None:
-    """One line naming the actions the token can't take and the scope each needs."""
-    missing = [f"{KIND_LABELS[k]} (needs `{s}`)" for k, s in available.items() if s]
-    if not missing:
+    """One line naming the actions the token can't take, grouped by the scope they need:
+    "Not offered: Refund, Cancel order and Change address need `write_orders` …"."""
+    by_scope: dict[str, list[str]] = {}
+    for kind, scope in available.items():
+        if scope and kind in KIND_LABELS:
+            by_scope.setdefault(scope, []).append(KIND_LABELS[kind])
+    if not by_scope:
         return None
-    return context(
-        f":information_source: Not offered, as the Shopify token lacks the scope: "
-        f"{', '.join(missing)}. Add it to the app in the Shopify admin."
+    needs = "; ".join(
+        f"{_listed(labels)} {'needs' if len(labels) == 1 else 'need'} `{scope}`"
+        for scope, labels in by_scope.items()
     )
+    return context(
+        f":information_source: Not offered: {needs}, which the Shopify token lacks "
+        "(add it to the app in the Shopify admin)."
+    )
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def action_menu(ticket_id: int, order_id: str, kinds: list[str]) -> dict | None:

@@ -111,7 +111,11 @@ def test_what_an_order_offers_depends_on_its_state_the_scopes_and_the_agent():
         "discount",
     ]
     note = json.dumps(missing_scopes_note(no_drafts))
-    assert "Reship (needs `write_draft_orders`)" in note
+    assert "Not offered: Reship needs `write_draft_orders`, which" in note
+    read_only = {kind: "write_orders" for kind in ("refund", "cancel", "address")}
+    assert "Refund, Cancel order and Change address need `write_orders`" in json.dumps(
+        missing_scopes_note(read_only)
+    )
     assert missing_scopes_note(EVERYTHING) is None
 
 
