@@ -28,6 +28,7 @@ from bot.storage.models import (
     CsatSurvey,
     DailyFigures,
     Message,
+    ShopAction,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -54,6 +55,7 @@ _PLACED_BY: dict[type, dict[str, str]] = {
     SlaClock: {"stopped_at": "stopped_at", "outcome": "stopped_at"},
     CsatSurvey: {"answered_at": "answered_at", "rating": "answered_at"},
     Message: {"created_at": "created_at", "direction": "created_at", "author": "created_at"},
+    ShopAction: {"finished_at": "finished_at", "state": "finished_at", "result": "finished_at"},
 }
 
 

@@ -84,6 +84,23 @@ def outcome_line(action: ShopAction) -> str:
     return f"{asked}: {what(action)} is {action.state.replace('_', ' ')}."
 
 
+def audit_text(action: ShopAction) -> str:
+    """One plain line for `helpdesk export`: "refund 35.00 USD on #1001 done by U0A,
+    approved by U0L (refund_id gid://shopify/Refund/1)"."""
+    money = f" {action.amount} {action.currency or ''}".rstrip() if action.amount else ""
+    order = f" on {action.order_name}" if action.order_name else ""
+    approved = f", approved by {action.approver}" if action.approver else ""
+    if action.state == ActionState.DECLINED:
+        approved = f", declined by {action.approver}"
+    made = ", ".join(
+        f"{name} {value}"
+        for name, value in (action.result or {}).items()
+        if name.endswith("_id") and value
+    )
+    done = f"{action.kind}{money}{order} {action.state} by {action.requested_by}{approved}"
+    return f"{done} ({made})" if made else done
+
+
 def problems_text(action: ShopAction) -> str:
     """Shopify's refusals, each with the field it is about."""
     said = []

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
 from bot.config import ActionLimits, Policy, ShopifyPolicy
+from bot.core import metrics
 from bot.core import outbox as kinds
 from bot.core import shop_actions as actions
+from bot.core.metrics import Period
 from bot.core.shop_actions import (
     ActionKind,
     ActionRefused,
@@ -19,7 +23,9 @@ from bot.core.shop_actions import (
     limits_for,
     over_limits,
 )
+from bot.exports import ticket_rows
 from bot.storage.models import ShopAction, utcnow
+from bot.views.digest import digest_blocks, shop_text
 from tests.core.builders import ON_BOTH_DATABASES, email, policy
 
 AGENT, OTHER, LEAD, LEAD2 = "U0AGENT1", "U0AGENT2", "U0LEAD", "U0LEAD2"
@@ -280,3 +286,42 @@ def test_an_action_recorded_after_the_agent_looked_refuses_theirs(core, ticket):
     core.session.rollback()
     fresh = refund(ticket.id, "10", "V3", requested_by=OTHER, order_seen_at=utcnow())
     assert actions.request_action(core.session, shop_policy(), fresh).new
+
+
+# ---- audit: the digest's figures and the export -------------------------------------------
+
+
+def test_the_days_refunds_and_cancellations_are_counted_for_the_digest(core, ticket):
+    for key, amount in (("V1", "35.00"), ("V2", "10.50")):
+        done = actions.request_action(core.session, shop_policy(), refund(ticket.id, amount, key))
+        actions.finish(core.session, done.action, {"amount": amount, "currency": "EUR"})
+    cancel = ActionRequest(ticket.id, ActionKind.CANCEL, LEAD, "V3", order_id="gid://o/2")
+    actions.finish(
+        core.session, actions.request_action(core.session, shop_policy(), cancel).action, {}
+    )
+    failed = actions.request_action(core.session, shop_policy(), refund(ticket.id, "5", "V4"))
+    actions.fail(core.session, failed.action, [])
+    core.session.commit()
+    today = utcnow().date()
+    figures = metrics.report(core.session, Period.day(today, ZoneInfo("UTC")), utcnow()).shop
+    assert figures.refunds == 2 and figures.cancellations == 1
+    assert figures.refunded == (("EUR", Decimal("45.50")),)
+    report = metrics.report(core.session, Period.day(today, ZoneInfo("UTC")), utcnow())
+    assert shop_text(report) == "2 refunds (45.50 EUR) · 1 cancellation"
+    assert "*Shop*" in json.dumps(digest_blocks(report, "Today"))
+
+
+def test_ended_actions_are_in_the_export_with_who_and_shopifys_ids(core, ticket):
+    asked = actions.request_action(core.session, shop_policy(), refund(ticket.id, "120"))
+    actions.approve(core.session, shop_policy(), asked.action.id, LEAD)
+    actions.finish(
+        core.session,
+        asked.action,
+        {"refund_id": "gid://shopify/Refund/7", "amount": "120.00", "currency": "EUR"},
+    )
+    core.session.commit()
+    [row] = ticket_rows(core.session, utcnow() - timedelta(days=1))
+    assert row["shop_actions"] == (
+        f"refund 120 EUR on #1001 done by {AGENT}, approved by {LEAD} "
+        "(refund_id gid://shopify/Refund/7)"
+    )

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.config import Policy
@@ -19,6 +20,8 @@ from bot.core import outbox as kinds
 from bot.devtools.fake_shopify import FakeShopify
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import SlackHttpResponse, new_trigger_id
+from bot.integrations.shopify import ShopifyClient
+from bot.integrations.shopify_actions import ShopifyActions
 from bot.storage.models import OutboxItem, ShopAction, Ticket
 from bot.views import ids
 from bot.views.refund_modal import RESTOCK, SHIPPING, line_block
@@ -60,6 +63,11 @@ def shop_with_bobs_order() -> FakeShopify:
     return shop
 
 
+def shop_client(shop: FakeShopify) -> ShopifyActions:
+    """The shop's write side as another app (the Shopify admin, say) would use it."""
+    return ShopifyActions(ShopifyClient(shop="acme", token=TOKEN, api_url=shop.url))
+
+
 def policy_with(**shopify: Any) -> Policy:
     """The agents' limits: Alex may refund up to 100 at a time, Sam up to 20; Lee approves."""
     rules = {
@@ -73,19 +81,21 @@ def policy_with(**shopify: Any) -> Policy:
 
 @dataclass
 class ShopDesk:
-    """The running helpdesk, the fake Slack, the fake shop, and Bob's ticket in its thread."""
+    """A running helpdesk (its database and HTTP port: it may run in another process), the
+    fake Slack, the fake shop, and Bob's ticket in its thread."""
 
-    helpdesk: Any
+    engine: Engine
+    http_port: int
     slack: FakeSlack
     shop: FakeShopify
     ticket_id: int
     root_ts: str
 
     def agent(self, user: dict = AGENT) -> RefundingAgent:
-        return RefundingAgent(self.helpdesk.http_port, self.slack, user)
+        return RefundingAgent(self.http_port, self.slack, user)
 
     def actions(self) -> list[ShopAction]:
-        with Session(self.helpdesk.engine) as session:
+        with Session(self.engine) as session:
             return list(session.exec(select(ShopAction).order_by(ShopAction.id)))
 
     def action(self) -> ShopAction:
@@ -106,7 +116,7 @@ class ShopDesk:
         """The request in the approver's DM, once posted: its channel among the fields."""
 
         def posted() -> OutboxItem | None:
-            with Session(self.helpdesk.engine) as session:
+            with Session(self.engine) as session:
                 rows = session.exec(
                     select(OutboxItem).where(OutboxItem.kind == kinds.SHOP_APPROVAL_REQUEST)
                 ).all()
@@ -130,15 +140,16 @@ def shop_desk(database_url: str, policy: Policy | None = None) -> Iterator[ShopD
             database_url, slack, policy or policy_with(),
             shopify_shop="acme", shopify_access_token=TOKEN, shopify_api_url=shop.url,
         ) as helpdesk:  # fmt: skip
-            yield ShopDesk(helpdesk, slack, shop, *bobs_ticket(helpdesk, slack))
+            ticket = bobs_ticket(helpdesk.engine, helpdesk.smtp.port, slack)
+            yield ShopDesk(helpdesk.engine, helpdesk.http_port, slack, shop, *ticket)
 
 
-def bobs_ticket(helpdesk, slack: FakeSlack) -> tuple[int, str]:
+def bobs_ticket(engine: Engine, smtp_port: int, slack: FakeSlack) -> tuple[int, str]:
     """Bob writes in; his ticket's thread gets its Shopify post (his orders, his address
     proven by his own mail)."""
-    assert smtp_send(helpdesk.smtp.port, customer_mail("Refund please", sender=BOB))[0] == 250
+    assert smtp_send(smtp_port, customer_mail("Refund please", sender=BOB))[0] == 250
     assert eventually(lambda: any("Shopify" in m["text"] for m in _thread(slack)), timeout=20)
-    with Session(helpdesk.engine) as session:
+    with Session(engine) as session:
         ticket = session.exec(select(Ticket)).one()
     return ticket.id, ticket.thread_ts
 

@@ -14,8 +14,6 @@ import pytest
 from sqlmodel import Session
 
 from bot.core.shop_actions import ActionState
-from bot.integrations.shopify_actions import ShopifyActions
-from bot.integrations.shopify_cache import shopify_client
 from bot.storage.models import ShopAction, utcnow
 from bot.views import ids
 from bot.views.refund_modal import NOTHING_CHOSEN, line_block
@@ -27,6 +25,7 @@ from tests.e2e.shop_actions_desk import (
     POSTER,
     SAM,
     policy_with,
+    shop_client,
     shop_desk,
     view_text,
 )
@@ -112,7 +111,7 @@ def test_an_expired_request_cannot_be_approved(database_url):
         desk.agent(SAM).refund(desk.ticket_id, {0: "1", 1: "0"})
         action = desk.settled(ActionState.AWAITING_APPROVAL)
         request = desk.approval_message()
-        with Session(desk.helpdesk.engine) as session:  # two hours and a minute later
+        with Session(desk.engine) as session:  # two hours and a minute later
             row = session.get(ShopAction, action.id)
             row.approval_expires_at = utcnow() - timedelta(minutes=1)
             session.add(row)
@@ -146,7 +145,7 @@ def test_shopifys_refusal_shows_in_the_modal_and_nothing_is_done(database_url):
         form = alex.open_refund(desk.ticket_id)
         alex.calculate(form, {0: "0", 1: "1"}, shipping=False)
         view = alex.confirmation(form["id"])
-        admin = ShopifyActions(shopify_client(desk.helpdesk.settings, policy_with()))
+        admin = shop_client(desk.shop)
         plan = admin.suggest_refund(ORDER_ID, [(POSTER, 1)], False, False)
         admin.refund(ORDER_ID, [(POSTER, 1)], Decimal(0), False, plan.transactions,
                      note="In the admin: admin-1", key="admin-1")  # fmt: skip
