@@ -203,6 +203,9 @@ class FakeShopify(LoopbackService):
     """One shop's GraphQL Admin API on a local port. Thread-safe.
 
     Set :attr:`scopes` to the token's granted scopes, :attr:`delay` to slow every answer.
+    Tests read the shop's state with :meth:`order` (line items, transactions, refunds, the
+    address, ``cancelled_at``) and :attr:`actions` (``drafts``, ``discount(code)``, ``jobs``),
+    and what was asked with :attr:`calls` and :meth:`calls_to` (by root field).
     """
 
     def __init__(

@@ -60,7 +60,7 @@ _ORDER_NAME = re.compile(r"#?([0-9]{1,18})")
 _CUSTOMER_GID = re.compile(r"gid://shopify/Customer/[0-9]+")
 _SCOPE = re.compile(r"\b((?:unauthenticated_)?(?:read|write)_[a-z_]+)")
 
-# The operation comes first in each document: FakeShopify finds the root field there.
+# The operation comes first in each document, its fragments after it.
 _ORDER_FIELDS = """
 fragment HelpdeskOrder on Order {
   id

@@ -21,8 +21,14 @@ Changes to the first committed interface (for shop-core and shop-ui): :meth:`~Sh
 raises (ShopifyInDoubt, ShopifyUserErrors) rather than returning None ids when the completion
 fails; a draft found by its tag without an order is finished with the new
 :meth:`~ShopifyActions.complete_draft`. ``create_discount``'s percentage is in percent (10 =
-10 %). ``ShopifyInDoubt`` is defined in :mod:`bot.integrations.shopify` (the client raises it)
-and re-exported here; it has ``.operation`` and ``.reason``.
+10 %). A reship's tag longer than :data:`MAX_TAG` (40, Shopify's limit for an order tag) is
+stored shortened (its start and a hash, see :func:`shop_tag`); :meth:`draft_orders_tagged`
+shortens the same way, so the same tag always finds the draft.
+``refund`` accepts no transactions (a refund of items only) and checks that ``note`` contains
+``key``. ``ShopifyInDoubt`` is defined in :mod:`bot.integrations.shopify` (the client raises
+it) and re-exported here; it has ``.operation`` (the GraphQL operation name, e.g.
+``HelpdeskRefund``) and ``.reason``. Restocked units go back as ``CANCEL`` when still
+unfulfilled, else ``RETURN`` (one extra query before the refund).
 
     actions = ShopifyActions(client)
     order = actions.order("gid://shopify/Order/450789469")
@@ -33,6 +39,7 @@ and re-exported here; it has ``.operation`` and ``.reason``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +73,7 @@ __all__ = [
     "ShopifyInDoubt",  # defined with the client, which raises it
     "ShopifyUserErrors",
     "SuggestedRefund",
+    "shop_tag",
 ]
 
 ACTIONS = ("refund", "cancel", "address", "reship", "discount")
@@ -105,7 +113,7 @@ class Address:
 class ShopTransaction:
     id: str  # GID of the parent transaction a refund goes against
     gateway: str
-    kind: str  # SALE, CAPTURE, ... (SuggestedRefund's suggestedTransactions: SUGGESTED_REFUND)
+    kind: str  # of the payment (SALE, CAPTURE); a suggested refund gives its parent's
     amount: Money
 
 
@@ -204,8 +212,7 @@ class ShopifyActions:
 
     def draft_orders_tagged(self, tag: str) -> list[tuple[str, str | None, str | None]]:
         """(draft GID, order GID or None, order name or None) of each draft with ``tag``."""
-        if not tag.strip():
-            raise ValueError("a tag is needed")
+        tag = shop_tag(tag)
         return self.client.run_query(
             "HelpdeskDraftsTagged",
             docs.DRAFTS_TAGGED,
@@ -328,14 +335,13 @@ class ShopifyActions:
     ) -> tuple[str, str | None, str | None]:
         """A free replacement: draft order of these lines at 100% off, tagged, then completed.
 
-        ``tag`` (at most :data:`MAX_TAG` = 40 characters, Shopify's limit) marks the draft for
+        ``tag`` (as :func:`shop_tag` fits it to Shopify's length) marks the draft for
         reconciliation. Returns (draft order GID, order GID, order name). Two mutations: when
         the first is in doubt, :meth:`draft_orders_tagged` finds the draft; when the second
         fails or is in doubt the draft exists uncompleted, and :meth:`complete_draft`
         finishes it.
         """
-        if not tag.strip() or len(tag) > MAX_TAG:
-            raise ValueError(f"a reship needs a tag of 1 to {MAX_TAG} characters")
+        tag = shop_tag(tag)
         wanted = _quantities(lines)
         source = self.client.run_query(
             "HelpdeskReshipSource",
@@ -461,6 +467,20 @@ class ShopifyActions:
 
 
 MAX_TAG = 40  # Shopify's limit on an order's (and a draft order's) tag
+_TAG_HASH = 16  # hex digits of the hash that ends a shortened tag
+
+
+def shop_tag(tag: str) -> str:
+    """``tag`` as stored in Shopify: itself when it fits :data:`MAX_TAG`, else its start, a
+    dash and a hash of the whole, 40 characters that stay the same for the same tag."""
+    tag = tag.strip()
+    if not tag or "," in tag:
+        raise ValueError(f"not a tag: {tag!r} (Shopify reads a comma as two tags)")
+    if len(tag) <= MAX_TAG:
+        return tag
+    digest = hashlib.sha256(tag.encode()).hexdigest()[:_TAG_HASH]
+    return f"{tag[: MAX_TAG - _TAG_HASH - 1]}-{digest}"
+
 
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
 

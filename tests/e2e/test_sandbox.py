@@ -97,7 +97,7 @@ def test_sample_email_reply_and_escalation_through_the_page_api(page):
         return [r["text"] for r in replies if r["text"].startswith("Shopify:")]
 
     assert eventually(shop_context, timeout=15)
-    assert shop_context() == ["Shopify: Jane Doe, 2 orders, 86.00 USD spent"]
+    assert shop_context() == ["Shopify: Jane Doe, 3 orders, 102.00 USD spent"]
     # Over the demo policy's VIP spend: her ticket is starred and raised to high priority.
     assert eventually(lambda: ":star: *VIP*" in json.dumps(support_threads(page.state())[0]))
     assert "*Priority*\\nHigh" in json.dumps(support_threads(page.state())[0]["blocks"])

@@ -17,6 +17,7 @@ from bot.integrations.shopify_actions import (
     ShopifyActions,
     ShopifyInDoubt,
     ShopifyUserErrors,
+    shop_tag,
 )
 from tests.conftest import free_port
 
@@ -311,14 +312,26 @@ def test_a_reship_cut_at_completion_is_found_by_its_tag_and_finished(
         actions.complete_draft(draft)  # already completed: nothing doubled
 
 
-def test_a_reship_of_a_line_not_on_the_order_or_a_long_tag_is_no_request(
+def test_a_reship_of_a_line_not_on_the_order_or_without_a_tag_is_no_request(
     shop: FakeShopify, actions: ShopifyActions
 ) -> None:
     with pytest.raises(ValueError):
         actions.reship(MUG_ORDER, [(TEAPOT_LINE, 1)], HOME, "hd-reship-1")
     with pytest.raises(ValueError):
-        actions.reship(MUG_ORDER, [(MUG_LINE, 1)], HOME, "x" * 41)
+        actions.reship(MUG_ORDER, [(MUG_LINE, 1)], HOME, " ")
     assert shop.calls_to("draftOrderCreate") == []
+
+
+def test_a_tag_longer_than_shopify_takes_is_shortened_alike_both_ways(
+    shop: FakeShopify, actions: ShopifyActions
+) -> None:
+    key = "hd-reship-" + "0123456789abcdef" * 2  # 42 characters
+    made = actions.reship(MUG_ORDER, [(MUG_LINE, 1)], HOME, key)
+    assert actions.draft_orders_tagged(key) == [made]
+    [draft] = shop.actions.drafts.values()
+    assert draft.tags == (shop_tag(key),) and len(shop_tag(key)) == 40
+    assert shop_tag(key).startswith("hd-reship-0123456789abc-")
+    assert shop_tag(key + "0") != shop_tag(key) and shop_tag("short") == "short"
 
 
 # -- discounts -------------------------------------------------------------------------------
