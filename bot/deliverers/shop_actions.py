@@ -44,7 +44,6 @@ from bot.deliverers.rule_facts import SHOPIFY_API
 from bot.deliverers.shopify_context import PASSING_PROBLEMS
 from bot.delivery.contract import Deliverer, RetryLater
 from bot.integrations.shopify_actions import (
-    MAX_TAG,
     Address,
     ShopifyActions,
     ShopifyError,
@@ -276,21 +275,15 @@ def _same_place(one: Address, other: Address) -> bool:
 # ---- reship ----------------------------------------------------------------------------------
 
 
-def reship_tag(pending: Pending) -> str:
-    """The draft order's tag that finds it again: the action's key, cut to Shopify's limit on
-    a tag (the key's digest keeps 30 hex digits, as unique as it needs)."""
-    return pending.key[:MAX_TAG]
-
-
 def _send_reship(shop: ShopifyActions, pending: Pending) -> dict[str, Any]:
     made = shop.reship(
-        pending.order_id, _lines(pending.params), _address(pending.params), reship_tag(pending)
+        pending.order_id, _lines(pending.params), _address(pending.params), pending.key
     )
     return _reship_result(made)
 
 
 def _find_reship(shop: ShopifyActions, pending: Pending) -> dict[str, Any] | None:
-    drafts = shop.draft_orders_tagged(reship_tag(pending))
+    drafts = shop.draft_orders_tagged(pending.key)
     if not drafts:
         return None
     draft, order, _ = drafts[0]
