@@ -65,7 +65,8 @@ def looking_up(ticket_id: int, number: int, query: str) -> dict:
 @dataclass(frozen=True)
 class ActionOffer:
     """The Shopify actions an agent may take on the ticket's customer's orders: the token's
-    (kind → None, or the scope it lacks) and the policy's for this agent."""
+    (kind → None, or the scope it lacks), and those the policy lets this agent take without
+    an approver (the others are offered as needing approval)."""
 
     ticket_id: int
     available: Mapping[str, str | None]

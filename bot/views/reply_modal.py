@@ -24,6 +24,7 @@ class PickedOrder:
     id: str  # GID
     name: str
     kinds: tuple[str, ...]
+    allowed: tuple[str, ...]  # those the agent takes without an approver
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,9 @@ def reply_modal(draft: ReplyDraft) -> dict:
         blocks.append({"type": "actions", "block_id": ids.REPLY_HELPERS_BLOCK, "elements": helpers})
     if draft.picked_order:
         picked = draft.picked_order
-        blocks += action_buttons(draft.ticket_id, picked.id, picked.name, list(picked.kinds))
+        blocks += action_buttons(
+            draft.ticket_id, picked.id, picked.name, list(picked.kinds), picked.allowed
+        )
     if draft.notice:
         blocks.append(context(f":no_entry: {escape_mrkdwn(draft.notice)}"))
     answer = {

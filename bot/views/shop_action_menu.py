@@ -1,11 +1,12 @@
 """Which Shopify actions an order offers, as its ⋯ menu or buttons, and the small modals
 around every action: loading the order, refused, in progress, done.
 
-Offered means allowed three ways: the order is in a state the action applies to (only an
-unfulfilled order can be cancelled or re-addressed), the token has the scope
-(`ShopifyActions.available_actions`), and the agent's policy lets them take it (when the
-surface knows the agent: the thread's post is everyone's, so there the policy is checked on
-the click). A choice's value names the kind, the ticket and the order: "cancel:42:gid://…".
+Offered means allowed two ways: the order is in a state the action applies to (only an
+unfulfilled order can be cancelled or re-addressed), and the token has the scope
+(`ShopifyActions.available_actions`). An action the agent's policy doesn't list for them is
+still offered, marked "needs approval", as taking it asks an approver (`shopify.limits`);
+where the surface knows the agent, that is (the thread's post is everyone's). A choice's
+value names the kind, the ticket and the order: "cancel:42:gid://…".
 """
 
 from __future__ import annotations
@@ -82,18 +83,23 @@ def offered_kinds(
     financial_status: str | None,
     cancelled: bool,
     available: Mapping[str, str | None],
-    allowed: Collection[str] | None = None,
 ) -> list[str]:
-    """The kinds to offer, in menu order. `available`: kind → None, or the missing scope;
-    `allowed`: the agent's kinds per the policy, None when the surface is everyone's."""
+    """The kinds to offer, in menu order. `available`: kind → None, or the missing scope."""
     return [
         kind
         for kind in KIND_LABELS
         if kind in available
         and available[kind] is None
-        and (allowed is None or kind in allowed)
         and applies_to(kind, fulfillment_status, financial_status, cancelled)
     ]
+
+
+def label(kind: str, allowed: Collection[str] | None) -> str:
+    """The action's name; marked when the agent's policy makes it a request to an approver
+    (`allowed`: the kinds they take on their own; None: unknown, the surface is everyone's)."""
+    if allowed is None or kind in allowed:
+        return KIND_LABELS[kind]
+    return f"{KIND_LABELS[kind]} (needs approval)"
 
 
 def missing_scopes_note(available: Mapping[str, str | None]) -> dict | None:
@@ -119,7 +125,9 @@ def _listed(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def action_menu(ticket_id: int, order_id: str, kinds: list[str]) -> dict | None:
+def action_menu(
+    ticket_id: int, order_id: str, kinds: list[str], allowed: Collection[str] | None = None
+) -> dict | None:
     """The ⋯ menu of an order; None when nothing is offered."""
     if not kinds:
         return None
@@ -127,7 +135,7 @@ def action_menu(ticket_id: int, order_id: str, kinds: list[str]) -> dict | None:
         "type": "overflow",
         "action_id": ids.SHOP_ACTION_MENU,
         "options": [
-            option(KIND_LABELS[kind], ActionChoice(kind, ticket_id, order_id).value)
+            option(label(kind, allowed), ActionChoice(kind, ticket_id, order_id).value)
             for kind in kinds
         ],
     }
@@ -142,12 +150,18 @@ def order_menu(
     """The ⋯ menu of one of the customer's orders as the read side knows it; None when the
     order offers nothing."""
     kinds = offered_kinds(
-        order.fulfillment_status, order.financial_status, order.cancelled, available, allowed
+        order.fulfillment_status, order.financial_status, order.cancelled, available
     )
-    return action_menu(ticket_id, order.id, kinds)
+    return action_menu(ticket_id, order.id, kinds, allowed)
 
 
-def action_buttons(ticket_id: int, order_id: str, order_name: str, kinds: list[str]) -> list[dict]:
+def action_buttons(
+    ticket_id: int,
+    order_id: str,
+    order_name: str,
+    kinds: list[str],
+    allowed: Collection[str] | None = None,
+) -> list[dict]:
     """The Reply modal's row of actions for the order just picked."""
     if not kinds:
         return []
@@ -158,7 +172,7 @@ def action_buttons(ticket_id: int, order_id: str, order_name: str, kinds: list[s
             "block_id": ids.SHOP_ORDER_ACTIONS_BLOCK,
             "elements": [
                 button(
-                    KIND_LABELS[kind],
+                    label(kind, allowed),
                     ids.SHOP_ACTION_BUTTON,
                     ActionChoice(kind, ticket_id, order_id).value,
                 )

@@ -414,21 +414,36 @@ def test_a_missing_scope_hides_the_action_and_says_why(database_url, shop):
         assert "needs the write_discounts scope" in refused
 
 
-def test_the_policy_decides_which_actions_an_agent_is_offered(database_url, shop):
+def test_an_action_the_policy_doesnt_list_is_offered_as_a_request_to_an_approver(
+    database_url, shop
+):
     policy = Policy(
         shopify=ShopifyPolicy(
             timeout="2s", approvers=["U0LEAD"], limits={AGENT["id"]: {"actions": ["discount"]}}
         )
     )
     with bobs_ticket(database_url, shop, policy) as desk:
+        desk.slack.add_user("U0LEAD", "lee", real_name="Lee Lead")
         reply = desk.open(ids.TICKET_REPLY)
         picked = desk.pick_order(reply, "#1001")
         buttons = next(
             b for b in picked["blocks"] if b.get("block_id") == ids.SHOP_ORDER_ACTIONS_BLOCK
         )
-        assert [e["text"]["text"] for e in buttons["elements"]] == ["Discount"]
-        # The thread's post is everyone's: there the click is refused, saying why.
-        assert "doesn't let you" in json.dumps(desk.choose("cancel", BOB_ORDER))
+        assert [e["text"]["text"] for e in buttons["elements"]] == [
+            "Cancel order (needs approval)",
+            "Change address (needs approval)",
+            "Reship (needs approval)",
+            "Discount",
+        ]
+        form = desk.choose("cancel", BOB_ORDER)
+        desk.submit_form(form, cancel_values())
+
+        def asked() -> bool:
+            return "Sent for approval" in json.dumps(desk.slack.view(form["id"]))
+
+        assert eventually(asked)
+        [action] = desk.actions()
+        assert action.state == "awaiting_approval" and not shop.calls_to("orderCancel")
 
 
 def test_two_agents_who_both_opened_cancel_on_an_order_cancel_it_once(database_url, shop):

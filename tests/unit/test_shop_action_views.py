@@ -106,9 +106,11 @@ def test_what_an_order_offers_depends_on_its_state_the_scopes_and_the_agent():
     assert offered_kinds("UNFULFILLED", "REFUNDED", True, EVERYTHING) == ["discount"]
     no_drafts = {**EVERYTHING, "reship": "write_draft_orders"}
     assert "reship" not in offered_kinds("FULFILLED", "PAID", False, no_drafts)
-    assert offered_kinds("UNFULFILLED", "PAID", False, EVERYTHING, ["cancel", "discount"]) == [
-        "cancel",
-        "discount",
+    # What the agent's policy doesn't list is offered as a request to an approver.
+    menu = action_menu(42, ORDER.id, ["cancel", "discount"], allowed=["discount"])
+    assert [o["text"]["text"] for o in menu["options"]] == [
+        "Cancel order (needs approval)",
+        "Discount",
     ]
     note = json.dumps(missing_scopes_note(no_drafts))
     assert "Not offered: Reship needs `write_draft_orders`, which" in note

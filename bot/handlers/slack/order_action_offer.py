@@ -1,6 +1,7 @@
 """Which Shopify actions an agent is offered on the ticket's customer's orders: those the
-token's scopes allow (`ShopifyActions.available_actions`) and the policy lets the agent take
-(`shopify.limits.*.actions`, by their own entry, a user group's, or `default`)."""
+token's scopes allow (`ShopifyActions.available_actions`), marked "needs approval" where the
+policy doesn't list them for the agent (`shopify.limits.*.actions`, by their own entry, a user
+group's, or `default`): taking one asks an approver."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def allowed_kinds(helpdesk: Services, agent: str) -> frozenset[str]:
-    """The actions the policy lets the agent take: all of them unless their limits list some."""
+    """The actions the policy lets the agent take without an approver: all of them unless
+    their limits list some."""
     limits = limits_for(helpdesk.desk.policy.shopify, agent, limit_groups(helpdesk, agent))
     if limits is None or limits.actions is None:
         return frozenset(ACTIONS)

@@ -5,7 +5,8 @@ Slack gets its answer first: a "Loading order…" modal opens (pushed over the m
 came from), and only then is Shopify asked for the order. Whatever the click says is checked
 again, as menus' values come back from the client: the ticket exists, the order is its
 verified customer's (`owner_of`, as the thread's post decides), the token has the scope,
-the agent's policy lets them, and the order's state allows it. Any refusal replaces the
+and the order's state allows it (the agent's policy decides when the form is submitted:
+beyond it, the action is a request to an approver). Any refusal replaces the
 loading modal with the reason; nothing is recorded until the form is submitted.
 """
 
@@ -23,7 +24,6 @@ from sqlmodel import Session
 from bot.core.customer_links import owner_of
 from bot.core.discount_codes import new_code
 from bot.handlers.slack.common import services_of, tell
-from bot.handlers.slack.order_action_offer import allowed_kinds
 from bot.handlers.slack.orders import NOT_CONNECTED
 from bot.handlers.slack.replies import answer_of
 from bot.handlers.slack.services import Services
@@ -121,10 +121,6 @@ def form_for(helpdesk: Services, choice: ActionChoice, agent: str, reply_view: s
         owner = owner_of(session, ticket) if ticket else None
     if owner is None:
         return action_refused(kind, "This ticket no longer exists.")
-    if kind not in allowed_kinds(helpdesk, agent):
-        return action_refused(
-            kind, f"The policy doesn't let you take this action ({KIND_LABELS[kind]})."
-        )
     actions = shop_of(helpdesk)
     try:
         missing = actions.available_actions().get(kind)

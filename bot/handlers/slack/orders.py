@@ -226,10 +226,8 @@ def _with_actions(helpdesk, ticket_id: int, order: Order, agent: str) -> PickedO
     if offer is None:
         return None
     kinds = offered_kinds(
-        order.fulfillment_status,
-        order.financial_status,
-        order.cancelled,
-        offer.available,
-        offer.allowed,
+        order.fulfillment_status, order.financial_status, order.cancelled, offer.available
     )
-    return PickedOrder(order.id, order.name, tuple(kinds)) if kinds else None
+    if not kinds:
+        return None
+    return PickedOrder(order.id, order.name, tuple(kinds), tuple(sorted(offer.allowed)))
