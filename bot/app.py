@@ -268,6 +268,7 @@ def create_app(
         permalinks=Permalinks(client),
         desk=desk,
         shopify=shopify,
+        shared=shared,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
 from bot.core import outbox as kinds
+from bot.deliverers.discount_reply import insert_code_into_reply
 from bot.deliverers.slack_posts import SlackDeliverer, SlackDelivery, posted_ticket, thread_of
 from bot.delivery.contract import Deliverer, RetryLater
 from bot.storage.models import OutboxItem, OutboxStatus, ShopAction
@@ -94,5 +95,6 @@ class ActionOutcome(SlackDeliverer):
                 log.info(
                     "shop action %s: modal not updated: %s", action.id, exc.response.get("error")
                 )
+        insert_code_into_reply(self.slack.client, session, action)
         line = outcome_line(action)
         return self.slack.post_once(item, ticket, thread_of(ticket), in_doubt, lambda: (line, None))

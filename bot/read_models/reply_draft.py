@@ -14,7 +14,7 @@ from bot.core.visitors import reachable
 from bot.storage.models import Customer, Source, Ticket, utcnow
 from bot.storage.queries import last_customer_message
 from bot.storage.queries import saved_replies as all_saved_replies
-from bot.views.reply_modal import ReplyDraft
+from bot.views.reply_modal import PickedOrder, ReplyDraft
 
 
 def draft_for(
@@ -29,11 +29,13 @@ def draft_for(
     seen: int | None = None,
     changed: bool = False,
     now: datetime | None = None,
+    picked: PickedOrder | None = None,
 ) -> ReplyDraft:
     """`agent`: who opens the modal, warned of anyone else replying. `seen`: the customer's
     latest message when it was opened, kept as the modal is redrawn (a saved reply, an order
     inserted) so that sending can tell whether the customer wrote since. `changed`: they did,
-    and the agent must confirm their answer still fits."""
+    and the agent must confirm their answer still fits. `picked`: the order just inserted,
+    with the Shopify actions offered on it."""
     customer = session.get(Customer, ticket.customer_id)
     last = last_customer_message(session, ticket.id)
     now = now or utcnow()
@@ -55,4 +57,5 @@ def draft_for(
         seen_message_id=seen if seen is not None else (last.id if last else 0),
         others_replying=tuple((r.agent, now - r.since) for r in others) if agent else (),
         customer_wrote_again=changed,
+        picked_order=picked,
     )

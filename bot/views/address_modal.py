@@ -80,11 +80,12 @@ def address_modal(
             for name, (label, required, longest) in FIELDS.items()
         ),
     ]
+    old = address_dict(order.shipping_address) if order.shipping_address else None
     return modal(
         ids.SHOP_ADDRESS_MODAL,
         f"Address of {order.name}",
         "Save address",
-        form_metadata(ticket_id, order),
+        form_metadata(ticket_id, order, old=old),
         with_problems(blocks, problems or {}),
     )
 
@@ -109,12 +110,17 @@ def address_problem_block(field: tuple[str, ...]) -> str:
     return field_block(SHOPIFY_NAMES[field[-1]]) if field and field[-1] in SHOPIFY_NAMES else ""
 
 
-def address_params(address: Address) -> dict:
+def address_dict(address: Address) -> dict:
     return {name: getattr(address, name) for name in FIELDS}
 
 
-def address_from(params: Mapping) -> Address:
-    return replace(EMPTY, **{name: params.get(name) for name in FIELDS})
+def address_from(given: Mapping | None) -> Address | None:
+    return replace(EMPTY, **{name: given.get(name) for name in FIELDS}) if given else None
+
+
+def address_params(new: Address, old: Address | None) -> dict:
+    """What the action records: the new address, and the old one for the thread to show."""
+    return {"address": address_dict(new), "old": address_dict(old) if old else None}
 
 
 def address_text(address: Address | None) -> str:

@@ -31,6 +31,19 @@ class DiscountForm:
     value: str = ""
     expires: date | None = None
 
+    @classmethod
+    def again(cls, params: Mapping) -> DiscountForm:
+        """The form as a recorded action's parameters have it (shown again after Shopify
+        refused it)."""
+        percentage = params.get("percentage")
+        ends = str(params.get("ends_at") or "")
+        return cls(
+            str(params.get("code") or ""),
+            "percentage" if percentage is not None else "amount",
+            str(percentage if percentage is not None else params.get("amount") or ""),
+            datetime.fromisoformat(ends).date() if ends else None,
+        )
+
     def params(self, currency: str, customer_id: str, title: str) -> dict:
         """What the action records and the deliverer sends (`ShopifyActions.create_discount`):
         the code ends at the end of its last day, UTC."""
@@ -47,24 +60,60 @@ class DiscountForm:
         }
 
 
+@dataclass(frozen=True)
+class DiscountFor:
+    """Whom and what the code is for; carried in the modal's metadata."""
+
+    ticket_id: int
+    order_id: str
+    order_name: str
+    currency: str  # the shop's
+    customer_id: str | None
+    customer_email: str | None
+    reply_view: str | None = None  # the Reply modal it was opened from: its answer gets the code
+
+    @classmethod
+    def of(cls, ticket_id: int, order: ActionableOrder, reply_view: str | None = None):
+        return cls(
+            ticket_id,
+            order.id,
+            order.name,
+            order.currency,
+            order.customer_id,
+            order.customer_email,
+            reply_view,
+        )
+
+    @classmethod
+    def again(cls, ticket_id: int, order_id: str, order_name: str, params: Mapping):
+        """As a recorded action's parameters have it, for the form shown again."""
+        reply = params.get("reply") or {}
+        return cls(
+            ticket_id,
+            order_id,
+            order_name,
+            str(params.get("currency") or ""),
+            params.get("customer_id"),
+            params.get("customer_email"),
+            reply.get("view"),
+        )
+
+
 def discount_modal(
-    ticket_id: int,
-    order: ActionableOrder,
-    form: DiscountForm,
-    reply_view: str | None = None,
-    problems: Mapping[str, str] | None = None,
+    target: DiscountFor, form: DiscountForm, problems: Mapping[str, str] | None = None
 ) -> dict:
-    """`reply_view`: the Reply modal it was opened from, whose answer gets the code."""
     metadata = json.dumps(
         {
-            "ticket_id": ticket_id,
-            "order_id": order.id,
-            "order_name": order.name,
-            "currency": order.currency,
-            "customer_id": order.customer_id,
-            "reply_view": reply_view,
+            "ticket_id": target.ticket_id,
+            "order_id": target.order_id,
+            "order_name": target.order_name,
+            "currency": target.currency,
+            "customer_id": target.customer_id,
+            "customer_email": target.customer_email,
+            "reply_view": target.reply_view,
         }
     )
+    currency, reply_view = target.currency, target.reply_view
     kind = {
         "type": "radio_buttons",
         "action_id": ids.SHOP_DISCOUNT_KIND,
@@ -77,7 +126,7 @@ def discount_modal(
     where = "inserted into your reply" if reply_view else "posted in the thread for your reply"
     blocks = [
         context(
-            f"A code the customer of {escape_mrkdwn(order.name)} can use once, on their "
+            f"A code the customer of {escape_mrkdwn(target.order_name)} can use once, on their "
             f"own account; it is {where} once Shopify has made it."
         ),
         text_input(
@@ -97,10 +146,10 @@ def discount_modal(
         text_input(
             ids.SHOP_DISCOUNT_VALUE_BLOCK,
             ids.SHOP_DISCOUNT_VALUE,
-            f"Percentage, or amount in {order.currency}",
+            f"Percentage, or amount in {currency}",
             form.value,
             max_length=20,
-            hint=f"15 for 15% off, or 10 for {order.currency} 10 off.",
+            hint=f"15 for 15% off, or 10 for {currency} 10 off.",
         ),
         {
             "type": "input",
@@ -176,6 +225,20 @@ def _value_problem(value: str, kind: str, currency: str) -> str | None:
     if number.as_tuple().exponent < -2:
         return "At most two decimals."
     return None
+
+
+def discount_form_again(target: DiscountFor, params: Mapping, errors: list) -> dict:
+    """The form as submitted, with Shopify's refusals (`[{field, message, code}]`) under
+    the fields they are about: a code that exists already under the code."""
+    problems: dict[str, str] = {}
+    for problem in errors:
+        if isinstance(problem, dict):
+            block = discount_problem_block(tuple(str(p) for p in problem.get("field") or ()))
+            said = str(problem.get("message") or "Shopify refused it.")
+        else:
+            block, said = "", str(problem)
+        problems[block] = f"{problems[block]} {said}" if block in problems else said
+    return discount_modal(target, DiscountForm.again(params), problems)
 
 
 def discount_problem_block(field: tuple[str, ...]) -> str:

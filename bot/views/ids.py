@@ -166,10 +166,9 @@ SHOP_DISCOUNT_VALUE_BLOCK = "shop_discount_value"
 SHOP_DISCOUNT_VALUE = "shop_discount_value_input"
 SHOP_DISCOUNT_EXPIRY_BLOCK = "shop_discount_expiry"
 SHOP_DISCOUNT_EXPIRY = "shop_discount_expiry_input"
-# Refund (bot/views/refund_modal.py): the Orders modal's Refund button (its value as the
-# action menu's, "refund:ticket_id:order_gid"), one quantity per line item, block
-# "shop_refund_line:<index>"; Calculate asks Shopify, then the same modal confirms.
-SHOP_REFUND_BUTTON = "shop_refund_button"
+# Refund (bot/views/refund_modal.py), opened from an order's ⋯ menu like the others: one
+# quantity per line item, block "shop_refund_line:<index>"; Calculate asks Shopify, then the
+# same modal confirms.
 SHOP_REFUND_MODAL = "shop_refund_modal"
 SHOP_REFUND_LINE_BLOCK = "shop_refund_line"
 SHOP_REFUND_QUANTITY = "shop_refund_quantity_input"

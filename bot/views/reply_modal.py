@@ -8,12 +8,23 @@ from datetime import timedelta
 
 from bot.views import ids
 from bot.views.elements import context, option
+from bot.views.shop_action_menu import action_buttons
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import age
 
 ANSWER_LIMIT = 3000  # Slack's limit for a plain-text input
 MAX_FILES = 5
 STATUS_CHOICES = {"pending": "Pending (waiting on the customer)", "solved": "Solved"}
+
+
+@dataclass(frozen=True)
+class PickedOrder:
+    """The order whose status was just inserted, and the Shopify actions offered on it."""
+
+    id: str  # GID
+    name: str
+    kinds: tuple[str, ...]
+    allowed: tuple[str, ...]  # those the agent takes without an approver
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class ReplyDraft:
     others_replying: tuple[tuple[str, timedelta], ...] = ()
     # Sent once already, but the customer had written again: shown, and to be confirmed.
     customer_wrote_again: bool = False
+    picked_order: PickedOrder | None = None
 
 
 def _addressee(draft: ReplyDraft) -> str:
@@ -147,6 +159,11 @@ def reply_modal(draft: ReplyDraft) -> dict:
         )
     if helpers:
         blocks.append({"type": "actions", "block_id": ids.REPLY_HELPERS_BLOCK, "elements": helpers})
+    if draft.picked_order:
+        picked = draft.picked_order
+        blocks += action_buttons(
+            draft.ticket_id, picked.id, picked.name, list(picked.kinds), picked.allowed
+        )
     if draft.notice:
         blocks.append(context(f":no_entry: {escape_mrkdwn(draft.notice)}"))
     answer = {

@@ -1,24 +1,21 @@
 """The Reship form: how many of each of the order's items to send again, free, to its
 shipping address; and what a submission of it says.
 
-The items' IDs, ordered quantities and titles travel in the modal's metadata, so a
-submission is checked without asking Shopify before Slack has its answer.
+The items' IDs and ordered quantities, and the order's address, travel in the modal's
+metadata, so a submission is checked without asking Shopify before Slack has its answer.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from bot.integrations.shopify_actions import ActionableOrder
 from bot.views import ids
-from bot.views.address_modal import address_text
+from bot.views.address_modal import address_dict, address_text
 from bot.views.elements import context, plain, section
-from bot.views.shop_forms import modal, order_header, with_problems
-from bot.views.text import truncate
+from bot.views.shop_forms import form_metadata, modal, order_header, with_problems
 
-MAX_LINES = 25  # the metadata carries each line; Slack allows it 3,000 characters
-TITLE_LENGTH = 40
+MAX_LINES = 20  # the metadata carries each line and the address; Slack allows 3,000 characters
 
 
 def line_block(index: int) -> str:
@@ -26,13 +23,9 @@ def line_block(index: int) -> str:
 
 
 def reship_metadata(ticket_id: int, order: ActionableOrder) -> str:
-    lines = [
-        [line.id, line.quantity, truncate(line.title, TITLE_LENGTH)]
-        for line in order.line_items[:MAX_LINES]
-    ]
-    return json.dumps(
-        {"ticket_id": ticket_id, "order_id": order.id, "order_name": order.name, "lines": lines}
-    )
+    lines = [[line.id, line.quantity] for line in order.line_items[:MAX_LINES]]
+    address = address_dict(order.shipping_address) if order.shipping_address else None
+    return form_metadata(ticket_id, order, lines=lines, address=address)
 
 
 def reship_modal(
@@ -86,7 +79,7 @@ def read_reship(values: Mapping, metadata: Mapping) -> tuple[dict[int, int], dic
     """line index → quantity chosen (above zero), and the problems (block ID → text)."""
     lines = metadata.get("lines") or []
     chosen, problems = {}, {}
-    for index, (_, ordered, _) in enumerate(lines):
+    for index, (_, ordered) in enumerate(lines):
         raw = ((values.get(line_block(index)) or {}).get(ids.SHOP_RESHIP_QUANTITY) or {}).get(
             "value"
         )
@@ -103,6 +96,7 @@ def read_reship(values: Mapping, metadata: Mapping) -> tuple[dict[int, int], dic
 
 
 def reship_params(metadata: Mapping, chosen: Mapping[int, int]) -> dict:
-    """What the action records: [line id, quantity, title] of each line sent again."""
+    """What the action records: [line id, quantity] of each line sent again, and where to."""
     lines = metadata.get("lines") or []
-    return {"lines": [[lines[i][0], quantity, lines[i][2]] for i, quantity in chosen.items()]}
+    chosen_lines = [[lines[index][0], quantity] for index, quantity in chosen.items()]
+    return {"lines": chosen_lines, "address": metadata.get("address")}

@@ -15,6 +15,7 @@ from bot.core.shop_actions import ActionKind, ActionState
 from bot.integrations.shopify_actions import Address
 from bot.views import ids
 from bot.views.address_modal import address_text
+from bot.views.discount_modal import DiscountFor, discount_form_again
 from bot.views.elements import button, context, section
 from bot.views.shop_action_menu import action_in_progress, action_outcome
 from bot.views.text import escape_mrkdwn
@@ -131,8 +132,19 @@ def modal_of(action: ShopAction) -> dict:
             return action_in_progress(kind, in_progress_text(action))
         case ActionState.DONE:
             return action_outcome(kind, [_sentence(_done(action)) + ".", _ids(action)])
+        case ActionState.FAILED if kind == ActionKind.DISCOUNT and _about_fields(action):
+            # A code that exists, say: the form again, the problem under its field.
+            target = DiscountFor.again(
+                action.ticket_id, action.order_id or "", action.order_name or "", action.params
+            )
+            return discount_form_again(target, action.params, action.errors or [])
         case _:
             return action_outcome(kind, [outcome_line(action)], failed=True)
+
+
+def _about_fields(action: ShopAction) -> bool:
+    """Whether Shopify refused it over what was typed (its userErrors name fields)."""
+    return any(isinstance(p, dict) and p.get("field") for p in action.errors or [])
 
 
 def in_progress_text(action: ShopAction) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 from bot.integrations.shopify_actions import ActionableOrder
 from bot.views.customer_context import status_word
@@ -20,9 +21,23 @@ GENERAL = ""  # a problem about no one field: shown on top
 
 
 def form_metadata(ticket_id: int, order: ActionableOrder, **extra) -> str:
-    return json.dumps(
-        {"ticket_id": ticket_id, "order_id": order.id, "order_name": order.name, **extra}
-    )
+    # The order's customer, checked against the ticket's again when the form is submitted.
+    metadata = {
+        "ticket_id": ticket_id,
+        "order_id": order.id,
+        "order_name": order.name,
+        "customer_id": order.customer_id,
+        "customer_email": order.customer_email,
+        **extra,
+    }
+    return json.dumps(metadata, ensure_ascii=False)
+
+
+def seen_at(view: dict, moment: datetime) -> dict:
+    """The form with the moment its order was read from Shopify in its metadata: an action
+    recorded on the order since then refuses this one (two agents who both looked)."""
+    metadata = {**json.loads(view["private_metadata"]), "seen_at": moment.isoformat()}
+    return {**view, "private_metadata": json.dumps(metadata, ensure_ascii=False)}
 
 
 def order_header(order: ActionableOrder) -> dict:

@@ -162,8 +162,15 @@ def _thread(slack: FakeSlack) -> list[dict]:
 class RefundingAgent(SlackAgent):
     """An agent's steps through the Refund modal."""
 
-    def click_in_view(self, view: dict, action_id: str, value: str) -> SlackHttpResponse:
-        """A button in an open modal, as Slack sends its click."""
+    def click_in_view(
+        self, view: dict, action_id: str, value: str, menu: bool = False
+    ) -> SlackHttpResponse:
+        """A button in an open modal, or a choice in its ⋯ menu (`menu`), as Slack sends it."""
+        chosen = (
+            {"type": "overflow", "selected_option": {"value": value}}
+            if menu
+            else {"type": "button", "value": value}
+        )
         return self.sender.send_interaction(
             {
                 "type": "block_actions",
@@ -174,19 +181,18 @@ class RefundingAgent(SlackAgent):
                 "container": {"type": "view", "view_id": view["id"]},
                 "view": view,
                 "actions": [
-                    {"type": "button", "action_id": action_id, "value": value,
-                     "action_ts": f"{time.time():.6f}"}
+                    {"action_id": action_id, "action_ts": f"{time.time():.6f}", **chosen}
                 ],
             }
         )  # fmt: skip
 
     def open_refund(self, ticket_id: int, order_id: str = ORDER_ID) -> dict:
-        """The Refund button (as the Orders modal's order line has it), then the form once
-        Shopify answered: the pushed modal, as Slack holds it."""
+        """Refund in the ⋯ menu of the Orders modal's order line, then the form once Shopify
+        answered: the pushed modal, as Slack holds it."""
         pushed = len(self.slack.calls("views.push"))
         value = ActionChoice("refund", ticket_id, order_id).value
         under = {"id": "V0ORDERS", "callback_id": ids.ORDER_LOOKUP_MODAL}
-        assert self.click_in_view(under, ids.SHOP_REFUND_BUTTON, value).status == 200
+        assert self.click_in_view(under, ids.SHOP_ACTION_MENU, value, menu=True).status == 200
         assert self.slack.wait_for(lambda: len(self.slack.calls("views.push")) > pushed, 10)
         view_id = self.slack.calls("views.push")[-1].response["view"]["id"]
         assert self.slack.wait_for(

@@ -207,14 +207,15 @@ def test_the_orders_modal_offers_refund_on_the_customers_orders(database_url):
         values = {ids.ORDER_LOOKUP_BLOCK: {ids.ORDER_LOOKUP: {"value": ORDER_NAME}}}
         alex.submit(lookup, values)
 
-        def refund_button() -> dict | None:
+        def refund_choice() -> dict | None:
             blocks = desk.slack.view(lookup["id"])["blocks"]
+            menus = [b["accessory"] for b in blocks if "accessory" in b]
             return next(
-                (b["accessory"] for b in blocks
-                 if b.get("accessory", {}).get("action_id") == ids.SHOP_REFUND_BUTTON),
+                (o for menu in menus if menu["action_id"] == ids.SHOP_ACTION_MENU
+                 for o in menu["options"] if o["value"].startswith("refund:")),
                 None,
             )  # fmt: skip
 
-        assert eventually(lambda: refund_button() is not None)
-        assert refund_button()["text"]["text"] == "Refund"
-        assert refund_button()["value"] == f"refund:{desk.ticket_id}:gid://shopify/Order/8880001"
+        assert eventually(lambda: refund_choice() is not None)
+        assert refund_choice()["text"]["text"] == "Refund"
+        assert refund_choice()["value"] == f"refund:{desk.ticket_id}:gid://shopify/Order/8880001"

@@ -23,7 +23,9 @@ from bot.views.address_modal import (
 )
 from bot.views.cancel_modal import CancelForm, cancel_modal, read_cancel
 from bot.views.discount_modal import (
+    DiscountFor,
     DiscountForm,
+    discount_form_again,
     discount_in_reply,
     discount_modal,
     discount_problem_block,
@@ -104,12 +106,18 @@ def test_what_an_order_offers_depends_on_its_state_the_scopes_and_the_agent():
     assert offered_kinds("UNFULFILLED", "REFUNDED", True, EVERYTHING) == ["discount"]
     no_drafts = {**EVERYTHING, "reship": "write_draft_orders"}
     assert "reship" not in offered_kinds("FULFILLED", "PAID", False, no_drafts)
-    assert offered_kinds("UNFULFILLED", "PAID", False, EVERYTHING, ["cancel", "discount"]) == [
-        "cancel",
-        "discount",
+    # What the agent's policy doesn't list is offered as a request to an approver.
+    menu = action_menu(42, ORDER.id, ["cancel", "discount"], allowed=["discount"])
+    assert [o["text"]["text"] for o in menu["options"]] == [
+        "Cancel order (needs approval)",
+        "Discount",
     ]
     note = json.dumps(missing_scopes_note(no_drafts))
-    assert "Reship (needs `write_draft_orders`)" in note
+    assert "Not offered: Reship needs `write_draft_orders`, which" in note
+    read_only = {kind: "write_orders" for kind in ("refund", "cancel", "address")}
+    assert "Refund, Cancel order and Change address need `write_orders`" in json.dumps(
+        missing_scopes_note(read_only)
+    )
     assert missing_scopes_note(EVERYTHING) is None
 
 
@@ -143,10 +151,11 @@ def test_a_choice_names_kind_ticket_and_order_and_a_forged_one_is_nothing():
         address_modal(1, ORDER),
         address_modal(1, ORDER, problems={field_block("zip"): "Enter a valid postcode"}),
         reship_modal(1, ORDER, {1: 2}),
-        discount_modal(1, ORDER, DiscountForm("SORRY-7KQ2M", expires=TODAY), "V0REPLY"),
         discount_modal(
-            1,
-            ORDER,
+            DiscountFor.of(1, ORDER, "V0REPLY"), DiscountForm("SORRY-7KQ2M", expires=TODAY)
+        ),
+        discount_modal(
+            DiscountFor.of(1, ORDER),
             DiscountForm("X", "amount", "10", None),
             problems={ids.SHOP_DISCOUNT_CODE_BLOCK: "Code must be unique."},
         ),
@@ -295,3 +304,26 @@ def test_codes_are_readable_and_the_reply_gets_a_sentence_with_the_code():
     assert sentence.endswith(
         "USD 10 off your next order, valid once until January 5, 2027: SORRY-7KQ2M"
     )
+
+
+def test_a_code_shopify_refused_is_shown_again_with_the_problem_under_its_field():
+    form, _ = read_discount(discount_values(kind="amount", value="10"), USD, TODAY)
+    params = {**form.params(USD, ORDER.customer_id, "t"), "reply": {"view": "V0REPLY"},
+              "customer_email": ORDER.customer_email}  # fmt: skip
+    target = DiscountFor.again(1, ORDER.id, ORDER.name, params)
+    assert target == DiscountFor.of(1, ORDER, "V0REPLY")
+    refused = [
+        {"field": ["basicCodeDiscount", "code"], "message": "Code must be unique."},
+        {"field": [], "message": "Try later."},
+    ]
+    view = valid(discount_form_again(target, params, refused))
+    blocks = view["blocks"]
+    code = next(
+        i for i, b in enumerate(blocks) if b.get("block_id") == ids.SHOP_DISCOUNT_CODE_BLOCK
+    )
+    assert "Code must be unique." in json.dumps(blocks[code + 1])
+    assert "Try later." in json.dumps(blocks[0])
+    assert blocks[code]["element"]["initial_value"] == "SORRY-7KQ2M"
+    value = next(b for b in blocks if b.get("block_id") == ids.SHOP_DISCOUNT_VALUE_BLOCK)
+    assert value["element"]["initial_value"] == "10"
+    assert json.loads(view["private_metadata"])["reply_view"] == "V0REPLY"

@@ -19,6 +19,8 @@ from bot.handlers.slack import (
     home,
     make_ticket,
     merging,
+    order_action_forms,
+    order_actions,
     orders,
     reactions,
     replies,
@@ -52,6 +54,8 @@ LISTENER_MODULES = (
     splitting,
     shop_refund,
     shop_approvals,
+    order_actions,
+    order_action_forms,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

@@ -11,6 +11,7 @@ from bot.core.context import Desk
 from bot.handlers.slack.permalinks import Permalinks
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.db import reader
+from bot.storage.shared_state import SharedState
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class Services:
     desk: Desk  # what the core is called with: the policy and its rules, tiers, the roster
     # The shop's Admin API (cached), when SHOPIFY_SHOP is set.
     shopify: CachedShopify | None = None
+    # What the processes share (bot/storage/shared_state.py): a Reply modal's answer kept
+    # while a Discount form is open over it.
+    shared: SharedState | None = None
 
     @property
     def reader(self) -> Engine:

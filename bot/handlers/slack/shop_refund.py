@@ -50,17 +50,7 @@ NOTHING_LEFT = "Nothing of this order can be refunded any more."
 
 
 def register(app: App) -> None:
-    app.action(ids.SHOP_REFUND_BUTTON)(on_refund_button)
     app.view(ids.SHOP_REFUND_MODAL)(on_refund_submitted)
-
-
-def on_refund_button(ack: Ack, body: dict, client: WebClient, context) -> None:
-    ack()
-    choice = ActionChoice.parse(body["actions"][0].get("value") or "")
-    if choice is None or choice.kind != REFUND:
-        tell(client, body, "That order can't be refunded from here.")
-        return
-    open_refund(client, body, services_of(context), choice)
 
 
 def open_refund(client: WebClient, body: dict, helpdesk: Services, choice: ActionChoice) -> None:
