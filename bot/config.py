@@ -343,9 +343,7 @@ def _limits_owner(value: str) -> str:
         return value
     if re.fullmatch(r"[UWS][A-Z0-9]{2,}", value):
         return value
-    raise ValueError(
-        f"{value!r}: expected a Slack user ID (U0123ABCD), a user group ID (S0123ABCD) or default"
-    )
+    raise ValueError("expected a Slack user ID (U0123ABCD), a user group ID (S0123ABCD) or default")
 
 
 class ShopifyPolicy(_PolicyModel):

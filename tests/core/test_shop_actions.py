@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.config import ActionLimits, Policy, ShopifyPolicy
+from bot.config import ActionLimits, ConfigError, Policy, ShopifyPolicy, load_policy
 from bot.core import metrics
 from bot.core import outbox as kinds
 from bot.core import shop_actions as actions
@@ -325,3 +325,22 @@ def test_ended_actions_are_in_the_export_with_who_and_shopifys_ids(core, ticket)
         f"refund 120 EUR on #1001 done by {AGENT}, approved by {LEAD} "
         "(refund_id gid://shopify/Refund/7)"
     )
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "said"),
+    [
+        ("limits: {default: {refund_max: 5}}", "shopify.approvers is empty"),
+        ("approvers: [U0LEAD]\n  limits: {bob: {refund_max: 5}}", "expected a Slack user ID"),
+        ("approvers: [U0LEAD]\n  limits: {default: {actions: [teleport]}}", "'refund', 'cancel'"),
+        ("approvers: [U0LEAD]\n  limits: {default: {refund_max: -1}}", "refund_max"),
+        ("approvers: [lead]", "expected a Slack user ID"),
+        ("approval_expires_after: soon", "expected a duration"),
+    ],
+)
+def test_a_wrong_shopify_policy_stops_start_up_with_one_line(tmp_path, yaml_text, said):
+    path = tmp_path / "policy.yml"
+    path.write_text(f"shopify:\n  {yaml_text}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_policy(path)
+    assert said in str(refused.value) and "\n" not in str(refused.value)
