@@ -21,6 +21,9 @@ from bot.views.shop_actions import approval_decided, approval_request, modal_of,
 
 log = logging.getLogger(__name__)
 
+# Slack's answers about a person no retry reaches (the policy names someone who isn't here).
+UNREACHABLE_PEOPLE = {"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_visible"}
+
 
 def shop_action_post_deliverers(client: WebClient) -> dict[str, Deliverer]:
     slack = SlackDelivery(client, [])
@@ -40,7 +43,18 @@ class ApprovalRequest(SlackDeliverer):
         ticket = posted_ticket(session, item)
         action = session.get(ShopAction, item.payload["action"])
         client = self.slack.client
-        channel = client.conversations_open(users=item.payload["approver"])["channel"]["id"]
+        approver = item.payload["approver"]
+        try:
+            channel = client.conversations_open(users=approver)["channel"]["id"]
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error not in UNREACHABLE_PEOPLE:
+                raise
+            # The other approvers were asked too; waiting would hold up the ticket's thread.
+            log.warning(
+                "shop action %s: approver %s can't be asked: %s", action.id, approver, error
+            )
+            return {"skipped": error}
         link = self.slack.permalink(ticket)
         posted = self.slack.post_once(
             item,
