@@ -29,6 +29,8 @@ from bot.deliverers.customer_email import email_deliverers
 from bot.deliverers.file_upload import attachment_deliverers
 from bot.deliverers.pool_assignment import assignment_deliverers
 from bot.deliverers.rule_facts import rule_facts_deliverers
+from bot.deliverers.shop_action_posts import shop_action_post_deliverers
+from bot.deliverers.shop_actions import shop_action_deliverers
 from bot.deliverers.shopify_context import shopify_deliverers
 from bot.deliverers.slack_files import SlackFiles
 from bot.deliverers.slack_origins import slack_origin_deliverers
@@ -51,6 +53,7 @@ from bot.handlers.slack.services import Services
 from bot.handlers.slack.socket_mode import SocketModeListener
 from bot.handlers.survey_routes import survey_router
 from bot.integrations.ai import connect as connect_ai
+from bot.integrations.shopify_actions import ShopifyActions
 from bot.integrations.shopify_cache import connect as connect_shopify
 from bot.integrations.slack_roster import SlackRoster
 from bot.jobs.daily_digest import digest_channel
@@ -249,6 +252,8 @@ def create_app(
     if shopify is not None:
         deliverers.update(shopify_deliverers(delivery_client(settings), shopify))
         deliverers.update(rule_facts_deliverers(shopify, desk))
+        deliverers.update(shop_action_deliverers(engine, ShopifyActions(shopify.client)))
+        deliverers.update(shop_action_post_deliverers(delivery_client(settings)))
     deliverers.update(extra_deliverers or {})
     # This app's metrics only: tests build several apps in one process.
     metrics = CollectorRegistry()
@@ -281,6 +286,7 @@ def create_app(
         shopify=shopify,
         kb=kb,
         ai=ai,
+        shared=shared,
     )
     socket_mode = settings.slack_app_token is not None
     bolt = build_bolt_app(

@@ -365,11 +365,55 @@ class AiPolicy(_PolicyModel):
     max_tokens: int = Field(default=700, ge=50, le=4000)
 
 
+def _user_id(value: str) -> str:
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
+        raise ValueError("expected a Slack user ID such as U0123ABCD (not a @name)")
+    return value
+
+
+UserId = Annotated[str, AfterValidator(_user_id)]
+SHOP_ACTIONS = ("refund", "cancel", "address", "reship", "discount")
+ShopActionName = Literal["refund", "cancel", "address", "reship", "discount"]
+
+
+class ActionLimits(_PolicyModel):
+    """What an agent (or a user group's members) may do in the shop without an approver.
+    Unset money limits are no limit; `actions` unset allows every action.
+    """
+
+    refund_max: Decimal | None = Field(default=None, ge=0)  # per refund
+    refund_daily_max: Decimal | None = Field(default=None, ge=0)  # per agent and local day
+    actions: list[ShopActionName] | None = None
+
+
+def _limits_owner(value: str) -> str:
+    if value == "default":
+        return value
+    if re.fullmatch(r"[UWS][A-Z0-9]{2,}", value):
+        return value
+    raise ValueError("expected a Slack user ID (U0123ABCD), a user group ID (S0123ABCD) or default")
+
+
 class ShopifyPolicy(_PolicyModel):
     # A busy thread asks once, not on every click; orders change slowly enough for this.
     cache_for: Duration = timedelta(minutes=5)
     recent_orders: int = Field(default=5, ge=1, le=20)
     timeout: Duration = timedelta(seconds=10)
+    # Who may approve an action over someone's limits (bot/core/shop_actions.py).
+    approvers: list[UserId] = []
+    # Per agent id, user group id, or `default` for everyone else; see docs/policy.md.
+    limits: dict[Annotated[str, AfterValidator(_limits_owner)], ActionLimits] = {}
+    # An approval request not decided by then can no longer be approved.
+    approval_expires_after: Duration = timedelta(hours=24)
+
+    @model_validator(mode="after")
+    def _someone_approves(self) -> ShopifyPolicy:
+        if self.limits and not self.approvers:
+            raise ValueError(
+                "shopify.limits is set but shopify.approvers is empty: an action over a limit "
+                "could never be approved; name at least one approver's user ID"
+            )
+        return self
 
 
 class VipPolicy(_PolicyModel):
@@ -550,19 +594,12 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _user_id(value: str) -> str:
-    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
-        raise ValueError("expected a Slack user ID such as U0123ABCD (not a @name)")
-    return value
-
-
 def _usergroup_id(value: str) -> str:
     if not re.fullmatch(r"S[A-Z0-9]{2,}", value):
         raise ValueError("expected a Slack user group ID such as S0123ABCD")
     return value
 
 
-UserId = Annotated[str, AfterValidator(_user_id)]
 POOL_TARGET = "pool:"
 
 

@@ -29,6 +29,7 @@ from bot.storage.models import (
     DailyFigures,
     Message,
     NpsSurvey,
+    ShopAction,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -56,6 +57,7 @@ _PLACED_BY: dict[type, dict[str, str]] = {
     CsatSurvey: {"answered_at": "answered_at", "rating": "answered_at"},
     NpsSurvey: {"answered_at": "answered_at", "score": "answered_at"},
     Message: {"created_at": "created_at", "direction": "created_at", "author": "created_at"},
+    ShopAction: {"finished_at": "finished_at", "state": "finished_at", "result": "finished_at"},
 }
 
 

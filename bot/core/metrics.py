@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from bot.storage.models import (
     Direction,
     Message,
     NpsSurvey,
+    ShopAction,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -138,6 +140,15 @@ class AgentFigures:
 
 
 @dataclass(frozen=True)
+class ShopFigures:
+    """Actions in the shop that ended done in the period (bot/core/shop_actions.py)."""
+
+    refunds: int
+    refunded: tuple[tuple[str, Decimal], ...]  # (currency, amount refunded), by currency
+    cancellations: int
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     as_of: datetime  # the instant the backlog is counted at
@@ -152,6 +163,7 @@ class Report:
     nps_trend: tuple[Nps, ...]  # NPS_WINDOWS windows ending with the period, oldest first
     top_tags: tuple[tuple[str, int], ...]
     agents: tuple[AgentFigures, ...]
+    shop: ShopFigures = field(default_factory=lambda: ShopFigures(0, (), 0))
 
     @property
     def quiet(self) -> bool:
@@ -191,6 +203,9 @@ class Tally:
     replies: dict[str, int] = field(default_factory=dict)
     solved_by: dict[str, int] = field(default_factory=dict)
     first_responses_by: dict[str, list[int]] = field(default_factory=dict)
+    refunds: int = 0
+    refunded_cents: dict[str, int] = field(default_factory=dict)  # per currency
+    cancellations: int = 0
 
 
 def combined(tallies: list[Tally]) -> Tally:
@@ -241,6 +256,11 @@ def report(session: Session, period: Period, now: datetime) -> Report:
                 solved=tally.solved_by.get(agent, 0),
             )
             for agent in agents
+        ),
+        shop=ShopFigures(
+            tally.refunds,
+            tuple((c, Decimal(cents) / 100) for c, cents in sorted(tally.refunded_cents.items())),
+            tally.cancellations,
         ),
     )
 
@@ -408,6 +428,7 @@ def count_days(session: Session, period: Period) -> dict[date, Tally]:
     )
     for n, author, count in _grouped(session, replied):
         on(n).replies[author] = count
+    _count_shop_actions(session, period, on)
     for tally in tallies.values():
         for durations in (
             tally.first_response_business,
@@ -418,6 +439,26 @@ def count_days(session: Session, period: Period) -> dict[date, Tally]:
         ):
             durations.sort()
     return tallies
+
+
+def _count_shop_actions(session: Session, period: Period, on) -> None:
+    """Refunds (how many, how much per currency) and cancellations done on each day."""
+    done = select(
+        _day_of(ShopAction.finished_at, period), ShopAction.kind, ShopAction.result
+    ).where(
+        ShopAction.state == "done",
+        ShopAction.kind.in_(("refund", "cancel")),
+        period.contains(ShopAction.finished_at),
+    )
+    for n, kind, result in session.execute(done):
+        tally = on(n)
+        if kind == "cancel":
+            tally.cancellations += 1
+            continue
+        tally.refunds += 1
+        currency = (result or {}).get("currency") or "?"
+        cents = int(Decimal((result or {}).get("amount") or 0) * 100)
+        tally.refunded_cents[currency] = tally.refunded_cents.get(currency, 0) + cents
 
 
 def _append(durations: list[int], seconds: int | None) -> None:

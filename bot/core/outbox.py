@@ -49,6 +49,10 @@ SLACK_THREAD_REPLY = "slack.thread_reply"
 SLACK_TICKET_MOVE = "slack.ticket_move"
 AI_TRIAGE = "ai.triage"
 SLACK_AI_SUGGESTION = "slack.ai_suggestion"
+SHOP_ACTION = "shopify.action"
+SHOP_APPROVAL_REQUEST = "slack.shop_approval_request"
+SHOP_APPROVAL_DECISION = "slack.shop_approval_decision"
+SHOP_ACTION_OUTCOME = "slack.shop_action_outcome"
 
 
 # In a session's `info` while `batch` is open: the rows enqueued meanwhile, not yet written.
@@ -317,6 +321,38 @@ def move_notice(session: Session, ticket_id: int, move_id: int, *, undone: bool)
         ticket_id=ticket_id,
         payload={"move": move_id, "undone": undone},
     )
+
+
+def execute_shop_action(session: Session, ticket_id: int, action_id: int) -> None:
+    """Sends a recorded shop action (bot.core.shop_actions) to Shopify, exactly once."""
+    enqueue(session, SHOP_ACTION, ticket_id=ticket_id, payload={"action": action_id})
+
+
+def ask_approval(session: Session, ticket_id: int, action_id: int, approver: str) -> None:
+    """An approver gets a request over someone's limits, with Approve / Decline, by DM."""
+    enqueue(
+        session,
+        SHOP_APPROVAL_REQUEST,
+        ticket_id=ticket_id,
+        payload={"action": action_id, "approver": approver},
+    )
+
+
+def show_approval_decision(session: Session, ticket_id: int, action_id: int) -> None:
+    """The approvers' messages about a request show how it was decided, without buttons."""
+    enqueue(
+        session,
+        SHOP_APPROVAL_DECISION,
+        ticket_id=ticket_id,
+        payload={"action": action_id},
+        dedupe_key=f"shop-approval:{action_id}",
+    )
+
+
+def tell_shop_action(session: Session, ticket_id: int, action_id: int) -> None:
+    """A shop action's outcome (done, failed, declined, expired), rendered from its row when
+    sent: in the ticket's thread, and in the modal that asked for it when still open."""
+    enqueue(session, SHOP_ACTION_OUTCOME, ticket_id=ticket_id, payload={"action": action_id})
 
 
 def channel_notice(

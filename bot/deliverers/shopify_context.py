@@ -19,6 +19,7 @@ from bot.deliverers.slack_posts import SlackDeliverer, SlackDelivery, posted_tic
 from bot.delivery.contract import Deliverer, RetryLater
 from bot.integrations.customer_orders import belongs_to, own_customers
 from bot.integrations.shopify import ShopifyError, order_numbers_in
+from bot.integrations.shopify_actions import ShopifyActions
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.models import Customer as CustomerRow
 from bot.storage.models import Direction, Message, OutboxItem, Ticket
@@ -77,6 +78,7 @@ class OrderContextPost(SlackDeliverer):
         owner = owner_of(session, ticket)
         try:
             found = gather(self.shopify, ticket.id, owner, _first_words(session, ticket))
+            found.actions = self._available_actions()
         except ShopifyError as problem:
             if problem.kind in PASSING_PROBLEMS and item.attempts < ATTEMPTS_BEFORE_THE_NOTE:
                 raise RetryLater(f"Shopify: {problem}", delay=RETRY_SECONDS) from None
@@ -105,6 +107,15 @@ class OrderContextPost(SlackDeliverer):
             "shop_orders": own.orders_count if own else None,
             "shop_spent": str(own.total_spent) if own else None,
         }
+
+    def _available_actions(self) -> dict[str, str | None] | None:
+        """The actions the token allows, offered on the customer's orders; none when Shopify
+        can't say (the post matters more than its menus)."""
+        try:
+            return ShopifyActions(self.shopify.client).available_actions()
+        except ShopifyError as problem:
+            log.info("Shopify actions not offered: %s", problem)
+            return None
 
     def record(self, session: Session, item: OutboxItem, result: dict) -> None:
         if result.get("shopify_id"):

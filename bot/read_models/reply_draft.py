@@ -15,7 +15,7 @@ from bot.core.visitors import reachable
 from bot.storage.models import Customer, Source, Ticket, utcnow
 from bot.storage.queries import last_customer_message
 from bot.storage.queries import saved_replies as all_saved_replies
-from bot.views.reply_modal import ReplyDraft
+from bot.views.reply_modal import PickedOrder, ReplyDraft
 
 SUGGESTED_ARTICLES = 3
 
@@ -35,6 +35,7 @@ def draft_for(
     articles: bool = False,
     assistant: bool = False,
     assistant_status: str | None = None,
+    picked: PickedOrder | None = None,
 ) -> ReplyDraft:
     """`agent`: who opens the modal, warned of anyone else replying. `seen`: the customer's
     latest message when it was opened, kept as the modal is redrawn (a saved reply, an order
@@ -42,7 +43,7 @@ def draft_for(
     and the agent must confirm their answer still fits. `articles`: suggest the knowledge
     base's best matches for the customer's latest words (the subject when there are none).
     `assistant`: offer the AI server's draft and summary; `assistant_status` says what it is
-    doing."""
+    doing. `picked`: the order just inserted, with the Shopify actions offered on it."""
     customer = session.get(Customer, ticket.customer_id)
     last = last_customer_message(session, ticket.id)
     now = now or utcnow()
@@ -69,6 +70,7 @@ def draft_for(
         else (),
         assistant=assistant,
         assistant_status=assistant_status,
+        picked_order=picked,
     )
 
 

@@ -6,7 +6,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -588,3 +597,42 @@ class KbArticle(SQLModel, table=True):
     file_mtime_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     file_size: int = Field(sa_column=Column(BigInteger, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ShopAction(SQLModel, table=True):
+    """An action in the shop taken from a ticket (a refund, a cancellation, a new address, a
+    reshipment, a discount code), recorded before anything is sent to Shopify.
+    `idempotency_key` is unique: the same form submitted twice, or Slack's retry of it, is
+    the same row, and it travels to Shopify (a refund's `@idempotent` key, its note) so an
+    answer lost on the way can be found there. `in_flight` holds the order's id (a discount:
+    its code) while the action is undecided or being sent, and is cleared when it ends;
+    unique, so two agents can't have two actions on one order under way at once
+    (`bot/core/shop_actions.py`).
+    """
+
+    __tablename__ = "shop_actions"
+    __table_args__ = (Index("ix_shop_actions_requester_created", "requested_by", "created_at"),)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    kind: str = Field(max_length=16)  # refund | cancel | address | reship | discount
+    order_id: str | None = Field(default=None, max_length=64)  # Shopify GID
+    order_name: str | None = Field(default=None, max_length=32)  # "#1001"
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Money the action moves, as asked (a refund's suggested total), as Shopify writes decimals
+    # ("12.50": exact on both backends); what Shopify actually refunded is in `result`.
+    amount: str | None = Field(default=None, max_length=32)
+    currency: str | None = Field(default=None, max_length=3)
+    requested_by: str = Field(max_length=32)
+    state: str = Field(max_length=24, index=True)
+    approver: str | None = Field(default=None, max_length=32)  # who approved or declined
+    approval_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    idempotency_key: str = Field(max_length=64, unique=True)
+    in_flight: str | None = Field(default=None, max_length=128, unique=True)
+    # Shopify's ids of what it made (the refund, the draft order, the discount …) and amounts.
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Shopify's userErrors ([{field, message, code}]) or why it was refused or failed.
+    errors: list[Any] | None = Field(default=None, sa_column=Column(JSON))
+    view_id: str | None = Field(default=None, max_length=64)  # the modal told the outcome
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from bot.integrations.shopify import Customer, Order
 from bot.views import ids
 from bot.views.elements import button, context
+from bot.views.shop_action_menu import missing_scopes_note, order_menu
 from bot.views.text import FALLBACK_TEXT_LIMIT, escape_mrkdwn, truncate
 
+# A line per order with its own ⋯ menu is a block per order; Slack allows a message 50.
+MAX_ORDER_MENUS = 30
 STATUS_WORDS = {"PARTIALLY_PAID": "partly paid", "PARTIALLY_REFUNDED": "partly refunded"}
 
 
@@ -76,6 +80,9 @@ class ContextPost:
     not_found: list[str] = field(default_factory=list)
     claimed: str | None = None  # an address given but unproven: nothing of it is looked up
     claimed_in_chat: bool = False  # given by a chat visitor, else by an unverified sender
+    # Shopify actions the token allows (kind → None, or the scope it lacks); None: none
+    # offered. Each of the customer's own orders gets a ⋯ menu of those its state allows.
+    actions: Mapping[str, str | None] | None = None
 
 
 def mask_name(name: str | None) -> str:
@@ -109,8 +116,7 @@ def customer_context_blocks(post: ContextPost) -> list[dict]:
         if customer.id == post.linked_id:
             blocks.append(context(":link: Linked to this ticket: the customer proved it."))
         if customer.recent_orders:
-            lines = "\n".join(order_line(order) for order in customer.recent_orders)
-            blocks.append(_section(f"*Recent orders*\n{lines}"))
+            blocks += _own_orders("Recent orders", customer.recent_orders, post)
         else:
             blocks.append(context("No orders yet."))
     if not post.customers and post.email:
@@ -126,12 +132,29 @@ def customer_context_blocks(post: ContextPost) -> list[dict]:
             )
         )
     if post.quoted:
-        lines = "\n".join(order_line(order) for order in post.quoted)
-        blocks.append(_section(f"*Orders named in the message*\n{lines}"))
+        blocks += _own_orders("Orders named in the message", post.quoted, post)
     blocks += [_foreign(post.ticket_id, order) for order in post.foreign]
     if post.not_found:
         missing = ", ".join(escape_mrkdwn(name) for name in post.not_found)
         blocks.append(context(f"Not found in Shopify: {missing}"))
+    owns_orders = post.quoted or any(c.recent_orders for c in post.customers)
+    note = missing_scopes_note(post.actions) if post.actions and owns_orders else None
+    return blocks + ([note] if note else [])
+
+
+def _own_order_count(post: ContextPost) -> int:
+    return len(post.quoted) + sum(len(c.recent_orders) for c in post.customers)
+
+
+def _own_orders(title: str, orders: Sequence[Order], post: ContextPost) -> list[dict]:
+    """The customer's orders: one line each, and with actions, each its own ⋯ menu."""
+    if post.actions is None or _own_order_count(post) > MAX_ORDER_MENUS:
+        lines = "\n".join(order_line(order) for order in orders)
+        return [_section(f"*{title}*\n{lines}")]
+    blocks = [_section(f"*{title}*")]
+    for order in orders:
+        menu = order_menu(post.ticket_id, order, post.actions)
+        blocks.append({**_section(order_line(order)), **({"accessory": menu} if menu else {})})
     return blocks
 
 

@@ -48,6 +48,8 @@ def digest_blocks(report: Report, title: str) -> list[dict]:
         blocks.append(section(f"*Busiest tags*\n{tags}"))
     if report.agents:
         blocks.append(section("*Per agent*\n" + "\n".join(agent_lines(report))))
+    if report.shop.refunds or report.shop.cancellations:
+        blocks.append(section(f"*Shop*\n{shop_text(report)}"))
     blocks.append(
         context(
             f"Times in {report.period.zone.key}; median and 90th percentile in business "
@@ -63,6 +65,14 @@ def digest_text(report: Report, title: str) -> str:
         f"{title}: {report.created} created, {report.solved} solved, "
         f"{report.backlog.total} still open"
     )
+
+
+def shop_text(report: Report) -> str:
+    """ "2 refunds (45.00 USD) · 1 cancellation": what agents did in the shop."""
+    shop = report.shop
+    amounts = ", ".join(f"{amount:.2f} {currency}" for currency, amount in shop.refunded)
+    refunds = counted(shop.refunds, "refund") + (f" ({amounts})" if amounts else "")
+    return f"{refunds} · {counted(shop.cancellations, 'cancellation')}"
 
 
 def backlog_text(report: Report) -> str:

@@ -156,3 +156,51 @@ KB_PUBLIC = "kb_public_input"
 KB_BODY_BLOCK = "kb_body"
 KB_BODY = "kb_body_input"
 REPLY_ARTICLE = "reply_article"  # suffixed with the suggestion's place
+# Shopify actions on an order (issue 22), opened from the order's ⋯ menu in the thread's
+# Shopify post and in the Orders modal, or from the Reply modal's buttons once an order is
+# picked. Each choice's value is "kind:ticket_id:order_gid".
+SHOP_ACTION_MENU = "shop_action_menu"
+SHOP_ACTION_BUTTON = "shop_action_button"
+SHOP_ACTION_PROGRESS_MODAL = "shop_action_progress_modal"  # loading, refused, done: no submit
+SHOP_ORDER_ACTIONS_BLOCK = "shop_order_actions"  # the Reply modal's buttons for a picked order
+# Cancel order.
+SHOP_CANCEL_MODAL = "shop_cancel_modal"
+SHOP_CANCEL_REASON_BLOCK = "shop_cancel_reason"
+SHOP_CANCEL_REASON = "shop_cancel_reason_input"
+SHOP_CANCEL_OPTIONS_BLOCK = "shop_cancel_options"
+SHOP_CANCEL_OPTIONS = "shop_cancel_options_input"
+SHOP_CANCEL_NOTE_BLOCK = "shop_cancel_note"
+SHOP_CANCEL_NOTE = "shop_cancel_note_input"
+# Change address: one input per field, block "shop_address:<field>".
+SHOP_ADDRESS_MODAL = "shop_address_modal"
+SHOP_ADDRESS_BLOCK = "shop_address"
+SHOP_ADDRESS_INPUT = "shop_address_input"
+# Reship: one quantity per line item, block "shop_reship_line:<index>".
+SHOP_RESHIP_MODAL = "shop_reship_modal"
+SHOP_RESHIP_LINE_BLOCK = "shop_reship_line"
+SHOP_RESHIP_QUANTITY = "shop_reship_quantity_input"
+# Discount.
+SHOP_DISCOUNT_MODAL = "shop_discount_modal"
+SHOP_DISCOUNT_CODE_BLOCK = "shop_discount_code"
+SHOP_DISCOUNT_CODE = "shop_discount_code_input"
+SHOP_DISCOUNT_KIND_BLOCK = "shop_discount_kind"
+SHOP_DISCOUNT_KIND = "shop_discount_kind_input"
+SHOP_DISCOUNT_VALUE_BLOCK = "shop_discount_value"
+SHOP_DISCOUNT_VALUE = "shop_discount_value_input"
+SHOP_DISCOUNT_EXPIRY_BLOCK = "shop_discount_expiry"
+SHOP_DISCOUNT_EXPIRY = "shop_discount_expiry_input"
+# Refund (bot/views/refund_modal.py), opened from an order's ⋯ menu like the others: one
+# quantity per line item, block "shop_refund_line:<index>"; Calculate asks Shopify, then the
+# same modal confirms.
+SHOP_REFUND_MODAL = "shop_refund_modal"
+SHOP_REFUND_LINE_BLOCK = "shop_refund_line"
+SHOP_REFUND_QUANTITY = "shop_refund_quantity_input"
+SHOP_REFUND_OPTIONS_BLOCK = "shop_refund_options"
+SHOP_REFUND_OPTIONS = "shop_refund_options_input"
+SHOP_REFUND_NOTE_BLOCK = "shop_refund_note"
+SHOP_REFUND_NOTE = "shop_refund_note_input"
+# An approver's Approve / Decline on a request over someone's limits; the value is the
+# action's id, the block "shop_approval:<action id>".
+SHOP_APPROVAL_BLOCK = "shop_approval"
+SHOP_APPROVE = "shop_action_approve"
+SHOP_DECLINE = "shop_action_decline"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from bot.integrations.shopify import Customer, Order
 from bot.views import ids
 from bot.views.customer_context import link, mask_name, order_line
 from bot.views.elements import context, plain
+from bot.views.shop_action_menu import missing_scopes_note, order_menu
 from bot.views.text import escape_mrkdwn, truncate
 
 
@@ -59,7 +62,22 @@ def looking_up(ticket_id: int, number: int, query: str) -> dict:
     )
 
 
-def order_results(query: str, orders: list[Order], customer: Customer | None) -> list[dict]:
+@dataclass(frozen=True)
+class ActionOffer:
+    """The Shopify actions an agent may take on the ticket's customer's orders: the token's
+    (kind → None, or the scope it lacks), and those the policy lets this agent take without
+    an approver (the others are offered as needing approval)."""
+
+    ticket_id: int
+    available: Mapping[str, str | None]
+    allowed: Collection[str]
+
+
+def order_results(
+    query: str, orders: list[Order], customer: Customer | None, offer: ActionOffer | None = None
+) -> list[dict]:
+    """`offer`: each order gets a ⋯ menu of the actions its state allows (they are the
+    ticket's customer's: the caller checked)."""
     blocks: list[dict] = [{"type": "divider"}]
     if customer is not None:
         facts = (
@@ -70,8 +88,10 @@ def order_results(query: str, orders: list[Order], customer: Customer | None) ->
     if not orders:
         blocks.append(context(f"No orders found for {escape_mrkdwn(query)}."))
     for order in orders[:20]:
-        blocks.append(_section(order_line(order)))
-    return blocks
+        menu = offer and order_menu(offer.ticket_id, order, offer.available, offer.allowed)
+        blocks.append({**_section(order_line(order)), **({"accessory": menu} if menu else {})})
+    note = missing_scopes_note(offer.available) if offer and orders else None
+    return blocks + ([note] if note else [])
 
 
 def not_theirs(order: Order) -> list[dict]:

@@ -10,12 +10,23 @@ from bot.core.kb import Hit
 from bot.views import ids
 from bot.views.elements import button, context, option
 from bot.views.kb_modals import snippet_mrkdwn
+from bot.views.shop_action_menu import action_buttons
 from bot.views.text import escape_mrkdwn, truncate
 from bot.views.ticket_list import age
 
 ANSWER_LIMIT = 3000  # Slack's limit for a plain-text input
 MAX_FILES = 5
 STATUS_CHOICES = {"pending": "Pending (waiting on the customer)", "solved": "Solved"}
+
+
+@dataclass(frozen=True)
+class PickedOrder:
+    """The order whose status was just inserted, and the Shopify actions offered on it."""
+
+    id: str  # GID
+    name: str
+    kinds: tuple[str, ...]
+    allowed: tuple[str, ...]  # those the agent takes without an approver
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class ReplyDraft:
     assistant: bool = False
     # What the assistant is doing or did ("Drafting…"), shown under the buttons.
     assistant_status: str | None = None
+    picked_order: PickedOrder | None = None
 
 
 def _addressee(draft: ReplyDraft) -> str:
@@ -187,6 +199,11 @@ def reply_modal(draft: ReplyDraft) -> dict:
         blocks += _suggested_articles(draft.articles)
     if draft.assistant_status:
         blocks.append(context(f":robot_face: {escape_mrkdwn(draft.assistant_status)}"))
+    if draft.picked_order:
+        picked = draft.picked_order
+        blocks += action_buttons(
+            draft.ticket_id, picked.id, picked.name, list(picked.kinds), picked.allowed
+        )
     if draft.notice:
         blocks.append(context(f":no_entry: {escape_mrkdwn(draft.notice)}"))
     answer = {

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import make_engine
 from bot.storage.migrate import downgrade, upgrade
+from tests.storage.rows import customer_and_ticket
 
 INSERT = (
     "INSERT INTO acknowledgements (customer_id, ticket_id, acknowledged_at) "
@@ -20,16 +21,7 @@ def test_one_claim_per_customer_and_down_again(database_url):
     try:
         upgrade(engine, "0021")
         with engine.begin() as connection:
-            connection.execute(
-                text("INSERT INTO customers (email, name, created_at) "
-                     "VALUES ('jane@customer.example', 'Jane', CURRENT_TIMESTAMP)")
-            )  # fmt: skip
-            connection.execute(
-                text("INSERT INTO tickets (number, subject, status, priority, source, "
-                     "customer_id, channel, reply_token, created_at, updated_at) VALUES "
-                     "(1, 'Hi', 'open', 'normal', 'email', 1, 'C0SUPPORT', 'abc', "
-                     "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
-            )  # fmt: skip
+            customer_and_ticket(connection)
             connection.execute(text(INSERT))
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text(INSERT))

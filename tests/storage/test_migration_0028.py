@@ -46,7 +46,7 @@ def test_the_index_follows_inserts_updates_and_deletes_then_goes_down(database_u
             connection.execute(text("DELETE FROM kb_articles WHERE slug = 'hidden'"))
         assert slugs(engine, "refund") == []
         assert slugs(engine, "exchanges") == ["returns"]
-        downgrade(engine, "0026")
+        downgrade(engine, "0027")
         tables = set(inspect(engine).get_table_names())
         assert not {name for name in tables if name.startswith("kb_articles")}
         upgrade(engine)

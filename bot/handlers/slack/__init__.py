@@ -21,10 +21,14 @@ from bot.handlers.slack import (
     kb,
     make_ticket,
     merging,
+    order_action_forms,
+    order_actions,
     orders,
     reactions,
     replies,
     saved_reply_editing,
+    shop_approvals,
+    shop_refund,
     snoozing,
     splitting,
     tagging,
@@ -52,6 +56,10 @@ LISTENER_MODULES = (
     splitting,
     kb,
     assistant,
+    shop_refund,
+    shop_approvals,
+    order_actions,
+    order_action_forms,
 )
 # Clicks whose listeners answer nothing but 200 and open no modal: the Slack inbox takes
 # them (and every event) to work after the ack. Each module names its own.

@@ -13,7 +13,7 @@ import logging
 from slack_bolt import Ack, BoltResponse
 from slack_sdk import WebClient
 
-from bot.handlers.slack import commands, escalate
+from bot.handlers.slack import commands, escalate, shop_approvals
 from bot.handlers.slack.common import services_of, tell_if_possible
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,11 @@ NOT_AN_AGENT = (
 )
 
 # What a non-agent may still do, each a predicate (services, body, user) -> bool.
-OPEN_TO_NON_AGENTS = (commands.asks_for_help, escalate.by_tier_member)
+OPEN_TO_NON_AGENTS = (
+    commands.asks_for_help,
+    escalate.by_tier_member,
+    shop_approvals.by_approver,
+)
 
 
 def admit_agents(ack: Ack, body: dict, client: WebClient, context, next) -> BoltResponse | None:

@@ -21,6 +21,7 @@ from bot.handlers.slack.common import (
     services_of,
     tell,
 )
+from bot.handlers.slack.order_action_offer import action_offer
 from bot.handlers.slack.replies import answer_of
 from bot.integrations.customer_orders import belongs_to, own_orders
 from bot.integrations.shopify import Order, ShopifyError
@@ -32,13 +33,15 @@ from bot.views import ids
 from bot.views.customer_context import status_word
 from bot.views.elements import option
 from bot.views.order_lookup import (
+    ActionOffer,
     looking_up,
     lookup_problem,
     not_theirs,
     order_lookup_modal,
     order_results,
 )
-from bot.views.reply_modal import reply_modal
+from bot.views.reply_modal import PickedOrder, reply_modal
+from bot.views.shop_action_menu import offered_kinds
 from bot.views.text import truncate
 
 log = logging.getLogger(__name__)
@@ -96,7 +99,8 @@ def on_lookup_submitted(ack: Ack, body: dict, client: WebClient, context) -> Non
         ticket_id, number, owner = ticket.id, ticket.number, owner_of(session, ticket)
     ack(response_action="update", view=looking_up(ticket_id, number, query))
     try:
-        found = _look_up(helpdesk.shopify, owner, query)
+        offer = action_offer(helpdesk, ticket_id, body["user"]["id"])
+        found = _look_up(helpdesk.shopify, owner, query, offer)
     except ShopifyError as problem:
         found = lookup_problem(str(problem))
     client.views_update(
@@ -104,14 +108,17 @@ def on_lookup_submitted(ack: Ack, body: dict, client: WebClient, context) -> Non
     )
 
 
-def _look_up(shopify: CachedShopify, owner: ShopifyOwner, query: str) -> list[dict]:
-    """Only the ticket's customer's orders: another customer's is named, masked, no more."""
+def _look_up(
+    shopify: CachedShopify, owner: ShopifyOwner, query: str, offer: ActionOffer | None
+) -> list[dict]:
+    """Only the ticket's customer's orders: another customer's is named, masked, no more;
+    theirs with the ⋯ menu of the actions `offer` allows."""
     number = ORDER_NUMBER.match(query)
     if number:
         order = shopify.order_by_name(number.group(1))
         if order is not None and not belongs_to(order, owner):
             return not_theirs(order)
-        return order_results(query, [order] if order else [], None)
+        return order_results(query, [order] if order else [], None, offer)
     customer = shopify.customer_by_email(query)
     if customer is None or not owner.owns(customer.id, customer.email):
         # The same answer whether Shopify knows the address or not.
@@ -119,7 +126,7 @@ def _look_up(shopify: CachedShopify, owner: ShopifyOwner, query: str) -> list[di
             f"{query} is not the address of this ticket's customer: only their orders can be "
             "looked up here."
         )
-    return order_results(query, list(customer.recent_orders), customer)
+    return order_results(query, list(customer.recent_orders), customer, offer)
 
 
 def on_order_options(ack: Ack, body: dict, context) -> None:
@@ -189,9 +196,11 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
             f"{order.name} is not this customer's order, so nothing of it can go into the reply. "
             "If it is theirs, link the ticket to its customer from the Shopify post in the thread."
         )
+    picked_order = None
     if refusal is None:
         answer = with_addition(answer, order.status_text())
         version += 1
+        picked_order = _with_actions(helpdesk, ticket.id, order, body["user"]["id"])
     else:
         log.info("ticket %s: order %r not inserted: %s", ticket.id, picked, refusal)
     with transaction(helpdesk.engine) as session:
@@ -206,5 +215,19 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
             seen=metadata.get("seen"),
             articles=helpdesk.kb is not None,
             assistant=helpdesk.ai is not None,
+            picked=picked_order,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
+
+
+def _with_actions(helpdesk, ticket_id: int, order: Order, agent: str) -> PickedOrder | None:
+    """The order just inserted with the Shopify actions the agent may take on it, if any."""
+    offer = action_offer(helpdesk, ticket_id, agent)
+    if offer is None:
+        return None
+    kinds = offered_kinds(
+        order.fulfillment_status, order.financial_status, order.cancelled, offer.available
+    )
+    if not kinds:
+        return None
+    return PickedOrder(order.id, order.name, tuple(kinds), tuple(sorted(offer.allowed)))

@@ -13,6 +13,7 @@ from bot.handlers.slack.permalinks import Permalinks
 from bot.integrations.ai import AiClient
 from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.db import reader
+from bot.storage.shared_state import SharedState
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Services:
     kb: KnowledgeBase | None = None
     # The policy's AI server (`ai`), when AI_API_KEY is set too: drafts and summaries.
     ai: AiClient | None = None
+    # What the processes share (bot/storage/shared_state.py): a Reply modal's answer kept
+    # while a Discount form is open over it.
+    shared: SharedState | None = None
 
     @property
     def reader(self) -> Engine:

@@ -7,7 +7,7 @@ GIN index. The language map is written out here, frozen with the schema: a langu
 bot/storage/kb_search.py's map later needs a migration that rebuilds the column.
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-03 13:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from bot.storage.types import UTCDateTime
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
