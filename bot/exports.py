@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.core.metrics import Report
 from bot.storage.models import CsatSurvey, Ticket, TicketTag
-from bot.views.digest import backlog_text, csat_text, duration, ratio_text
+from bot.views.digest import backlog_text, csat_text, duration, ratio_text, self_service_text
 
 EXPORT_BATCH = 1_000  # rows per fetch: memory stays flat however many tickets there are
 TICKET_COLUMNS = (
@@ -94,6 +94,7 @@ def report_tables(report: Report, title: str) -> list[Table]:
         *((f"  {label}", str(count)) for label, count in report.backlog.by_age),
         ("SLA met", ratio_text(report.sla, "clock", "stopped")),
         ("CSAT", csat_text(report)),
+        ("self-service", self_service_text(report)),
         ("busiest tags", ", ".join(f"{tag} ({n})" for tag, n in report.top_tags) or "-"),
     ):
         summary.add_row(name, value)

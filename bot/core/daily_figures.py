@@ -28,6 +28,7 @@ from bot.storage.models import (
     CsatSurvey,
     DailyFigures,
     Message,
+    SelfServiceSession,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -54,6 +55,8 @@ _PLACED_BY: dict[type, dict[str, str]] = {
     SlaClock: {"stopped_at": "stopped_at", "outcome": "stopped_at"},
     CsatSurvey: {"answered_at": "answered_at", "rating": "answered_at"},
     Message: {"created_at": "created_at", "direction": "created_at", "author": "created_at"},
+    # A visitor who writes after all is no longer a deflection (bot/core/self_service.py).
+    SelfServiceSession: {"deflected_at": "deflected_at"},
 }
 
 

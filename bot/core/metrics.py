@@ -26,6 +26,8 @@ from bot.storage.models import (
     DailyFigures,
     Direction,
     Message,
+    OrderLookup,
+    SelfServiceSession,
     SlaClock,
     Ticket,
     TicketEvent,
@@ -133,6 +135,16 @@ class AgentFigures:
 
 
 @dataclass(frozen=True)
+class SelfService:
+    """Answers found without a ticket: widget sessions deflected (an article read, nothing
+    written), and "Track my order" look-ups, of which `orders_found` matched an order."""
+
+    deflections: int = 0
+    order_lookups: int = 0
+    orders_found: int = 0
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     as_of: datetime  # the instant the backlog is counted at
@@ -145,6 +157,7 @@ class Report:
     csat: Csat
     top_tags: tuple[tuple[str, int], ...]
     agents: tuple[AgentFigures, ...]
+    self_service: SelfService = SelfService()
 
     @property
     def quiet(self) -> bool:
@@ -181,6 +194,10 @@ class Tally:
     replies: dict[str, int] = field(default_factory=dict)
     solved_by: dict[str, int] = field(default_factory=dict)
     first_responses_by: dict[str, list[int]] = field(default_factory=dict)
+    # Self-service (days stored before these existed read 0).
+    deflections: int = 0
+    order_lookups: int = 0
+    orders_found: int = 0
 
 
 def combined(tallies: list[Tally]) -> Tally:
@@ -230,6 +247,7 @@ def report(session: Session, period: Period, now: datetime) -> Report:
             )
             for agent in agents
         ),
+        self_service=SelfService(tally.deflections, tally.order_lookups, tally.orders_found),
     )
 
 
@@ -371,6 +389,7 @@ def count_days(session: Session, period: Period) -> dict[date, Tally]:
     )
     for n, author, count in _grouped(session, replied):
         on(n).replies[author] = count
+    _count_self_service(session, period, on)
     for tally in tallies.values():
         for durations in (
             tally.first_response_business,
@@ -381,6 +400,20 @@ def count_days(session: Session, period: Period) -> dict[date, Tally]:
         ):
             durations.sort()
     return tallies
+
+
+def _count_self_service(session: Session, period: Period, on) -> None:
+    deflected = select(_day_of(SelfServiceSession.deflected_at, period)).where(
+        period.contains(SelfServiceSession.deflected_at)
+    )
+    for n, count in _grouped(session, deflected):
+        on(n).deflections = count
+    looked_up = select(_day_of(OrderLookup.created_at, period), OrderLookup.matched).where(
+        period.contains(OrderLookup.created_at)
+    )
+    for n, matched, count in _grouped(session, looked_up):
+        on(n).order_lookups += count
+        on(n).orders_found += count if matched else 0
 
 
 def _append(durations: list[int], seconds: int | None) -> None:
