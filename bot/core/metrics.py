@@ -171,6 +171,7 @@ class TrendDay:
     created: int
     solved: int
     median_first_response: int | None  # business seconds
+    deflected: int = 0  # chat-widget visitors answered by an article, without a ticket
 
 
 @dataclass
@@ -254,10 +255,11 @@ def report(session: Session, period: Period, now: datetime) -> Report:
 def trend(
     session: Session, last_day: date, zone: ZoneInfo, days: int = TREND_DAYS
 ) -> list[TrendDay]:
-    """Per local day up to `last_day`: created, solved, median business first response."""
+    """Per local day up to `last_day`: created, solved, median business first response,
+    deflected."""
     period = Period(last_day - timedelta(days=days - 1), last_day, zone)
     return [
-        TrendDay(day, t.created, t.solved, _spread(t.first_response_business).median)
+        TrendDay(day, t.created, t.solved, _spread(t.first_response_business).median, t.deflections)
         for day, t in zip(period.days(), tallies(session, period), strict=True)
     ]
 

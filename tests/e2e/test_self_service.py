@@ -314,3 +314,7 @@ def test_the_digest_reports_deflections_and_look_ups_beside_created_tickets(desk
     assert "1 created" in digest.text
     assert "self-service: 1 deflection, 2 order look-ups (1 found)" in digest.text
     assert "*Self-service*\\n1 deflection, 2 order look-ups (1 found)" in json.dumps(digest.blocks)
+    with Session(helpdesk.engine) as session:
+        trend = metrics.trend(session, utcnow().date(), ZoneInfo("UTC"))
+    assert (trend[-1].created, trend[-1].deflected) == (1, 1)  # the chart's bars for today
+    assert digest.chart.startswith(b"\x89PNG")
