@@ -13,7 +13,9 @@ Shopify holds them. Every answer is counted, a match or not, but a mismatch keep
 what was typed. A match keeps the order and the address under a token the visitor may spend
 once, within `PROOF_VALID_FOR`, to ask for a person: the conversation then starts with the
 order attached, and the ticket is linked to the order's Shopify customer, exactly as an agent
-links one on the same proof (bot/core/customer_links.py).
+links one on the same proof (bot/core/customer_links.py). What a match kept is forgotten once
+its proof is spent, or on the next look-up after it expired, so an address lies here for
+about an hour at most (and `helpdesk customer erase` forgets it at once).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot.core import outbox
 from bot.core.customer_links import LINKED, normalise
@@ -41,6 +43,8 @@ from bot.storage.models import (
 )
 
 PROOF_VALID_FOR = timedelta(hours=1)
+# A proof's personal values, cleared when it can no longer be spent.
+FORGOTTEN = {"proof_hash": None, "order_name": None, "email": None, "shopify_customer_id": None}
 # Who linked the ticket, in its event log: the visitor, through the widget.
 WIDGET = "widget"
 TRACKING_URL_LIMIT = 2000
@@ -115,6 +119,14 @@ def record_lookup(
     shopify_customer_id: str | None = None,
 ) -> str | None:
     """Counts a look-up; for a match (an `order_name`), returns the token that attaches it."""
+    session.execute(
+        update(OrderLookup)
+        .where(
+            OrderLookup.proof_hash.is_not(None),
+            OrderLookup.created_at < utcnow() - PROOF_VALID_FOR,
+        )
+        .values(**FORGOTTEN)
+    )
     if order_name is None:
         session.add(OrderLookup(matched=False))
         return None
@@ -146,17 +158,28 @@ def attach_order(
     """The proven order goes with the new conversation: shown on the ticket's root, said in
     its thread, and the ticket linked to the order's Shopify customer (a guest checkout has
     none: then the order is shown, and the address is the visitor's)."""
+    order, customer_id = lookup.order_name, lookup.shopify_customer_id
     lookup.used_at = utcnow()
-    conversation.verified_order = lookup.order_name
-    customer_id = lookup.shopify_customer_id
+    for column, value in FORGOTTEN.items():
+        setattr(lookup, column, value)
+    conversation.verified_order = order
     if customer_id and not ticket.shopify_customer_id:
         ticket.shopify_customer_id = customer_id
         record_event(
-            session, ticket, LINKED, WIDGET, order=lookup.order_name,
-            shopify_customer=customer_id, proven_by="email",
+            session, ticket, LINKED, WIDGET, order=order, shopify_customer=customer_id,
+            proven_by="email",
         )  # fmt: skip
         outbox.post_order_context(session, ticket.id)
-    outbox.notice(session, ticket.id, Notice.ORDER_VERIFIED, order=lookup.order_name)
+    outbox.notice(session, ticket.id, Notice.ORDER_VERIFIED, order=order)
+
+
+def forget_proofs_of(session: Session, address: str) -> None:
+    """For erasure: unspent proofs naming the address can't be spent any more either."""
+    session.execute(
+        update(OrderLookup)
+        .where(func.lower(OrderLookup.email) == address.lower())
+        .values(**FORGOTTEN)
+    )
 
 
 def safe_tracking_url(url: str | None) -> str | None:

@@ -281,6 +281,13 @@ def test_asking_for_a_person_opens_the_chat_with_the_proven_order_in_the_thread(
         assert session.get(Customer, ticket.customer_id).email == BOB_EMAIL
         conversation = session.exec(select(ChatConversation)).one()
         assert conversation.verified_order == "#1001"
+        spent = session.exec(select(OrderLookup)).one()
+        assert spent.used_at is not None and spent.matched  # counted still...
+        assert (spent.email, spent.order_name, spent.proof_hash) == (
+            None,
+            None,
+            None,
+        )  # ...kept not
 
     # Spent: the same proof can't attach the order to another conversation.
     again = visitor(helpdesk, "192.0.2.71").start("Me too", order_lookup=lookup)
@@ -298,6 +305,10 @@ def test_an_old_proof_has_expired(desk):
         session.add(row)
         session.commit()
     assert bob.start("Help", order_lookup=lookup).status == 422
+    visitor(helpdesk, "192.0.2.81").look_up("#1002", "guest@buyer.example")  # a new match...
+    with Session(helpdesk.engine) as session:
+        kept = {row.order_name: row.email for row in session.exec(select(OrderLookup))}
+    assert kept == {None: None, "#1002": "guest@buyer.example"}  # ...forgets the expired one
 
 
 def test_the_digest_reports_deflections_and_look_ups_beside_created_tickets(desk):
