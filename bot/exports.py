@@ -94,7 +94,7 @@ def report_tables(report: Report, title: str) -> list[Table]:
         *((f"  {label}", str(count)) for label, count in report.backlog.by_age),
         ("SLA met", ratio_text(report.sla, "clock", "stopped")),
         ("CSAT", csat_text(report)),
-        ("self-service", self_service_text(report)),
+        ("self-service", self_service_text(report.self_service)),
         ("busiest tags", ", ".join(f"{tag} ({n})" for tag, n in report.top_tags) or "-"),
     ):
         summary.add_row(name, value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core.metrics import Durations, Ratio, Report
+from bot.core.metrics import Durations, Ratio, Report, SelfService
 from bot.views.elements import context, plain, section
 from bot.views.ticket_list import age
 
@@ -24,7 +24,7 @@ def digest_blocks(report: Report, title: str) -> list[dict]:
                     f"*Still open*\n{backlog_text(report)}",
                     f"*SLA met*\n{ratio_text(report.sla, 'clock', 'stopped')}",
                     f"*CSAT*\n{csat_text(report)}",
-                    f"*Self-service*\n{self_service_text(report)}",
+                    f"*Self-service*\n{self_service_text(report.self_service)}",
                 )
             ],
         },
@@ -58,13 +58,12 @@ def digest_text(report: Report, title: str) -> str:
     """The notification and screen-reader line."""
     return (
         f"{title}: {report.created} created, {report.solved} solved, "
-        f"{report.backlog.total} still open; self-service: {self_service_text(report)}"
+        f"{report.backlog.total} still open; self-service: {self_service_text(report.self_service)}"
     )
 
 
-def self_service_text(report: Report) -> str:
+def self_service_text(served: SelfService) -> str:
     """Beside the tickets created: what visitors answered themselves in the chat widget."""
-    served = report.self_service
     lookups = counted(served.order_lookups, "order look-up")
     return f"{counted(served.deflections, 'deflection')}, {lookups} ({served.orders_found} found)"
 

@@ -1,13 +1,20 @@
 """The pure parts of self-service: which tracking links a customer may be shown, matching an
-order's address, and reading an order number."""
+order's address, reading an order number, and how the digest, the root and the thread say
+it."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from pydantic import ValidationError
 
+from bot.core.metrics import SelfService
 from bot.core.self_service import email_matches, safe_tracking_url
 from bot.handlers.chat.schemas import OrderLookupIn
+from bot.views.digest import self_service_text
+from bot.views.notices import order_verified
+from bot.views.ticket_root import TicketSummary, root_blocks
 
 
 @pytest.mark.parametrize(
@@ -71,3 +78,21 @@ def test_the_address_is_required_and_must_be_one():
         OrderLookupIn(order="#1001", email="  ")
     with pytest.raises(ValidationError):
         OrderLookupIn(order="#1001", email="not an address")
+
+
+def test_the_digest_counts_in_words():
+    assert self_service_text(SelfService()) == "0 deflections, 0 order look-ups (0 found)"
+    assert self_service_text(SelfService(1, 1, 1)) == "1 deflection, 1 order look-up (1 found)"
+    assert self_service_text(SelfService(3, 5, 2)) == "3 deflections, 5 order look-ups (2 found)"
+
+
+def test_the_root_and_the_thread_name_the_proven_order_escaped():
+    summary = TicketSummary(
+        ticket_id=1, number=7, subject="Late", status="open", priority="normal", source="chat",
+        customer_name="Bob", customer_email="bob@x.example", assignee=None, tags=[],
+        chat_order="#1001 <!channel>",
+    )  # fmt: skip
+    root = json.dumps(root_blocks(summary))
+    assert "Order #1001 &lt;!channel&gt; verified in the widget" in root
+    line = order_verified("#1001")
+    assert "order #1001" in line and "number and email address" in line
