@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import Policy
-from bot.core import metrics
+from bot.core import metrics, privacy
 from bot.core.self_service import PROOF_VALID_FOR
 from bot.devtools.fake_shopify import BOB_EMAIL, UPS_TRACKING_URL, FakeShopify
 from bot.read_models.digest_of_day import render_digest
@@ -329,3 +329,16 @@ def test_the_digest_reports_deflections_and_look_ups_beside_created_tickets(desk
         trend = metrics.trend(session, utcnow().date(), ZoneInfo("UTC"))
     assert (trend[-1].created, trend[-1].deflected) == (1, 1)  # the chart's bars for today
     assert digest.chart.startswith(b"\x89PNG")
+
+
+def test_erasing_a_customer_forgets_their_unspent_proofs(desk):
+    helpdesk, _ = desk
+    bob = visitor(helpdesk, "192.0.2.90")
+    assert bob.look_up("#1001", BOB_EMAIL).status == 200  # a proof, never spent
+    assert bob.start("Hello", email=BOB_EMAIL).status == 201
+    with Session(helpdesk.engine) as session:
+        customer = session.exec(select(Customer).where(Customer.email == BOB_EMAIL)).one()
+        privacy.inventory(session, customer)  # what erase does, in this session only
+        lookup = session.exec(select(OrderLookup)).one()
+        assert (lookup.email, lookup.proof_hash) == (None, None)
+        assert lookup.matched  # still counted
