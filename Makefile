@@ -32,7 +32,7 @@ test: $(VENV)/.dev
 	$(LINT_IMPORTS)
 	$(BIN)/pytest -n 3 --dist load --maxschedchunk 1 --durations=15
 
-BENCHMARKS := sla_sweep digest chat_sse ack_latency ingest
+BENCHMARKS := sla_sweep digest chat_sse ack_latency ingest kb_search
 
 # With BENCH_QUICK=1 each benchmark runs at small sizes, and one that hangs is stopped.
 BENCH_LIMIT := $(if $(filter 1,$(BENCH_QUICK)),timeout 300)

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from statistics import quantiles
@@ -120,6 +120,17 @@ def postgres_database():
         admin.dispose()
 
     return url, drop
+
+
+def both_databases(folder: str | Path) -> list[tuple[str, str, Callable[[], None]]]:
+    """(name, URL, cleanup) of SQLite in `folder` and, when its server answers, a new
+    PostgreSQL database on TEST_POSTGRES_URL's (skipped with a line on stderr otherwise)."""
+    databases = [("SQLite", f"sqlite:///{folder}/bench.db", lambda: None)]
+    try:
+        databases.append(("PostgreSQL", *postgres_database()))
+    except Exception as exc:
+        print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+    return databases
 
 
 def record(benchmark: str, measured: str, result: str, baseline: str, compared: str) -> None:

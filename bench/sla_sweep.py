@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import postgres_database, record, size, verdict
+from bench.serving import both_databases, record, size, verdict
 from bot.config import Policy
 from bot.core.sla import SlaRules
 from bot.core.sla_sweep import sweep
@@ -97,12 +97,7 @@ def main() -> int:
         table.add_column(column)
     problems = []
     with tempfile.TemporaryDirectory() as folder:
-        backends = [("SQLite", f"sqlite:///{folder}/bench.db", lambda: None)]
-        try:
-            backends.append(("PostgreSQL", *postgres_database()))
-        except Exception as exc:
-            print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
-        for name, url, cleanup in backends:
+        for name, url, cleanup in both_databases(folder):
             engine = make_engine(url)
             try:
                 upgrade(engine)

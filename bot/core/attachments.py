@@ -139,16 +139,7 @@ class FileStore:
             return StoredFile(digest, relative)  # the same bytes, kept before
         target.parent.mkdir(parents=True, exist_ok=True)
         self.path(relative)  # the new directories must not lead outside either
-        handle, temporary = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data, ".incoming-")
         return StoredFile(digest, relative)
 
     def path(self, relative: str) -> Path:
@@ -239,3 +230,18 @@ def _is_windows_program(data: bytes) -> bool:
         return False
     offset = int.from_bytes(data[60:64], "little")
     return data[offset : offset + 4] == b"PE\x00\x00"
+
+
+def write_atomically(target: Path, data: bytes, prefix: str) -> None:
+    """`target` holds all of `data` or what it held before, never part: written to a hidden
+    temporary file (`prefix`…) beside it, synced, then renamed over it."""
+    handle, temporary = tempfile.mkstemp(prefix=prefix, dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -28,6 +27,8 @@ from sqlmodel import Session
 
 from bot.config import KbPolicy
 from bot.core.articles import (
+    SLUG,
+    SLUG_LIMIT,
     Article,
     ArticleRefused,
     article_file,
@@ -35,6 +36,7 @@ from bot.core.articles import (
     slug_of,
     told_language,
 )
+from bot.core.attachments import write_atomically
 from bot.storage.db import transaction
 
 # Re-exported for views, which read search hits through the core: the snippet's markers.
@@ -46,6 +48,7 @@ from bot.storage.models import KbArticle, utcnow
 log = logging.getLogger(__name__)
 
 SUFFIX = ".md"
+UPSERT_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,6 @@ class Stored:
     language: str
     body: str
     file_mtime_ns: int
-
-    @property
-    def article(self) -> Article:
-        return Article(self.title, self.tags, self.public, self.language, self.body)
 
 
 class SaveRefused(ValueError):
@@ -99,7 +98,8 @@ class KnowledgeBase:
             self._lock.release()
 
     def sync(self, engine: Engine) -> None:
-        """Refreshes now, whatever the time: at start-up, and after a save."""
+        """Refreshes now, whatever the time since the last look, waiting for a refresh under
+        way to end first (the benchmark times it so)."""
         with self._lock:
             self._scanned_at = time.monotonic()
             self._sync(engine)
@@ -116,6 +116,7 @@ class KnowledgeBase:
                 )
             }
             gone = set(known) - set(listing)
+            changed: list[dict] = []
             for slug, (name, mtime, size) in listing.items():
                 if known.get(slug) == (mtime, size):
                     continue
@@ -129,7 +130,9 @@ class KnowledgeBase:
                     problems[name] = f"could not be read: {exc.strerror}"
                     gone.add(slug)
                     continue
-                _upsert(session, slug, article, mtime, size)
+                changed.append(_row(slug, article, mtime, size))
+            for start in range(0, len(changed), UPSERT_BATCH):
+                _upsert(session, changed[start : start + UPSERT_BATCH])
             gone &= set(known)
             if gone:
                 session.execute(delete(KbArticle).where(KbArticle.slug.in_(gone)))
@@ -152,6 +155,9 @@ class KnowledgeBase:
         it has changed since (someone edited the file meanwhile)."""
         if not article.title.strip():
             raise SaveRefused("title", "Give the article a title.")
+        if slug is not None and (not slug or slug_of(slug) != slug):
+            # The form's metadata names the file: never a path out of the folder.
+            raise SaveRefused("title", "This article's name is not one the helpdesk writes.")
         self.path.mkdir(parents=True, exist_ok=True)
         if slug is None:
             slug = self._free_slug(article.title)
@@ -171,10 +177,10 @@ class KnowledgeBase:
             parse_article(content)
         except ArticleRefused as refused:
             raise SaveRefused("body", f"This article can't be saved: {refused}.") from None
-        _write_atomically(target, content)
+        write_atomically(target, content, f".{target.stem}.")
         stat = target.stat()
         with transaction(engine) as session:
-            _upsert(session, slug, article, stat.st_mtime_ns, stat.st_size)
+            _upsert(session, [_row(slug, article, stat.st_mtime_ns, stat.st_size)])
         log.info("knowledge base: saved %s", target)
         return slug
 
@@ -183,7 +189,7 @@ class KnowledgeBase:
         slug, n = base, 1
         while (self.path / f"{slug}{SUFFIX}").exists():
             n += 1
-            slug = f"{base[: 120 - len(str(n)) - 1]}-{n}"
+            slug = f"{base[: SLUG_LIMIT - len(str(n)) - 1]}-{n}"
         return slug
 
 
@@ -193,17 +199,18 @@ def folder_listing(path: Path) -> tuple[dict[str, tuple[str, int, int]], dict[st
     listing: dict[str, tuple[str, int, int]] = {}
     problems: dict[str, str] = {}
     try:
-        entries = sorted(os.scandir(path), key=lambda entry: entry.name)
+        entries = list(os.scandir(path))
     except FileNotFoundError:
         return listing, problems
+    # Run on every refresh over every file: a compiled pattern, and a `stat` per article only.
     for entry in entries:
         if entry.name.startswith(".") or not entry.name.endswith(SUFFIX):
             continue
         if not entry.is_file():
             continue
-        slug = slug_of(entry.name.removesuffix(SUFFIX))
-        if slug != entry.name.removesuffix(SUFFIX):
-            example = f"{slug or 'returns'}{SUFFIX}"
+        slug = entry.name.removesuffix(SUFFIX)
+        if len(slug) > SLUG_LIMIT or not SLUG.fullmatch(slug):
+            example = f"{slug_of(slug) or 'returns'}{SUFFIX}"
             problems[entry.name] = f"name it with a-z, 0-9 and hyphens only, such as {example}"
             continue
         stat = entry.stat()
@@ -224,8 +231,18 @@ def folder_problems(path: Path) -> dict[str, str]:
     return dict(sorted(problems.items()))
 
 
-def _upsert(session: Session, slug: str, article: Article, mtime_ns: int, size: int) -> None:
-    values = {
+def _upsert(session: Session, rows: list[dict]) -> None:
+    """Inserts or replaces articles' rows by slug, one statement for them all."""
+    if not rows:
+        return
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    insert = dialect.insert(KbArticle.__table__)
+    replaced = {key: insert.excluded[key] for key in rows[0] if key != "slug"}
+    session.execute(insert.on_conflict_do_update(index_elements=["slug"], set_=replaced), rows)
+
+
+def _row(slug: str, article: Article, mtime_ns: int, size: int) -> dict:
+    return {
         "slug": slug,
         "title": article.title,
         "tags": ", ".join(article.tags),
@@ -237,25 +254,6 @@ def _upsert(session: Session, slug: str, article: Article, mtime_ns: int, size: 
         "file_size": size,
         "updated_at": utcnow(),
     }
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    insert = dialect.insert(KbArticle.__table__).values(**values)
-    columns = {key: value for key, value in values.items() if key != "slug"}
-    session.execute(insert.on_conflict_do_update(index_elements=["slug"], set_=columns))
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _mtime_ns(path: Path) -> int | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import ConfigError, Policy, Settings, load_policy
+from bot.config import ConfigError, KbPolicy, Policy, Settings, load_policy
 from bot.devtools.fake_shopify import FakeShopify
 from bot.devtools.fake_slack import FakeSlack
 from bot.sandbox.demo_shop import open_demo_shop
@@ -33,6 +33,10 @@ SUPPORT_ADDRESS = "support@sandbox.example"
 MAX_RECORDED_CALLS = 2000
 # What the sandbox runs unless HELPDESK_CONFIG names a policy: every key shown working.
 DEMO_POLICY = Path(__file__).with_name("demo_policy.yml")
+# The demo policy's knowledge base: copied into the data directory's `kb` folder at start and
+# on Start over, so articles edited from the sandbox's App Home change a copy.
+DEMO_ARTICLES = Path(__file__).with_name("demo_kb")
+KB_FOLDER = "kb"
 # Held while a sandbox runs, in its data directory; the one file a new sandbox keeps there.
 LOCK_FILE = "sandbox.lock"
 DATABASE_FILE = "helpdesk.db"
@@ -63,6 +67,7 @@ class Sandbox:
         self.mail.clear()
         _seed_workspace(self)
         _empty_data_dir(self.data_dir, keep_database=True)
+        _seed_articles(self)
 
 
 def refuse_real_slack(settings: Settings) -> None:
@@ -104,6 +109,9 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
     lock = _claim(data_dir)
     _empty_data_dir(data_dir, keep_database=False)
     policy = sandbox_policy(settings, policy)
+    if settings.helpdesk_config is None:
+        kb = KbPolicy(path=data_dir / KB_FOLDER, name="Sandbox shop")
+        policy = policy.model_copy(update={"kb": kb})
     slack = FakeSlack(LOOPBACK, max_recorded=MAX_RECORDED_CALLS).start()
     mail = MailCatcher(LOOPBACK).start()
     shop = open_demo_shop(LOOPBACK)
@@ -113,6 +121,7 @@ def start_sandbox(settings: Settings, policy: Policy) -> tuple[Sandbox, Settings
         slack, mail, shop, you, secrets.token_hex(16), policy, support, data_dir, lock
     )
     _seed_workspace(sandbox)
+    _seed_articles(sandbox)
     sandboxed = stored.model_copy(
         update={
             "slack_bot_token": slack.bot_token,
@@ -184,6 +193,17 @@ def _empty_data_dir(data_dir: Path, *, keep_database: bool) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+
+
+def _seed_articles(sandbox: Sandbox) -> None:
+    """The demo's articles, fresh copies (new modification times, so the knowledge base reads
+    them again after Start over emptied its index)."""
+    kb = sandbox.policy.kb
+    if kb is None or kb.path != sandbox.data_dir / KB_FOLDER:
+        return
+    kb.path.mkdir(exist_ok=True)
+    for article in DEMO_ARTICLES.glob("*.md"):
+        shutil.copyfile(article, kb.path / article.name)
 
 
 def _seed_workspace(sandbox: Sandbox) -> None:

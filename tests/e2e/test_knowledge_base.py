@@ -23,6 +23,7 @@ from tests.e2e.harness import (
     AGENT,
     answer_block,
     eventually,
+    running_sandbox,
     staffed_helpdesk,
 )
 from tests.e2e.test_agent_workflow import Desk
@@ -290,3 +291,13 @@ def test_a_policy_without_kb_serves_no_help_centre(database_url):
         base = f"http://127.0.0.1:{helpdesk.http_port}"
         assert fetch(f"{base}/help/")[0] == 404
         assert json.loads(fetch(f"{base}/chat/api/config")[2])["help_url"] is None
+
+
+def test_the_sandbox_shows_its_demo_articles(tmp_path):
+    with running_sandbox(tmp_path) as (helpdesk, sandbox):
+        base = f"http://127.0.0.1:{helpdesk.http_port}/help/"
+        status, _, body = fetch(base)
+        assert status == 200 and "Sandbox shop" in body
+        assert 'href="returns-and-refunds"' in body and "Refund approvals" not in body
+        assert (sandbox.data_dir / "kb" / "refund-approvals.md").exists()
+        assert "<mark>refund</mark>" in fetch(f"{base}?q=refund")[2]

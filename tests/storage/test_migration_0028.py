@@ -66,3 +66,23 @@ def test_german_words_meet_their_stems_on_postgresql(database_url):
         assert slugs(engine, "unrelated") == ["other"]
     finally:
         engine.dispose()
+
+
+def test_hostile_and_huge_queries_are_words_to_both_engines(database_url):
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0028")
+        add(engine, "returns", "Returns", "Refund a parcel within thirty days.")
+        for query in (
+            "refund:* & !parcel <-> (x) | 'y'",
+            'NEAR("refund" parcel) OR title:parcel ^refund -x +y',
+            "\"'); DROP TABLE kb_articles; --",
+            "&|!:*()'\"<>",
+            "refund " + "ü" * 5000,
+            "parcel_refund __init__ 😀 \x00",
+        ):
+            found = slugs(engine, query)  # no syntax error on either engine
+            assert found in ([], ["returns"]), query
+        assert slugs(engine, "refund:* & !parcel") == ["returns"]
+    finally:
+        engine.dispose()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine
 
+from bot.checks import _knowledge_base
+from bot.config import KbPolicy, Policy
 from bot.core.articles import (
     Article,
     ArticleRefused,
@@ -12,6 +15,7 @@ from bot.core.articles import (
     plain_text,
     slug_of,
 )
+from bot.core.kb import KnowledgeBase, SaveRefused
 from bot.storage.kb_search import MARK_START, MAX_TERMS, search_terms
 
 GOOD = b"""---
@@ -94,3 +98,32 @@ def test_a_query_of_symbols_or_of_5000_characters_becomes_a_few_words():
 def test_an_article_made_in_slack_round_trips_through_its_file():
     article = Article("Größen: Tabelle", ("size", "fit"), True, "de", "| a | b |\n|---|---|")
     assert parse_article(article_file(article).encode()) == article
+
+
+def test_saving_never_writes_outside_the_folder_and_check_names_skipped_files(tmp_path):
+    folder = tmp_path / "kb"
+    kb = KnowledgeBase(KbPolicy(path=folder))
+    engine = create_engine("sqlite://")  # never reached: refused before any write
+    article = Article("Escape", (), True, "en", "x")
+    for slug in ("../outside", "a/b", "", "UPPER"):
+        with pytest.raises(SaveRefused):
+            kb.save(engine, slug, article)
+    assert not (tmp_path / "outside.md").exists()
+    assert not folder.exists() or not list(folder.iterdir())
+    (folder).mkdir(exist_ok=True)
+    (folder / "ok.md").write_bytes(GOOD)
+    (folder / "Bad Name.md").write_bytes(GOOD)
+    (folder / "broken.md").write_bytes(b"---\ntitle: T\npubic: no\n---\n")
+    (folder / ".draft.md").write_bytes(b"ignored")
+    outcome = _knowledge_base(Policy(kb=KbPolicy(path=folder)))
+    assert outcome.status == "error"
+    assert "2 file(s) skipped" in outcome.detail
+    assert "broken.md: unknown front matter key(s) ['pubic']" in outcome.detail
+    assert "Bad Name.md: name it with a-z, 0-9 and hyphens only, such as bad-name.md" in (
+        outcome.detail
+    )
+    (folder / "broken.md").unlink()
+    (folder / "Bad Name.md").unlink()
+    assert _knowledge_base(Policy(kb=KbPolicy(path=folder))).detail == f"1 article(s) in {folder}"
+    missing = _knowledge_base(Policy(kb=KbPolicy(path=tmp_path / "nowhere")))
+    assert missing.status == "error" and "is not a folder" in missing.detail
