@@ -277,6 +277,8 @@ def create_app(
         bus=bus,
         public_url=settings.helpdesk_public_url,
         shared=shared,
+        kb=kb,
+        shopify=shopify,
     )
     services = Services(
         settings=settings,

@@ -1,4 +1,5 @@
-"""The digest's chart: the last days' created and solved tickets and median first response.
+"""The digest's chart: the last days' created and solved tickets, the visitors the chat
+widget answered without one (deflected), and the median first response.
 
 Rendered headless into PNG bytes for Slack: a bare `Figure` draws on matplotlib's Agg
 canvas, needs no display, and, unlike pyplot, keeps no global state the outbox's threads
@@ -21,24 +22,16 @@ def trend_png(days: list[TrendDay], title: str) -> bytes:
     positions = range(len(days))
     figure = Figure(figsize=(8, 3.6), dpi=100)
     counts = figure.subplots()
-    width = 0.4
-    counts.bar(
-        [p - width / 2 for p in positions],
-        [d.created for d in days],
-        width,
-        label="created",
-        color="#4a90d9",
-    )
-    counts.bar(
-        [p + width / 2 for p in positions],
-        [d.solved for d in days],
-        width,
-        label="solved",
-        color="#7cb342",
-    )
+    width = 0.27
+    for offset, label, colour, values in (
+        (-width, "created", "#4a90d9", [d.created for d in days]),
+        (0, "solved", "#7cb342", [d.solved for d in days]),
+        (width, "deflected (self-service)", "#8e24aa", [d.deflected for d in days]),
+    ):
+        counts.bar([p + offset for p in positions], values, width, label=label, color=colour)
     counts.set_ylabel("tickets")
     # Headroom for the legend, and sensible axes on a quiet fortnight.
-    counts.set_ylim(0, max([1, *(max(d.created, d.solved) for d in days)]) * 1.3)
+    counts.set_ylim(0, max([1, *(max(d.created, d.solved, d.deflected) for d in days)]) * 1.3)
     counts.yaxis.get_major_locator().set_params(integer=True)
     counts.set_xticks(list(positions), labels, rotation=45, ha="right", fontsize=8)
     hours = counts.twinx()

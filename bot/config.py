@@ -338,6 +338,12 @@ class ChatPolicy(_PolicyModel):
     visitor_messages_per_minute: int = Field(default=30, ge=1)
     ip_requests_per_minute: int = Field(default=300, ge=1)
     ip_conversations_per_hour: int = Field(default=30, ge=1)
+    # Self-service before writing (docs/chat.md, "Self-service"), per IP address unless said.
+    ip_suggestions_per_minute: int = Field(default=60, ge=1)
+    ip_self_service_sessions_per_hour: int = Field(default=60, ge=1)
+    ip_order_lookups_per_hour: int = Field(default=10, ge=1)
+    # Per order number, whoever asks: how often an order's email address can be guessed at.
+    order_lookups_per_order_per_hour: int = Field(default=5, ge=1)
 
 
 class KbPolicy(_PolicyModel):

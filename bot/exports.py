@@ -14,7 +14,15 @@ from sqlmodel import Session, select
 
 from bot.core.metrics import Report
 from bot.storage.models import CsatSurvey, ShopAction, Ticket, TicketTag
-from bot.views.digest import backlog_text, csat_text, duration, nps_text, ratio_text, shop_text
+from bot.views.digest import (
+    backlog_text,
+    csat_text,
+    duration,
+    nps_text,
+    ratio_text,
+    self_service_text,
+    shop_text,
+)
 from bot.views.shop_actions import audit_text
 
 EXPORT_BATCH = 1_000  # rows per fetch: memory stays flat however many tickets there are
@@ -117,6 +125,7 @@ def report_tables(report: Report, title: str) -> list[Table]:
         ("SLA met", ratio_text(report.sla, "clock", "stopped")),
         ("CSAT", csat_text(report)),
         ("NPS", nps_text(report.nps)),
+        ("self-service", self_service_text(report.self_service)),
         ("busiest tags", ", ".join(f"{tag} ({n})" for tag, n in report.top_tags) or "-"),
         ("shop", shop_text(report)),
     ):

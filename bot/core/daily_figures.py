@@ -29,6 +29,7 @@ from bot.storage.models import (
     DailyFigures,
     Message,
     NpsSurvey,
+    SelfServiceSession,
     ShopAction,
     SlaClock,
     Ticket,
@@ -58,6 +59,8 @@ _PLACED_BY: dict[type, dict[str, str]] = {
     NpsSurvey: {"answered_at": "answered_at", "score": "answered_at"},
     Message: {"created_at": "created_at", "direction": "created_at", "author": "created_at"},
     ShopAction: {"finished_at": "finished_at", "state": "finished_at", "result": "finished_at"},
+    # A visitor who writes after all is no longer a deflection (bot/core/self_service.py).
+    SelfServiceSession: {"deflected_at": "deflected_at"},
 }
 
 

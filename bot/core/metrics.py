@@ -29,6 +29,8 @@ from bot.storage.models import (
     Direction,
     Message,
     NpsSurvey,
+    OrderLookup,
+    SelfServiceSession,
     ShopAction,
     SlaClock,
     Ticket,
@@ -149,6 +151,16 @@ class ShopFigures:
 
 
 @dataclass(frozen=True)
+class SelfService:
+    """Answers found without a ticket: widget sessions deflected (an article read, nothing
+    written), and "Track my order" look-ups, of which `orders_found` matched an order."""
+
+    deflections: int = 0
+    order_lookups: int = 0
+    orders_found: int = 0
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     as_of: datetime  # the instant the backlog is counted at
@@ -164,6 +176,7 @@ class Report:
     top_tags: tuple[tuple[str, int], ...]
     agents: tuple[AgentFigures, ...]
     shop: ShopFigures = field(default_factory=lambda: ShopFigures(0, (), 0))
+    self_service: SelfService = SelfService()
 
     @property
     def quiet(self) -> bool:
@@ -177,6 +190,7 @@ class TrendDay:
     created: int
     solved: int
     median_first_response: int | None  # business seconds
+    deflected: int = 0  # chat-widget visitors answered by an article, without a ticket
 
 
 @dataclass
@@ -206,6 +220,10 @@ class Tally:
     refunds: int = 0
     refunded_cents: dict[str, int] = field(default_factory=dict)  # per currency
     cancellations: int = 0
+    # Self-service (days stored before these existed read 0).
+    deflections: int = 0
+    order_lookups: int = 0
+    orders_found: int = 0
 
 
 def combined(tallies: list[Tally]) -> Tally:
@@ -257,6 +275,7 @@ def report(session: Session, period: Period, now: datetime) -> Report:
             )
             for agent in agents
         ),
+        self_service=SelfService(tally.deflections, tally.order_lookups, tally.orders_found),
         shop=ShopFigures(
             tally.refunds,
             tuple((c, Decimal(cents) / 100) for c, cents in sorted(tally.refunded_cents.items())),
@@ -287,10 +306,11 @@ def nps_trend(session: Session, end: datetime) -> tuple[Nps, ...]:
 def trend(
     session: Session, last_day: date, zone: ZoneInfo, days: int = TREND_DAYS
 ) -> list[TrendDay]:
-    """Per local day up to `last_day`: created, solved, median business first response."""
+    """Per local day up to `last_day`: created, solved, median business first response,
+    deflected."""
     period = Period(last_day - timedelta(days=days - 1), last_day, zone)
     return [
-        TrendDay(day, t.created, t.solved, _spread(t.first_response_business).median)
+        TrendDay(day, t.created, t.solved, _spread(t.first_response_business).median, t.deflections)
         for day, t in zip(period.days(), tallies(session, period), strict=True)
     ]
 
@@ -429,6 +449,7 @@ def count_days(session: Session, period: Period) -> dict[date, Tally]:
     for n, author, count in _grouped(session, replied):
         on(n).replies[author] = count
     _count_shop_actions(session, period, on)
+    _count_self_service(session, period, on)
     for tally in tallies.values():
         for durations in (
             tally.first_response_business,
@@ -459,6 +480,20 @@ def _count_shop_actions(session: Session, period: Period, on) -> None:
         currency = (result or {}).get("currency") or "?"
         cents = int(Decimal((result or {}).get("amount") or 0) * 100)
         tally.refunded_cents[currency] = tally.refunded_cents.get(currency, 0) + cents
+
+
+def _count_self_service(session: Session, period: Period, on) -> None:
+    deflected = select(_day_of(SelfServiceSession.deflected_at, period)).where(
+        period.contains(SelfServiceSession.deflected_at)
+    )
+    for n, count in _grouped(session, deflected):
+        on(n).deflections = count
+    looked_up = select(_day_of(OrderLookup.created_at, period), OrderLookup.matched).where(
+        period.contains(OrderLookup.created_at)
+    )
+    for n, matched, count in _grouped(session, looked_up):
+        on(n).order_lookups += count
+        on(n).orders_found += count if matched else 0
 
 
 def _append(durations: list[int], seconds: int | None) -> None:

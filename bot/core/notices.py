@@ -19,6 +19,8 @@ class Notice(StrEnum):
     ESCALATION_TAKEN = "escalation_taken"
     DE_ESCALATED = "de_escalated"
     CUSTOMER_LINKED = "customer_linked"
+    # A chat visitor proved an order in the widget (its number and email address) first.
+    ORDER_VERIFIED = "order_verified"
     AUTOMATIC_REPLY = "automatic_reply"
     ACKNOWLEDGED = "acknowledged"
     ACKNOWLEDGEMENT_FAILED = "acknowledgement_failed"

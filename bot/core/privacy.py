@@ -25,6 +25,7 @@ from bot.core.attachments import FileStore
 from bot.core.chat import token_hash
 from bot.core.customer_data import attachments_of, messages_of, rows_of, tickets_of
 from bot.core.merging import MERGE_EVENTS
+from bot.core.self_service import forget_proofs_of
 from bot.core.thread_moves import channel_at
 from bot.core.ticket_moves import MERGE
 from bot.core.tickets import record_event
@@ -151,6 +152,7 @@ def _erase_rows(
     address = erased_address(customer.id)
     erased = (address, PLACEHOLDER, None)
     done.customers = int((customer.email, customer.name, customer.shopify_id) != erased)
+    forget_proofs_of(session, customer.email)  # a "Track my order" match, not yet spent
     customer.email, customer.name, customer.shopify_id = erased
     # What the shop said of them goes with who they were.
     customer.shop_orders_count, customer.shop_total_spent = None, None

@@ -31,7 +31,7 @@ def render_digest(session: Session, day: date, zone: ZoneInfo) -> Digest:
     return Digest(
         text=digest_text(report, title),
         blocks=digest_blocks(report, title),
-        chart=trend_png(days, f"Last {len(days)} days: created, solved, first response"),
+        chart=trend_png(days, f"Last {len(days)} days: created, solved, deflected, first response"),
         filename=f"helpdesk-digest-{day.isoformat()}.png",
     )
 

@@ -45,6 +45,7 @@ def ticket_summary(session: Session, ticket: Ticket, order_lookup: bool = False)
         csat=answer_line(survey.rating, survey.comment) if survey else None,
         chat_page=conversation.page_url if conversation else None,
         chat_user_agent=conversation.user_agent if conversation else None,
+        chat_order=conversation.verified_order if conversation else None,
         order_lookup=order_lookup,
         vip=ticket.vip,
         pending_until=ticket.pending_until,

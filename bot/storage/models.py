@@ -208,6 +208,39 @@ class ChatConversation(SQLModel, table=True):
     # When the visitor last had the conversation open; decides whether a reply is emailed.
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # "#1001": the order the visitor proved in the widget's "Track my order" (its number and
+    # email address matched Shopify) before asking for a person.
+    verified_order: str | None = Field(default=None, max_length=32)
+
+
+class SelfServiceSession(SQLModel, table=True):
+    """One opening of the chat widget before any message: what the visitor read, and whether
+    they left without writing (a deflection, counted on the day of `deflected_at`)."""
+
+    __tablename__ = "self_service_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    # SHA-256 of the session's token, which the widget holds; the token is never stored.
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    article_opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    conversation_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deflected_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class OrderLookup(SQLModel, table=True):
+    """One "Track my order" answer. A match keeps what the visitor proved, under the hash of a
+    token they may spend once to ask for a person with the order attached; a mismatch keeps
+    nothing but its time (never what was typed)."""
+
+    __tablename__ = "order_lookups"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    matched: bool
+    proof_hash: str | None = Field(default=None, max_length=64, unique=True)
+    order_name: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=320)
+    shopify_customer_id: str | None = Field(default=None, max_length=64)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Attachment(SQLModel, table=True):

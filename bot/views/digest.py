@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.assistance import Usage
-from bot.core.metrics import NPS_WINDOW, Durations, Ratio, Report
+from bot.core.metrics import NPS_WINDOW, Durations, Ratio, Report, SelfService
 from bot.core.nps import Nps, combined
 from bot.views.elements import context, plain, section
 from bot.views.ticket_list import age
@@ -27,6 +27,7 @@ def digest_blocks(report: Report, title: str) -> list[dict]:
                     f"*SLA met*\n{ratio_text(report.sla, 'clock', 'stopped')}",
                     f"*CSAT*\n{csat_text(report)}",
                     f"*NPS*\n{nps_text(report.nps)}",
+                    f"*Self-service*\n{self_service_text(report.self_service)}",
                 )
             ],
         },
@@ -63,7 +64,7 @@ def digest_text(report: Report, title: str) -> str:
     """The notification and screen-reader line."""
     return (
         f"{title}: {report.created} created, {report.solved} solved, "
-        f"{report.backlog.total} still open"
+        f"{report.backlog.total} still open; self-service: {self_service_text(report.self_service)}"
     )
 
 
@@ -73,6 +74,12 @@ def shop_text(report: Report) -> str:
     amounts = ", ".join(f"{amount:.2f} {currency}" for currency, amount in shop.refunded)
     refunds = counted(shop.refunds, "refund") + (f" ({amounts})" if amounts else "")
     return f"{refunds} · {counted(shop.cancellations, 'cancellation')}"
+
+
+def self_service_text(served: SelfService) -> str:
+    """Beside the tickets created: what visitors answered themselves in the chat widget."""
+    lookups = counted(served.order_lookups, "order look-up")
+    return f"{counted(served.deflections, 'deflection')}, {lookups} ({served.orders_found} found)"
 
 
 def backlog_text(report: Report) -> str:

@@ -90,6 +90,13 @@ def customer_linked(by: str, order: str, proof: str) -> str:
     )
 
 
+def order_verified(order: str) -> str:
+    return (
+        f":package: The visitor looked up order {escape_mrkdwn(order)} in the chat widget and "
+        "asked for a person: the order's number and email address they gave match Shopify."
+    )
+
+
 def automatic_reply(sender: str, subject: str) -> str:
     return (
         f":zzz: Automatic reply from {escape_mrkdwn(sender)}: "
@@ -219,6 +226,7 @@ THREAD: dict[str, Renderer] = {
     Notice.ESCALATION_TAKEN: escalation_taken,
     Notice.DE_ESCALATED: de_escalated,
     Notice.CUSTOMER_LINKED: customer_linked,
+    Notice.ORDER_VERIFIED: order_verified,
     Notice.AUTOMATIC_REPLY: automatic_reply,
     Notice.ACKNOWLEDGED: acknowledged,
     Notice.ACKNOWLEDGEMENT_FAILED: acknowledgement_failed,

@@ -46,6 +46,8 @@ class TicketSummary:
     # Live chat only: the page the visitor wrote from, and their browser's User-Agent.
     chat_page: str | None = None
     chat_user_agent: str | None = None
+    # "#1001": the order the visitor proved in the widget (number and email matched Shopify).
+    chat_order: str | None = None
     order_lookup: bool = False  # Shopify is connected
     vip: bool = False  # a VIP's ticket (the policy's `vip` section, or a rule)
     pending_until: datetime | None = None  # snoozed: reopens by itself then
@@ -127,6 +129,8 @@ def _chat_line(ticket: TicketSummary) -> str:
         )
     if ticket.chat_user_agent:
         parts.append(f":computer: {escape_mrkdwn(browser_summary(ticket.chat_user_agent))}")
+    if ticket.chat_order:
+        parts.append(f":package: Order {escape_mrkdwn(ticket.chat_order)} verified in the widget")
     return "  ·  ".join(parts)
 
 

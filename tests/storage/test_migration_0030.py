@@ -22,7 +22,7 @@ def test_the_usage_table_comes_and_goes(database_url):
             assert connection.execute(text("SELECT prompt_tokens FROM ai_usage_days")).scalar() == (
                 5_000_000_000  # a busy year's tokens fit
             )
-        downgrade(engine, "0028")
+        downgrade(engine, "0029")
         assert "ai_usage_days" not in inspect(engine).get_table_names()
         upgrade(engine)
     finally:

@@ -22,16 +22,18 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.chat_bus import ChatBus
 from bot.config import ChatPolicy
-from bot.core import chat, text
+from bot.core import chat, self_service, text
 from bot.core.business_time import BusinessCalendar
 from bot.core.context import Desk
-from bot.core.kb import help_centre_url
+from bot.core.kb import KnowledgeBase, help_centre_url
 from bot.handlers.chat import schemas
 from bot.handlers.chat.errors import ChatError
-from bot.handlers.chat.limits import RateLimiter
+from bot.handlers.chat.limits import RateLimiter, check_limit, client_ip
+from bot.handlers.chat.self_service import add_self_service
 from bot.handlers.chat.stream import event_stream
+from bot.integrations.shopify_cache import CachedShopify
 from bot.storage.db import transaction
-from bot.storage.models import ChatConversation, Message, Ticket, utcnow
+from bot.storage.models import ChatConversation, Message, OrderLookup, Ticket, utcnow
 from bot.storage.shared_state import SharedState
 
 STATIC = Path(__file__).parent / "static"
@@ -53,9 +55,15 @@ class ChatService:
     bus: ChatBus
     public_url: str
     shared: SharedState
+    kb: KnowledgeBase | None = None  # articles suggested as visitors type
+    shopify: CachedShopify | None = None  # "Track my order"
     visitor_limit: RateLimiter = field(init=False)
     ip_limit: RateLimiter = field(init=False)
     start_limit: RateLimiter = field(init=False)
+    suggestion_limit: RateLimiter = field(init=False)
+    session_limit: RateLimiter = field(init=False)
+    lookup_ip_limit: RateLimiter = field(init=False)
+    lookup_order_limit: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         policy = self.policy
@@ -64,6 +72,18 @@ class ChatService:
         )
         self.ip_limit = RateLimiter(self.shared, "ip", policy.ip_requests_per_minute, 60)
         self.start_limit = RateLimiter(self.shared, "start", policy.ip_conversations_per_hour, 3600)
+        self.suggestion_limit = RateLimiter(
+            self.shared, "suggest", policy.ip_suggestions_per_minute, 60
+        )
+        self.session_limit = RateLimiter(
+            self.shared, "session", policy.ip_self_service_sessions_per_hour, 3600
+        )
+        self.lookup_ip_limit = RateLimiter(
+            self.shared, "lookup-ip", policy.ip_order_lookups_per_hour, 3600
+        )
+        self.lookup_order_limit = RateLimiter(
+            self.shared, "lookup-order", policy.order_lookups_per_order_per_hour, 3600
+        )
 
     @property
     def policy(self) -> ChatPolicy:
@@ -91,7 +111,7 @@ def chat_router(service: ChatService) -> APIRouter:
         # Sync, so FastAPI runs it in its threadpool: the limit may be a PostgreSQL or Redis
         # round trip, which must not stall the event loop and every open stream with it.
         _check_origin(service, request)
-        _limit(service.ip_limit, _client_ip(request), "Too many requests from your address.")
+        check_limit(service.ip_limit, client_ip(request), "Too many requests from your address.")
 
     api = APIRouter(prefix="/chat/api", tags=["live chat"], dependencies=[Depends(gate)])
 
@@ -108,6 +128,8 @@ def chat_router(service: ChatService) -> APIRouter:
             back_at=None if is_open else service.calendar.next_open(now),
             max_message_chars=policy.max_message_chars,
             help_url=help_centre_url(service.public_url) if service.desk.policy.kb else None,
+            suggestions=service.kb is not None,
+            order_tracking=service.shopify is not None,
         )
 
     @api.post("/conversations", status_code=201, response_model=schemas.Started, responses=ERRORS)
@@ -115,25 +137,36 @@ def chat_router(service: ChatService) -> APIRouter:
         body: schemas.StartConversation, request: Request, response: Response
     ) -> schemas.Started:
         _check_text(service, body.message, "message")
-        if body.email is None and not service.calendar.is_open(utcnow()):
+        if (
+            body.email is None
+            and body.order_lookup is None
+            and not service.calendar.is_open(utcnow())
+        ):
             raise ChatError(
                 422,
                 "email_required",
                 "We're away right now: leave your email address so our answer can reach you.",
             )
-        _limit(service.start_limit, _client_ip(request), "Too many new conversations.")
-        visitor = chat.Visitor(
-            name=body.name,
-            email=body.email,
-            page_url=body.page_url,
-            user_agent=text.single_line(
-                request.headers.get("user-agent", ""), text.USER_AGENT_LIMIT
-            ),
-        )
+        check_limit(service.start_limit, client_ip(request), "Too many new conversations.")
         with transaction(service.engine) as session:
+            proof = _order_proof(session, body.order_lookup)
+            visitor = chat.Visitor(
+                name=body.name,
+                # The order's address, proven by the look-up, when the visitor gave none.
+                email=body.email or (proof.email if proof else None),
+                page_url=body.page_url,
+                user_agent=text.single_line(
+                    request.headers.get("user-agent", ""), text.USER_AGENT_LIMIT
+                ),
+            )
             conversation, token, created = chat.start(
                 session, service.desk, visitor, body.message, body.client_id
             )
+            if created:
+                self_service.conversation_started(session, body.self_service)
+                if proof is not None:
+                    ticket = session.get(Ticket, conversation.ticket_id)
+                    self_service.attach_order(session, proof, conversation, ticket)
             view = _conversation_view(session, conversation, after=0)
         if not created:
             response.status_code = 200
@@ -167,7 +200,7 @@ def chat_router(service: ChatService) -> APIRouter:
             conversation = _authorized(service, session, conversation_id, authorization)
             # Counted only once the token is checked: a stranger who knows the conversation's
             # id can't use up its visitor's limit.
-            _limit(
+            check_limit(
                 service.visitor_limit,
                 conversation.public_id,
                 "You are sending messages too quickly.",
@@ -232,6 +265,7 @@ def chat_router(service: ChatService) -> APIRouter:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
+    add_self_service(api, service, ERRORS)
     router.include_router(api)
     return router
 
@@ -253,6 +287,20 @@ class _Asset:
         if request.headers.get("if-none-match") == self.etag:
             return Response(status_code=304, headers=headers)
         return Response(self.content, media_type=self.media_type, headers=headers)
+
+
+def _order_proof(session: Session, token: str | None) -> OrderLookup | None:
+    if not token:
+        return None
+    try:
+        return self_service.usable_proof(session, token, utcnow())
+    except self_service.ProofUnusable as unusable:
+        raise ChatError(
+            422,
+            "invalid",
+            "Your order look-up has expired: look the order up again, or just write to us.",
+            fields={"order_lookup": str(unusable)},
+        ) from None
 
 
 def _conversation_view(
@@ -315,21 +363,6 @@ def _check_text(service: ChatService, text: str, name: str) -> None:
             f"Your message is longer than {limit:,} characters; please shorten it.",
             fields={name: f"is longer than {limit:,} characters"},
         )
-
-
-def _limit(limiter: RateLimiter, key: str, what: str) -> None:
-    wait = limiter.take(key)
-    if wait:
-        raise ChatError(
-            429,
-            "rate_limited",
-            f"{what} Try again in {wait} second{'s' if wait != 1 else ''}.",
-            {"Retry-After": str(wait)},
-        )
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _check_origin(service: ChatService, request: Request) -> None:

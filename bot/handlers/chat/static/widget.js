@@ -19,6 +19,10 @@
   const outbox = []; // messages not yet stored, sent one at a time so they keep their order
   let sending = false;
   const live = { on: false, gen: 0, ctrl: null, timer: 0, dog: 0, failures: 0 };
+  // Self-service before the first message: this page visit's session (a deflection is
+  // counted server-side when an article was opened and the chat closed without writing),
+  // and the proof of an order looked up, attached to the first message if the visitor asks.
+  const selfService = { session: null, asking: null, opened: false, seq: 0, timer: 0, lookup: null };
   const ui = {};
 
   const CSS = `
@@ -56,6 +60,17 @@ input,textarea{width:100%;padding:8px 10px;border:1px solid #8a8d93;border-radiu
 .row{display:flex;gap:8px;align-items:flex-end}
 textarea{resize:none;height:42px;max-height:140px}
 .send{flex:none;height:42px;padding:0 16px;border:0;border-radius:8px;background:var(--accent);color:var(--on);font-weight:600;cursor:pointer}
+.suggest{padding:8px 12px;border-top:1px solid #e2e2e5;background:#fff;max-height:40%;overflow-y:auto}
+h3{margin:0 0 6px;font-size:14px;font-weight:600}
+h4{margin:4px 0 2px;font-size:15px}
+.suggest ul,.tracking{margin:0;padding:0;list-style:none;display:flex;flex-direction:column;gap:8px}
+.suggest a,.tracking a{color:#0b57d0;font-weight:600}
+.snippet{margin:2px 0 0;font-size:13px;color:#444}
+.track{flex:1;overflow-y:auto;padding:16px;gap:10px}
+.link{align-self:flex-start;padding:2px 0;border:0;background:none;color:#0b57d0;text-decoration:underline;cursor:pointer;font-size:14px}
+dl{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:0}
+dt{font-weight:600}
+dd{margin:0;overflow-wrap:anywhere}
 .page .panel{top:0;right:0;bottom:0;left:0;width:auto;max-width:none;height:auto;border-radius:0;box-shadow:none}
 .page header,.page .log,.page form{padding-left:max(16px,calc(50% - 360px));padding-right:max(16px,calc(50% - 360px))}
 @media (max-width:480px){.panel{top:0;right:0;bottom:0;left:0;width:auto;max-width:none;height:auto;border-radius:0}.open .launcher{display:none}.fields{grid-template-columns:1fr}}
@@ -160,11 +175,15 @@ textarea{resize:none;height:42px;max-height:140px}
       el("label", {}, ui.emailLabel, ui.email));
     ui.error = el("p", { class: "error", role: "alert", "data-testid": "error", hidden: true });
     ui.input = el("textarea", { id: "hc-input", rows: "1", placeholder: "Write a message…",
-      "data-testid": "input", onkeydown: onEnter, oninput: grow });
+      "data-testid": "input", onkeydown: onEnter, oninput: onType });
     const send = el("button", { type: "submit", class: "send", "data-testid": "send", text: "Send" });
-    const form = el("form", { novalidate: true, onsubmit: (e) => (e.preventDefault(), submit()) },
-      ui.away, ui.fields, ui.error, el("div", { class: "row" },
-        el("label", { for: "hc-input", class: "sr", text: "Message" }), ui.input, send));
+    ui.attached = el("p", { class: "notice", "data-testid": "attached", hidden: true });
+    ui.trackOpen = cfg.order_tracking && el("button", { type: "button", class: "link",
+      "data-testid": "track-open", text: "Track my order", onclick: () => showTrack(true) });
+    ui.form = el("form", { novalidate: true, onsubmit: (e) => (e.preventDefault(), submit()) },
+      ui.away, ui.attached, ui.fields, ui.error, el("div", { class: "row" },
+        el("label", { for: "hc-input", class: "sr", text: "Message" }), ui.input, send),
+      ui.trackOpen);
     const close = !PAGE && el("button", { type: "button", class: "close", "aria-label": "Close chat",
       onclick: () => toggle(false) }, icon(CLOSE_ICON));
     // The shop's help centre, when it has a knowledge base: answers without waiting for one.
@@ -173,7 +192,8 @@ textarea{resize:none;height:42px;max-height:140px}
         "data-testid": "help", text: "Help centre" });
     ui.panel = el("div", { id: "hc-panel", class: "panel", role: "dialog", "aria-label": cfg.title,
       "data-testid": "panel", hidden: !PAGE },
-      el("header", {}, el("h2", { text: cfg.title }), help, close), ui.log, form);
+      el("header", {}, el("h2", { text: cfg.title }), help, close), ui.log, buildSuggestions(),
+      ui.suggestStatus, buildTrack(), ui.form);
     root.append(ui.panel);
     if (!PAGE) {
       ui.icons = [icon(CHAT_ICON), icon(CLOSE_ICON)];
@@ -190,12 +210,16 @@ textarea{resize:none;height:42px;max-height:140px}
   }
 
   function toggle(open) {
+    if (!open && !conv && selfService.opened && selfService.session) {
+      // Read an article, and leaving without writing: the server counts it, once.
+      call("POST", "/self-service/closed", {}, selfService.session).catch(() => {});
+    }
     ui.panel.hidden = !open;
     ui.root.classList.toggle("open", open);
     ui.launcher.setAttribute("aria-expanded", String(open));
     ui.icons[0].toggleAttribute("hidden", open);
     ui.icons[1].toggleAttribute("hidden", !open);
-    (open ? ui.input : ui.launcher).focus();
+    (open ? (ui.track.hidden ? ui.input : ui.orderNumber) : ui.launcher).focus();
     if (open) ui.log.scrollTop = ui.log.scrollHeight;
     wake();
   }
@@ -230,6 +254,8 @@ textarea{resize:none;height:42px;max-height:140px}
     const back = cfg.back_at && format(cfg.back_at, { weekday: "long", hour: "numeric",
       minute: "2-digit", timeZoneName: "short" });
     ui.fields.hidden = yes;
+    if (ui.trackOpen) ui.trackOpen.hidden = yes;
+    if (yes) showSuggestions([]);
     ui.away.hidden = !away;
     ui.away.textContent = `We're away right now${back ? " — back " + back : ""}.` +
       (yes ? "" : " Leave your email and we'll answer there.");
@@ -287,6 +313,163 @@ textarea{resize:none;height:42px;max-height:140px}
     }
   }
 
+  // -- self-service --------------------------------------------------------------------
+
+  function buildSuggestions() {
+    // Outside the list, so it is in the page (not hidden) when results come and go.
+    ui.suggestStatus = el("p", { class: "sr", "aria-live": "polite", "data-testid": "suggest-status" });
+    ui.suggestList = el("ul", { "data-testid": "suggestions" });
+    ui.suggest = el("section", { class: "suggest", "aria-labelledby": "hc-suggest-title", hidden: true },
+      el("h3", { id: "hc-suggest-title", text: "These articles may answer your question" }),
+      ui.suggestList);
+    return ui.suggest;
+  }
+
+  function onType() {
+    grow();
+    if (conv || !cfg.suggestions) return;
+    clearTimeout(selfService.timer);
+    selfService.timer = setTimeout(suggest, 350); // debounced: one search when typing pauses
+  }
+
+  async function suggest() {
+    const query = ui.input.value.trim().slice(0, 200);
+    const seq = ++selfService.seq;
+    if ([...query].length < 3) return showSuggestions([]);
+    try {
+      if (!selfService.session) {
+        selfService.asking = selfService.asking || call("POST", "/self-service");
+        const res = await selfService.asking;
+        if (res.status === 201) selfService.session = res.data.session;
+        else selfService.asking = null;
+      }
+      const res = await call("GET", "/articles?q=" + encodeURIComponent(query));
+      // A slower answer to an older query must not replace a newer one's.
+      if (seq === selfService.seq && !conv && res.status === 200) showSuggestions(res.data.articles || []);
+    } catch (e) {
+      /* suggestions are a help, not the chat: say nothing */
+    }
+  }
+
+  function showSuggestions(articles) {
+    const safe = articles.filter((a) => /^https?:\/\//.test(a.url || ""));
+    ui.suggestList.replaceChildren(...safe.map((a) => el("li", {},
+      el("a", { href: a.url, target: "_blank", rel: "noopener", "data-testid": "suggestion",
+        onclick: () => opened(a.slug), onauxclick: () => opened(a.slug), text: a.title }),
+      a.snippet && el("p", { class: "snippet", text: a.snippet }))));
+    const shown = !ui.suggest.hidden;
+    ui.suggest.hidden = !safe.length;
+    const n = safe.length;
+    if (n || shown) {
+      ui.suggestStatus.textContent = n
+        ? `${n} help article${n === 1 ? "" : "s"} may answer this, above your message.`
+        : "No suggested articles.";
+    }
+  }
+
+  function opened(slug) {
+    if (!selfService.session) return;
+    selfService.opened = true;
+    call("POST", "/self-service/opened", { slug }, selfService.session).catch(() => {});
+  }
+
+  function buildTrack() {
+    ui.orderNumber = el("input", { inputmode: "numeric", autocomplete: "off", maxlength: "40",
+      required: true, "data-testid": "order-number" });
+    ui.orderEmail = el("input", { type: "email", autocomplete: "email", maxlength: "320",
+      required: true, "data-testid": "order-email" });
+    ui.trackError = el("p", { class: "error", role: "alert", "data-testid": "track-error",
+      hidden: true });
+    ui.trackResult = el("div", { "aria-live": "polite", "data-testid": "order-result" });
+    ui.track = el("form", { class: "track", novalidate: true, hidden: true,
+      "aria-labelledby": "hc-track-title", onsubmit: (e) => (e.preventDefault(), lookUp()) },
+      el("h3", { id: "hc-track-title", text: "Track my order" }),
+      el("label", {}, "Order number, such as #1001", ui.orderNumber),
+      el("label", {}, "The email address you ordered with", ui.orderEmail),
+      ui.trackError,
+      el("div", { class: "row" },
+        el("button", { type: "submit", class: "send", "data-testid": "track-submit",
+          text: "Find my order" }),
+        el("button", { type: "button", class: "link", "data-testid": "track-back",
+          text: "Back to chat", onclick: () => showTrack(false) })),
+      ui.trackResult);
+    return ui.track;
+  }
+
+  function showTrack(yes) {
+    ui.track.hidden = !yes;
+    ui.log.hidden = yes;
+    ui.form.hidden = yes;
+    if (yes) ui.suggest.hidden = true;
+    (yes ? ui.orderNumber : ui.input).focus();
+  }
+
+  async function lookUp() {
+    const order = ui.orderNumber.value.trim();
+    const email = ui.orderEmail.value.trim();
+    for (const input of [ui.orderNumber, ui.orderEmail]) input.removeAttribute("aria-invalid");
+    const missing = [!order && ui.orderNumber, !ui.orderEmail.checkValidity() && ui.orderEmail]
+      .filter(Boolean);
+    if (missing.length) {
+      missing.forEach((input) => input.setAttribute("aria-invalid", "true"));
+      missing[0].focus();
+      return trackError("Give the order number and the email address you ordered with.");
+    }
+    trackError("");
+    ui.trackResult.replaceChildren(el("p", { text: "Looking for your order…" }));
+    let res;
+    try {
+      res = await call("POST", "/orders/lookup", { order, email });
+    } catch (e) {
+      res = { status: 0, data: {} };
+    }
+    if (res.status === 200) return showOrder(res.data.order, res.data.lookup);
+    ui.trackResult.replaceChildren();
+    trackError(res.data.error || "We can't look orders up right now; try again shortly.");
+    const fields = Object.keys(res.data.fields || {});
+    if (fields.includes("order")) ui.orderNumber.setAttribute("aria-invalid", "true");
+    if (fields.includes("email")) ui.orderEmail.setAttribute("aria-invalid", "true");
+  }
+
+  function trackError(text) {
+    ui.trackError.textContent = text;
+    ui.trackError.hidden = !text;
+  }
+
+  function showOrder(order, lookup) {
+    const facts = [["Placed", format(order.placed_at, { dateStyle: "medium" })],
+      ["Payment", order.payment || "unknown"], ["Delivery", order.fulfilment]];
+    if (order.cancelled) facts.unshift(["Status", "cancelled"]);
+    const tracking = order.tracking.map((t) => {
+      const label = [t.company, t.number].filter(Boolean).join(" ") || "Tracking";
+      return el("li", {}, /^https?:\/\//i.test(t.url || "")
+        ? el("a", { href: t.url, target: "_blank", rel: "noopener noreferrer",
+          "data-testid": "tracking-link", text: label })
+        : el("span", { text: label }));
+    });
+    ui.trackResult.replaceChildren(
+      el("h4", { "data-testid": "order-name", text: `Order ${order.name}` }),
+      el("dl", {}, ...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])),
+      el("h4", { text: "Tracking" }),
+      tracking.length ? el("ul", { class: "tracking" }, ...tracking)
+        : el("p", { text: "No tracking number yet." }),
+      el("button", { type: "button", class: "link", "data-testid": "ask-human",
+        text: "Talk to a person about this order", onclick: () => askHuman(order.name, lookup) }));
+  }
+
+  // The next message starts the conversation with this order attached, proven by the match.
+  function askHuman(name, lookup) {
+    selfService.lookup = lookup;
+    ui.attached.textContent = `Order ${name} will be attached to your message.`;
+    ui.attached.hidden = false;
+    showTrack(false);
+  }
+
+  function unattach() {
+    selfService.lookup = null;
+    ui.attached.hidden = true;
+  }
+
   // -- sending -------------------------------------------------------------------------
 
   function submit() {
@@ -317,7 +500,8 @@ textarea{resize:none;height:42px;max-height:140px}
     const body = starting
       ? { message: item.text, name: ui.name.value.trim() || undefined,
           email: ui.email.value.trim() || undefined, page_url: location.href,
-          client_id: item.clientId }
+          client_id: item.clientId, self_service: selfService.session || undefined,
+          order_lookup: selfService.lookup || undefined }
       : { text: item.text, client_id: item.clientId };
     let res = null;
     try {
@@ -338,6 +522,7 @@ textarea{resize:none;height:42px;max-height:140px}
         else stored(item.el, m);
       }
       if (starting) {
+        unattach();
         conv = { id: data.conversation.id, token: data.token };
         save(conv);
         resumed = true;
@@ -362,6 +547,7 @@ textarea{resize:none;height:42px;max-height:140px}
       grow();
       showError(data.error || "That message couldn't be sent.");
       const fields = Object.keys(data.fields || {}).join(" ");
+      if (fields.includes("order_lookup")) unattach(); // expired: the message goes without it
       if (data.code === "email_required" || fields.includes("email")) {
         ui.email.setAttribute("aria-invalid", "true");
       }
