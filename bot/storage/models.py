@@ -645,6 +645,7 @@ class ShopAction(SQLModel, table=True):
 
     __tablename__ = "shop_actions"
     __table_args__ = (Index("ix_shop_actions_requester_created", "requested_by", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
     kind: str = Field(max_length=16)  # refund | cancel | address | reship | discount
     order_id: str | None = Field(default=None, max_length=64)  # Shopify GID
