@@ -208,6 +208,18 @@ def sqlite_url(request, tmp_path) -> Iterator[str]:
     yield from migrated_database("sqlite", request, tmp_path)
 
 
+# For a test whose outcome depends on the database (a unique claim, a query, what a column
+# can hold) in a module that is otherwise on SQLite: each backend, through the module's
+# `database_url`, which is `sqlite_unless_on_both`.
+ON_BOTH_DATABASES = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+
+def sqlite_unless_on_both(request, tmp_path) -> Iterator[str]:
+    """A module's `database_url` whose tests run on SQLite, except those marked
+    ON_BOTH_DATABASES: a fresh database at the newest schema."""
+    yield from migrated_database(getattr(request, "param", "sqlite"), request, tmp_path)
+
+
 @pytest.fixture
 def engine(database_url):
     """A database of `database_url` upgraded to the newest schema, as `serve` leaves it."""

@@ -12,7 +12,6 @@ from email.policy import SMTP
 from email.utils import make_msgid
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -35,7 +34,7 @@ from bot.storage.models import (
     TicketStatus,
     utcnow,
 )
-from tests.conftest import BACKENDS
+from tests.conftest import ON_BOTH_DATABASES as ON_BOTH_DATABASES  # for the tier's tests
 
 SUPPORT = "support@shop.example"
 CHANNEL = "C0SUPPORT"
@@ -44,9 +43,6 @@ JANE = "jane@customer.example"
 AGENT = Agent("U0AGENT1", "Alex Agent")
 # Targets long enough that nothing breaches while a test runs, unless it travels in time.
 SLA = {"normal": {"first_response": "1h", "next_response": "2h", "resolution": "1d"}}
-
-# For tests whose outcome depends on the database (locking, numbering): both backends.
-ON_BOTH_DATABASES = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
 
 def policy(**settings: Any) -> Policy:

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from tests.conftest import migrated_database
+from tests.conftest import sqlite_unless_on_both
 from tests.core.builders import Core, desk_of, policy
 
 
 @pytest.fixture
 def database_url(request, tmp_path) -> Iterator[str]:
     """SQLite, unless the test is parametrised over backends (ON_BOTH_DATABASES)."""
-    yield from migrated_database(getattr(request, "param", "sqlite"), request, tmp_path)
+    yield from sqlite_unless_on_both(request, tmp_path)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Outbound mail lands in a real SMTP server; Slack is the fake Web API on loopback
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -18,6 +19,7 @@ from bot.devtools.slack_signing import SlackHttpResponse
 from bot.storage.db import transaction
 from bot.storage.models import Delivery, Direction, Message, Ticket, TicketEvent, TicketTag
 from bot.views import ids
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import (
     AGENT,
     CHANNEL,
@@ -33,6 +35,14 @@ from tests.e2e.harness import (
     slack_sender,
     smtp_send,
 )
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 OTHER_AGENT = "U0AGENT2"
 STRANGER = {"id": "U0STRANGER", "username": "sam", "name": "sam", "team_id": "T0FAKE"}
@@ -89,6 +99,7 @@ def desk(database_url):
         yield Desk(helpdesk, slack, sink)
 
 
+@ON_BOTH_DATABASES
 def test_reply_reaches_the_customer_as_a_threaded_email(desk):
     assert desk.click(ids.TICKET_REPLY).status == 200
     view = desk.opened_view()
@@ -146,6 +157,7 @@ def test_empty_and_oversized_answers_are_refused_in_the_modal(desk):
     assert desk.sink.messages == []
 
 
+@ON_BOTH_DATABASES
 def test_a_view_submitted_twice_sends_one_email(desk):
     desk.click(ids.TICKET_REPLY)
     view = desk.opened_view()

@@ -30,8 +30,17 @@ from bot.mail.files import extract
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import Attachment, Message, OutboxItem, OutboxStatus, Source, Ticket, utcnow
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.core.builders import desk_of
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk, smtp_send
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 LIMIT = 64 * 1024
 POLICY = Policy(mail=MailPolicy(max_attachment_bytes=LIMIT))
@@ -119,6 +128,7 @@ def test_files_follow_the_message_in_its_thread_and_refused_ones_are_listed(desk
     assert video.stored_path is None and video.size == len(big)
 
 
+@ON_BOTH_DATABASES
 def test_a_mail_delivered_twice_uploads_its_files_once(desk):
     mail = mail_with_files(("invoice.pdf", "application/pdf", PDF))
     desk.send(mail)

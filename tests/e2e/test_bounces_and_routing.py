@@ -28,6 +28,12 @@ from tests.e2e.harness import (
 )
 from tests.e2e.test_agent_workflow import Desk
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 RETURNS = "returns@shop.example"
 
 

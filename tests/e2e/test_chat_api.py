@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,13 @@ from bot.config import ChatPolicy, Policy
 from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.chat_followup import email_unseen_chat_replies
 from bot.storage.models import ChatConversation, Message, Source, Ticket
-from tests.conftest import free_port, fresh_postgres_database, start_redis
+from tests.conftest import (
+    ON_BOTH_DATABASES,
+    free_port,
+    fresh_postgres_database,
+    sqlite_unless_on_both,
+    start_redis,
+)
 from tests.e2e.chat_visitor import Answer, ChatVisitor
 from tests.e2e.harness import (
     AGENT,
@@ -27,6 +34,14 @@ from tests.e2e.harness import (
     smtp_send,
     staffed_helpdesk,
 )
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 SHOP = "https://shop.example"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -70,6 +85,7 @@ def visitor_of(helpdesk, **kwargs) -> ChatVisitor:
     return ChatVisitor(helpdesk.http_port, **kwargs)
 
 
+@ON_BOTH_DATABASES
 def test_a_chat_becomes_a_ticket_thread_and_the_agents_reply_streams_back(desk):
     helpdesk, slack, _, agents = desk
     jane = visitor_of(helpdesk, origin=SHOP)
@@ -203,6 +219,7 @@ def test_markup_is_stored_as_text_and_escaped_in_slack(desk):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in everything
 
 
+@ON_BOTH_DATABASES
 def test_a_retried_send_stores_one_message(desk):
     helpdesk, *_ = desk
     jane = visitor_of(helpdesk)

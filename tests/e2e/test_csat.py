@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -25,9 +26,18 @@ from bot.core.survey_links import SurveyTokens
 from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import CsatSurvey, OutboxItem
 from bot.views import ids
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import CHANNEL, SUPPORT, MailSink, eventually, running_helpdesk
 from tests.e2e.test_agent_workflow import AGENT, Desk, answer_values
 from tests.unit.test_csat_tokens import forge
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 SECRET_KEY = "csat-test-secret-key-0123456789"
 PUBLIC_URL = "https://help.shop.example"
@@ -287,6 +297,7 @@ def test_forged_expired_and_unknown_links_get_clear_pages(desk):
     assert notices(desk) == [] and root_csat(desk) is None
 
 
+@ON_BOTH_DATABASES
 def test_one_survey_per_customer_per_period_and_none_for_a_ticket_closed_unresolved(desk):
     # Closing as resolved surveys (tests/e2e/test_status_semantics.py); this way does not.
     set_status(desk, "close_unresolved", becomes="closed")

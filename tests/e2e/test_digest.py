@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from bot.config import Policy
 from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.daily_digest import enqueue_digest, run_daily_digest
 from bot.views import ids
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import (
     CHANNEL,
     MailSink,
@@ -28,6 +30,14 @@ from tests.e2e.harness import (
     serve_environment,
 )
 from tests.e2e.test_agent_workflow import AGENT, STRANGER, Desk, answer_values
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 DIGEST = "C0DIGEST"
 ZONE = ZoneInfo("America/New_York")
@@ -69,6 +79,7 @@ def digest_posts(desk: Desk, count: int) -> list[dict]:
     return desk.slack.messages_in(DIGEST)
 
 
+@ON_BOTH_DATABASES
 def test_the_morning_digest_is_posted_once_with_its_chart(desk):
     today = datetime.now(ZONE).date()
     engine = desk.helpdesk.engine
@@ -149,6 +160,7 @@ def helpdesk_command(desk: Desk, database_url: str, tmp_path, *args: str):
     return run_helpdesk(list(args), env, tmp_path)
 
 
+@ON_BOTH_DATABASES
 def test_export_and_the_digest_command(desk, database_url, tmp_path):
     today = datetime.now(ZoneInfo("UTC")).date().isoformat()  # the commands' policy is UTC
     exported = helpdesk_command(desk, database_url, tmp_path, "export", "--since", today)

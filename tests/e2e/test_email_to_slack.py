@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlmodel import Session, select
 
 from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import Message, OutboxItem, OutboxStatus, Ticket
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import (
     CHANNEL,
     SUPPORT,
@@ -15,6 +18,13 @@ from tests.e2e.harness import (
     running_helpdesk,
     smtp_send,
 )
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
 
 
 @pytest.fixture
@@ -41,6 +51,7 @@ def wait_for_replies(slack: FakeSlack, count: int, timeout: float = 15) -> None:
     slack.wait_for(done, timeout)
 
 
+@ON_BOTH_DATABASES
 def test_new_email_becomes_a_ticket_thread(database_url, slack):
     with running_helpdesk(database_url, slack) as helpdesk:
         code, answer = smtp_send(
@@ -71,6 +82,7 @@ def test_new_email_becomes_a_ticket_thread(database_url, slack):
     assert "&lt;@U0BOSS&gt;" in reply["text"]
 
 
+@ON_BOTH_DATABASES
 def test_follow_ups_join_their_thread_in_order(database_url, slack):
     first = customer_mail("First message")
     with running_helpdesk(database_url, slack) as helpdesk:
@@ -116,6 +128,7 @@ def test_ticket_number_from_a_stranger_opens_a_new_ticket(database_url, slack):
     assert len(roots(slack)) == 2
 
 
+@ON_BOTH_DATABASES
 def test_redelivered_mail_is_posted_once(database_url, slack):
     mail = customer_mail("Only once please")
     with running_helpdesk(database_url, slack) as helpdesk:

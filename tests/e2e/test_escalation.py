@@ -18,6 +18,12 @@ from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import CHANNEL, eventually, running_helpdesk
 from tests.e2e.test_agent_workflow import AGENT, STRANGER, Desk
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 TIER2, MANAGERS = "C0TIER2", "C0MGRS"
 LEAD, MANAGER = "U0LEAD", "U0MANAGER"
 POLICY = Policy.model_validate(

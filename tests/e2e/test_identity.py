@@ -19,6 +19,12 @@ from tests.e2e.harness import CHANNEL, SUPPORT, eventually, smtp_send, staffed_h
 from tests.e2e.test_agent_workflow import Desk
 from tests.e2e.test_bounces_and_routing import replied
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 ANN = "ann@cust.example"
 ATTACKER = "attacker@evil.example"
 RETURNS = "returns@shop.example"

@@ -27,8 +27,17 @@ from bot.handlers.email.imap_poller import ImapPoller
 from bot.handlers.email.imap_reader import ImportResult
 from bot.handlers.email.imap_url import ImapUrl
 from bot.storage.models import ImapCursor, Message, Ticket
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk
 from tests.imap_server import Dovecot, Mailbox, TcpProxy, require_dovecot
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 # The poller, its connection, cursor, reader and the import log under their own modules.
 POLLER_LOG = "bot.handlers.email"
@@ -175,6 +184,7 @@ def test_first_sync_leaves_old_mail_alone_and_new_mail_becomes_a_thread(
     assert not mailbox.seen(old_uid)
 
 
+@ON_BOTH_DATABASES
 def test_a_restarted_poller_imports_nothing_twice(helpdesk, slack, mailbox):
     url = mailbox.url("imap")  # STARTTLS
     first = poller_for(helpdesk, url)
@@ -294,6 +304,7 @@ class WatchedIngest:
         return result
 
 
+@ON_BOTH_DATABASES
 def test_mail_is_marked_seen_only_once_committed(helpdesk, slack, mailbox):
     watched = WatchedIngest(helpdesk.ingest, mailbox)
     poller = ImapPoller(mailbox.url("imaps"), 600, helpdesk.engine, watched)

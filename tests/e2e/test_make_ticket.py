@@ -6,6 +6,7 @@ their own threads. Driven as Slack drives the app: signed requests against the f
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -24,6 +25,7 @@ from bot.storage.models import (
     TicketEvent,
 )
 from bot.views import ids
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import (
     AGENT,
     CHANNEL,
@@ -33,6 +35,14 @@ from tests.e2e.harness import (
     eventually,
     running_helpdesk,
 )
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 TEAM = "C0TEAM"  # a channel of the company's own, the app in it
 ELSEWHERE = "C0ELSEWHERE"  # a channel the app is not in
@@ -133,6 +143,7 @@ def modal_values(view: dict, requester: str = "", subject: str | None = None) ->
     }
 
 
+@ON_BOTH_DATABASES
 def test_the_shortcut_makes_a_ticket_linked_both_ways_once(workspace):
     ts = workspace.slack.add_message(TEAM, CALL, user=KIM["id"])
     view = workspace.shortcut(TEAM, ts)

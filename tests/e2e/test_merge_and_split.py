@@ -31,6 +31,12 @@ from tests.e2e.harness import (
     staffed_helpdesk,
 )
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 JANE = "Jane Doe <jane@customer.example>"
 BOB = "Bob <bob@other.example>"
 POLICY = Policy.model_validate(

@@ -9,6 +9,7 @@ import urllib.request
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session, select
 
@@ -18,6 +19,12 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.storage.models import OutboxItem, OutboxStatus, SlaAlert
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk, smtp_send
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
 
 MAX_BYTES = 5000
 # A first response due two seconds after a ticket opens, checked every second.

@@ -42,6 +42,12 @@ from tests.e2e.harness import (
     smtp_send,
 )
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 STRANGER = {"id": "U0STRANGER", "username": "sam", "name": "sam", "team_id": "T0FAKE"}
 CUSTOMER = ("jane@customer.example", "Jane", "Where is my order", "parcel never came")
 SAVED_REPLY = ("Shipping", "Hi {{customer.first_name}}, about #{{ticket.number}}.")

@@ -20,6 +20,11 @@ from tests.e2e.harness import AGENT, CHANNEL, answer_values, eventually, staffed
 from tests.e2e.test_agent_workflow import Desk
 
 
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 class Elsewhere(LoopbackService):
     """Another server on loopback that notes what each request brought."""
 

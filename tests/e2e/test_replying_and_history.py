@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from bot.read_models.ticket_summary import customer_history, ticket_summary
 from bot.storage.models import Customer, ReplyInProgress, Ticket, utcnow
 from bot.views import ids
 from bot.views.customer_history import PAGE_SIZE
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import (
     AGENT,
     CHANNEL,
@@ -33,6 +35,14 @@ from tests.e2e.harness import (
 )
 from tests.e2e.test_agent_workflow import OTHER_AGENT, POLICY, Desk
 from tests.e2e.test_shopify_context import BOB, TOKEN, shop_desk
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 KIM = {"id": OTHER_AGENT, "username": "kim", "name": "kim", "team_id": "T0FAKE"}
 
@@ -217,6 +227,7 @@ def test_the_app_home_lists_my_customers_waiting(desk):
     assert eventually(lambda: waiting() == [])
 
 
+@ON_BOTH_DATABASES
 def test_a_customer_with_ten_thousand_tickets_is_paged_and_counted_in_one_query(desk):
     engine = desk.helpdesk.engine
     first = desk.ticket()

@@ -4,10 +4,18 @@ chat's per-address limit, which the client address decides."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.config import ChatPolicy, Policy
 from bot.devtools.fake_slack import FakeSlack
 from tests.e2e.chat_visitor import ChatVisitor
 from tests.e2e.harness import CHANNEL, running_helpdesk
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
 
 ONE_CONVERSATION_PER_ADDRESS = Policy(chat=ChatPolicy(ip_conversations_per_hour=1))
 

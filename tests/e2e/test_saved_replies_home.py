@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -16,8 +17,17 @@ from bot.handlers.slack.gate import NOT_AN_AGENT
 from bot.storage.db import transaction
 from bot.storage.models import SavedReply, Ticket
 from bot.views import ids
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import CHANNEL, customer_mail, eventually, running_helpdesk, smtp_send
 from tests.e2e.test_slack_requests import sender_for
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 AGENT = "U0AGENT1"
 OUTSIDER = "U0OUTSIDER"
@@ -194,6 +204,7 @@ def tickets(helpdesk) -> list[Ticket]:
         return list(session.exec(select(Ticket).order_by(Ticket.number)))
 
 
+@ON_BOTH_DATABASES
 def test_find_answers_privately_with_links(database_url, slack):
     with running_helpdesk(database_url, slack) as helpdesk:
         port = helpdesk.smtp.port

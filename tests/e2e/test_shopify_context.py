@@ -25,6 +25,12 @@ from tests.e2e.harness import (
 )
 from tests.e2e.test_check import migrated, run_check
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 BOB = "Bob Norman <bob.norman@hostmail.com>"
 TOKEN = "shpat_test_token"
 POLICY = Policy(shopify=ShopifyPolicy(timeout="2s"))

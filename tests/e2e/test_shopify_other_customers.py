@@ -30,6 +30,12 @@ from tests.e2e.harness import (
 )
 from tests.e2e.test_shopify_context import TOKEN, ShopDesk, shop_desk, thread_of_ticket
 
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the stories on SQLite; the database's part on both (docs/testing.md)
+
+
 JANE_ID = "gid://shopify/Customer/5550001"
 JANE_EMAIL = "jane.private@home.example"
 POSTCODE = "SW1A 1AA"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.jobs.sla_alerts import run_sla_sweep
 from bot.storage.models import SlaAlert, SlaClock, Ticket, utcnow
 from bot.views import ids
-from tests.conftest import free_port
+from tests.conftest import ON_BOTH_DATABASES, free_port, sqlite_unless_on_both
 from tests.e2e.harness import (
     CHANNEL,
     MailSink,
@@ -29,6 +30,14 @@ from tests.e2e.harness import (
 )
 from tests.e2e.test_agent_workflow import AGENT, Desk, answer_values
 from tests.e2e.test_crash_recovery import start_serve
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 ESCALATION = "C0ESCALATE"
 SECONDS_POLICY = {
@@ -185,6 +194,7 @@ def _assignee(desk: Desk, number: int) -> str | None:
         return session.exec(select(Ticket.assignee).where(Ticket.number == number)).one()
 
 
+@ON_BOTH_DATABASES
 def test_helpdesk_sla_prints_a_table_of_open_clocks(database_url, tmp_path):
     import subprocess
     import sys

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Iterator
 
 import pytest
 
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.slack_signing import SlackEventSender, SlackRequestSigner
 from bot.views import ids
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import CHANNEL, SIGNING_SECRET, running_helpdesk
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
 
 
 @pytest.fixture
@@ -111,6 +120,7 @@ def test_helpdesk_help_command(database_url, slack):
     assert "/escalate" in response.body
 
 
+@ON_BOTH_DATABASES
 def test_thread_messages_are_acknowledged_once_even_when_retried(database_url, slack):
     event = {
         "type": "message",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -19,6 +20,7 @@ from bot.devtools.slack_signing import event_body
 from bot.handlers.slack.socket_mode import PING_INTERVAL_SECONDS
 from bot.storage.models import Direction, Escalation, Message
 from bot.views import ids
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import (
     AGENT,
     CHANNEL,
@@ -29,6 +31,14 @@ from tests.e2e.harness import (
     settings_for,
 )
 from tests.e2e.test_agent_workflow import Desk
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 TIER2 = "C0TIER2"
 POLICY = Policy.model_validate({"escalation": {"tiers": [{"name": "Tier 2", "channel": TIER2}]}})
@@ -74,6 +84,7 @@ def note_texts(desk: Desk) -> list[str]:
         return sorted(session.exec(query.order_by(Message.id)))
 
 
+@ON_BOTH_DATABASES
 def test_email_becomes_a_thread_and_a_retried_event_counts_once(desk):
     root, first = desk.slack.thread(CHANNEL, desk.root_ts)[:2]
     assert "#1" in root["text"] and "my parcel never came." in first["text"]
