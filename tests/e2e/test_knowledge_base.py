@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from bot.config import Policy
 from bot.storage.models import KbArticle
 from bot.views import ids
 from bot.views.help_centre import safe_link
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.harness import (
     AGENT,
     answer_block,
@@ -30,6 +32,14 @@ from tests.e2e.test_agent_workflow import Desk
 from tests.e2e.test_csat import fetch
 from tests.e2e.test_saved_replies_home import Person, latest_view
 from tests.unit.test_help_centre_pages import Elements
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 ARTICLES = {
     "lost-parcel.md": "---\ntitle: My parcel never arrived\ntags: [shipping, parcel]\n---\n"
@@ -72,6 +82,7 @@ def page(desk: Desk, path: str) -> tuple[int, str, dict]:
     return status, body, headers
 
 
+@ON_BOTH_DATABASES
 def test_the_help_centre_lists_searches_and_shows_public_articles_only(desk):
     desk, _ = desk
     status, body, headers = page(desk, "/help/")
@@ -95,6 +106,7 @@ def test_the_help_centre_lists_searches_and_shows_public_articles_only(desk):
     assert page(desk, "/help")[0] == 200  # redirected to /help/
 
 
+@ON_BOTH_DATABASES
 def test_hostile_articles_and_queries_are_served_safely(desk):
     desk, _ = desk
     status, body, _ = page(desk, "/help/hostile")
@@ -209,6 +221,7 @@ def submit_article(agent: Person, form: dict, title: str, body: str, public: boo
     return response.json() if response.body else None
 
 
+@ON_BOTH_DATABASES
 def test_the_reply_modal_suggests_articles_and_inserts_a_link_or_the_text(desk):
     desk, _ = desk
     opened = len(desk.slack.calls("views.open"))

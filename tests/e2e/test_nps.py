@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ from bot.jobs.daily_digest import enqueue_digest
 from bot.jobs.nps_surveys import send_due_nps
 from bot.storage.db import transaction
 from bot.storage.models import NpsState, NpsSurvey, utcnow
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.test_agent_workflow import Desk
 from tests.e2e.test_csat import (
     CSP,
@@ -40,6 +42,14 @@ from tests.e2e.test_csat import (
 )
 from tests.e2e.test_digest import assert_valid_blocks, stats
 from tests.unit.test_csat_tokens import forge
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 DIGEST = "C0DIGEST"
 SHOP = "Acme & Co <Shop>"
@@ -99,6 +109,7 @@ def solved_and_sent(desk: Desk) -> dict[int, str]:
     return nps_links(desk)
 
 
+@ON_BOTH_DATABASES
 def test_the_survey_goes_out_once_due_and_its_form_records_a_change_of_mind(desk):
     set_status(desk, "solved")
     [survey] = surveys(desk)

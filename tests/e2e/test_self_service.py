@@ -5,6 +5,7 @@ fake Slack's thread), the limits, and the digest's figures."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -25,8 +26,17 @@ from bot.storage.models import (
     Ticket,
     utcnow,
 )
+from tests.conftest import ON_BOTH_DATABASES, sqlite_unless_on_both
 from tests.e2e.chat_visitor import Answer, ChatVisitor
 from tests.e2e.harness import CHANNEL, eventually, staffed_helpdesk
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> Iterator[str]:
+    """SQLite; the tests marked ON_BOTH_DATABASES, whose outcome the database decides, on
+    each backend (docs/testing.md)."""
+    yield from sqlite_unless_on_both(request, tmp_path)
+
 
 SHOP = "https://shop.example"
 TOKEN = "shpat_test_token"
@@ -123,6 +133,7 @@ def today_figures(helpdesk) -> metrics.SelfService:
         return metrics.report(session, period, utcnow()).self_service
 
 
+@ON_BOTH_DATABASES
 def test_suggestions_then_an_article_then_closing_counts_one_deflection(desk):
     helpdesk, _ = desk
     jane = visitor(helpdesk, "203.0.113.10")
@@ -235,6 +246,7 @@ def test_track_my_order_shows_status_and_safe_tracking_links_only_for_the_right_
     assert (today_figures(helpdesk).order_lookups, today_figures(helpdesk).orders_found) == (5, 2)
 
 
+@ON_BOTH_DATABASES
 def test_guessing_is_limited_per_address_and_per_order(desk):
     helpdesk, _ = desk
     guesser = visitor(helpdesk, "192.0.2.30")
