@@ -15,10 +15,6 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Policy, Pool, Settings, duration_text
-from bot.core.kb import folder_listing, folder_problems
-from bot.core.rules.vip import vip_rules
-from bot.integrations.ai import AiProblem
-from bot.integrations.ai import connect as connect_ai
 from bot.integrations.shopify import REQUIRED_SCOPES, ShopifyError
 from bot.integrations.shopify_actions import ShopifyActions
 from bot.integrations.shopify_cache import shopify_client
@@ -28,7 +24,6 @@ from bot.slack_client import interactive_client
 from bot.storage.db import make_engine, ping
 from bot.storage.migrate import is_current
 from bot.storage.problems import explain
-from bot.storage.redis_state import RedisState
 
 TIMEOUT_SECONDS = 10
 
@@ -217,6 +212,10 @@ def _redis(settings: Settings) -> Outcome:
         return Outcome(
             name, "skipped", "REDIS_URL unset: several processes share through PostgreSQL"
         )
+    # The clients of optional parts (Redis, knowledge base, AI server) are imported inside
+    # their checks: a check that is skipped, or never reached, does not pay for their imports.
+    from bot.storage.redis_state import RedisState
+
     try:
         RedisState.connect(settings.redis_url, namespace="")
     except ConfigError as problem:
@@ -293,6 +292,8 @@ def _knowledge_base(policy: Policy) -> Outcome:
         return Outcome(
             name, "error", f"kb.path={str(path)!r} is not a folder; create it or fix the path"
         )
+    from bot.core.kb import folder_listing, folder_problems
+
     problems = folder_problems(path)
     listing, _ = folder_listing(path)
     articles = sum(1 for file, _, _ in listing.values() if file not in problems)
@@ -308,6 +309,9 @@ def _ai_server(settings: Settings, policy: Policy) -> Outcome:
     name = "AI server"
     if policy.ai is None:
         return Outcome(name, "skipped", "no ai section in the policy: drafted replies are off")
+    from bot.integrations.ai import AiProblem
+    from bot.integrations.ai import connect as connect_ai
+
     client = connect_ai(settings, policy.ai)
     if client is None:
         return Outcome(name, "error", "AI_API_KEY is missing: drafted replies stay off without it")
@@ -395,7 +399,12 @@ def _rules(settings: Settings, policy: Policy) -> Iterator[Outcome]:
     """A line per policy rule: its trigger, conditions and actions; a warning for one that
     can't work as written."""
     ours = {settings.helpdesk_support_address, *(inbox.address for inbox in policy.inboxes)}
-    for rule in (*vip_rules(policy.vip), *policy.rules):
+    vips: tuple[Rule, ...] = ()
+    if policy.vip is not None:  # bot.core.rules loads every rule (and the models) with it
+        from bot.core.rules.vip import vip_rules
+
+        vips = vip_rules(policy.vip)
+    for rule in (*vips, *policy.rules):
         name, summary = f"rule {rule.name!r}", _rule_summary(rule)
         strangers = [address for address in rule.when.inbox if address not in ours]
         if rule.needs_shopify and not settings.shopify_enabled:

@@ -18,7 +18,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings, load_policy, load_settings
 from bot.monitoring.logs import configure_logging, writes_json
@@ -40,14 +39,21 @@ _use_sandbox: ContextVar[bool] = ContextVar("use_sandbox", default=False)
 
 def main() -> None:
     """Every error a person can fix ends the command in one line, never a traceback."""
-    from bot.storage.problems import explain
-
     try:
         cli(prog_name="helpdesk")
     except ConfigError as exc:
         _error(str(exc))
         sys.exit(EXIT_UNUSABLE)
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        # Heavy modules (SQLAlchemy, Bolt, FastAPI, the models) are imported inside the
+        # commands that use them, after the settings load: `--help`, a usage error or a bad
+        # setting ends a `helpdesk` process before it pays a second of imports for them.
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        from bot.storage.problems import explain
+
         _error(explain(exc))
         sys.exit(EXIT_FAILED)
 
@@ -119,11 +125,11 @@ def serve(
     ),
 ) -> None:
     """Run the helpdesk: HTTP server, Slack listener, SMTP server and outbox worker."""
-    from bot.app import create_app
-
     settings = load_settings()
     configure_logging(log_level, settings.helpdesk_log_format, Redactor.of_settings(settings))
     policy = load_policy(settings.helpdesk_config)
+    from bot.app import create_app
+
     unconfigured = not (settings.slack_bot_token or settings.slack_app_token)
     stand_in = mount = None
     if (
@@ -203,8 +209,6 @@ def _verify_slack(client) -> None:
 @cli.command()
 def check() -> None:
     """Validate configuration and connectivity; exit non-zero on any problem."""
-    from bot.checks import run_checks
-
     if _use_sandbox.get():
         raise ConfigError(
             "check tests your own Slack, mail and shop settings; the sandbox has none to test "
@@ -213,25 +217,28 @@ def check() -> None:
         )
     settings = _settings()
     policy = load_policy(settings.helpdesk_config)
+    from bot.checks import run_checks
+
     sys.exit(0 if run_checks(settings, policy) else EXIT_FAILED)
 
 
 @cli.command()
 def sla() -> None:
     """Show each open ticket's SLA clocks: state and business time left, most urgent first."""
+    settings = _settings()
+    policy = load_policy(settings.helpdesk_config)
     from bot.reports import sla_table
 
-    settings = _settings()
-    Console().print(sla_table(settings, load_policy(settings.helpdesk_config)))
+    Console().print(sla_table(settings, policy))
 
 
 @cli.command()
 def migrate() -> None:
     """Upgrade the database schema to the latest version (serve does this by itself)."""
+    settings = _settings()
     from bot.storage.db import make_engine
     from bot.storage.migrate import current_revision, upgrade
 
-    settings = _settings()
     engine = make_engine(settings.database_url)
     try:
         before = current_revision(engine)
@@ -256,9 +263,9 @@ def backup(
     ),
 ) -> None:
     """Write a consistent copy of the database, also while the helpdesk runs."""
+    settings = _settings()
     from bot.storage.backup import BackupError, back_up
 
-    settings = _settings()
     try:
         back_up(settings.database_url, file)
     except BackupError as problem:
@@ -285,6 +292,7 @@ def customer_export(
     ),
 ) -> None:
     """Write everything held about a customer as JSON, with their attachments as files."""
+    settings = _settings()
     import json
     import shutil
 
@@ -296,7 +304,6 @@ def customer_export(
     from bot.storage.db import make_engine
     from bot.storage.models import utcnow
 
-    settings = _settings()
     store = FileStore(settings.helpdesk_data_dir)
     engine = make_engine(settings.database_url)
     try:
@@ -365,6 +372,7 @@ def customer_erase(
 
     Their Slack posts are replaced by the running `helpdesk serve` (through the outbox).
     """
+    settings = _settings()
     from rich.table import Table
     from sqlmodel import Session
 
@@ -374,7 +382,6 @@ def customer_erase(
     from bot.storage.db import make_engine, transaction
     from bot.storage.models import Customer
 
-    settings = _settings()
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
@@ -453,6 +460,9 @@ def digest(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the figures; post nothing."),
 ) -> None:
     """Post a day's digest to the digest channel now (once per day), or print its figures."""
+    settings = _settings()
+    policy = load_policy(settings.helpdesk_config)
+    chosen_day = _local_date("--date", day) if day else None
     from zoneinfo import ZoneInfo
 
     from sqlmodel import Session
@@ -463,10 +473,8 @@ def digest(
     from bot.storage.models import utcnow
     from bot.views.digest import digest_title
 
-    settings = _settings()
-    policy = load_policy(settings.helpdesk_config)
     zone = ZoneInfo(policy.timezone)
-    day_of = _local_date("--date", day) if day else metrics.yesterday(utcnow(), zone)
+    day_of = chosen_day or metrics.yesterday(utcnow(), zone)
     engine = make_engine(settings.database_url)
     try:
         if dry_run:
@@ -532,6 +540,9 @@ def export(
     force: bool = typer.Option(False, "--force", help="Overwrite the --output file if it exists."),
 ) -> None:
     """Export tickets created since a day, with their metrics, as CSV or JSON."""
+    settings = _settings()
+    policy = load_policy(settings.helpdesk_config)
+    first_day = _local_date("--since", since)
     from zoneinfo import ZoneInfo
 
     from rich.progress import Progress
@@ -541,9 +552,7 @@ def export(
     from bot.exports import count_since, ticket_rows, write_csv, write_json
     from bot.storage.db import make_engine
 
-    settings = _settings()
-    policy = load_policy(settings.helpdesk_config)
-    start = local_midnight(_local_date("--since", since), ZoneInfo(policy.timezone))
+    start = local_midnight(first_day, ZoneInfo(policy.timezone))
     write = write_json if output_format == ExportFormat.JSON else write_csv
     engine = make_engine(settings.database_url)
     try:
@@ -588,16 +597,17 @@ def import_mail(
     Mail the helpdesk already has is skipped, so running this twice imports nothing twice.
     The tickets reach Slack through the running `helpdesk serve` (or when it next starts).
     """
+    day = _local_date("--since", since)
+    settings = _settings()
+    if not settings.imap_url:
+        raise ConfigError("IMAP_URL is not set: set it to the mailbox to import from")
+    policy = load_policy(settings.helpdesk_config)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.app import create_app
     from bot.handlers.email.imap_errors import DatabaseUnavailable, ImapError
 
-    day = _local_date("--since", since)
-    settings = _settings()
-    if not settings.imap_url:
-        raise ConfigError("IMAP_URL is not set: set it to the mailbox to import from")
-    helpdesk = create_app(settings, load_policy(settings.helpdesk_config))
+    helpdesk = create_app(settings, policy)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
     try:
         with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
@@ -650,6 +660,7 @@ def outbox_list(
 
 
 def _outbox_list(stuck_after: int) -> None:
+    settings = _settings()
     from datetime import timedelta
 
     from bot.core.deliveries import troubled
@@ -657,7 +668,7 @@ def _outbox_list(stuck_after: int) -> None:
     from bot.storage.models import utcnow
 
     now = utcnow()
-    with _outbox_session() as session:
+    with _outbox_session(settings) as session:
         rows = troubled(session, now, timedelta(seconds=stuck_after))
     if not rows:
         err.print("no stuck or failed deliveries")
@@ -670,10 +681,11 @@ def outbox_retry(
     row_id: int = typer.Argument(..., metavar="ID", help="The row's id, from the list."),
 ) -> None:
     """Send a failed or stuck row again now (a reply: as its Retry sending button does)."""
+    settings = _settings()
     from bot.core.deliveries import retry
     from bot.storage.models import utcnow
 
-    what = _change_row(lambda session: retry(session, row_id, utcnow()).kind)
+    what = _change_row(settings, lambda session: retry(session, row_id, utcnow()).kind)
     err.print(f"outbox row {row_id} ({what}) will be sent again now by `helpdesk serve`")
 
 
@@ -683,16 +695,17 @@ def outbox_drop(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Give a row up for good, so that its ticket's later deliveries go on."""
+    if not yes and not typer.confirm(f"Drop outbox row {row_id}? It will never be sent"):
+        raise typer.Exit(1)
+    settings = _settings()
     from bot.core.deliveries import drop
     from bot.storage.models import utcnow
 
-    if not yes and not typer.confirm(f"Drop outbox row {row_id}? It will never be sent"):
-        raise typer.Exit(1)
-    what = _change_row(lambda session: drop(session, row_id, utcnow()).kind)
+    what = _change_row(settings, lambda session: drop(session, row_id, utcnow()).kind)
     err.print(f"outbox row {row_id} ({what}) dropped; its ticket's later deliveries go on")
 
 
-def _change_row(change):
+def _change_row(settings: Settings, change):
     """Applies an operator's change to an outbox row. A row a delivery try holds right now
     (its lease is short, and a retried row is tried often) is changed once that try ends."""
     from bot.core.deliveries import BeingDelivered
@@ -701,7 +714,7 @@ def _change_row(change):
     with err.status("waiting for the delivery try in progress to end…") as waiting:
         while True:
             try:
-                with _outbox_session(write=True, passing=BeingDelivered) as session:
+                with _outbox_session(settings, write=True, passing=BeingDelivered) as session:
                     return change(session)
             except BeingDelivered as busy:
                 if time.monotonic() > give_up:
@@ -711,15 +724,16 @@ def _change_row(change):
 
 
 @contextmanager
-def _outbox_session(write: bool = False, passing: type[Exception] | None = None):
-    """A session on the configured database; a refused change ends the command in one line
+def _outbox_session(
+    settings: Settings, write: bool = False, passing: type[Exception] | None = None
+):
+    """A session on the given settings' database; a refused change ends the command in one line
     (but for the `passing` refusal, which the caller handles)."""
     from sqlmodel import Session
 
     from bot.core.deliveries import CannotChange
     from bot.storage.db import make_engine, transaction
 
-    settings = _settings()
     engine = make_engine(settings.database_url)
     try:
         if write:

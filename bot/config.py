@@ -26,8 +26,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from bot.redaction import redact_setting
 from bot.rule_policy import Rule, address_or_domain, one_or_many, rule_problems
@@ -206,6 +204,11 @@ class Settings(BaseSettings):
         if value.startswith(("postgres:", "postgresql:")):
             # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
             value = "postgresql+psycopg:" + value.split(":", 1)[1]
+        # SQLAlchemy is imported here, not at the top: a command that stops at `--help` or at
+        # another setting never loads it (see bot.cli.main).
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:  # here rather than at the first connection, so a typo is one line at start-up
             make_url(value)
         except (ArgumentError, ValueError):
