@@ -186,6 +186,16 @@ def test_the_orders_modal_names_another_customers_order_masked(stranger):
         assert secret not in stranger.everything_slack_saw().replace(JANE_EMAIL, ""), secret
 
 
+def prove_counted(stranger: StrangerDesk, view: dict, given: str) -> str:
+    """The modal's answer to `given` once Shopify answered: a loaded machine can outlast the
+    test policy's Shopify timeout, which rightly records nothing ("Nothing changed")."""
+    for _ in range(3):
+        answer = stranger.prove(view, given)
+        if "Nothing changed" not in answer:
+            return answer
+    return answer
+
+
 def test_wrong_proofs_are_refused_counted_and_lock_linking(stranger, shop):
     view = stranger.click_link()
     assert view["callback_id"] == ids.SHOPIFY_LINK_MODAL
@@ -196,8 +206,8 @@ def test_wrong_proofs_are_refused_counted_and_lock_linking(stranger, shop):
     )  # the proof was checked against the shop, not a copy
     assert "not what Shopify has" in stranger.prove(view, "someone@else.example")
     for attempt in range(MAX_WRONG_PROOFS - 2):
-        stranger.prove(view, f"0000{attempt}")
-    locked = stranger.prove(view, POSTCODE)  # even the right answer, once locked
+        assert "not what Shopify has" in prove_counted(stranger, view, f"0000{attempt}")
+    locked = prove_counted(stranger, view, POSTCODE)  # even the right answer, once locked
     assert "linking is locked until" in locked
     wrong = stranger.events(WRONG_PROOF)
     assert len(wrong) == MAX_WRONG_PROOFS
