@@ -22,8 +22,9 @@ from bot.core.customer_links import (
     tries_left,
 )
 from bot.handlers.slack.common import metadata_of, services_of, tell
-from bot.handlers.slack.orders import NOT_CONNECTED, ORDER_NUMBER
+from bot.handlers.slack.orders import ORDER_NUMBER
 from bot.handlers.slack.services import Services
+from bot.handlers.slack.shop_actions import NOT_CONNECTED
 from bot.integrations.shopify import ShopifyError
 from bot.storage.db import transaction
 from bot.storage.models import Ticket

@@ -21,9 +21,9 @@ from sqlmodel import Session
 from bot.core.customer_links import owner_of
 from bot.core.shop_actions import ActionKind, ActionRequest
 from bot.handlers.slack.common import metadata_of, services_of
-from bot.handlers.slack.order_actions import NOT_THEIRS, kept_reply_draft
+from bot.handlers.slack.order_actions import kept_reply_draft
 from bot.handlers.slack.services import Services
-from bot.handlers.slack.shop_actions import limit_groups, record_action
+from bot.handlers.slack.shop_actions import NOT_THEIRS, limit_groups, record_action
 from bot.storage.models import Ticket, utcnow
 from bot.views import ids
 from bot.views.address_modal import address_from, address_params, read_address

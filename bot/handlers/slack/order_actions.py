@@ -19,19 +19,15 @@ from datetime import timedelta
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlmodel import Session
 
-from bot.core.customer_links import owner_of
 from bot.core.discount_codes import new_code
 from bot.handlers.slack.common import services_of, tell
-from bot.handlers.slack.orders import NOT_CONNECTED
 from bot.handlers.slack.replies import answer_of
 from bot.handlers.slack.services import Services
-from bot.handlers.slack.shop_actions import shop_of
+from bot.handlers.slack.shop_actions import own_order
 from bot.handlers.slack.shop_refund import open_refund
-from bot.integrations.shopify import ShopifyError
 from bot.integrations.shopify_actions import ActionableOrder
-from bot.storage.models import Ticket, utcnow
+from bot.storage.models import utcnow
 from bot.views import ids
 from bot.views.address_modal import address_modal
 from bot.views.cancel_modal import cancel_modal
@@ -39,7 +35,6 @@ from bot.views.customer_context import status_word
 from bot.views.discount_modal import DiscountFor, DiscountForm, discount_modal
 from bot.views.reship_modal import reship_modal
 from bot.views.shop_action_menu import (
-    KIND_LABELS,
     ActionChoice,
     action_refused,
     applies_to,
@@ -49,10 +44,6 @@ from bot.views.shop_forms import seen_at
 
 log = logging.getLogger(__name__)
 
-NOT_THEIRS = (
-    "That order is not this ticket's customer's, so nothing can be done to it from here. If it "
-    "is theirs, link the ticket to its customer from the Shopify post in the thread."
-)
 DISCOUNT_DAYS = 30  # a goodwill code's default life
 # The Reply modal's answer while a Discount form is open over it, so the code can be added
 # to it once Shopify has made it (Slack never tells anyone a modal's state unasked).
@@ -117,35 +108,13 @@ def kept_reply_draft(helpdesk: Services, reply_view: str | None) -> dict | None:
 def form_for(helpdesk: Services, choice: ActionChoice, agent: str, reply_view: str | None) -> dict:
     """The action's form for the order, or a modal saying why not."""
     kind = choice.kind
-    if helpdesk.shopify is None:
-        return action_refused(kind, NOT_CONNECTED)
-    with Session(helpdesk.reader) as session:
-        ticket = session.get(Ticket, choice.ticket_id)
-        owner = owner_of(session, ticket) if ticket else None
-    if owner is None:
-        return action_refused(kind, "This ticket no longer exists.")
-    actions = shop_of(helpdesk)
-    try:
-        missing = actions.available_actions().get(kind)
-        if missing:
-            return action_refused(
-                kind,
-                f"{KIND_LABELS[kind]} needs the {missing} scope, which the Shopify token lacks: "
-                "add it to the app in the Shopify admin.",
-            )
-        read_at = utcnow()
-        order = actions.order(choice.order_id)
-    except (ShopifyError, ValueError) as problem:  # ValueError: not an order's GID
-        log.info("shop action %s on %s: %s", kind, choice.order_id, problem)
-        return action_refused(kind, f"Shopify didn't give the order: {problem}")
-    # The same answer whether the order exists or not: nothing about others' orders.
-    if order is None or not owner.owns(order.customer_id, order.customer_email):
-        log.info("shop action %s refused: %s is not ticket %s's", kind, choice.order_id, ticket.id)
-        return action_refused(kind, NOT_THEIRS)
-    refusal = state_refusal(kind, order)
+    own = own_order(helpdesk, kind, choice.ticket_id, choice.order_id)
+    if isinstance(own, dict):
+        return own
+    refusal = state_refusal(kind, own.order)
     if refusal:
         return action_refused(kind, refusal)
-    return seen_at(FORMS[kind](choice.ticket_id, order, reply_view), read_at)
+    return seen_at(FORMS[kind](own.ticket_id, own.order, reply_view), own.read_at)
 
 
 def state_refusal(kind: str, order: ActionableOrder) -> str | None:

@@ -23,6 +23,7 @@ from bot.handlers.slack.common import (
 )
 from bot.handlers.slack.order_action_offer import action_offer
 from bot.handlers.slack.replies import answer_of
+from bot.handlers.slack.shop_actions import NOT_CONNECTED
 from bot.integrations.customer_orders import belongs_to, own_orders
 from bot.integrations.shopify import Order, ShopifyError
 from bot.integrations.shopify_cache import CachedShopify
@@ -47,9 +48,6 @@ from bot.views.text import truncate
 log = logging.getLogger(__name__)
 
 ORDER_NUMBER = re.compile(r"^#?\s*(\d{1,12})$")
-NOT_CONNECTED = (
-    "Shopify isn't connected: set SHOPIFY_SHOP and SHOPIFY_ACCESS_TOKEN to look up orders."
-)
 
 
 def register(app: App) -> None:

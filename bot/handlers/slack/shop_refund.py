@@ -19,9 +19,14 @@ from slack_sdk import WebClient
 from bot.core.customer_links import owner_of
 from bot.core.shop_actions import ActionKind, ActionRequest
 from bot.handlers.slack.common import metadata_of, services_of, tell
-from bot.handlers.slack.orders import NOT_CONNECTED
 from bot.handlers.slack.services import Services
-from bot.handlers.slack.shop_actions import limit_groups, record_action, shop_of
+from bot.handlers.slack.shop_actions import (
+    NOT_CONNECTED,
+    limit_groups,
+    own_order,
+    record_action,
+    shop_of,
+)
 from bot.integrations.shopify_actions import ShopifyError, ShopifyUserErrors
 from bot.storage.db import transaction
 from bot.storage.models import Ticket, utcnow
@@ -68,28 +73,11 @@ def open_refund(client: WebClient, body: dict, helpdesk: Services, choice: Actio
 
 
 def _refund_form(helpdesk: Services, choice: ActionChoice) -> dict:
-    with transaction(helpdesk.engine) as session:
-        ticket = session.get(Ticket, choice.ticket_id)
-        owner = owner_of(session, ticket) if ticket else None
-    if owner is None:
-        return action_refused(REFUND, "This ticket no longer exists.")
-    shop = shop_of(helpdesk)
-    try:
-        missing = shop.available_actions().get(REFUND)
-        if missing:
-            return action_refused(
-                REFUND, f"The Shopify token may not refund: it needs the {missing} scope."
-            )
-        order = shop.order(choice.order_id)
-    except (ShopifyError, ValueError) as problem:
-        return action_refused(REFUND, f"Shopify could not be asked: {problem}")
-    if order is None:
-        return action_refused(REFUND, "Shopify has no such order.")
-    if not owner.owns(order.customer_id, order.customer_email):
-        log.info("ticket %s: refund of %s refused: not their order", ticket.id, order.name)
-        return action_refused(REFUND, NOT_THEIRS)
-    refundable = RefundOrder.of(ticket.id, order)
-    if order.refundable.amount <= 0 or not (
+    own = own_order(helpdesk, REFUND, choice.ticket_id, choice.order_id)
+    if isinstance(own, dict):
+        return own
+    refundable = RefundOrder.of(own.ticket_id, own.order)
+    if own.order.refundable.amount <= 0 or not (
         any(line.refundable for line in refundable.lines)
         or Decimal(refundable.shipping_refundable) > 0
     ):
