@@ -41,7 +41,7 @@ from tests.e2e.test_shopify_context import BOB, TOKEN, ShopDesk
 BOB_ORDER = "gid://shopify/Order/450789469"  # #1001: authorized, unfulfilled, two iPods
 SHIPPED = "gid://shopify/Order/450789470"  # #1002: Bob's, paid and fulfilled
 ALICES = "gid://shopify/Order/777000001"  # #3001: another customer's
-POLICY = Policy(shopify=ShopifyPolicy(timeout="2s"))
+POLICY = Policy(shopify=ShopifyPolicy(timeout="10s"))
 
 
 @pytest.fixture
@@ -419,7 +419,7 @@ def test_an_action_the_policy_doesnt_list_is_offered_as_a_request_to_an_approver
 ):
     policy = Policy(
         shopify=ShopifyPolicy(
-            timeout="2s", approvers=["U0LEAD"], limits={AGENT["id"]: {"actions": ["discount"]}}
+            timeout="10s", approvers=["U0LEAD"], limits={AGENT["id"]: {"actions": ["discount"]}}
         )
     )
     with bobs_ticket(database_url, shop, policy) as desk:
@@ -448,7 +448,7 @@ def test_an_action_the_policy_doesnt_list_is_offered_as_a_request_to_an_approver
 
 def test_two_agents_who_both_opened_cancel_on_an_order_cancel_it_once(database_url, shop):
     sam = {**AGENT, "id": "U0AGENT2", "username": "sam", "name": "sam"}
-    policy = Policy(agents=[AGENT["id"], sam["id"]], shopify=ShopifyPolicy(timeout="2s"))
+    policy = Policy(agents=[AGENT["id"], sam["id"]], shopify=ShopifyPolicy(timeout="10s"))
     with bobs_ticket(database_url, shop, policy) as desk:
         mine = desk.choose("cancel", BOB_ORDER)
         theirs = desk.choose("cancel", BOB_ORDER, user=sam)
