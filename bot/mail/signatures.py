@@ -1,0 +1,40 @@
+"""Where a signature starts in the unquoted block at the end of a reply."""
+
+from __future__ import annotations
+
+import re
+
+# Signature starts. "-- " (the standard delimiter) counts anywhere; the others only after
+# a blank line, as in github/email_reply_parser, so that prose is not mistaken for them.
+_DELIMITER = re.compile(r"^--\s*$")
+_LOOSE_SIGNATURE = re.compile(r"^\s*+(?:--|__)|^={30,}\s*$")
+_NAME_SIGNATURE = re.compile(r"^-\w")  # "-Abhishek"
+_MOBILE_SIGNATURE = re.compile(
+    r"^\s*+(?:sent from|sent with|get outlook for|envoyé de|envoyé depuis|von meinem|"
+    r"gesendet von|enviado desde|enviado do|inviato da|verzonden (?:met|vanaf)|"
+    r"skickat från|sendt fra|lähetetty|wysłane z|отправлено с)"  # noqa: RUF001
+    r"(?:\s+[\w'\u2019&+-]+){1,6}\s*$",
+    re.IGNORECASE,
+)
+
+
+def signature_start(lines: list[str], quoted: list[bool], end: int) -> int | None:
+    """The lowest signature start in the unquoted block that ends at `end`."""
+    index = end - 1
+    while index >= 0 and not quoted[index]:
+        line = lines[index]
+        after_blank = index > 0 and not lines[index - 1].strip()
+        if _DELIMITER.match(line):
+            return index
+        if after_blank and (
+            _LOOSE_SIGNATURE.match(line)
+            or _MOBILE_SIGNATURE.match(line)
+            or (_NAME_SIGNATURE.match(line) and not _starts_list(lines, index + 1))
+        ):
+            return index
+        index -= 1
+    return None
+
+
+def _starts_list(lines: list[str], index: int) -> bool:
+    return index < len(lines) and lines[index].lstrip().startswith("-")
