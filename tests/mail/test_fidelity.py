@@ -79,6 +79,9 @@ KNOWN_FAILURES: dict[str, str] = {
     "03-forward-header-blocks/hotmail-date-first-plain.txt": (
         "class 3: block opened by Date: cut late, Date: and Subject: left"
     ),
+    "03-forward-header-blocks/hotmail-html-stop-spelling.eml": (
+        "class 3: block opened by Date: cut late, Date: and Subject: left"
+    ),
     "03-forward-header-blocks/hotmail-sent-first-es.txt": (
         "class 3: block opened by Enviado: cut late, its first line left"
     ),
@@ -175,6 +178,12 @@ KNOWN_FAILURES: dict[str, str] = {
     "06-bottom-posted/thunderbird-bottom-post.txt": (
         "class 6: quote header and quote kept above the answer"
     ),
+    "06-bottom-posted/thunderbird-html-bottom-post.eml": (
+        "class 6: quote header and quote kept above the answer"
+    ),
+    "07-history-on-first-line/apple-html-quote-first.eml": (
+        "class 7: history from the first line kept above the answer"
+    ),
     "07-history-on-first-line/blank-lines-then-header.txt": (
         "class 7: history from the first line kept above the answer"
     ),
@@ -242,6 +251,9 @@ KNOWN_FAILURES: dict[str, str] = {
     "10-dashed-separators/dashed-ps.txt": ("class 10: dashed line cuts the P.S."),
     "10-dashed-separators/dashes-between-two-questions.txt": (
         "class 10: dashed rule cuts the second question"
+    ),
+    "10-dashed-separators/html-dashed-banner.eml": (
+        "class 10: dashed banner cuts the text below it"
     ),
     "10-dashed-separators/long-dashes-order-list-de.txt": (
         "class 10: dashed line cuts the order list below it"
