@@ -97,8 +97,14 @@ KNOWN_FAILURES: dict[str, str] = {
     "04-wrapped-reply-headers/gmail-en-wrote-on-next-line.txt": (
         'class 4: header split at "> wrote:" leaves its first line'
     ),
+    "04-wrapped-reply-headers/gmail-hu-wrapped.txt": (
+        "class 4: Hungarian header wrapped inside the date left above the cut"
+    ),
     "04-wrapped-reply-headers/gmail-pl-wrapped.txt": (
         'class 4: Polish header wrapped before "napisał(a):" left above the cut'
+    ),
+    "04-wrapped-reply-headers/gmail-ru-wrapped.txt": (
+        'class 4: verbless Russian header wrapped at "<" left above the cut'
     ),
     "05-mobile-signoffs/blackberry-signoff.txt": ("class 5: BlackBerry sign-off not cut"),
     "05-mobile-signoffs/enviado-desde-outlook-es.txt": (
