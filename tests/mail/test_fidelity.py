@@ -52,14 +52,14 @@ KNOWN_FAILURES: dict[str, str] = {
     "01-reply-header-wordings/horde-quoting.txt": (
         'class 1: Horde "Quoting Name <address>:" left above the cut'
     ),
+    "01-reply-header-wordings/mobile-wrote-no-colon.txt": (
+        'class 1: "… wrote" without a colon left above the cut'
+    ),
     "01-reply-header-wordings/sent-instead-of-wrote.txt": (
         'class 1: "… <address> sent:" left above the cut'
     ),
     "01-reply-header-wordings/thunderbird-uk-pyshe.txt": (
         'class 1: Ukrainian "… пише:" left above the cut'
-    ),
-    "01-reply-header-wordings/wrote-without-colon.txt": (
-        'class 1: "… wrote" without a colon left above the cut'
     ),
     "01-reply-header-wordings/zendesk-reply-above-line.txt": (
         'class 1: Zendesk "##- Please type your reply above this line -##" not recognised'
@@ -73,7 +73,7 @@ KNOWN_FAILURES: dict[str, str] = {
     "02-inline-quotes/quote-then-samsung-signoff-fr.txt": (
         "class 2: quote followed only by a sign-off kept whole as an inline reply"
     ),
-    "03-forward-header-blocks/gmx-gesendet-first.txt": (
+    "03-forward-header-blocks/gmx-freemail-gesendet-block.txt": (
         "class 3: block opened by Gesendet: cut late, its first line left"
     ),
     "03-forward-header-blocks/hotmail-date-first-plain.txt": (
@@ -160,7 +160,7 @@ KNOWN_FAILURES: dict[str, str] = {
     "06-bottom-posted/bottom-post-two-paragraphs-and-list.txt": (
         "class 6: quote header and quote kept above the answer"
     ),
-    "06-bottom-posted/gmail-bottom-post.txt": (
+    "06-bottom-posted/gmail-answer-below-quote.txt": (
         "class 6: quote header and quote kept above the answer"
     ),
     "06-bottom-posted/horde-zitat-von-bottom.txt": (
