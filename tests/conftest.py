@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from tests.mail.corpus import SCORES
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 POSTGRES_URL = os.environ.get(
@@ -51,6 +52,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return next(starts, len(STARTED_FIRST))
 
     items.sort(key=rank)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Every corpus score of the run (tests/mail/corpus.py), so runs without -s show them."""
+    if SCORES:
+        terminalreporter.section("corpus scores")
+        for score in SCORES:
+            terminalreporter.write_line(score.summary())
 
 
 # Ports handed to servers a test starts a moment later. Below Linux's ephemeral range
