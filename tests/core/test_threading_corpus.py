@@ -105,8 +105,8 @@ def _written(case: dict) -> datetime:
 
 
 def _as_sent(raw: bytes) -> bytes:
-    head, blank, body = raw.partition(b"\n\n")
-    return _PRECEDENCE.sub(b"", head + b"\n") + blank[1:] + body
+    head, _, body = raw.partition(b"\n\n")
+    return _PRECEDENCE.sub(b"", head + b"\n") + b"\n" + body
 
 
 def _pairwise(ticket_of: dict[int, int | None], thread_of: dict[int, int]) -> tuple[float, float]:
