@@ -1,0 +1,108 @@
+"""A second opinion on text whose charset label lied.
+
+Mailers declare one charset and send another: GB2312 or ISO-8859-1 declared over UTF-8,
+UTF-8 declared over Windows-1252, Shift_JIS or KOI8-R sent under any label at all. Decoding
+with the label then shows replacement characters or mojibake as the customer's text.
+
+The common path stays cheap: `decode_bytes` only asks here when the bytes are not plain
+ASCII, and the checks below are a regular expression and a count over a capped sample. Only
+text that looks wrong by them goes to charset-normalizer, which reads a capped sample too
+and is restricted to the charsets mail is written in; its candidates are taken only when
+they look less wrong than what the label gave.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from charset_normalizer import from_bytes
+
+# Bytes of a message's text read by the detector, and characters of text by the checks.
+# Enough for a language model to settle (a few paragraphs), bounded for 20 MB bodies.
+SAMPLE_BYTES = 16 * 1024
+SAMPLE_CHARACTERS = 16 * 1024
+# Below this many non-ASCII letters their proportion of capitals says nothing.
+_MIN_CASED = 8
+_CANDIDATES_TRIED = 3
+
+# What UTF-8 looks like when decoded as Windows-1252 or Latin-1 ("Ã©" for "é", "â€" opening
+# a curly quote or a dash, "Ð¿" for "п"), replacement characters, and C1 controls, which no
+# text means and Latin-1 decoding leaves.
+_MOJIBAKE = re.compile("[ÂÃ][\u0080-\u00bf]|â€|[ÐÑ][\u0080-\u00bf]|[\u0080-\u009f\ufffd]")
+_LATIN_SOUP = re.compile("[\u0080-\u02ff\u2010-\u20cf]{4,}")
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_ASCII_CAPITAL = re.compile("[A-Z]")
+
+# The charsets mail is written in. Without this the detector also weighs Mac and DOS code
+# pages and UTF-16, and picks them for short Western texts. EUC-KR, not its superset cp949:
+# Shift_JIS bytes decode as cp949's rarely used extension syllables and would win as Korean.
+_MAIL_CHARSETS = [
+    "utf_8", "cp1252", "iso8859_15", "cp1250", "iso8859_2", "cp1257", "cp1251", "koi8_r",
+    "koi8_u", "iso8859_5", "cp866", "cp1253", "iso8859_7", "cp1254", "cp1255", "iso8859_8",
+    "cp1256", "cp874", "cp1258", "gb18030", "big5", "cp932", "euc_jp", "iso2022_jp",
+    "euc_kr",
+]  # fmt: skip
+
+logging.getLogger("charset_normalizer").setLevel(logging.ERROR)
+
+
+def wrongness(text: str) -> int:
+    """How much `text` looks like a wrong decoding: 0 for text that reads as written.
+
+    Counts, in a sample: replacement characters, C1 controls and UTF-8-as-Latin mojibake;
+    runs of four or more accented Latin letters and Latin-1 symbols in a row ("ÚÁËÁÚ" is
+    KOI8-R read as Latin-1, "¾È³çÇÏ¼¼¿ä" EUC-KR read as Windows-1252, "Êáëçóðÿñá" Greek),
+    which European languages hardly ever write; and, when most non-ASCII letters are
+    capitals but the ASCII ones are not (nobody is shouting), those capitals: Cyrillic
+    read as the other Cyrillic charset comes out in capitals.
+    """
+    sample = text[:SAMPLE_CHARACTERS]
+    score = len(_MOJIBAKE.findall(sample)) + len(_LATIN_SOUP.findall(sample))
+    cased = [c for c in sample if c > "\x7f" and c.lower() != c.upper()]
+    capitals = sum(1 for c in cased if c.isupper())
+    if len(cased) >= _MIN_CASED and capitals * 3 > len(cased) * 2:
+        ascii_capitals = len(_ASCII_CAPITAL.findall(sample))
+        if ascii_capitals * 2 < len(_ASCII_LETTER.findall(sample)):
+            score += capitals
+    return score
+
+
+def undo_double_encoding(text: str, codec: str) -> str | None:
+    """`text` before it was read as Latin-1 and encoded as UTF-8 again, when it looks garbled
+    and the whole of it decodes back, in `codec`, to text that does not."""
+    if not wrongness(text):
+        return None
+    for single_byte in ("cp1252", "latin-1"):
+        try:
+            repaired = text.encode(single_byte).decode(codec)
+        except UnicodeError:
+            continue
+        if not wrongness(repaired):
+            return repaired
+    return None
+
+
+def redecoded(data: bytes, text: str) -> str:
+    """`text` (`data` decoded as labelled), or the detector's likeliest decoding that looks
+    less wrong. The detector's order is trusted: its first improvement is taken."""
+    score = wrongness(text)
+    if score == 0:
+        return text
+    for codec in _detected(data):
+        candidate = data.decode(codec, "replace")
+        if wrongness(candidate) < score:
+            return candidate
+    return text
+
+
+def _detected(data: bytes) -> list[str]:
+    """The detector's likeliest charsets for a sample of `data`, best first."""
+    sample = data[:SAMPLE_BYTES]
+    if len(data) > SAMPLE_BYTES:  # end on a line, not inside a multi-byte character
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    try:
+        matches = from_bytes(sample, cp_isolation=_MAIL_CHARSETS)
+    except Exception:  # a detector bug must not lose the text the label gave
+        return []
+    return [match.encoding for match in list(matches)[:_CANDIDATES_TRIED]]
