@@ -12,16 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from email.message import Message
 
+from bot.mail.binary import binary_kind, binary_note
 from bot.mail.decoding import decode_bytes, decode_words, multiline, one_line
 from bot.mail.headers import first_value
 from bot.mail.html_text import html_to_text
 from bot.mail.ids import message_id
+from bot.mail.mime_tree import MAX_DEPTH
 
-# Real mail nests a handful of levels; deeper trees are built to exhaust the stack.
-MAX_DEPTH = 50
 _PLAIN = "text/plain"
 _HTML = "text/html"
 _INLINE_MEDIA = ("image/", "audio/", "video/")
+_NOT_A_BODY = (*_INLINE_MEDIA, "message/", "text/")
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,41 @@ class Body:
 def read_body(message: Message) -> Body:
     text_parts: list[Message] = []
     html_parts: list[Message] = []
-    attachments: list[AttachmentInfo] = []
-    _structure([message], "mixed", False, text_parts, html_parts, attachments, depth=0)
+    files: list[Message] = []
+    _structure([message], "mixed", False, text_parts, html_parts, files, depth=0)
     decoded = _Decoded()
+    text = [
+        html_to_text(decoded(part)) if _type(part) == _HTML else decoded(part)
+        for part in text_parts
+        if _type(part) in (_PLAIN, _HTML)
+    ]
+    attachments = [_attachment(part, _type(part)) for part in files]
+    if not text_parts:
+        note = _binary_body_note(files, attachments)
+        text = [note] if note else text
     return Body(
-        text=[
-            html_to_text(decoded(part)) if _type(part) == _HTML else decoded(part)
-            for part in text_parts
-            if _type(part) in (_PLAIN, _HTML)
-        ],
+        text=text,
         html=[decoded(part) for part in html_parts if _type(part) == _HTML],
         attachments=attachments,
+    )
+
+
+def is_body_text(part: Message, content_type: str, index: int, multipart_type: str) -> bool:
+    """RFC 8621's rule for a text leaf (body text, or a file?), and text inside: a binary
+    file sent as `text/plain` is a file."""
+    return (
+        part.get_content_disposition() != "attachment"
+        and content_type in (_PLAIN, _HTML)
+        and (index == 0 or (multipart_type != "related" and not _filename(part)))
+        and binary_kind(part) is None
+    )
+
+
+def _is_inline_media(part: Message, content_type: str, index: int, multipart_type: str) -> bool:
+    return (
+        part.get_content_disposition() != "attachment"
+        and content_type.startswith(_INLINE_MEDIA)
+        and (index == 0 or multipart_type != "related")
     )
 
 
@@ -63,10 +88,10 @@ def _structure(
     in_alternative: bool,
     text: list[Message] | None,
     html: list[Message] | None,
-    attachments: list[AttachmentInfo],
+    files: list[Message],
     depth: int,
 ) -> None:
-    """RFC 8621 parseStructure, except that every non-text leaf is listed as an attachment."""
+    """RFC 8621 parseStructure, except that every non-text leaf is listed as a file."""
     if depth > MAX_DEPTH:
         return
     text_length = len(text) if text is not None else -1
@@ -77,16 +102,15 @@ def _structure(
             subtype = content_type.partition("/")[2]
             children = [child for child in part.get_payload() if isinstance(child, Message)]
             alternative = in_alternative or subtype == "alternative"
-            _structure(children, subtype, alternative, text, html, attachments, depth + 1)
+            _structure(children, subtype, alternative, text, html, files, depth + 1)
             continue
         media = content_type.startswith(_INLINE_MEDIA)
-        inline = (
-            part.get_content_disposition() != "attachment"
-            and (content_type in (_PLAIN, _HTML) or media)
-            and (index == 0 or (multipart_type != "related" and (media or not _filename(part))))
-        )
+        if media:
+            inline = _is_inline_media(part, content_type, index, multipart_type)
+        else:
+            inline = is_body_text(part, content_type, index, multipart_type)
         if media or not inline:
-            attachments.append(_attachment(part, content_type))
+            files.append(part)
         if not inline:
             continue
         if multipart_type == "alternative":
@@ -108,6 +132,18 @@ def _structure(
             text.extend(html[html_length:])
         if html_length == len(html) and text_length != len(text):
             html.extend(text[text_length:])
+
+
+def _binary_body_note(files: list[Message], attachments: list[AttachmentInfo]) -> str | None:
+    """A note for a message whose body is a file: a binary file sent as text, or one file
+    (not a picture, not an attached message) as all the message is."""
+    for part, info in zip(files, attachments, strict=True):
+        if info.content_type in (_PLAIN, _HTML) and (kind := binary_kind(part)):
+            return binary_note(kind, info.size)
+    if len(files) == 1 and not attachments[0].content_type.startswith(_NOT_A_BODY):
+        info = attachments[0]
+        return binary_note(binary_kind(files[0]) or info.content_type, info.size)
+    return None
 
 
 def _type(part: Message) -> str:

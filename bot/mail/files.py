@@ -19,14 +19,13 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email import policy
 from email.message import Message
-from email.parser import BytesParser
 
-from bot.mail.body import _HTML, _INLINE_MEDIA, _PLAIN, MAX_DEPTH, _filename, _payload, _type
+from bot.mail.binary import binary_extension
+from bot.mail.body import _INLINE_MEDIA, MAX_DEPTH, _filename, _payload, _type, is_body_text
 from bot.mail.headers import first_value
 from bot.mail.ids import message_id
-from bot.mail.parse import _LenientMessage
+from bot.mail.mime_tree import read_message
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def extract(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[MailFile]
     Parts larger than `max_bytes` come back with their size and hash but no data.
     """
     try:
-        message = BytesParser(_LenientMessage, policy=policy.compat32).parsebytes(raw)
+        message = read_message(raw)
         leaves: list[Message] = []
         _files_of([message], "mixed", leaves, depth=0)
         return [_mail_file(part, number, max_bytes) for number, part in enumerate(leaves, 1)]
@@ -123,19 +122,10 @@ def _files_of(parts: list[Message], multipart_type: str, found: list[Message], d
         if part.is_multipart() and not content_type.startswith("message/"):
             children = [child for child in part.get_payload() if isinstance(child, Message)]
             _files_of(children, content_type.partition("/")[2], found, depth + 1)
-        elif content_type.startswith(_INLINE_MEDIA) or not _is_body_text(
+        elif content_type.startswith(_INLINE_MEDIA) or not is_body_text(
             part, content_type, index, multipart_type
         ):
             found.append(part)
-
-
-def _is_body_text(part: Message, content_type: str, index: int, multipart_type: str) -> bool:
-    """body._structure's rule for a text leaf: body text, or a file?"""
-    return (
-        part.get_content_disposition() != "attachment"
-        and content_type in (_PLAIN, _HTML)
-        and (index == 0 or (multipart_type != "related" and not _filename(part)))
-    )
 
 
 def _mail_file(part: Message, number: int, max_bytes: int) -> MailFile:
@@ -150,7 +140,7 @@ def _mail_file(part: Message, number: int, max_bytes: int) -> MailFile:
     else:
         size, sha256 = len(data), hashlib.sha256(data).hexdigest()
     return MailFile(
-        filename=safe_filename(_name_of(part), number, content_type),
+        filename=safe_filename(_name_of(part) or _unnamed(part, number), number, content_type),
         content_type=content_type,
         inline=disposition == "inline" or (disposition is None and content_id is not None),
         content_id=content_id,
@@ -158,6 +148,12 @@ def _mail_file(part: Message, number: int, max_bytes: int) -> MailFile:
         sha256=sha256,
         data=data,
     )
+
+
+def _unnamed(part: Message, number: int) -> str | None:
+    """A name for an unnamed binary file that came as the body, with its real extension."""
+    extension = binary_extension(part) if _type(part).startswith("text/") else None
+    return f"attachment-{number}{extension}" if extension else None
 
 
 def _name_of(part: Message) -> str | None:

@@ -9,12 +9,11 @@ tenth of a second for compat32. Headers are then decoded here (see `headers`), l
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesHeaderParser
 
 from bot.core import text as cleaning
 from bot.mail.auto_submitted import auto_submitted_reason, mailing_list_reason
@@ -31,12 +30,11 @@ from bot.mail.headers import (
 )
 from bot.mail.html_text import html_to_text
 from bot.mail.ids import message_id, message_ids
+from bot.mail.mime_tree import read_message
 from bot.mail.quotes import visible_reply
 from bot.mail.sender import read_from
 
 __all__ = ["Address", "AttachmentInfo", "ParsedEmail", "parse_email"]
-
-_BOUNDARY = re.compile(r"""\bboundary\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
 
 def _parse(raw: bytes) -> ParsedEmail:
     try:
-        message = BytesParser(_LenientMessage, policy=policy.compat32).parsebytes(raw)
+        message = read_message(raw)
         body = read_body(message)
     except RecursionError:
         # Multiparts nested ~1000 deep exhaust the parser's recursion. Keep the headers and
@@ -127,24 +125,6 @@ def _bounce_of(message: Message) -> Bounce | None:
         return read_bounce(message)
     except Exception:  # a garbled report is still a mail to store, just not a bounce
         return None
-
-
-class _LenientMessage(Message):
-    """Finds the boundary in Content-Type headers that mailers got slightly wrong.
-
-    The stdlib parser asks each part for its boundary while splitting the message; without
-    one, a multipart is a single opaque blob. Handled (both are in Dovecot's test corpus):
-    a missing ";" before `boundary=`, and a quoted boundary folded over two lines.
-    """
-
-    def get_boundary(self, failobj: object = None) -> object:
-        boundary = super().get_boundary()
-        if boundary is None and self.get_content_maintype() == "multipart":
-            found = _BOUNDARY.search(str(self.get("Content-Type", "")))
-            boundary = (found.group(1) or found.group(2)) if found else None
-        if not boundary:
-            return failobj
-        return str(boundary).replace("\r", "").replace("\n", "")
 
 
 def _ids(message: Message, name: str) -> list[str]:

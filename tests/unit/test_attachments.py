@@ -24,7 +24,8 @@ from bot.config import Policy
 from bot.core import tickets
 from bot.core.attachments import SLACK_ATTACHMENTS, FileStore, dangerous, keep, refusal
 from bot.mail.files import NAME_LIMIT, MailFile, extract, safe_filename
-from bot.mail.parse import _LenientMessage, parse_email
+from bot.mail.mime_tree import _LenientMessage
+from bot.mail.parse import parse_email
 from bot.storage.db import make_engine, transaction
 from bot.storage.migrate import upgrade
 from bot.storage.models import Attachment, Message, OutboxItem, Source
