@@ -62,8 +62,11 @@ def wrongness(text: str) -> int:
     cased = [c for c in sample if c > "\x7f" and c.lower() != c.upper()]
     capitals = sum(1 for c in cased if c.isupper())
     if len(cased) >= _MIN_CASED and capitals * 3 > len(cased) * 2:
-        ascii_capitals = len(_ASCII_CAPITAL.findall(sample))
-        if ascii_capitals * 2 < len(_ASCII_LETTER.findall(sample)):
+        ascii_letters = len(_ASCII_LETTER.findall(sample))
+        shouting = (
+            ascii_letters >= _MIN_CASED and len(_ASCII_CAPITAL.findall(sample)) * 2 > ascii_letters
+        )
+        if not shouting:
             score += capitals
     return score
 

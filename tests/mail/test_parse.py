@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -221,6 +222,72 @@ def test_boundaries_mailers_got_wrong() -> None:
         b'Content-Type: multipart/mixed; boundary="foo\n bar"\n\n--foo bar\n\nhello\n--foo bar--\n'
     )
     assert parse_email(folded).text == "hello"
+
+
+def test_a_boundary_that_matches_no_part_is_found_in_the_body() -> None:
+    raw = (
+        b'Content-Type: multipart/alternative; boundary="declared"\n\npreamble\n'
+        b"--sent\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n"
+        b"--sent\nContent-Type: text/html\n\n<p>hello</p>\n--sent--\n"
+    )
+    parsed = parse_email(raw)
+    assert (parsed.text, parsed.html) == ("hello", "<p>hello</p>")
+
+
+def test_dashed_lines_without_part_headers_are_not_boundaries() -> None:
+    # A signature separator, a ruler and a "--name" line, none followed by part headers:
+    # the multipart stays unsplit and its text is shown as it came.
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=zz\n\nhello\n-- \nAnn\n"
+        b"--------\n--ann\nSubject: not a part header\n\nbye\n"
+    )
+    assert parse_email(raw).text.startswith("hello\n-- \nAnn\n--------\n--ann\n")
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "__substg1.0_0037001F".encode("utf-16-le")
+
+
+@pytest.mark.parametrize(
+    ("head", "expected_note"),
+    [
+        (
+            b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+            + base64.encodebytes(OLE + bytes(range(256)) * 8),
+            "[The message body was a binary file (Outlook .msg, 3 KB) and is kept as an "
+            "attachment]",
+        ),
+        (
+            b"Content-Type: application/octet-stream\n\n" + b"%PDF-1.7\n" + bytes(range(256)),
+            "[The message body was a binary file (PDF, 265 bytes) and is kept as an attachment]",
+        ),
+        (
+            b"Content-Type: text/plain; charset=utf-8\n\n" + bytes(range(32)) * 4,
+            "[The message body was a binary file (binary file, 128 bytes) and is kept as an "
+            "attachment]",
+        ),
+    ],
+    ids=["msg as text/plain", "pdf as the only part", "control bytes as text"],
+)
+def test_a_binary_body_is_a_note_and_an_attachment(head: bytes, expected_note: str) -> None:
+    parsed = parse_email(b"From: ann@x.org\nSubject: file\n" + head)
+    assert parsed.text == parsed.visible_text == expected_note
+    assert len(parsed.attachments) == 1
+
+
+def test_text_and_wide_charsets_are_not_taken_for_binary() -> None:
+    utf16 = "Where is my order? " * 10
+    raw = b"Content-Type: text/plain; charset=utf-16\n\n" + utf16.encode("utf-16")
+    assert parse_email(raw).text == utf16
+    tabs = b"Content-Type: text/plain\n\n" + b"a\tb\tc\r\n\x0c" * 40
+    assert parse_email(tabs).attachments == []
+
+
+def test_a_file_beside_the_text_gets_no_note() -> None:
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+        b"See the invoice.\n--b\nContent-Type: application/pdf; name=i.pdf\n\n%PDF-1.4 x\n--b--\n"
+    )
+    assert parse_email(raw).text == "See the invoice."
 
 
 def _headers(*lines: str) -> bytes:

@@ -94,7 +94,9 @@ _BODY_PIECES = st.sampled_from(
         "--b\n", "--b--\n", "Content-Type: text/plain\n", "Content-Type: text/html\n",
         "Content-Transfer-Encoding: base64\n", "\n", "aGVsbG8=\n", "=E9=\n", "<p>hi</p>",
         "> quoted\n", "On Mon, 1 Jan 2024, A <a@b.c> wrote:\n", "-- \n", "<blockquote>",
-        "From: x <x@y.z>\nSent: now\n", "\x00", "\r", "é",
+        "From: x <x@y.z>\nSent: now\n", "\x00", "\r", "é", "--c\n", "--c--\n",
+        "Content-Type: application/octet-stream\n", "\udcd0\udccf\x11\udce0\udca1\udcb1\x1a\udce1",
+        "\udcc1\udcd2\udcc9", "%PDF-1.4\n",
     ]
 )  # fmt: skip
 
@@ -149,6 +151,13 @@ NASTY = {
     "encoded word surrogates": b"Subject: =?utf-7?q?+2D3-?= =?utf-16?b?ANg=?=\n\nx",
     "surrogate charref": b"Content-Type: text/html\n\n&#xd800; &#0; &#x110000;",
     "control charrefs": b"Content-Type: text/html\n\n<pre>a&#13;b&#1;c&#x85;d&#x1b;</pre>",
+    "boundary only in the body": b"Content-Type: multipart/mixed; boundary=a\n\n--b\n\n--b--",
+    "delimiter lines galore": b"Content-Type: multipart/mixed\n\n" + b"--x\nX: y\n" * 50_000,
+    "part headers never end": b"Content-Type: multipart/mixed\n\n--x\n"
+    + b"Content-Type: a\n" * 9999,
+    "binary as text": b"Content-Type: text/plain\n\n\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(99),
+    "binary in bad base64": b"Content-Transfer-Encoding: base64\n\n0M8R4KGxGuEAAAAAAAAAAA!",
+    "lying charset": b"Content-Type: text/plain; charset=utf-8\n\n\xc1\xd2\xc9\xd7\xc5\xd4" * 99,
 }
 
 
@@ -248,6 +257,16 @@ def test_20_mb_body() -> None:
     encoded = base64.encodebytes(body[: 15 * 1024 * 1024])
     raw = b"Content-Transfer-Encoding: base64\n\n" + encoded
     assert len(_parse(raw).text) == 15 * 1024 * 1024
+
+
+@HANG_WATCHDOG
+def test_20_mb_body_in_a_lying_charset() -> None:
+    # KOI8-R under a Latin-1 label: the garbled decoding gets a second opinion, which must
+    # read a sample, not the 20 MB.
+    line = "Посылка так и не пришла, верните, пожалуйста, деньги за заказ 1001.\n"
+    body = line.encode("koi8-r") * (20 * 1024 * 1024 // len(line))
+    parsed = _parse(b"Content-Type: text/plain; charset=iso-8859-1\n\n" + body)
+    assert parsed.text.startswith(line) and len(parsed.text) == len(body)
 
 
 @HANG_WATCHDOG
