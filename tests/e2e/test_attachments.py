@@ -8,6 +8,7 @@ upload can be doubled: after Slack shared the files, before the helpdesk heard b
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from collections.abc import Iterator
@@ -126,6 +127,31 @@ def test_files_follow_the_message_in_its_thread_and_refused_ones_are_listed(desk
     assert invoice.sha256 == hashlib.sha256(PDF).hexdigest() and invoice.size == len(PDF)
     assert program.stored_path is None and program.slack_file_id is None and program.refused
     assert video.stored_path is None and video.size == len(big)
+
+
+def test_an_outlook_message_sent_as_the_body_is_a_note_and_a_file(desk):
+    # An Outlook .msg (an OLE compound file naming its property streams) dragged into the
+    # body, sent as text/plain.
+    head = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + bytes(504)
+        + "__substg1.0_0037001F".encode("utf-16-le")
+    )
+    outlook = head + os.urandom(12 * 1024 - len(head))
+    desk.send(
+        b"From: Jane Doe <jane@customer.example>\r\nTo: support@shop.example\r\n"
+        b"Subject: FW: my order\r\nMessage-ID: <msg-body@customer.example>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(outlook).replace(b"\n", b"\r\n")
+    )
+    desk.drained()
+
+    _root, message, upload = desk.thread()
+    note = "[The message body was a binary file (Outlook .msg, 12 KB) and is kept as an attachment]"
+    assert note in message["text"]
+    assert [f["name"] for f in upload["files"]] == ["attachment-1.msg"]
+    assert desk.slack.file_content(upload["files"][0]["id"]) == outlook
 
 
 @ON_BOTH_DATABASES

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from sqlmodel import Session, select
 
 from bot.devtools.fake_slack import FakeSlack
@@ -23,6 +25,27 @@ BROKEN_CHARSET = raw(
     b'Content-Type: text/plain; charset="no-such-charset"',
     b"",
     b"Gr\xfc\xdfe, mein Paket ist kaputt \xff\xfe",
+)
+LYING_CHARSET = raw(
+    b"From: wang@customer.example",
+    b"Subject: order 8842",
+    b"Message-ID: <lying-charset@customer.example>",
+    b'Content-Type: text/plain; charset="gb2312"',
+    b"",
+    "我的订单还没有发货。请帮我查一下。".encode(),  # UTF-8 under the GB2312 label
+)
+WRONG_BOUNDARY = raw(
+    b"From: ann@customer.example",
+    b"Subject: wrong boundary",
+    b"Message-ID: <wrong-boundary@customer.example>",
+    b'Content-Type: multipart/alternative; boundary="declared"',
+    b"",
+    b"--sent",
+    b"Content-Type: text/plain; charset=utf-8",
+    b"Content-Transfer-Encoding: base64",
+    b"",
+    base64.b64encode(b"The lid of the teapot is chipped."),
+    b"--sent--",
 )
 NO_MESSAGE_ID = raw(
     b"From: nomid@customer.example", b"Subject: no id", b"", b"I have no Message-ID"
@@ -64,6 +87,8 @@ def test_bad_mail_is_stored_or_refused_and_the_server_carries_on(database_url):
             for name, mail in {
                 "not mime": NOT_MIME,
                 "broken charset": BROKEN_CHARSET,
+                "lying charset": LYING_CHARSET,
+                "wrong boundary": WRONG_BOUNDARY,
                 "no message id": NO_MESSAGE_ID,
                 "no message id again": NO_MESSAGE_ID,
                 "html only": HTML_ONLY,
@@ -79,10 +104,11 @@ def test_bad_mail_is_stored_or_refused_and_the_server_carries_on(database_url):
         assert b"Already received" in answers["no message id again"][1]
         # "not mime" has no From, so there is nobody to answer: accepted, logged, no ticket.
         assert b"not turned into a ticket" in answers["not mime"][1]
-        # The broken charset, html, no-id, long-name and long-subject mails: 5 tickets.
-        slack.wait_for(lambda: len(slack.calls("chat.postMessage")) >= 10, timeout=20)
+        # The broken and lying charset, wrong boundary, html, no-id, long-name and
+        # long-subject mails: 7 tickets.
+        slack.wait_for(lambda: len(slack.calls("chat.postMessage")) >= 14, timeout=20)
         with Session(helpdesk.engine) as session:
-            assert len(session.exec(select(Ticket)).all()) == 5
+            assert len(session.exec(select(Ticket)).all()) == 7
             html = session.exec(
                 select(Message).where(Message.email_message_id == "html-only@customer.example")
             ).one()
@@ -98,3 +124,6 @@ def test_bad_mail_is_stored_or_refused_and_the_server_carries_on(database_url):
             assert len(named.name) == 200
     posted = " ".join(str(c.args) for c in slack.calls("chat.postMessage"))
     assert "alert(" not in posted
+    # What the customers wrote, not mojibake or raw MIME, is what the threads show.
+    assert "我的订单还没有发货" in posted and "The lid of the teapot is chipped." in posted
+    assert "Content-Transfer-Encoding" not in posted
