@@ -73,8 +73,11 @@ def _repair(part: Message, depth: int) -> None:
     if part.get_content_maintype() != "multipart" and part.get("Content-Type") is not None:
         return
     payload = part.get_payload()
-    boundary = real_boundary(payload) if isinstance(payload, str) else None
+    if not isinstance(payload, str):
+        return
+    boundary = real_boundary(payload)
     if boundary is None:
+        _adopt_lone_part(part, payload, depth)
         return
     subtype = part.get_content_subtype() if part.get_content_maintype() == "multipart" else "mixed"
     head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n'.encode()
@@ -91,6 +94,17 @@ def _repair(part: Message, depth: int) -> None:
         part["Content-Type"] = f"multipart/{subtype}"
     part.set_param("boundary", boundary)
     _repair(part, depth)
+
+
+def _adopt_lone_part(part: Message, payload: str, depth: int) -> None:
+    """A multipart without any delimiter line whose body starts with part headers: that
+    one part is its content, read as a part instead of shown as raw headers and base64."""
+    start = len(payload) - len(payload.lstrip("\r\n"))
+    if part.get_content_maintype() != "multipart" or not _part_headers_follow(payload, start):
+        return
+    inner = _parsed(payload[start:].encode("ascii", "surrogateescape"))
+    part.set_payload([inner])
+    _repair(inner, depth + 1)
 
 
 def real_boundary(body: str) -> str | None:

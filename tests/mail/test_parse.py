@@ -234,6 +234,14 @@ def test_a_boundary_that_matches_no_part_is_found_in_the_body() -> None:
     assert (parsed.text, parsed.html) == ("hello", "<p>hello</p>")
 
 
+def test_a_multipart_without_delimiter_lines_reads_the_part_it_starts_with() -> None:
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="x"\n\n\nContent-Type: text/plain\n'
+        b"Content-Transfer-Encoding: base64\n\nSGVsbG8gdGhlcmU=\n"
+    )
+    assert parse_email(raw).text == "Hello there"
+
+
 def test_dashed_lines_without_part_headers_are_not_boundaries() -> None:
     # A signature separator, a ruler and a "--name" line, none followed by part headers:
     # the multipart stays unsplit and its text is shown as it came.
