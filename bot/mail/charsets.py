@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import pairwise
 
 from charset_normalizer import from_bytes
 
@@ -22,7 +23,7 @@ from charset_normalizer import from_bytes
 # Enough for a language model to settle (a few paragraphs), bounded for 20 MB bodies.
 SAMPLE_BYTES = 16 * 1024
 SAMPLE_CHARACTERS = 16 * 1024
-# Below this many non-ASCII letters their proportion of capitals says nothing.
+# Below this many non-ASCII letters with case, their proportion of capitals says nothing.
 _MIN_CASED = 8
 _CANDIDATES_TRIED = 3
 
@@ -31,8 +32,6 @@ _CANDIDATES_TRIED = 3
 # text means and Latin-1 decoding leaves.
 _MOJIBAKE = re.compile("[ÂÃ][\u0080-\u00bf]|â€|[ÐÑ][\u0080-\u00bf]|[\u0080-\u009f\ufffd]")
 _LATIN_SOUP = re.compile("[\u0080-\u02ff\u2010-\u20cf]{4,}")
-_ASCII_LETTER = re.compile("[A-Za-z]")
-_ASCII_CAPITAL = re.compile("[A-Z]")
 
 # The charsets mail is written in. Without this the detector also weighs Mac and DOS code
 # pages and UTF-16, and picks them for short Western texts. EUC-KR, not its superset cp949:
@@ -54,20 +53,16 @@ def wrongness(text: str) -> int:
     runs of four or more accented Latin letters and Latin-1 symbols in a row ("ÚÁËÁÚ" is
     KOI8-R read as Latin-1, "¾È³çÇÏ¼¼¿ä" EUC-KR read as Windows-1252, "Êáëçóðÿñá" Greek),
     which European languages hardly ever write; and, when most non-ASCII letters are
-    capitals but the ASCII ones are not (nobody is shouting), those capitals: Cyrillic
-    read as the other Cyrillic charset comes out in capitals.
+    capitals, each capital that follows a small letter: Cyrillic read as the other Cyrillic
+    charset comes out with its case inverted ("гДПЮБЯРБСИРЕ"), where text written in
+    capitals has none.
     """
     sample = text[:SAMPLE_CHARACTERS]
     score = len(_MOJIBAKE.findall(sample)) + len(_LATIN_SOUP.findall(sample))
     cased = [c for c in sample if c > "\x7f" and c.lower() != c.upper()]
     capitals = sum(1 for c in cased if c.isupper())
     if len(cased) >= _MIN_CASED and capitals * 3 > len(cased) * 2:
-        ascii_letters = len(_ASCII_LETTER.findall(sample))
-        shouting = (
-            ascii_letters >= _MIN_CASED and len(_ASCII_CAPITAL.findall(sample)) * 2 > ascii_letters
-        )
-        if not shouting:
-            score += capitals
+        score += sum(1 for a, b in pairwise(sample) if b > "\x7f" and b.isupper() and a.islower())
     return score
 
 

@@ -53,6 +53,8 @@ HONEST = [
     (FRENCH, "cp1252"),
     (GERMAN, "iso-8859-1"),
     (GERMAN.upper(), "cp1252"),  # shouting in capitals is not Cyrillic read the wrong way
+    (RUSSIAN.upper(), "koi8-r"),
+    ("ЗАКАЗ 1042 НЕ ПРИШЁЛ", "koi8-r"),
     (POLISH, "iso-8859-2"),
     (RUSSIAN, "koi8-r"),
     (RUSSIAN, "cp1251"),
