@@ -32,9 +32,9 @@ _SIGNATURES = [
 ]
 _OUTLOOK = "Outlook .msg"
 _EXTENSIONS = {kind: extension for _, kind, extension in _SIGNATURES} | {_OUTLOOK: ".msg"}
-# Bytes no text in an ASCII-compatible charset has (tab, line ends, form feed and the
-# ESC of ISO-2022 excepted). Above this share of a part's start, it is not text.
-_NOT_TEXT = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+# Bytes no text in an ASCII-compatible charset has (tab, line ends, form feed, and the
+# shifts and ESC of ISO-2022 excepted). Above this share of a part's start, it is not text.
+_NOT_TEXT = re.compile(rb"[\x00-\x08\x10-\x1a\x1c-\x1f]")
 _NOT_TEXT_SHARE = 0.1
 _MIN_BYTES = 32  # below this a few stray controls are noise, not a file
 _WIDE_CHARSETS = ("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs2")

@@ -288,6 +288,11 @@ def test_text_and_wide_charsets_are_not_taken_for_binary() -> None:
     assert parse_email(raw).text == utf16
     tabs = b"Content-Type: text/plain\n\n" + b"a\tb\tc\r\n\x0c" * 40
     assert parse_email(tabs).attachments == []
+    korean = "주문 번호 1042 상품이 도착하지 않았습니다. " * 8
+    iso_2022_kr = b"Content-Type: text/plain; charset=iso-2022-kr\n\n" + korean.encode(
+        "iso-2022-kr"
+    )
+    assert parse_email(iso_2022_kr).text == korean
 
 
 def test_a_file_beside_the_text_gets_no_note() -> None:
