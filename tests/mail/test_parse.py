@@ -224,6 +224,13 @@ def test_boundaries_mailers_got_wrong() -> None:
     assert parse_email(folded).text == "hello"
 
 
+def test_an_encoded_word_whose_charset_lies_is_seen_through() -> None:
+    # Foxmail-style: the word says GB2312, the bytes are UTF-8 ("订单 8842 什么时候发货?").
+    utf8 = base64.b64encode("订单 8842 什么时候发货?".encode()).decode()
+    parsed = parse_email(f"Subject: =?gb2312?B?{utf8}?=\n\nx".encode())
+    assert parsed.subject == "订单 8842 什么时候发货?"
+
+
 def test_a_boundary_that_matches_no_part_is_found_in_the_body() -> None:
     raw = (
         b'Content-Type: multipart/alternative; boundary="declared"\n\npreamble\n'
