@@ -23,6 +23,8 @@ from charset_normalizer import from_bytes
 # Enough for a language model to settle (a few paragraphs), bounded for 20 MB bodies.
 SAMPLE_BYTES = 16 * 1024
 SAMPLE_CHARACTERS = 16 * 1024
+# Characters whose case is looked at, one by one: a few paragraphs settle it.
+_CASE_SAMPLE_CHARACTERS = 2048
 # Below this many non-ASCII letters with case, their proportion of capitals says nothing.
 _MIN_CASED = 8
 _CANDIDATES_TRIED = 3
@@ -31,6 +33,7 @@ _CANDIDATES_TRIED = 3
 # a curly quote or a dash, "Ð¿" for "п"), replacement characters, and C1 controls, which no
 # text means and Latin-1 decoding leaves.
 _MOJIBAKE = re.compile("[ÂÃ][\u0080-\u00bf]|â€|[ÐÑ][\u0080-\u00bf]|[\u0080-\u009f\ufffd]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 _LATIN_SOUP = re.compile("[\u0080-\u02ff\u2010-\u20cf]{4,}")
 
 # The charsets mail is written in. Without this the detector also weighs Mac and DOS code
@@ -59,10 +62,11 @@ def wrongness(text: str) -> int:
     """
     sample = text[:SAMPLE_CHARACTERS]
     score = len(_MOJIBAKE.findall(sample)) + len(_LATIN_SOUP.findall(sample))
-    cased = [c for c in sample if c > "\x7f" and c.lower() != c.upper()]
+    head = sample[:_CASE_SAMPLE_CHARACTERS]
+    cased = [c for c in _NON_ASCII.findall(head) if c.lower() != c.upper()]
     capitals = sum(1 for c in cased if c.isupper())
     if len(cased) >= _MIN_CASED and capitals * 3 > len(cased) * 2:
-        score += sum(1 for a, b in pairwise(sample) if b > "\x7f" and b.isupper() and a.islower())
+        score += sum(1 for a, b in pairwise(head) if b > "\x7f" and b.isupper() and a.islower())
     return score
 
 
