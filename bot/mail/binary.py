@@ -96,11 +96,11 @@ def _filename(part: Message) -> str:
 def _head(part: Message) -> bytes:
     """The first HEAD_BYTES of the decoded payload, or about that, decoding no more of a
     base64 or quoted-printable payload (8-bit payloads are only re-encoded)."""
-    payload = part.get_payload()
-    if not isinstance(payload, str):
-        return b""
     encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     try:
+        payload = part.get_payload()  # the stdlib decodes 8-bit text with its charset
+        if not isinstance(payload, str):
+            return b""
         if encoding == "base64":
             # Line breaks take room too: read on until enough alphabet is in hand.
             encoded = payload[: _HEAD_CHARACTERS * 2].encode("ascii", "replace")

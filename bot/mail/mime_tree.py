@@ -26,6 +26,8 @@ _HEADER_LINE = re.compile(r"[!-9;-~]+[ \t]*:")
 _CONTENT_HEADER = re.compile(r"content-(?:type|transfer-encoding|disposition)[ \t]*:", re.I)
 _DELIMITERS_TRIED = 20  # "--" lines looked at for the real boundary: signatures, rulers…
 _HEADER_LINES_READ = 20  # a part's header block longer than this is not taken for one
+# Transfer encodings under which a body is its bytes as sent, raw MIME included.
+_IDENTITY_ENCODINGS = ("", "7bit", "8bit", "binary")
 
 
 class _LenientMessage(Message):
@@ -72,16 +74,17 @@ def _repair(part: Message, depth: int) -> None:
     # A multipart that did not split, or a part whose Content-Type a mailer lost.
     if part.get_content_maintype() != "multipart" and part.get("Content-Type") is not None:
         return
-    payload = part.get_payload()
-    if not isinstance(payload, str):
+    raw = _raw_body(part)
+    if raw is None:
         return
-    boundary = real_boundary(payload)
+    body = raw.decode("ascii", "surrogateescape")
+    boundary = real_boundary(body)
     if boundary is None:
-        _adopt_lone_part(part, payload, depth)
+        _adopt_lone_part(part, body, depth)
         return
     subtype = part.get_content_subtype() if part.get_content_maintype() == "multipart" else "mixed"
     head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n'.encode()
-    reparsed = _parsed(head + payload.encode("ascii", "surrogateescape"))
+    reparsed = _parsed(head + raw)
     if not reparsed.is_multipart():
         return
     children = reparsed.get_payload()
@@ -96,13 +99,25 @@ def _repair(part: Message, depth: int) -> None:
     _repair(part, depth)
 
 
-def _adopt_lone_part(part: Message, payload: str, depth: int) -> None:
+def _raw_body(part: Message) -> bytes | None:
+    """The body as sent, when it can be raw MIME: no transfer encoding wraps it."""
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding not in _IDENTITY_ENCODINGS:
+        return None
+    try:  # the bytes as received; the undecoded payload is text in the part's charset
+        payload = part.get_payload(decode=True)
+    except Exception:  # a charset or encoding the stdlib chokes on: leave the part be
+        return None
+    return payload if isinstance(payload, bytes) else None
+
+
+def _adopt_lone_part(part: Message, body: str, depth: int) -> None:
     """A multipart without any delimiter line whose body starts with part headers: that
     one part is its content, read as a part instead of shown as raw headers and base64."""
-    start = len(payload) - len(payload.lstrip("\r\n"))
-    if part.get_content_maintype() != "multipart" or not _part_headers_follow(payload, start):
+    start = len(body) - len(body.lstrip("\r\n"))
+    if part.get_content_maintype() != "multipart" or not _part_headers_follow(body, start):
         return
-    inner = _parsed(payload[start:].encode("ascii", "surrogateescape"))
+    inner = _parsed(body[start:].encode("ascii", "surrogateescape"))
     part.set_payload([inner])
     _repair(inner, depth + 1)
 
