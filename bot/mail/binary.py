@@ -66,7 +66,8 @@ def binary_kind(part: Message) -> str | None:
 
 def binary_extension(part: Message) -> str | None:
     """The extension of the binary file the part holds (".bin" when unknown), None for text:
-    an unnamed .msg sent as `text/plain` is stored as `attachment-1.msg`, not `.txt`."""
+    an unnamed .msg sent as `text/plain` is stored as `attachment-1.msg`, not `.txt`, and a
+    PDF sent as `application/octet-stream` as `attachment-1.pdf`."""
     kind = binary_kind(part)
     return _EXTENSIONS.get(kind, ".bin") if kind else None
 

@@ -151,8 +151,10 @@ def _mail_file(part: Message, number: int, max_bytes: int) -> MailFile:
 
 
 def _unnamed(part: Message, number: int) -> str | None:
-    """A name for an unnamed binary file that came as the body, with its real extension."""
-    extension = binary_extension(part) if _type(part).startswith("text/") else None
+    """A name for an unnamed file whose type says nothing of it (sent as text, or as
+    `application/octet-stream`), with the extension its first bytes tell."""
+    vague = _type(part).startswith("text/") or _type(part) == "application/octet-stream"
+    extension = binary_extension(part) if vague else None
     return f"attachment-{number}{extension}" if extension else None
 
 
