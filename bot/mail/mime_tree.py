@@ -4,7 +4,9 @@ The stdlib splits a multipart at the boundary its Content-Type declares. When th
 boundary matches no line of the body (a mailer rewrote one and not the other, or lost the
 parameter), the multipart is one opaque blob, and its raw part headers and base64 would be
 shown as what the customer wrote. Here the real boundary is looked for in the body (the
-first `--token` line followed by part headers), and the part is parsed again with it.
+first `--token` line followed by part headers), and the part is parsed again with it; so
+is a part whose Content-Type header a mailer dropped. A multipart with no delimiter line
+at all whose body starts with part headers is read as that one part.
 
 `parse_email` and `files.extract` both read messages through `read_message`, so the text
 and the files come from the same tree.
@@ -26,6 +28,8 @@ _HEADER_LINE = re.compile(r"[!-9;-~]+[ \t]*:")
 _CONTENT_HEADER = re.compile(r"content-(?:type|transfer-encoding|disposition)[ \t]*:", re.I)
 _DELIMITERS_TRIED = 20  # "--" lines looked at for the real boundary: signatures, rulers…
 _HEADER_LINES_READ = 20  # a part's header block longer than this is not taken for one
+# Real mail needs one re-split, two when an inner multipart is broken too.
+_REPAIRS_PER_MESSAGE = 4
 # Transfer encodings under which a body is its bytes as sent, raw MIME included.
 _IDENTITY_ENCODINGS = ("", "7bit", "8bit", "binary")
 
@@ -54,7 +58,7 @@ def read_message(raw: bytes) -> Message:
     Raises what the stdlib parser raises (RecursionError on absurd nesting).
     """
     message = _parsed(raw)
-    _repair(message, depth=0)
+    _Repair().walk(message, depth=0)
     return message
 
 
@@ -62,41 +66,63 @@ def _parsed(raw: bytes) -> Message:
     return BytesParser(_LenientMessage, policy=policy.compat32).parsebytes(raw)
 
 
-def _repair(part: Message, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        return
-    if part.is_multipart():
-        if part.get_content_maintype() != "message":  # attached messages are files
-            for child in part.get_payload():
-                if isinstance(child, Message):
-                    _repair(child, depth + 1)
-        return
-    # A multipart that did not split, or a part whose Content-Type a mailer lost.
-    if part.get_content_maintype() != "multipart" and part.get("Content-Type") is not None:
-        return
-    raw = _raw_body(part)
-    if raw is None:
-        return
-    body = raw.decode("ascii", "surrogateescape")
-    boundary = real_boundary(body)
-    if boundary is None:
-        _adopt_lone_part(part, body, depth)
-        return
-    subtype = part.get_content_subtype() if part.get_content_maintype() == "multipart" else "mixed"
-    head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n'.encode()
-    reparsed = _parsed(head + raw)
-    if not reparsed.is_multipart():
-        return
-    children = reparsed.get_payload()
-    part.set_payload(children)
-    part.preamble, part.epilogue = reparsed.preamble, reparsed.epilogue
-    if part.get("Content-Type") is None:
-        # A plain and an HTML version of one text is what mailers send as an alternative.
-        kinds = [child.get_content_type() for child in children]
-        subtype = "alternative" if kinds == ["text/plain", "text/html"] else subtype
-        part["Content-Type"] = f"multipart/{subtype}"
-    part.set_param("boundary", boundary)
-    _repair(part, depth)
+class _Repair:
+    """One message's repairs. Each re-split parses its part's body again, so they are
+    counted: nested wrong boundaries would otherwise parse a 5 MB body 50 times (10 s)."""
+
+    def __init__(self) -> None:
+        self.left = _REPAIRS_PER_MESSAGE
+
+    def walk(self, part: Message, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            return
+        if part.is_multipart():
+            if part.get_content_maintype() != "message":  # attached messages are files
+                for child in part.get_payload():
+                    if isinstance(child, Message):
+                        self.walk(child, depth + 1)
+            return
+        # A multipart that did not split, or a part whose Content-Type a mailer lost.
+        if part.get_content_maintype() != "multipart" and part.get("Content-Type") is not None:
+            return
+        raw = _raw_body(part) if self.left > 0 else None
+        if raw is None:
+            return
+        self.left -= 1
+        body = raw.decode("ascii", "surrogateescape")
+        boundary = real_boundary(body)
+        if boundary is None:
+            self._adopt_lone_part(part, body, depth)
+        else:
+            self._split(part, raw, boundary, depth)
+
+    def _split(self, part: Message, raw: bytes, boundary: str, depth: int) -> None:
+        multipart = part.get_content_maintype() == "multipart"
+        subtype = part.get_content_subtype() if multipart else "mixed"
+        head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n'.encode()
+        reparsed = _parsed(head + raw)
+        if not reparsed.is_multipart():
+            return
+        children = reparsed.get_payload()
+        part.set_payload(children)
+        part.preamble, part.epilogue = reparsed.preamble, reparsed.epilogue
+        if part.get("Content-Type") is None:
+            # A plain and an HTML version of one text is what mailers send as an alternative.
+            kinds = [child.get_content_type() for child in children]
+            subtype = "alternative" if kinds == ["text/plain", "text/html"] else subtype
+            part["Content-Type"] = f"multipart/{subtype}"
+        part.set_param("boundary", boundary)
+        self.walk(part, depth)
+
+    def _adopt_lone_part(self, part: Message, body: str, depth: int) -> None:
+        """A multipart without any delimiter line whose body starts with part headers: that
+        one part is its content, read as a part instead of shown as raw headers and base64."""
+        start = len(body) - len(body.lstrip("\r\n"))
+        if part.get_content_maintype() != "multipart" or not _part_headers_follow(body, start):
+            return
+        inner = _parsed(body[start:].encode("ascii", "surrogateescape"))
+        part.set_payload([inner])
+        self.walk(inner, depth + 1)
 
 
 def _raw_body(part: Message) -> bytes | None:
@@ -109,17 +135,6 @@ def _raw_body(part: Message) -> bytes | None:
     except Exception:  # a charset or encoding the stdlib chokes on: leave the part be
         return None
     return payload if isinstance(payload, bytes) else None
-
-
-def _adopt_lone_part(part: Message, body: str, depth: int) -> None:
-    """A multipart without any delimiter line whose body starts with part headers: that
-    one part is its content, read as a part instead of shown as raw headers and base64."""
-    start = len(body) - len(body.lstrip("\r\n"))
-    if part.get_content_maintype() != "multipart" or not _part_headers_follow(body, start):
-        return
-    inner = _parsed(body[start:].encode("ascii", "surrogateescape"))
-    part.set_payload([inner])
-    _repair(inner, depth + 1)
 
 
 def real_boundary(body: str) -> str | None:

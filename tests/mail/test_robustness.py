@@ -265,6 +265,17 @@ def test_20_mb_body() -> None:
 
 
 @HANG_WATCHDOG
+def test_nested_boundaries_that_match_nothing() -> None:
+    # Each level's declared boundary is wrong and each re-split parses the rest again:
+    # without a limit, 60 levels over 5 MB parse 5 MB 50 times.
+    levels = b"".join(
+        b"--b%d\nContent-Type: multipart/mixed; boundary=wrong%d\n\n" % (n, n) for n in range(60)
+    )
+    text = b"--z\nContent-Type: text/plain\n\n" + b"hello world line\n" * 300_000
+    _parse(b"Content-Type: multipart/mixed; boundary=wrong\n\n" + levels + text)
+
+
+@HANG_WATCHDOG
 def test_20_mb_body_in_a_lying_charset() -> None:
     # KOI8-R under a Latin-1 label: the garbled decoding gets a second opinion, which must
     # read a sample, not the 20 MB.
