@@ -265,6 +265,15 @@ def test_20_mb_body() -> None:
 
 
 @HANG_WATCHDOG
+def test_20_mb_of_short_lines_mixing_utf8_and_windows_1252() -> None:
+    # Read line by line (a UTF-8 reply over a Windows-1252 quote), 10 million lines would be
+    # 10 million decoding attempts; only the start is read that way.
+    body = "Voilà\n".encode() + "é\n".encode("cp1252") * 10_000_000
+    parsed = _parse(b"Content-Type: text/plain; charset=utf-8\n\n" + body)
+    assert parsed.text.startswith("Voilà\né\né\n") and len(parsed.text) == len(body) - 1
+
+
+@HANG_WATCHDOG
 def test_nested_boundaries_that_match_nothing() -> None:
     # Each level's declared boundary is wrong and each re-split parses the rest again:
     # without a limit, 60 levels over 5 MB parse 5 MB 50 times.
