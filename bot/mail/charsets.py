@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
-from itertools import pairwise
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
@@ -23,8 +26,6 @@ from charset_normalizer import from_bytes
 # Enough for a language model to settle (a few paragraphs), bounded for 20 MB bodies.
 SAMPLE_BYTES = 16 * 1024
 SAMPLE_CHARACTERS = 16 * 1024
-# Characters whose case is looked at, one by one: a few paragraphs settle it.
-_CASE_SAMPLE_CHARACTERS = 2048
 # Below this many non-ASCII letters with case, their proportion of capitals says nothing.
 _MIN_CASED = 8
 _CANDIDATES_TRIED = 3
@@ -33,7 +34,14 @@ _CANDIDATES_TRIED = 3
 # a curly quote or a dash, "Ð¿" for "п"), replacement characters, and C1 controls, which no
 # text means and Latin-1 decoding leaves.
 _MOJIBAKE = re.compile("[ÂÃ][\u0080-\u00bf]|â€|[ÐÑ][\u0080-\u00bf]|[\u0080-\u009f\ufffd]")
-_NON_ASCII = re.compile("[^\x00-\x7f]")
+# Letters with case in the scripts single-byte charsets carry (Latin, Greek, Cyrillic),
+# as classes, so that counting them is the regular expression engine's work.
+_SCRIPTS_WITH_CASE = [chr(code) for code in range(0x80, 0x530)]
+_CAPITALS = re.escape("".join(c for c in _SCRIPTS_WITH_CASE if c.isupper()))
+_SMALLS = re.escape("".join(c for c in _SCRIPTS_WITH_CASE if c.islower()))
+_CAPITAL = re.compile(f"[{_CAPITALS}]")
+_SMALL = re.compile(f"[{_SMALLS}]")
+_INVERTED_CASE = re.compile(f"[a-z{_SMALLS}][{_CAPITALS}]")
 _LATIN_SOUP = re.compile("[\u0080-\u02ff\u2010-\u20cf]{4,}")
 
 # The charsets mail is written in. Without this the detector also weighs Mac and DOS code
@@ -47,6 +55,29 @@ _MAIL_CHARSETS = [
 ]  # fmt: skip
 
 logging.getLogger("charset_normalizer").setLevel(logging.ERROR)
+
+# How many more texts may be checked, and how many handed to the detector, while one
+# message is parsed (None: no limit set). A check costs up to a couple of milliseconds and
+# a second opinion up to 20 ms: a message of thousands of short garbled parts would
+# otherwise cost seconds more than the mail itself.
+_LEFT: ContextVar[_Allowance | None] = ContextVar("second_opinions_left", default=None)
+
+
+@dataclass
+class _Allowance:
+    checks: int
+    detections: int
+
+
+@contextmanager
+def second_opinions_limited(checks: int, detections: int) -> Iterator[None]:
+    """Within the block, at most `checks` texts are checked for garbling and `detections`
+    of them handed to the detector; the others keep what their label (or UTF-8) gave."""
+    token = _LEFT.set(_Allowance(checks, detections))
+    try:
+        yield
+    finally:
+        _LEFT.reset(token)
 
 
 def wrongness(text: str) -> int:
@@ -62,18 +93,17 @@ def wrongness(text: str) -> int:
     """
     sample = text[:SAMPLE_CHARACTERS]
     score = len(_MOJIBAKE.findall(sample)) + len(_LATIN_SOUP.findall(sample))
-    head = sample[:_CASE_SAMPLE_CHARACTERS]
-    cased = [c for c in _NON_ASCII.findall(head) if c.lower() != c.upper()]
-    capitals = sum(1 for c in cased if c.isupper())
-    if len(cased) >= _MIN_CASED and capitals * 3 > len(cased) * 2:
-        score += sum(1 for a, b in pairwise(head) if b > "\x7f" and b.isupper() and a.islower())
+    capitals = len(_CAPITAL.findall(sample))
+    cased = capitals + len(_SMALL.findall(sample))
+    if cased >= _MIN_CASED and capitals * 3 > cased * 2:
+        score += len(_INVERTED_CASE.findall(sample))
     return score
 
 
 def undo_double_encoding(text: str, codec: str) -> str | None:
     """`text` before it was read as Latin-1 and encoded as UTF-8 again, when it looks garbled
     and the whole of it decodes back, in `codec`, to text that does not."""
-    if not wrongness(text):
+    if not _may("checks") or not wrongness(text):
         return None
     for single_byte in ("cp1252", "latin-1"):
         try:
@@ -88,14 +118,26 @@ def undo_double_encoding(text: str, codec: str) -> str | None:
 def redecoded(data: bytes, text: str) -> str:
     """`text` (`data` decoded as labelled), or the detector's likeliest decoding that looks
     less wrong. The detector's order is trusted: its first improvement is taken."""
+    if not _may("checks"):
+        return text
     score = wrongness(text)
-    if score == 0:
+    if score == 0 or not _may("detections"):
         return text
     for codec in _detected(data):
         candidate = data.decode(codec, "replace")
         if wrongness(candidate) < score:
             return candidate
     return text
+
+
+def _may(kind: str) -> bool:
+    """Whether one more of `kind` ("checks", "detections") fits this message's allowance."""
+    left = _LEFT.get()
+    if left is None:
+        return True
+    remaining = getattr(left, kind) - 1
+    setattr(left, kind, remaining)
+    return remaining >= 0
 
 
 def _detected(data: bytes) -> list[str]:

@@ -16,6 +16,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 
 from bot.core import text as cleaning
+from bot.mail import charsets
 from bot.mail.auto_submitted import auto_submitted_reason, mailing_list_reason
 from bot.mail.body import AttachmentInfo, Body, read_body
 from bot.mail.decoding import decode_bytes, multiline
@@ -35,6 +36,12 @@ from bot.mail.quotes import visible_reply
 from bot.mail.sender import read_from
 
 __all__ = ["Address", "AttachmentInfo", "ParsedEmail", "parse_email"]
+
+# Per message, texts checked for a lying charset and second opinions asked
+# (bot/mail/charsets.py): enough for the body parts, the subject and the names of real
+# mail; a message of thousands of garbled parts gets no more.
+CHECKS_PER_MESSAGE = 50
+DETECTIONS_PER_MESSAGE = 8
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
     and newline), so they can be stored and posted as they are.
     """
     try:
-        mail = _parse(raw)
+        with charsets.second_opinions_limited(CHECKS_PER_MESSAGE, DETECTIONS_PER_MESSAGE):
+            mail = _parse(raw)
     except Exception:  # a last line of defence: a bug here must not lose a customer's mail
         mail = _unreadable(raw)
     return _cleaned(mail)

@@ -8,6 +8,7 @@ import pytest
 
 from bot.mail import charsets
 from bot.mail.decoding import decode_bytes
+from bot.mail.parse import DETECTIONS_PER_MESSAGE, parse_email
 
 FRENCH = "Bonjour, j’ai payé 45 € pour « très rapide » et ça fait dix jours… Où est-il ?"
 GERMAN = "Grüße aus Köln: die Größe 42 der Schuhe ist zu klein, bitte tauschen."
@@ -125,3 +126,11 @@ def test_the_detector_reads_a_capped_sample(detector_calls: list[int]) -> None:
     body = (RUSSIAN + "\n").encode("koi8-r") * 50_000  # about 4 MB
     assert decode_bytes(body, "iso-8859-1") == (RUSSIAN + "\n") * 50_000
     assert detector_calls and max(detector_calls) <= charsets.SAMPLE_BYTES
+
+
+def test_a_message_gets_a_bounded_number_of_second_opinions(detector_calls: list[int]) -> None:
+    part = b"--b\nContent-Type: text/plain; charset=iso-8859-1\n\n" + RUSSIAN.encode("koi8-r")
+    raw = b"Content-Type: multipart/mixed; boundary=b\n\n" + (part + b"\n") * 30 + b"--b--\n"
+    parsed = parse_email(raw)
+    assert len(detector_calls) == DETECTIONS_PER_MESSAGE
+    assert parsed.text.startswith(RUSSIAN + "\n" + RUSSIAN)  # the first parts, read right
