@@ -42,7 +42,6 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
-import os
 import random
 import re
 import smtplib
@@ -80,7 +79,8 @@ from tests.e2e.harness import CHANNEL, SUPPORT, customer_mail, serve_environment
 MAILS = size("BENCH_INGEST_MAILS", 2000, 100)
 CLIENTS = size("BENCH_INGEST_CLIENTS", 20, 10)
 DRAIN_MAILS = size("BENCH_INGEST_DRAIN_MAILS", 120, 12)
-DATABASES = os.environ.get("BENCH_INGEST_DATABASES", "sqlite,postgresql").lower().split(",")
+# A quick run: PostgreSQL here, SQLite in ack_latency.py (see there).
+DATABASES = size("BENCH_INGEST_DATABASES", "sqlite,postgresql", "postgresql").lower().split(",")
 
 MAX_BYTES = Settings.model_fields["helpdesk_max_message_bytes"].default
 POSTS_PER_SECOND = 1.0  # chat.postMessage per channel, as Slack documents it

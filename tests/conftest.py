@@ -36,6 +36,7 @@ POSTGRES_URL = os.environ.get(
 STARTED_FIRST = (
     "tests/e2e/test_several_processes.py",
     "tests/deploy/test_install_and_start.py",
+    "tests/e2e/test_assignment_processes.py",
     "tests/e2e/test_faults.py",
     "tests/e2e/test_sla.py::test_two_processes",
     "tests/e2e/test_outbox_poison.py",

@@ -12,9 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import openai
-from openai.types.chat import ChatCompletion
-
 from bot.config import AiPolicy, Settings
 
 log = logging.getLogger(__name__)
@@ -31,8 +28,12 @@ class Completion:
     completion_tokens: int
 
 
+# `openai` is imported where it is used: it was a fifth of the CPU `helpdesk serve` spent
+# importing, and a helpdesk without the policy's `ai` never needs it.
 class AiClient:
     def __init__(self, policy: AiPolicy, api_key: str) -> None:
+        import openai
+
         self.policy = policy
         # No retries: the agent is waiting, and a busy server is told to them rather than
         # hidden behind a minute of backing off.
@@ -45,6 +46,8 @@ class AiClient:
 
     def complete(self, messages: list[dict[str, str]]) -> Completion:
         """The model's answer to `messages`. AiProblem when there is none worth showing."""
+        import openai
+
         try:
             ask = self._streamed if self.policy.stream else self._whole
             completion = ask(messages)
@@ -79,6 +82,8 @@ class AiClient:
         }
 
     def _whole(self, messages: list[dict[str, str]]) -> Completion:
+        from openai.types.chat import ChatCompletion
+
         answer = self._client.chat.completions.create(**self._request(messages))
         # A body that is not JSON comes back from the client as its text.
         if not isinstance(answer, ChatCompletion) or not answer.choices:

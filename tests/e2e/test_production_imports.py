@@ -1,5 +1,6 @@
 """`helpdesk serve` without --sandbox never loads the test stand-ins (fake Slack, fake shop) or
-the sandbox: run as a subprocess against the fake Slack, with Python listing every import."""
+the sandbox, nor the clients of what it isn't configured for: run as a subprocess against the
+fake Slack, with Python listing every import."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from bot.devtools.fake_slack import FakeSlack
 from tests.e2e.harness import CHANNEL, serve_environment, wait_until_healthy
 
 STAND_INS = ("bot.devtools", "bot.sandbox")
+# Heavy clients a helpdesk loads only when configured for them (the policy's `ai`, Socket
+# Mode's SLACK_APP_TOKEN): a quarter of the CPU `helpdesk serve` spent starting.
+UNCONFIGURED = ("openai", "slack_bolt.adapter.socket_mode")
 
 
 def test_serve_imports_neither_the_sandbox_nor_the_devtools(tmp_path):
@@ -35,3 +39,4 @@ def test_serve_imports_neither_the_sandbox_nor_the_devtools(tmp_path):
 
     assert {"bot.app", "bot.cli", "bot.handlers.slack", "bot.delivery.worker"} <= set(loaded)
     assert [name for name in loaded if name.startswith(STAND_INS)] == []
+    assert [name for name in loaded if name.startswith(UNCONFIGURED)] == []
