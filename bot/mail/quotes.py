@@ -16,11 +16,13 @@ from __future__ import annotations
 from bot.mail.reply_headers import (
     GMAIL_WRAPPED_ADDRESS,
     MAX_HEADER_LENGTH,
-    ORIGINAL_MESSAGE,
     SEPARATOR,
+    glued_header_start,
     header_ending_at,
     header_starting_at,
     is_blank,
+    is_groupwise_header,
+    is_history_marker,
     is_outlook_block,
 )
 from bot.mail.signatures import signature_start
@@ -32,6 +34,10 @@ _MAX_LINES = 100_000
 # sits between two quoted lines, right below a line as long as the wrap width.
 _WRAP_WIDTH = 60
 _MAX_WRAPPED_TAIL = 2
+# "> a écrit :" is the longest tail of a reply header wrapped inside its address.
+_MAX_WRAPPED_ADDRESS_TAIL = 40
+# A reply header glued to a line of the reply may wrap onto the lines after it.
+_GLUED_LOOKAHEAD = 4
 
 
 def visible_reply(text: str) -> str:
@@ -55,12 +61,24 @@ def strip_quoted_history(text: str) -> str:
 def _lines(text: str) -> list[str]:
     lines: list[str] = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        # Gmail wraps "...Ann <ann@x.org>:" after the address, leaving ">:" on its own.
-        if line.strip() in (">:", ">\uff1a") and lines and GMAIL_WRAPPED_ADDRESS.search(lines[-1]):
+        if _closes_wrapped_address(lines, line):
             lines[-1] = lines[-1].rstrip() + line.strip()
         else:
             lines.append(line)
     return lines
+
+
+def _closes_wrapped_address(lines: list[str], line: str) -> bool:
+    """Gmail wraps "...Ann <ann@x.org> wrote:" inside the address, leaving ">:" or
+    "> wrote:" on a line of its own, which would pass for a quote."""
+    line = line.strip()
+    return (
+        line.startswith(">")
+        and line.endswith((":", "\uff1a"))
+        and len(line) <= _MAX_WRAPPED_ADDRESS_TAIL
+        and bool(lines)
+        and GMAIL_WRAPPED_ADDRESS.search(lines[-1]) is not None
+    )
 
 
 def _quoted_lines(lines: list[str]) -> list[bool]:
@@ -96,14 +114,32 @@ def _next_content_is_quoted(lines: list[str], index: int) -> bool:
 def _history_start(lines: list[str]) -> int:
     """Where unquoted history begins (len(lines) when it does not)."""
     for index, line in enumerate(lines):
-        if is_blank(line) or line.lstrip().startswith(">") or len(line) > MAX_HEADER_LENGTH:
+        if is_blank(line) or len(line) > MAX_HEADER_LENGTH:
             continue
-        if ORIGINAL_MESSAGE.match(line) or is_outlook_block(lines, index):
+        if line.lstrip().startswith(">"):
+            if is_groupwise_header(line):
+                return index
+            continue
+        if is_history_marker(line) or is_outlook_block(lines, index):
             return _with_separators_above(lines, index)
         header_end = header_starting_at(lines, index)
         if header_end is not None and not _next_content_is_quoted(lines, header_end):
-            return _with_separators_above(lines, index)
+            return _history_from_header(lines, index)
     return len(lines)
+
+
+def _history_from_header(lines: list[str], first: int) -> int:
+    """Where history starts given a reply header whose first line is `first`.
+
+    A header glued to the reply's last line ("thanks On Tue, ... wrote:") leaves that
+    line's reply text in place: lines[first] is shortened to it, in this working copy.
+    """
+    following = lines[first + 1 : first + _GLUED_LOOKAHEAD]
+    start = glued_header_start(lines[first], following)
+    if start is None:
+        return _with_separators_above(lines, first)
+    lines[first] = lines[first][:start]
+    return first + 1
 
 
 def _with_separators_above(lines: list[str], index: int) -> int:
@@ -125,7 +161,9 @@ def _reply_end(lines: list[str], quoted: list[bool]) -> int:
             while end > 0 and (quoted[end - 1] or is_blank(lines[end - 1])):
                 end -= 1
             if end > 0 and (header := header_ending_at(lines, end - 1)) is not None:
-                end = header
+                end = _history_from_header(lines, header)
+            # A rule over the quote belongs to the history it introduces.
+            end = _with_separators_above(lines, end)
             continue
         signature = signature_start(lines, quoted, end)
         if signature is None:

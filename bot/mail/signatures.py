@@ -7,7 +7,18 @@ import re
 # Signature starts. "-- " (the standard delimiter) counts anywhere; the others only after
 # a blank line, as in github/email_reply_parser, so that prose is not mistaken for them.
 _DELIMITER = re.compile(r"^--\s*$")
-_LOOSE_SIGNATURE = re.compile(r"^\s*+(?:--|__)|^={30,}\s*$")
+_LOOSE_SIGNATURE = re.compile(r"^\s*+--\s*+\w")  # "--Ann", "-- Ann Smith"
+# A rule of dashes, underscores or equals signs is a signature's only over contact
+# details (a mailing list's footer, a company's address block); over anything else it is
+# a divider the customer typed ("---" above their device details).
+_RULE = re.compile(r"^\s*+(?:-{3,}+|_{3,}+|={3,}+)\s*+$")
+# Contact details: an address, a link, a phone number as signatures write one ("+44 ...",
+# "Tel: ...", "(020) 7946"), so that a date or an order number is not taken for one.
+_CONTACT = re.compile(
+    r"@\w|https?://|\bwww\.|\+\d|\b(?:tel|phone|mobile|mob|fax|cell)\b|\(\d{2,5}\)\s?\d",
+    re.IGNORECASE,
+)
+_MAX_FOOTER_LINES = 8
 _NAME_SIGNATURE = re.compile(r"^-\w")  # "-Abhishek"
 _MOBILE_SIGNATURE = re.compile(
     r"^\s*+(?:sent from|sent with|get outlook for|envoyé de|envoyé depuis|von meinem|"
@@ -28,6 +39,7 @@ def signature_start(lines: list[str], quoted: list[bool], end: int) -> int | Non
             return index
         if after_blank and (
             _LOOSE_SIGNATURE.match(line)
+            or (_RULE.match(line) and _is_footer(lines, index + 1, end))
             or _MOBILE_SIGNATURE.match(line)
             or (_NAME_SIGNATURE.match(line) and not _starts_list(lines, index + 1))
         ):
@@ -38,3 +50,11 @@ def signature_start(lines: list[str], quoted: list[bool], end: int) -> int | Non
 
 def _starts_list(lines: list[str], index: int) -> bool:
     return index < len(lines) and lines[index].lstrip().startswith("-")
+
+
+def _is_footer(lines: list[str], first: int, end: int) -> bool:
+    """Whether lines[first:end], under a rule, are a signature or a list's footer: a few
+    lines with contact details."""
+    if not 0 < end - first <= _MAX_FOOTER_LINES:
+        return False
+    return any(_CONTACT.search(line) for line in lines[first:end])

@@ -257,3 +257,34 @@ def test_5_mb_html_body() -> None:
     )
     parsed = _parse(b"Content-Type: text/html\n\n" + chunk * (5 * 1024 * 1024 // len(chunk)))
     assert parsed.text.startswith("Hello there & order (https://shop.example/o/1)")
+
+
+# Hostile text for each test reply stripping runs on every line: a header glued to a
+# line, a header block not opened by "From:", helpdesk and GroupWise markers, rules over
+# a signature, headers wrapped inside an address. Each stays linear; a quadratic scan of
+# 100,000 lines would trip the watchdog.
+@HANG_WATCHDOG
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks On 3 On 4 On 5 On 6 wrote:\n" * 100_000,
+        "x On 1 " * 200_000 + "wrote:\n",
+        "Date: x\nSubject: y\nTo: z\n" * 40_000,
+        "---\n\n" * 50_000,
+        "---\nann@x.org\n" * 50_000,
+        ">>> a 10:14 >>>\n" * 100_000,
+        "##-" + "-" * 2_000_000,
+        ("-- reply " * 20 + "\n") * 20_000,
+        "On 1 Ann <a@b\n> wrote:\n" * 50_000,
+        "2011/4/7 " + "a " * 1_000_000 + "<a@b>\n",
+        ("Ann " * 100 + "wrote\n") * 20_000,
+    ],
+    ids=[
+        "glued openers", "one long glued line", "label lines", "rules", "rules over contacts",
+        "GroupWise lines", "2MB Zendesk marker", "helpdesk-like lines", "wrapped addresses",
+        "2MB Gmail date line", "verbs without colons",
+    ],
+)  # fmt: skip
+def test_hostile_reply_text_stays_linear(text: str) -> None:
+    visible = visible_reply(text)
+    assert isinstance(visible, str) and len(visible) <= len(text)
