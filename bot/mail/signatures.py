@@ -9,8 +9,8 @@ import re
 _DELIMITER = re.compile(r"^--\s*$")
 _LOOSE_SIGNATURE = re.compile(r"^\s*+--\s*+\w")  # "--Ann", "-- Ann Smith"
 # A rule of dashes, underscores or equals signs is a signature's only over contact
-# details (a mailing list's footer, a company's address block); over anything else it is
-# a divider the customer typed ("---" above their device details).
+# details (a mailing list's footer, a company's address block) or a device's sign-off;
+# over anything else it is a divider the customer typed ("---" above their device details).
 _RULE = re.compile(r"^\s*+(?:-{3,}+|_{3,}+|={3,}+)\s*+$")
 # Contact details: an address, a link, a phone number as signatures write one ("+44 ...",
 # "Tel: ...", "(020) 7946"), so that a date or an order number is not taken for one.
@@ -54,7 +54,7 @@ def _starts_list(lines: list[str], index: int) -> bool:
 
 def _is_footer(lines: list[str], first: int, end: int) -> bool:
     """Whether lines[first:end], under a rule, are a signature or a list's footer: a few
-    lines with contact details."""
+    lines with contact details or a device's sign-off."""
     if not 0 < end - first <= _MAX_FOOTER_LINES:
         return False
-    return any(_CONTACT.search(line) for line in lines[first:end])
+    return any(_CONTACT.search(line) or _MOBILE_SIGNATURE.match(line) for line in lines[first:end])
