@@ -19,6 +19,7 @@ from bot.mail.reply_headers import (
     SEPARATOR,
     glued_header_start,
     header_ending_at,
+    header_head_above,
     header_starting_at,
     is_blank,
     is_groupwise_header,
@@ -137,7 +138,7 @@ def _history_from_header(lines: list[str], first: int) -> int:
     following = lines[first + 1 : first + _GLUED_LOOKAHEAD]
     start = glued_header_start(lines[first], following)
     if start is None:
-        return _with_separators_above(lines, first)
+        return _with_separators_above(lines, header_head_above(lines, first))
     lines[first] = lines[first][:start]
     return first + 1
 

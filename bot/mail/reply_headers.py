@@ -20,7 +20,8 @@ _VERB_TEXT = (
     "scrisse|escreveu|schrieb|geschrieben|schreef|geschreven|napisał|napisała|napisana|"
     "napisal|napisala|pisze|skrev|kirjoitti|kirjutas|rakstīja|rašė|skrifaði|napsal|napsala|"
     "napísal|napísala|írta|написал|написала|написав|написао|написа|пише|пишет|"
-    "yazdı|έγραψε|a scris|napisao|menulis|đã viết|كتب|כתב|נכתב|idatzi|sumulat|"  # noqa: RUF001
+    "yazdı|έγραψε|a scris|napisao|menulis|đã viết|كتب|כתב|נכתב|idatzi|sumulat|verzond|"  # noqa: RUF001
+    "nadesłał|nadesłała|"
     "quoting|zitat von|citando|citant|cytuję|excerpts from"
 )
 _VERBS = _VERB_TEXT.split("|")
@@ -94,7 +95,7 @@ _LABEL = re.compile(
 _FROM_LABELS = re.compile(
     r"from|de|de la|von|van|da|fra|från|frá|od|от|від|lähettäjä|feladó|kimden|afzender|"
     r"expéditeur|remitente|odesílatel|odosielateľ|από|từ|dari|מאת|من|发件人|寄件者|寄件人|"
-    r"差出人|보낸 사람"
+    r"差出人|보낸 사람|發件人"
 )
 _OTHER_LABELS = re.compile(
     r"sent|date|to|cc|subject|envoyé|envoyé le|à|a|objet|gesendet|datum|an|betreff|kopie|"
@@ -105,7 +106,9 @@ _OTHER_LABELS = re.compile(
     r"копия|копія|gönderildi|gönderilme tarihi|kime|konu|tarih|bilgi|στάλθηκε|προς|θέμα|"
     r"ημερομηνία|đã gửi|đến|chủ đề|ngày|dikirim|kepada|perihal|subjek|tanggal|נשלח|אל|נושא|"
     r"תאריך|تم الإرسال|إلى|الموضوع|التاريخ|发送时间|日期|时间|收件人|抄送|主题|寄件日期|收件者|"
-    r"副本|主旨|送信日時|宛先|件名|보낸 날짜|받는 사람|참조|제목|날짜|message du|copie à"
+    r"副本|主旨|發送時間|主題|送信日時|宛先|件名|보낸 날짜|받는 사람|참조|제목|날짜|"
+    r"message du|copie à|"
+    r"organization|organisation|organización|kopi|vedhæftet|importance|priority|reply-to|bcc"
 )
 
 
@@ -136,8 +139,10 @@ def _is_label(label: str | None, labels: re.Pattern[str]) -> bool:
 _OUTLOOK_BLOCK_LINES = 6
 _MIN_LABELS_BELOW = 2
 _FROM_WITHIN = 3
+_DASHES = "-_=*\u2010-\u2015\u2212"  # hyphens, en and em dashes, minus
 ORIGINAL_MESSAGE = re.compile(
-    r"^\s*+[-_=*]{2,}+\s*+(?:original message|forwarded message|original|"
+    rf"^\s*+[{_DASHES}]{{2,}}+\s*+"
+    r"(?:original message|reply message|forwarded message|original|antwort nachricht|"
     r"ursprüngliche nachricht|weitergeleitete nachricht|message d'origine|message transféré|"
     r"mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato|"
     r"oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande|"
@@ -148,7 +153,8 @@ ORIGINAL_MESSAGE = re.compile(
     r"originalna poruka|oryginalna wiadomość|pôvodná správa|eredeti üzenet|mesaj original|"
     r"orijinal mesaj|αρχικό μήνυμα|оригинальное сообщение|вихідне повідомлення|"
     r"ההודעה המקורית|الرسالة الأصلية|tin nhắn gốc|pesan asli|原始邮件|原始郵件|原始信件|"
-    r"元のメッセージ|원본 메시지)\s*[-_=*]{2,}\s*$"
+    r"原邮件|原郵件|元のメッセージ|원본 메시지|원래 메시지)"
+    rf"\s*[{_DASHES}]{{2,}}\s*$"
     r"|^\s*+(?:begin forwarded message|début du message réexpédié|"
     r"anfang der weitergeleiteten nachricht|inicio del mensaje reenviado)\s*[:\uff1a]\s*$",
     re.IGNORECASE,
@@ -183,6 +189,8 @@ def is_blank(line: str) -> bool:
 def _is_reply_header(candidate: str, above_quote: bool = False) -> bool:
     """Whether the text is a reply header. Right above a quote, plainer forms count too:
     "Ann Smith wrote:", mutt's "* Ann <ann@x.org> [2026-11-03 10:14]:"."""
+    if _is_framed_header(candidate):
+        return len(candidate) <= MAX_HEADER_LENGTH
     candidate = _unframed(candidate)
     if len(candidate) > MAX_HEADER_LENGTH:
         return False
@@ -212,6 +220,8 @@ def _is_bare_header(candidate: str) -> bool:
 def _ends_header(line: str) -> bool:
     """Whether a reply header could end with this line: a colon, its verb of writing, or
     an old Gmail header's address."""
+    if _is_framed_header(line):
+        return True
     line = _unframed(line)
     return (
         line.endswith(_COLONS)
@@ -221,8 +231,15 @@ def _ends_header(line: str) -> bool:
 
 
 def _unframed(line: str) -> str:
-    """The line without the dashes Lotus Notes frames its header in ("-----Ann wrote: -----")."""
+    """The line without the dashes Lotus Notes and Android frame a header in
+    ("-----Ann wrote: -----", "-------- Ann <ann@x.org> wrote --------")."""
     return line.strip().strip("-").strip()
+
+
+def _is_framed_header(line: str) -> bool:
+    """A verb of writing framed by dashes on both sides is a header on its own."""
+    line = line.strip()
+    return line.startswith("--") and line.endswith("--") and _has_verb(line)
 
 
 def _opens_header(line: str) -> bool:
@@ -274,6 +291,23 @@ def header_ending_at(lines: list[str], last: int) -> int | None:
             matches.append(first)
     words = [first for first in matches if _STARTS_WITH_WORD_OPENER.match(lines[first])]
     return (words or matches or [None])[-1]
+
+
+def header_head_above(lines: list[str], first: int) -> int:
+    """The header's real first line when a blank line split it after the date ("Am
+    03.11.2026 um 10:14" / "" / "schrieb Ann <ann@x.org>:", as HTML mail turns into text);
+    `first` otherwise."""
+    head = first - 2
+    if head < 0 or not is_blank(lines[first - 1]) or _STARTS_AS_HEADER.match(lines[first]):
+        return first
+    line = lines[head].strip()
+    is_head = (
+        len(line) <= _MAX_BARE_HEADER
+        and _STARTS_WITH_WORD_OPENER.match(line) is not None
+        and _TIME.search(line) is not None
+        and not line.endswith((".", "!", "?", ":", "\uff1a"))
+    )
+    return head if is_head else first
 
 
 def glued_header_start(line: str, following: list[str]) -> int | None:
