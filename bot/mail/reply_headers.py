@@ -77,6 +77,11 @@ _GLUED_OPENER = re.compile(
     r"(?<=[\s.!?,;)])(?:On|Le|El|Il|Am|Op|Em|Pe|På|Den|Dne|Dňa|Dnia|W dniu|Vào|Pada)\s"
 )
 _MAX_GLUED_TRIES = 3
+# A line of a wrapped header that starts with a capitalised opener starts the header ("AM
+# Northwind ..." after "at 10:14" and "am Di., 3. Nov." after "schrieb" do not).
+_LINE_OPENER = re.compile(
+    r"^\s*+(?:On|Le|El|Il|Am|Op|Em|Pe|På|Den|Dne|Dňa|Dnia|W dniu|Vào|Pada|Στις|בתאריך)\s|^\s*+在"
+)
 _STARTS_WITH_WORD_OPENER = re.compile(rf"^[-*\s]*+(?:{_OPENER_WORDS})\b", re.IGNORECASE)
 # A line that starts like a header is one, whatever openers its middle holds ("On Tue,
 # ... AM El Niño <el@x.org> wrote:").
@@ -242,37 +247,59 @@ def _is_framed_header(line: str) -> bool:
     return line.startswith("--") and line.endswith("--") and _has_verb(line)
 
 
-def _opens_header(line: str) -> bool:
-    """Whether a wrapped header can start here: an opener ("On", a date), the sender's
-    address or the verb ("Ann <ann@x.org> schrieb am Montag, 2. November"), or an opener
-    glued to the reply ("Perfect, thank you On Tue, Nov 3, 2026 at 10:14 AM Ann <")."""
-    return bool(
-        HEADER_OPENER.match(line) or "@" in line or _has_verb(line) or _GLUED_OPENER.search(line)
+def _opens_header(lines: list[str], first: int) -> bool:
+    """Whether a wrapped header can start at `first`.
+
+    Strongly: an opener ("On", a date), the sender's address or the verb ("Ann <ann@x.org>
+    schrieb am Montag, 2. November"), an opener glued to the reply ("thank you On Tue, Nov
+    3, 2026 at 10:14 AM Ann <"), or a display name whose address the next line holds.
+    Weakly, at a paragraph's start: a line with a digit that does not end a sentence ("wt.,
+    3 lis 2026 o", Polish Gmail's weekday first).
+    """
+    line = lines[first]
+    if HEADER_OPENER.match(line) or "@" in line or _has_verb(line) or _GLUED_OPENER.search(line):
+        return True
+    if line.rstrip().endswith(("<", "(")) or lines[first + 1].lstrip().startswith(("<", "(<")):
+        return True
+    return (
+        (first == 0 or is_blank(lines[first - 1]))
+        and _DIGIT.search(line) is not None
+        and not line.rstrip().endswith((".", "!", "?"))
     )
+
+
+def _ends_with_colon(line: str) -> bool:
+    return _unframed(line).endswith(_COLONS)
 
 
 def _header_lines(lines: list[str], first: int, last: int, above_quote: bool = False) -> bool:
     """Whether lines[first..last] (inclusive) are one reply header.
 
-    Only its last line ends like a header; a wrapped header's first line opens one:
-    without that rule "Thanks,\nOn ... wrote:" would swallow "Thanks,".
+    Only its last line ends like a header (an earlier line may end with the verb: "... 10:14
+    skrev" / "Ann <ann@x.org>:"); a wrapped header's first line opens one, and a later line
+    that starts with an opener word starts it instead: without those rules "Thanks,\nOn
+    ... wrote:" would swallow "Thanks,".
     """
     span = lines[first : last + 1]
-    if not _ends_header(span[-1]) or any(_ends_header(line) for line in span[:-1]):
+    if not _ends_header(span[-1]) or any(_ends_with_colon(line) for line in span[:-1]):
         return False
     if any(is_blank(line) or line.lstrip().startswith(">") for line in span):
         return False
+    if len(span) > 1 and any(_LINE_OPENER.match(line) for line in span[1:]):
+        return False
     # The opener test last: most spans fail the header test, and both search the text.
     return _is_reply_header(" ".join(line.strip() for line in span), above_quote) and (
-        len(span) == 1 or _opens_header(span[0])
+        len(span) == 1 or _opens_header(lines, first)
     )
 
 
 def header_starting_at(lines: list[str], first: int) -> int | None:
     """The index after a reply header that starts at `first`, if one does."""
     for last in range(first, min(first + _MAX_HEADER_LINES, len(lines))):
-        if _ends_header(lines[last]):
-            return last + 1 if _header_lines(lines, first, last) else None
+        if _ends_header(lines[last]) and _header_lines(lines, first, last):
+            return last + 1
+        if _ends_with_colon(lines[last]):
+            return None
     return None
 
 
@@ -285,7 +312,7 @@ def header_ending_at(lines: list[str], last: int) -> int | None:
     """
     matches = []
     for first in range(last, max(last - _MAX_HEADER_LINES, -1), -1):
-        if first < last and _ends_header(lines[first]):
+        if first < last and _ends_with_colon(lines[first]):
             break
         if _header_lines(lines, first, last, above_quote=True):
             matches.append(first)
