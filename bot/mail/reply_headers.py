@@ -268,6 +268,11 @@ def _opens_header(lines: list[str], first: int) -> bool:
     )
 
 
+@lru_cache(maxsize=_LINE_CACHE)
+def _has_address_or_digit(line: str) -> bool:
+    return "@" in line or _DIGIT.search(line) is not None
+
+
 def _ends_with_colon(line: str) -> bool:
     return _unframed(line).endswith(_COLONS)
 
@@ -286,6 +291,9 @@ def _header_lines(lines: list[str], first: int, last: int, above_quote: bool = F
     if any(is_blank(line) or line.lstrip().startswith(">") for line in span):
         return False
     if len(span) > 1 and any(_LINE_OPENER.match(line) for line in span[1:]):
+        return False
+    # Only the bare form above a quote ("Ann wrote:") has neither an address nor a digit.
+    if not above_quote and not any(_has_address_or_digit(line) for line in span):
         return False
     # The opener test last: most spans fail the header test, and both search the text.
     return _is_reply_header(" ".join(line.strip() for line in span), above_quote) and (
