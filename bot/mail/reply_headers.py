@@ -72,9 +72,10 @@ _DATE_THEN_ADDRESS = re.compile(
 _OPENER_WORDS = r"on|le|el|il|am|op|em|pe|på|den|dne|dňa|dnia|w dniu|vào|pada|στις|בתאריך"
 HEADER_OPENER = re.compile(rf"^[-*\s]*+(?:(?:{_OPENER_WORDS})\b|\d|在)", re.IGNORECASE)
 # A reply header glued to the end of the reply's last line ("thanks On Tue, ..."): it
-# starts at a capitalised opener word after a space or a sentence's end.
+# starts at a capitalised opener word after a space, a sentence's end or, where HTML lost
+# the line break, a lower-case letter ("MariaOn Tue, ...").
 _GLUED_OPENER = re.compile(
-    r"(?<=[\s.!?,;)])(?:On|Le|El|Il|Am|Op|Em|Pe|På|Den|Dne|Dňa|Dnia|W dniu|Vào|Pada)\s"
+    r"(?<=[\s.!?,;)]|[a-zà-ÿ])(?:On|Le|El|Il|Am|Op|Em|Pe|På|Den|Dne|Dňa|Dnia|W dniu|Vào|Pada)\s"
 )
 _MAX_GLUED_TRIES = 3
 # A line of a wrapped header that starts with a capitalised opener starts the header ("AM
@@ -95,7 +96,8 @@ _STARTS_AS_HEADER = re.compile(
 # quantifiers (*+, ++) keep the engine from retrying every split of a run of spaces.
 _LABEL = re.compile(
     r"^\s*+(?:-{2,}+\s*+)?+(?:[*_]++\s*+)?+"
-    r"([^\W\d_][^:\uff1a*_\d]{0,24}?)\s*+(?:[*_]++\s*+)?+[:\uff1a]"
+    r"(?:([^\W\d_][^:\uff1a*_\d]{0,24}?)\s*+(?:[*_]++\s*+)?+[:\uff1a]|(message du)\s++\d)",
+    re.IGNORECASE,
 )
 _FROM_LABELS = re.compile(
     r"from|de|de la|von|van|da|fra|från|frá|od|от|від|lähettäjä|feladó|kimden|afzender|"
@@ -126,7 +128,10 @@ _LINE_CACHE = 8
 def _label(line: str) -> str | None:
     """The header label that starts the line, lower-cased ("from", "objet"), if any."""
     match = _LABEL.match(line)
-    return " ".join(match.group(1).lower().split()) if match else None
+    if match is None:
+        return None
+    # Orange's webmail writes "Message du 03/11/26 10:14" without a colon.
+    return " ".join((match.group(1) or match.group(2)).lower().split())
 
 
 def _is_from_label(line: str) -> bool:
@@ -148,6 +153,7 @@ _DASHES = "-_=*\u2010-\u2015\u2212"  # hyphens, en and em dashes, minus
 ORIGINAL_MESSAGE = re.compile(
     rf"^\s*+[{_DASHES}]{{2,}}+\s*+"
     r"(?:original message|reply message|forwarded message|original|antwort nachricht|"
+    r"original-nachricht|původní e-mail|원본 메일|"
     r"ursprüngliche nachricht|weitergeleitete nachricht|message d'origine|message transféré|"
     r"mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato|"
     r"oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande|"
