@@ -2,10 +2,12 @@
 
 Two passes over the lines, both linear:
 
-1. Top down, the first place where unquoted history starts cuts the text: an Outlook
-   "From:/Sent:/To:" block, an "-----Original Message-----" or forward separator, or an
-   "On <date>, <name> wrote:" header followed by unquoted text. Whatever is below is the
-   previous mail, not the reply.
+1. Top down, the first place where unquoted history starts cuts the text: a header block
+   ("From:/Sent:/To:", or opened by "Date:"/"Sent:"/"Subject:"), an "-----Original
+   Message-----" or forward separator, a helpdesk's "reply above this line" or GroupWise's
+   ">>> ... >>>" marker, or an "On <date>, <name> wrote:" header followed by unquoted
+   text. Whatever is below is the previous mail, not the reply. (bot/mail/reply_headers.py
+   recognises these lines.)
 2. Bottom up, as github/email_reply_parser does: trailing ">" quoted blocks (with the reply
    header above them), signatures and blank lines are peeled off until the first line the
    sender wrote. Quoted blocks between the sender's own paragraphs (inline replies) stay.

@@ -35,6 +35,7 @@ _WORDS = re.compile(r"[^\s.,;:!?()\[\]<>\"'*\uff1a]++")
 _ONE_WORD_VERBS = frozenset(verb for verb in _VERBS if " " not in verb)
 _TWO_WORD_VERBS = frozenset(tuple(verb.split()) for verb in _VERBS if " " in verb)
 _TWO_WORD_ENDS = frozenset(second for _, second in _TWO_WORD_VERBS)
+_VERB_TAIL = 40  # characters: the longest verb and the punctuation after it
 
 
 def _words(text: str) -> list[str]:
@@ -57,7 +58,6 @@ def _ends_with_verb(text: str) -> bool:
     return bool(words) and (words[-1] in _ONE_WORD_VERBS or tuple(words[-2:]) in _TWO_WORD_VERBS)
 
 
-_VERB_TAIL = 40
 # Gmail's header without a verb: "2014-03-20 8:48 GMT+01:00 Ann <ann@x.org>:", a time
 # somewhere before an address that ends the line.
 _ENDS_WITH_ADDRESS = re.compile(r"@[^\s<>@]+>?\s*[:\uff1a]$")
