@@ -31,7 +31,10 @@ _UNSPACED_VERBS = ("写道", "寫道", "작성", "쓴 글", "のメッセージ"
 _ADDRESS_SENT = re.compile(r">\)?\s*+sent\b", re.IGNORECASE)
 # Looking a text's words up in sets is far cheaper than a regex trying ~60 verbs at every
 # position of every line (about 40 µs for a line of 100 characters).
-_WORDS = re.compile(r"[^\s.,;:!?()\[\]<>\"'*\uff1a]++")
+# Words end at punctuation and at invisible marks: bidi controls around Hebrew and Arabic
+# names and addresses, and the zero-width spaces of Outlook's HTML.
+_INVISIBLE = "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_WORDS = re.compile(rf"[^\s.,;:!?()\[\]<>\"'*\uff1a{_INVISIBLE}]++")
 _ONE_WORD_VERBS = frozenset(verb for verb in _VERBS if " " not in verb)
 _TWO_WORD_VERBS = frozenset(tuple(verb.split()) for verb in _VERBS if " " in verb)
 _TWO_WORD_ENDS = frozenset(second for _, second in _TWO_WORD_VERBS)
@@ -70,7 +73,7 @@ _DATE_THEN_ADDRESS = re.compile(
 )
 # How multi-line reply headers begin: a word like "On"/"Le"/"Am", or a date.
 _OPENER_WORDS = r"on|le|el|il|am|op|em|pe|på|den|dne|dňa|dnia|w dniu|vào|pada|στις|בתאריך"
-HEADER_OPENER = re.compile(rf"^[-*\s]*+(?:(?:{_OPENER_WORDS})\b|\d|在)", re.IGNORECASE)
+HEADER_OPENER = re.compile(rf"^[-*\s{_INVISIBLE}]*+(?:(?:{_OPENER_WORDS})\b|\d|在)", re.IGNORECASE)
 # A reply header glued to the end of the reply's last line ("thanks On Tue, ..."): it
 # starts at a capitalised opener word after a space, a sentence's end or, where HTML lost
 # the line break, a lower-case letter ("MariaOn Tue, ...").
@@ -95,7 +98,7 @@ _STARTS_AS_HEADER = re.compile(
 # names it, which keeps the test cheap on every line of a long mail. Possessive
 # quantifiers (*+, ++) keep the engine from retrying every split of a run of spaces.
 _LABEL = re.compile(
-    r"^\s*+(?:-{2,}+\s*+)?+(?:[*_]++\s*+)?+"
+    rf"^[\s{_INVISIBLE}]*+(?:-{{2,}}+\s*+)?+(?:[*_]++\s*+)?+"
     r"(?:([^\W\d_][^:\uff1a*_\d]{0,24}?)\s*+(?:[*_]++\s*+)?+[:\uff1a]|(message du)\s++\d)",
     re.IGNORECASE,
 )
