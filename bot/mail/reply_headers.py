@@ -15,6 +15,7 @@ _MAX_HEADER_LINES = 4
 MAX_HEADER_LENGTH = 500
 # "Ann Smith wrote:" with neither address nor date is a header only above a quote, and short.
 _MAX_BARE_HEADER = 100
+_MAX_NAME_WORDS = 4
 _VERB_TEXT = (
     "wrote|writes|a écrit|écrit|escribió|escribio|escribiu|ha escrit|va escriure|ha scritto|"
     "scrisse|escreveu|schrieb|geschrieben|schreef|geschreven|napisał|napisała|napisana|"
@@ -225,9 +226,16 @@ def _is_reply_header(candidate: str, above_quote: bool = False) -> bool:
 
 
 def _is_bare_header(candidate: str) -> bool:
-    if _ends_with_verb(candidate.rstrip(":\uff1a ")):
-        return True
-    return "@" in candidate and _TIME.search(candidate) is not None
+    """ "Ann Smith wrote:" (a name of a few capitalised words, then the verb; "what you
+    wrote:" is the customer's own sentence), or mutt's "* Ann <ann@x.org> [date time]:"."""
+    if "@" in candidate:
+        return _TIME.search(candidate) is not None
+    text = candidate.rstrip(":\uff1a ")
+    if not _ends_with_verb(text):
+        return False
+    words = text.split()
+    name = words[: -2 if tuple(_words(" ".join(words[-2:]))) in _TWO_WORD_VERBS else -1]
+    return 0 < len(name) <= _MAX_NAME_WORDS and all(not word[:1].islower() for word in name)
 
 
 @lru_cache(maxsize=_LINE_CACHE)
