@@ -20,6 +20,7 @@ from bot.mail.reply_headers import (
     MAX_HEADER_LENGTH,
     SEPARATOR,
     glued_header_start,
+    header_block_top,
     header_ending_at,
     header_head_above,
     header_starting_at,
@@ -123,8 +124,10 @@ def _history_start(lines: list[str]) -> int:
             if is_groupwise_header(line):
                 return index
             continue
-        if is_history_marker(line) or is_outlook_block(lines, index):
+        if is_history_marker(line):
             return _with_separators_above(lines, index)
+        if is_outlook_block(lines, index):
+            return _with_separators_above(lines, header_block_top(lines, index))
         header_end = header_starting_at(lines, index)
         if header_end is not None and not _next_content_is_quoted(lines, header_end):
             return _history_from_header(lines, index)

@@ -420,6 +420,15 @@ def is_outlook_block(lines: list[str], first: int) -> bool:
     return False
 
 
+def header_block_top(lines: list[str], first: int) -> int:
+    """The first line of a header block found at `first`: header lines right above it
+    belong to it ("Thanks" / "Date: ..." / "From: ..." leaves "Thanks")."""
+    top = first
+    while top > max(0, first - _FROM_WITHIN) and _is_other_label(lines[top - 1]):
+        top -= 1
+    return top
+
+
 def is_history_marker(line: str) -> bool:
     """A line below which everything is earlier mail, whatever follows it (callers test
     quoted lines with `is_groupwise_header`)."""
