@@ -108,7 +108,7 @@ _FROM_LABELS = re.compile(
     r"expéditeur|remitente|odesílatel|odosielateľ|από|từ|dari|מאת|من|发件人|寄件者|寄件人|"
     r"差出人|보낸 사람|發件人"
 )
-_OTHER_LABELS = re.compile(
+_OTHER_LABEL_TEXT = (
     r"sent|date|to|cc|subject|envoyé|envoyé le|à|a|objet|gesendet|datum|an|betreff|kopie|"
     r"verzonden|aan|onderwerp|inviato|data|oggetto|enviado|enviado el|enviada|para|asunto|"
     r"fecha|assunto|wysłano|wysłane|do|dw|temat|sendt|til|emne|dato|skickat|till|ämne|kopia|"
@@ -121,6 +121,11 @@ _OTHER_LABELS = re.compile(
     r"message du|copie à|"
     r"organization|organisation|organización|kopi|vedhæftet|importance|priority|reply-to|bcc"
 )
+_OTHER_LABELS = re.compile(_OTHER_LABEL_TEXT)
+# A block run together on one line where HTML lost its line breaks ("From: Ann <ann@x.org>
+# Sent: Tuesday ... To: Bob Subject: RE: ...").
+_INLINE_LABEL = re.compile(rf"\s({_OTHER_LABEL_TEXT})\s?[:\uff1a]", re.IGNORECASE)
+_MIN_INLINE_LABELS = 2
 
 
 # The tests below look at each line from several starting points (a header is up to four
@@ -399,7 +404,7 @@ def is_outlook_block(lines: list[str], first: int) -> bool:
     window = lines[first + 1 : first + _OUTLOOK_BLOCK_LINES]
     opens_paragraph = first == 0 or is_blank(lines[first - 1]) or SEPARATOR.match(lines[first - 1])
     if _is_label(label, _FROM_LABELS):
-        if any(_is_other_label(line) for line in window):
+        if any(_is_other_label(line) for line in window) or _holds_block(lines[first]):
             return True
         # A lone "From: Ann <ann@x.org>" counts when it opens a paragraph.
         return bool(opens_paragraph and "@" in lines[first])
@@ -416,6 +421,16 @@ def is_outlook_block(lines: list[str], first: int) -> bool:
         # Every client puts "From:" within three lines of the block's top.
         has_from = has_from or (offset < _FROM_WITHIN and _is_label(label, _FROM_LABELS))
         if has_from and labels >= _MIN_LABELS_BELOW:
+            return True
+    return False
+
+
+def _holds_block(line: str) -> bool:
+    found = 0
+    for label in _INLINE_LABEL.finditer(line):
+        # Capitalised as clients write them: "to: my home, subject: ..." is a sentence.
+        found += not label[1][0].islower()
+        if found == _MIN_INLINE_LABELS:
             return True
     return False
 
