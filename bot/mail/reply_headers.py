@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 # A reply header ("On Tue, 1 Mar 2011, Ann <ann@x.org> wrote:") is at most a few lines
 # long; its verbs of writing in the languages mail clients write it in.
@@ -243,7 +244,6 @@ def _is_bare_header(candidate: str) -> bool:
     return 0 < len(name) <= _MAX_NAME_WORDS and all(not word[:1].islower() for word in name)
 
 
-@lru_cache(maxsize=_LINE_CACHE)
 def _ends_header(line: str) -> bool:
     """Whether a reply header could end with this line: a colon, its verb of writing, or
     an old Gmail header's address."""
@@ -290,9 +290,26 @@ def _opens_header(lines: list[str], first: int) -> bool:
     )
 
 
+class _Line(NamedTuple):
+    """What the header tests ask of a line, worked out once per line."""
+
+    ends_header: bool
+    ends_with_colon: bool
+    has_address_or_digit: bool
+    blank_or_quoted: bool
+    starts_with_opener: bool  # a capitalised opener word: the header starts here
+
+
 @lru_cache(maxsize=_LINE_CACHE)
-def _has_address_or_digit(line: str) -> bool:
-    return "@" in line or _DIGIT.search(line) is not None
+def _facts(line: str) -> _Line:
+    stripped = line.strip()
+    return _Line(
+        ends_header=_ends_header(line),
+        ends_with_colon=_ends_with_colon(line),
+        has_address_or_digit="@" in line or _DIGIT.search(line) is not None,
+        blank_or_quoted=not stripped or stripped.startswith(">"),
+        starts_with_opener=_LINE_OPENER.match(line) is not None,
+    )
 
 
 def _ends_with_colon(line: str) -> bool:
@@ -308,14 +325,15 @@ def _header_lines(lines: list[str], first: int, last: int, above_quote: bool = F
     ... wrote:" would swallow "Thanks,".
     """
     span = lines[first : last + 1]
-    if not _ends_header(span[-1]) or any(_ends_with_colon(line) for line in span[:-1]):
+    facts = [_facts(line) for line in span]
+    if not facts[-1].ends_header or any(fact.blank_or_quoted for fact in facts):
         return False
-    if any(is_blank(line) or line.lstrip().startswith(">") for line in span):
+    if any(fact.ends_with_colon for fact in facts[:-1]):
         return False
-    if len(span) > 1 and any(_LINE_OPENER.match(line) for line in span[1:]):
+    if any(fact.starts_with_opener for fact in facts[1:]):
         return False
     # Only the bare form above a quote ("Ann wrote:") has neither an address nor a digit.
-    if not above_quote and not any(_has_address_or_digit(line) for line in span):
+    if not above_quote and not any(fact.has_address_or_digit for fact in facts):
         return False
     # The opener test last: most spans fail the header test, and both search the text.
     return _is_reply_header(" ".join(line.strip() for line in span), above_quote) and (
@@ -326,9 +344,10 @@ def _header_lines(lines: list[str], first: int, last: int, above_quote: bool = F
 def header_starting_at(lines: list[str], first: int) -> int | None:
     """The index after a reply header that starts at `first`, if one does."""
     for last in range(first, min(first + _MAX_HEADER_LINES, len(lines))):
-        if _ends_header(lines[last]) and _header_lines(lines, first, last):
+        facts = _facts(lines[last])
+        if facts.ends_header and _header_lines(lines, first, last):
             return last + 1
-        if _ends_with_colon(lines[last]):
+        if facts.ends_with_colon:
             return None
     return None
 
@@ -342,7 +361,7 @@ def header_ending_at(lines: list[str], last: int) -> int | None:
     """
     matches = []
     for first in range(last, max(last - _MAX_HEADER_LINES, -1), -1):
-        if first < last and _ends_with_colon(lines[first]):
+        if first < last and _facts(lines[first]).ends_with_colon:
             break
         if _header_lines(lines, first, last, above_quote=True):
             matches.append(first)
