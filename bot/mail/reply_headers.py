@@ -332,9 +332,10 @@ def _header_lines(lines: list[str], first: int, last: int, above_quote: bool = F
         return False
     if any(fact.starts_with_opener for fact in facts[1:]):
         return False
-    # Only the bare form above a quote ("Ann wrote:") has neither an address nor a digit.
-    if not above_quote and not any(fact.has_address_or_digit for fact in facts):
-        return False
+    # Only the bare form above a quote ("Ann wrote:") and a framed one ("---- Ann wrote
+    # ----") have neither an address nor a digit.
+    if not (above_quote or any(fact.has_address_or_digit for fact in facts)):
+        return len(span) == 1 and _is_framed_header(span[0])
     # The opener test last: most spans fail the header test, and both search the text.
     return _is_reply_header(" ".join(line.strip() for line in span), above_quote) and (
         len(span) == 1 or _opens_header(lines, first)
