@@ -20,6 +20,7 @@ from bot.mail.reply_headers import (
     MAX_HEADER_LENGTH,
     SEPARATOR,
     glued_header_start,
+    glued_history_start,
     header_block_top,
     header_ending_at,
     header_head_above,
@@ -131,6 +132,10 @@ def _history_start(lines: list[str]) -> int:
         header_end = header_starting_at(lines, index)
         if header_end is not None and not _next_content_is_quoted(lines, header_end):
             return _history_from_header(lines, index)
+        glued = glued_history_start(line)
+        if glued is not None:
+            lines[index] = line[:glued]  # the reply's part of the line, in this working copy
+            return index + 1
     return len(lines)
 
 

@@ -6,6 +6,7 @@ so callers stay linear in the message size.
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
@@ -36,6 +37,9 @@ _ADDRESS_SENT = re.compile(r">\)?\s*+sent\b", re.IGNORECASE)
 # Words end at punctuation and at invisible marks: bidi controls around Hebrew and Arabic
 # names and addresses, and the zero-width spaces of Outlook's HTML.
 _INVISIBLE = "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_INVISIBLE_CHARS = "".join(
+    map(chr, [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF])
+)
 _WORDS = re.compile(rf"[^\s.,;:!?()\[\]<>\"'*\uff1a{_INVISIBLE}]++")
 _ONE_WORD_VERBS = frozenset(verb for verb in _VERBS if " " not in verb)
 _TWO_WORD_VERBS = frozenset(tuple(verb.split()) for verb in _VERBS if " " in verb)
@@ -59,7 +63,11 @@ def _has_verb(text: str) -> bool:
 
 def _ends_with_verb(text: str) -> bool:
     """Whether the text ends with a verb of writing ("... Ann <ann@x.org> wrote")."""
-    words = _words(text[-_VERB_TAIL:])
+    # "napisał(a)" and its Cyrillic twin: the verb with its feminine ending in brackets
+    tail = text[-_VERB_TAIL:].rstrip().removesuffix("(a)").removesuffix("(\u0430)")
+    if not tail or not (tail[-1].isalpha() or tail.endswith(")")):
+        return False  # most lines end with punctuation: no need to split them into words
+    words = _words(tail)
     return bool(words) and (words[-1] in _ONE_WORD_VERBS or tuple(words[-2:]) in _TWO_WORD_VERBS)
 
 
@@ -69,6 +77,7 @@ _ENDS_WITH_ADDRESS = re.compile(r"@[^\s<>@]+>?\s*[:\uff1a]$")
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}\b")
 _DIGIT = re.compile(r"\d")
 _COLONS = (":", "\uff1a")
+_FRAMING = string.whitespace + "\xa0\u3000-" + _INVISIBLE_CHARS
 # Old Gmail wrote only a numeric date and the sender: "2011/4/7 Ann <ann@x.org>".
 _DATE_THEN_ADDRESS = re.compile(
     r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b[^<>@]*+<[^<>\s@]++@[^<>\s]++>\s*+[:\uff1a]?$"
@@ -79,8 +88,11 @@ HEADER_OPENER = re.compile(rf"^[-*\s{_INVISIBLE}]*+(?:(?:{_OPENER_WORDS})\b|\d|�
 # A reply header glued to the end of the reply's last line ("thanks On Tue, ..."): it
 # starts at a capitalised opener word after a space, a sentence's end or, where HTML lost
 # the line break, a lower-case letter ("MariaOn Tue, ...").
+_GLUED_WORD = r"(?:On|Le|El|Il|Am|Op|Em|Pe|På|Den|Dne|Dňa|Dnia|W dniu|Vào|Pada)\s"
+_GLUED_WORD_OPENER = re.compile(rf"(?<=[\s.!?,;)]|[a-zà-ÿ]){_GLUED_WORD}")
+# ... or a numeric date after a sentence's end ("よろしくお願いします。2026年11月3日(火) ...").
 _GLUED_OPENER = re.compile(
-    r"(?<=[\s.!?,;)]|[a-zà-ÿ])(?:On|Le|El|Il|Am|Op|Em|Pe|På|Den|Dne|Dňa|Dnia|W dniu|Vào|Pada)\s"
+    rf"(?<=[\s.!?,;)]|[a-zà-ÿ]){_GLUED_WORD}|(?<=[\s.!?。\uff01\uff1f])\d{{4}}[-/.年년]"
 )
 _MAX_GLUED_TRIES = 3
 # A line of a wrapped header that starts with a capitalised opener starts the header ("AM
@@ -104,24 +116,37 @@ _LABEL = re.compile(
     r"(?:([^\W\d_][^:\uff1a*_\d]{0,24}?)\s*+(?:[*_]++\s*+)?+[:\uff1a]|(message du)\s++\d)",
     re.IGNORECASE,
 )
-_FROM_LABELS = re.compile(
+_FROM_LABEL_TEXT = (
     r"from|de|de la|von|van|da|fra|från|frá|od|от|від|lähettäjä|feladó|kimden|afzender|"
     r"expéditeur|remitente|odesílatel|odosielateľ|από|từ|dari|מאת|من|发件人|寄件者|寄件人|"
     r"差出人|보낸 사람|發件人"
 )
-_OTHER_LABEL_TEXT = (
-    r"sent|date|to|cc|subject|envoyé|envoyé le|à|a|objet|gesendet|datum|an|betreff|kopie|"
-    r"verzonden|aan|onderwerp|inviato|data|oggetto|enviado|enviado el|enviada|para|asunto|"
-    r"fecha|assunto|wysłano|wysłane|do|dw|temat|sendt|til|emne|dato|skickat|till|ämne|kopia|"
-    r"odesláno|odoslané|komu|předmět|predmet|elküldve|címzett|tárgy|dátum|trimis|către|"
-    r"subiect|lähetetty|vastaanottaja|aihe|päivämäärä|отправлено|надіслано|кому|тема|дата|"
-    r"копия|копія|gönderildi|gönderilme tarihi|kime|konu|tarih|bilgi|στάλθηκε|προς|θέμα|"
-    r"ημερομηνία|đã gửi|đến|chủ đề|ngày|dikirim|kepada|perihal|subjek|tanggal|נשלח|אל|נושא|"
-    r"תאריך|تم الإرسال|إلى|الموضوع|التاريخ|发送时间|日期|时间|收件人|抄送|主题|寄件日期|收件者|"
-    r"副本|主旨|發送時間|主題|送信日時|宛先|件名|보낸 날짜|받는 사람|참조|제목|날짜|"
-    r"message du|copie à|"
-    r"organization|organisation|organización|kopi|vedhæftet|importance|priority|reply-to|bcc"
+_FROM_LABELS = re.compile(_FROM_LABEL_TEXT)
+# When and what: the labels that make "From:" a header block rather than a note the
+# customer typed ("From: Grandma / To: Lily / Message: ..." on a gift card).
+_SENT_OR_SUBJECT_TEXT = (
+    r"sent|date|subject|envoyé|envoyé le|objet|gesendet|datum|betreff|verzonden|onderwerp|"
+    r"inviato|data|oggetto|enviado|enviado el|enviada|enviada em|asunto|fecha|assunto|"
+    r"wysłano|wysłane|temat|sendt|emne|dato|skickat|ämne|odesláno|odoslané|předmět|predmet|"
+    r"elküldve|tárgy|dátum|trimis|subiect|lähetetty|aihe|päivämäärä|отправлено|надіслано|"
+    r"тема|дата|gönderildi|gönderilme tarihi|konu|tarih|στάλθηκε|θέμα|ημερομηνία|đã gửi|"
+    r"chủ đề|ngày|dikirim|perihal|subjek|tanggal|נשלח|נושא|תאריך|تم الإرسال|الموضوع|التاريخ|"
+    r"发送时间|日期|时间|主题|寄件日期|主旨|發送時間|主題|送信日時|件名|보낸 날짜|제목|날짜|"
+    r"message du"
 )
+_OTHER_LABEL_TEXT = (
+    _SENT_OR_SUBJECT_TEXT
+    + r"|to|cc|à|a|an|kopie|aan|para|do|dw|til|till|kopia|komu|címzett|către|vastaanottaja|"
+    r"кому|копия|копія|kime|bilgi|προς|đến|kepada|אל|إلى|收件人|抄送|收件者|副本|宛先|받는 사람|"
+    r"참조|copie à|organization|organisation|organización|kopi|vedhæftet|importance|priority|"
+    r"reply-to|bcc"
+)
+_SENT_OR_SUBJECT_LABELS = re.compile(_SENT_OR_SUBJECT_TEXT)
+# A "From:" label glued to the end of a line of the reply ("Thanks, AnnaFrom: ...").
+_GLUED_FROM_LABEL = re.compile(
+    rf"(?<=[\s.!?,;)]|[a-zà-ÿ])({_FROM_LABEL_TEXT})\s?[:\uff1a]", re.IGNORECASE
+)
+_MIN_GLUED_BLOCK_COLONS = 3
 _OTHER_LABELS = re.compile(_OTHER_LABEL_TEXT)
 # A block run together on one line where HTML lost its line breaks ("From: Ann <ann@x.org>
 # Sent: Tuesday ... To: Bob Subject: RE: ...").
@@ -160,8 +185,7 @@ _OUTLOOK_BLOCK_LINES = 6
 _MIN_LABELS_BELOW = 2
 _FROM_WITHIN = 3
 _DASHES = "-_=*\u2010-\u2015\u2212"  # hyphens, en and em dashes, minus
-ORIGINAL_MESSAGE = re.compile(
-    rf"^\s*+[{_DASHES}]{{2,}}+\s*+"
+_ORIGINAL_PHRASES = (
     r"(?:original message|reply message|forwarded message|original|antwort nachricht|"
     r"original-nachricht|původní e-mail|원본 메일|"
     r"ursprüngliche nachricht|weitergeleitete nachricht|message d'origine|message transféré|"
@@ -175,11 +199,19 @@ ORIGINAL_MESSAGE = re.compile(
     r"orijinal mesaj|αρχικό μήνυμα|оригинальное сообщение|вихідне повідомлення|"
     r"ההודעה המקורית|الرسالة الأصلية|tin nhắn gốc|pesan asli|原始邮件|原始郵件|原始信件|"
     r"原邮件|原郵件|元のメッセージ|원본 메시지|원래 메시지)"
-    rf"\s*[{_DASHES}]{{2,}}\s*$"
+)
+ORIGINAL_MESSAGE = re.compile(
+    rf"^\s*+[{_DASHES}]{{2,}}+\s*+{_ORIGINAL_PHRASES}\s*[{_DASHES}]{{2,}}\s*$"
     r"|^\s*+(?:begin forwarded message|début du message réexpédié|"
     r"anfang der weitergeleiteten nachricht|inicio del mensaje reenviado)\s*[:\uff1a]\s*$",
     re.IGNORECASE,
 )
+# The same rule glued to the end of the reply's last line ("Cheers, Ben-----Original
+# Message-----"), looked for in the line's tail only.
+_GLUED_ORIGINAL = re.compile(
+    rf"[{_DASHES}]{{2,}}+\s*+{_ORIGINAL_PHRASES}\s*[{_DASHES}]{{2,}}\s*$", re.IGNORECASE
+)
+_GLUED_TAIL = 80
 # Helpdesks mark where the customer's answer must end: Zendesk's "##- Please type your
 # reply above this line -##" in the customer's language, a bare "Reply above this line.",
 # and others' "--- Reply above this line ---" (in any language when framed so).
@@ -219,7 +251,12 @@ def _is_reply_header(candidate: str, above_quote: bool = False) -> bool:
         # Without the colon only the plainest forms count: the verb ends the line after
         # an address and a date, or Gmail's "2011/4/7 Ann <ann@x.org>".
         if _ends_with_verb(candidate):
-            return "@" in candidate and _DIGIT.search(candidate) is not None
+            # Above a quote, an opener word may stand in for the address ("On Tue, 3 Nov
+            # 2026 09:14, Ann wrote").
+            anchored = "@" in candidate or (
+                above_quote and _STARTS_WITH_WORD_OPENER.match(candidate) is not None
+            )
+            return anchored and _DIGIT.search(candidate) is not None
         return _DATE_THEN_ADDRESS.match(candidate) is not None
     if ("@" in candidate or _DIGIT.search(candidate)) and _has_verb(candidate):
         return True
@@ -259,8 +296,9 @@ def _ends_header(line: str) -> bool:
 
 def _unframed(line: str) -> str:
     """The line without the dashes Lotus Notes and Android frame a header in
-    ("-----Ann wrote: -----", "-------- Ann <ann@x.org> wrote --------")."""
-    return line.strip().strip("-").strip()
+    ("-----Ann wrote: -----", "-------- Ann <ann@x.org> wrote --------") and the bidi
+    marks Gmail closes a right-to-left header with (":\u202c")."""
+    return line.strip(_FRAMING)
 
 
 def _is_framed_header(line: str) -> bool:
@@ -279,7 +317,9 @@ def _opens_header(lines: list[str], first: int) -> bool:
     3 lis 2026 o", Polish Gmail's weekday first).
     """
     line = lines[first]
-    if HEADER_OPENER.match(line) or "@" in line or _has_verb(line) or _GLUED_OPENER.search(line):
+    if HEADER_OPENER.match(line) or "@" in line or _has_verb(line):
+        return True
+    if _GLUED_WORD_OPENER.search(line):
         return True
     if line.rstrip().endswith(("<", "(")) or lines[first + 1].lstrip().startswith(("<", "(<")):
         return True
@@ -424,7 +464,12 @@ def is_outlook_block(lines: list[str], first: int) -> bool:
     window = lines[first + 1 : first + _OUTLOOK_BLOCK_LINES]
     opens_paragraph = first == 0 or is_blank(lines[first - 1]) or SEPARATOR.match(lines[first - 1])
     if _is_label(label, _FROM_LABELS):
-        if any(_is_other_label(line) for line in window) or _holds_block(lines[first]):
+        # With the sender's address, any other label makes it a block; without, one that
+        # says when or what: "From: Grandma / To: Lily" is a gift note.
+        confirms = _OTHER_LABELS if "@" in lines[first] else _SENT_OR_SUBJECT_LABELS
+        if any(_is_label(_label(line), confirms) for line in window):
+            return True
+        if _holds_block(lines[first]):
             return True
         # A lone "From: Ann <ann@x.org>" counts when it opens a paragraph.
         return bool(opens_paragraph and "@" in lines[first])
@@ -453,6 +498,25 @@ def _holds_block(line: str) -> bool:
         if found == _MIN_INLINE_LABELS:
             return True
     return False
+
+
+def glued_history_start(line: str) -> int | None:
+    """Where earlier mail glued to the end of a line of the reply starts in it: an
+    "Original Message" rule ("Cheers, Ben-----Original Message-----") or a header block run
+    into the line ("Thanks, AnnaFrom: Ann <ann@x.org> Sent: ... To: ... Subject: ...")."""
+    stripped = line.rstrip()
+    if stripped.endswith(("--", "__", "==", "**", "\u2014\u2014")):
+        tail_from = max(0, len(stripped) - _GLUED_TAIL)
+        rule = _GLUED_ORIGINAL.search(stripped, tail_from)
+        if rule is not None and stripped[: rule.start()].strip():
+            return rule.start()
+    if "@" not in line or line.count(":") < _MIN_GLUED_BLOCK_COLONS:
+        return None
+    for label in _GLUED_FROM_LABEL.finditer(line):
+        start = label.start()
+        if not label[1][0].islower() and line[:start].strip() and _holds_block(line[start:]):
+            return start
+    return None
 
 
 def header_block_top(lines: list[str], first: int) -> int:

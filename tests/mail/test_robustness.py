@@ -278,11 +278,13 @@ def test_5_mb_html_body() -> None:
         "On 1 Ann <a@b\n> wrote:\n" * 50_000,
         "2011/4/7 " + "a " * 1_000_000 + "<a@b>\n",
         ("Ann " * 100 + "wrote\n") * 20_000,
+        ("x" + "-" * 200 + " Original " + "-" * 200 + "\n") * 5_000,
+        ("aFrom: a@b Sent: x To: y " * 20 + "\n") * 5_000,
     ],
     ids=[
         "glued openers", "one long glued line", "label lines", "rules", "rules over contacts",
         "GroupWise lines", "2MB Zendesk marker", "helpdesk-like lines", "wrapped addresses",
-        "2MB Gmail date line", "verbs without colons",
+        "2MB Gmail date line", "verbs without colons", "glued rules", "glued header blocks",
     ],
 )  # fmt: skip
 def test_hostile_reply_text_stays_linear(text: str) -> None:
