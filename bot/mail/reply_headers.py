@@ -24,12 +24,21 @@ _VERB_TEXT = (
     "napisal|napisala|pisze|skrev|kirjoitti|kirjutas|rakstīja|rašė|skrifaði|napsal|napsala|"
     "napísal|napísala|írta|написал|написала|написав|написао|написа|пише|пишет|"
     "yazdı|έγραψε|a scris|napisao|menulis|đã viết|كتب|כתב|נכתב|idatzi|sumulat|verzond|"  # noqa: RUF001
-    "nadesłał|nadesłała|"
+    "nadesłał|nadesłała|напісаў|напісала|geskryf|ysgrifennodd|aliandika|نوشت|لکھا|লিখেছেন|ने लिखा|"
     "quoting|zitat von|citando|citant|cytuję|excerpts from"
 )
 _VERBS = _VERB_TEXT.split("|")
 # Scripts written without spaces: looked for anywhere in the text.
-_UNSPACED_VERBS = ("写道", "寫道", "작성", "쓴 글", "のメッセージ", "のメール", "書きました")
+_UNSPACED_VERBS = (
+    "写道",
+    "寫道",
+    "작성",
+    "쓴 글",
+    "のメッセージ",
+    "のメール",
+    "書きました",
+    "เขียน",
+)
 # "… Ann <ann@x.org> sent:"
 _ADDRESS_SENT = re.compile(r">\)?\s*+sent\b", re.IGNORECASE)
 # Looking a text's words up in sets is far cheaper than a regex trying ~60 verbs at every
@@ -90,9 +99,10 @@ HEADER_OPENER = re.compile(rf"^[-*\s{_INVISIBLE}]*+(?:(?:{_OPENER_WORDS})\b|\d|�
 # the line break, a lower-case letter ("MariaOn Tue, ...").
 _GLUED_WORD = r"(?:On|Le|El|Il|Am|Op|Em|Pe|På|Den|Dne|Dňa|Dnia|W dniu|Vào|Pada)\s"
 _GLUED_WORD_OPENER = re.compile(rf"(?<=[\s.!?,;)]|[a-zà-ÿ]){_GLUED_WORD}")
-# ... or a numeric date after a sentence's end ("よろしくお願いします。2026年11月3日(火) ...").
+# ... or a numeric date right after a sentence's end ("よろしくお願いします。2026年11月3日(火)
+# ..."); after a space a date is the header's own ("uto, 3. stu 2026. u 10:14 ...").
 _GLUED_OPENER = re.compile(
-    rf"(?<=[\s.!?,;)]|[a-zà-ÿ]){_GLUED_WORD}|(?<=[\s.!?。\uff01\uff1f])\d{{4}}[-/.年년]"
+    rf"(?<=[\s.!?,;)]|[a-zà-ÿ]){_GLUED_WORD}|(?<=[.!?。\uff01\uff1f])\d{{4}}[-/.年년]"
 )
 _MAX_GLUED_TRIES = 3
 # A line of a wrapped header that starts with a capitalised opener starts the header ("AM
@@ -441,9 +451,10 @@ def glued_header_start(line: str, following: list[str]) -> int | None:
         if tries == _MAX_GLUED_TRIES:
             break
         start, reply = opener.start(), line[: opener.start()]
-        # Text holding the sender's address or the verb is the header's own beginning
-        # ("Ann <ann@x.org> 於 2026年11月3日 ...").
-        if not reply.strip() or "@" in reply or _has_verb(reply):
+        # Text holding the sender's address, the verb or a time is the header's own
+        # beginning ("Ann <ann@x.org> 於 2026年11月3日 ...", "uto, 3. stu 2026. u 10:14 Le
+        # Minh <le@x.org> napisao je:").
+        if not reply.strip() or "@" in reply or _TIME.search(reply) or _has_verb(reply):
             return None
         if header_starting_at([line[start:], *following], 0):
             return start
