@@ -76,12 +76,13 @@ def _lines(text: str) -> list[str]:
 def _closes_wrapped_address(lines: list[str], line: str) -> bool:
     """Gmail wraps "...Ann <ann@x.org> wrote:" inside the address, leaving ">:" or
     "> wrote:" on a line of its own, which would pass for a quote."""
+    if not lines or "@" not in lines[-1]:
+        return False  # most lines: one look at the line above
     line = line.strip()
     return (
         line.startswith(">")
         and line.endswith((":", "\uff1a"))
         and len(line) <= _MAX_WRAPPED_ADDRESS_TAIL
-        and bool(lines)
         and GMAIL_WRAPPED_ADDRESS.search(lines[-1]) is not None
     )
 
@@ -122,7 +123,7 @@ def _history_start(lines: list[str]) -> int:
         if is_blank(line) or len(line) > MAX_HEADER_LENGTH:
             continue
         if line.lstrip().startswith(">"):
-            if is_groupwise_header(line):
+            if line.lstrip().startswith(">>> ") and is_groupwise_header(line):
                 return index
             continue
         if is_history_marker(line):
