@@ -208,7 +208,11 @@ _ORIGINAL_PHRASES = (
     r"originalna poruka|oryginalna wiadomość|pôvodná správa|eredeti üzenet|mesaj original|"
     r"orijinal mesaj|αρχικό μήνυμα|оригинальное сообщение|вихідне повідомлення|"
     r"ההודעה המקורית|الرسالة الأصلية|tin nhắn gốc|pesan asli|原始邮件|原始郵件|原始信件|"
-    r"原邮件|原郵件|元のメッセージ|원본 메시지|원래 메시지)"
+    r"原邮件|原郵件|元のメッセージ|원본 메시지|원래 메시지|originalmeddelande|oprindelig besked|"
+    r"原始訊息|thư gốc|הודעה מקורית|ข้อความต้นฉบับ|ข้อความดั้งเดิม|оригінальне повідомлення|"
+    r"початкове повідомлення|izvorna poruka|оригинално съобщение|оригинална порука|"
+    r"missatge original|özgün ileti|pradinis pranešimas|sākotnējais ziņojums|algsõnum|"
+    r"izvirno sporočilo|origineel bericht)"
 )
 ORIGINAL_MESSAGE = re.compile(
     rf"^\s*+[{_DASHES}]{{2,}}+\s*+{_ORIGINAL_PHRASES}\s*[{_DASHES}]{{2,}}\s*$"
