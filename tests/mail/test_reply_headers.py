@@ -103,6 +103,8 @@ REPLY_HEADERS = [
     "—————— Original ——————",
     "##- Please type your reply above this line -##",
     "---- Please reply above this line ----",
+    "=-=-=-= To reply, write above =-=-=-=",
+    "Reply above this line.",
 ]
 
 HEADER_BLOCKS = [
