@@ -238,7 +238,8 @@ _HELPDESK_MARKER = re.compile(
 _FRAME = "-=_#*\u2013\u2014 "
 _MAX_FRAMED_MARKER = 80
 _ABOVE_THIS_LINE = re.compile(
-    r"above this line|(?:reply|write|type|respond|answer)\w*+\s++(?:\w++\s++)?above\b|über dieser zeile|oberhalb dieser zeile|au-dessus de cette ligne|"
+    r"above this line|(?:reply|write|type|respond|answer)\w*+\s++(?:\w++\s++)?above\b|"
+    r"über dieser zeile|oberhalb dieser zeile|au-dessus de cette ligne|"
     r"encima de esta l[ií]nea|sopra questa (?:riga|linea)|boven deze (?:regel|lijn)|"
     r"acima desta linha|ovanför (?:denna|den här) rad|over denne linj|"
     r"tämän rivin yläpuolel|(?:nad|powyżej) t(?:ą|ej) lini|nad tímto řádkem|"
