@@ -19,6 +19,14 @@ _CONTACT = re.compile(
     re.IGNORECASE,
 )
 _MAX_FOOTER_LINES = 8
+# A carrier's or service's line in such a footer ("Sent via Bell Mobility's Text Messaging
+# service.", "Envoyé par le service de messagerie texte ...").
+_SENT_BY = re.compile(
+    r"^\s*+(?:sent|envoyé|enviado|gesendet|inviato|verzonden|skickat|sendt)\s++"
+    r"(?:via|from|with|using|by|par|de|depuis|desde|por|von|mit|über|da|con|met|vanaf|"
+    r"från|fra|med)\b",
+    re.IGNORECASE,
+)
 _NAME_SIGNATURE = re.compile(r"^-\w")  # "-Abhishek"
 _MOBILE_SIGNATURE = re.compile(
     r"^\s*+(?:sent from|sent with|get outlook for|envoyé de|envoyé depuis|von meinem|"
@@ -57,4 +65,7 @@ def _is_footer(lines: list[str], first: int, end: int) -> bool:
     lines with contact details or a device's sign-off."""
     if not 0 < end - first <= _MAX_FOOTER_LINES:
         return False
-    return any(_CONTACT.search(line) or _MOBILE_SIGNATURE.match(line) for line in lines[first:end])
+    return any(
+        _CONTACT.search(line) or _MOBILE_SIGNATURE.match(line) or _SENT_BY.match(line)
+        for line in lines[first:end]
+    )
