@@ -1,6 +1,7 @@
-"""Recognising the lines where earlier mail begins: reply headers, Outlook header blocks,
-"Original Message" and forward separators. Each test looks at a few lines around an index,
-so callers stay linear in the message size.
+"""Recognising the lines where earlier mail begins: reply headers, header blocks,
+"Original Message" rules, helpdesk and GroupWise markers, and history glued to the end of a
+line of the reply. Each test looks at a few lines around an index, so callers stay linear
+in the message size. The words themselves, per language, are in bot/mail/reply_words.py.
 """
 
 from __future__ import annotations
@@ -11,34 +12,23 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
-# A reply header ("On Tue, 1 Mar 2011, Ann <ann@x.org> wrote:") is at most a few lines
-# long; its verbs of writing in the languages mail clients write it in.
+from bot.mail.reply_words import (
+    ABOVE_THIS_LINE,
+    FROM_LABELS,
+    ORIGINAL_MESSAGE_NAMES,
+    OTHER_LABELS,
+    SENT_OR_SUBJECT_LABELS,
+    UNSPACED_WRITING_VERBS,
+    WRITING_VERBS,
+)
+
+# A reply header ("On Tue, 1 Mar 2011, Ann <ann@x.org> wrote:") is at most a few lines long.
 _MAX_HEADER_LINES = 4
 MAX_HEADER_LENGTH = 500
 # "Ann Smith wrote:" with neither address nor date is a header only above a quote, and short.
 _MAX_BARE_HEADER = 100
 _MAX_NAME_WORDS = 4
-_VERB_TEXT = (
-    "wrote|writes|a écrit|écrit|escribió|escribio|escribiu|ha escrit|va escriure|ha scritto|"
-    "scrisse|escreveu|schrieb|geschrieben|schreef|geschreven|napisał|napisała|napisana|"
-    "napisal|napisala|pisze|skrev|kirjoitti|kirjutas|rakstīja|rašė|skrifaði|napsal|napsala|"
-    "napísal|napísala|írta|написал|написала|написав|написао|написа|пише|пишет|"
-    "yazdı|έγραψε|a scris|napisao|menulis|đã viết|كتب|כתב|נכתב|idatzi|sumulat|verzond|"  # noqa: RUF001
-    "nadesłał|nadesłała|напісаў|напісала|geskryf|ysgrifennodd|aliandika|نوشت|لکھا|লিখেছেন|ने लिखा|"
-    "quoting|zitat von|citando|citant|cytuję|excerpts from"
-)
-_VERBS = _VERB_TEXT.split("|")
-# Scripts written without spaces: looked for anywhere in the text.
-_UNSPACED_VERBS = (
-    "写道",
-    "寫道",
-    "작성",
-    "쓴 글",
-    "のメッセージ",
-    "のメール",
-    "書きました",
-    "เขียน",
-)
+_VERBS = WRITING_VERBS.split("|")
 # "… Ann <ann@x.org> sent:"
 _ADDRESS_SENT = re.compile(r">\)?\s*+sent\b", re.IGNORECASE)
 # Looking a text's words up in sets is far cheaper than a regex trying ~60 verbs at every
@@ -67,7 +57,10 @@ def _has_verb(text: str) -> bool:
         return True
     if not _TWO_WORD_ENDS.isdisjoint(words) and not _TWO_WORD_VERBS.isdisjoint(pairwise(words)):
         return True
-    return any(verb in text for verb in _UNSPACED_VERBS) or _ADDRESS_SENT.search(text) is not None
+    return (
+        any(verb in text for verb in UNSPACED_WRITING_VERBS)
+        or _ADDRESS_SENT.search(text) is not None
+    )
 
 
 def _ends_with_verb(text: str) -> bool:
@@ -126,35 +119,14 @@ _LABEL = re.compile(
     r"(?:([^\W\d_][^:\uff1a*_\d]{0,24}?)\s*+(?:[*_]++\s*+)?+[:\uff1a]|(message du)\s++\d)",
     re.IGNORECASE,
 )
-_FROM_LABEL_TEXT = (
-    r"from|de|de la|von|van|da|fra|från|frá|od|от|від|lähettäjä|feladó|kimden|afzender|"
-    r"expéditeur|remitente|odesílatel|odosielateľ|από|từ|dari|מאת|من|发件人|寄件者|寄件人|"
-    r"差出人|보낸 사람|發件人"
-)
-_FROM_LABELS = re.compile(_FROM_LABEL_TEXT)
+_FROM_LABELS = re.compile(FROM_LABELS)
 # When and what: the labels that make "From:" a header block rather than a note the
 # customer typed ("From: Grandma / To: Lily / Message: ..." on a gift card).
-_SENT_OR_SUBJECT_TEXT = (
-    r"sent|date|subject|envoyé|envoyé le|objet|gesendet|datum|betreff|verzonden|onderwerp|"
-    r"inviato|data|oggetto|enviado|enviado el|enviada|enviada em|asunto|fecha|assunto|"
-    r"wysłano|wysłane|temat|sendt|emne|dato|skickat|ämne|odesláno|odoslané|předmět|predmet|"
-    r"elküldve|tárgy|dátum|trimis|subiect|lähetetty|aihe|päivämäärä|отправлено|надіслано|"
-    r"тема|дата|gönderildi|gönderilme tarihi|konu|tarih|στάλθηκε|θέμα|ημερομηνία|đã gửi|"
-    r"chủ đề|ngày|dikirim|perihal|subjek|tanggal|נשלח|נושא|תאריך|تم الإرسال|الموضوع|التاريخ|"
-    r"发送时间|日期|时间|主题|寄件日期|主旨|發送時間|主題|送信日時|件名|보낸 날짜|제목|날짜|"
-    r"message du"
-)
-_OTHER_LABEL_TEXT = (
-    _SENT_OR_SUBJECT_TEXT
-    + r"|to|cc|à|a|an|kopie|aan|para|do|dw|til|till|kopia|komu|címzett|către|vastaanottaja|"
-    r"кому|копия|копія|kime|bilgi|προς|đến|kepada|אל|إلى|收件人|抄送|收件者|副本|宛先|받는 사람|"
-    r"참조|copie à|organization|organisation|organización|kopi|vedhæftet|importance|priority|"
-    r"reply-to|bcc"
-)
-_SENT_OR_SUBJECT_LABELS = re.compile(_SENT_OR_SUBJECT_TEXT)
+_OTHER_LABEL_TEXT = f"{SENT_OR_SUBJECT_LABELS}|{OTHER_LABELS}"
+_SENT_OR_SUBJECT_LABELS = re.compile(SENT_OR_SUBJECT_LABELS)
 # A "From:" label glued to the end of a line of the reply ("Thanks, AnnaFrom: ...").
 _GLUED_FROM_LABEL = re.compile(
-    rf"(?<=[\s.!?,;)]|[a-zà-ÿ])({_FROM_LABEL_TEXT})\s?[:\uff1a]", re.IGNORECASE
+    rf"(?<=[\s.!?,;)]|[a-zà-ÿ])({FROM_LABELS})\s?[:\uff1a]", re.IGNORECASE
 )
 _MIN_GLUED_BLOCK_COLONS = 3
 _OTHER_LABELS = re.compile(_OTHER_LABEL_TEXT)
@@ -195,25 +167,7 @@ _OUTLOOK_BLOCK_LINES = 6
 _MIN_LABELS_BELOW = 2
 _FROM_WITHIN = 3
 _DASHES = "-_=*\u2010-\u2015\u2212"  # hyphens, en and em dashes, minus
-_ORIGINAL_PHRASES = (
-    r"(?:original message|reply message|forwarded message|original|antwort nachricht|"
-    r"original-nachricht|původní e-mail|원본 메일|"
-    r"ursprüngliche nachricht|weitergeleitete nachricht|message d'origine|message transféré|"
-    r"mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato|"
-    r"oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande|"
-    r"opprinnelig melding|oprindelig meddelelse|originalnachricht|alkuperäinen viesti|"
-    r"wiadomość oryginalna|"
-    r"původní zpráva|исходное сообщение|пересылаемое сообщение|mensagem original|"
-    r"mensagem encaminhada|mail original|message original|ursprüngliche mail|"
-    r"originalna poruka|oryginalna wiadomość|pôvodná správa|eredeti üzenet|mesaj original|"
-    r"orijinal mesaj|αρχικό μήνυμα|оригинальное сообщение|вихідне повідомлення|"
-    r"ההודעה המקורית|الرسالة الأصلية|tin nhắn gốc|pesan asli|原始邮件|原始郵件|原始信件|"
-    r"原邮件|原郵件|元のメッセージ|원본 메시지|원래 메시지|originalmeddelande|oprindelig besked|"
-    r"原始訊息|thư gốc|הודעה מקורית|ข้อความต้นฉบับ|ข้อความดั้งเดิม|оригінальне повідомлення|"
-    r"початкове повідомлення|izvorna poruka|оригинално съобщение|оригинална порука|"
-    r"missatge original|özgün ileti|pradinis pranešimas|sākotnējais ziņojums|algsõnum|"
-    r"izvirno sporočilo|origineel bericht)"
-)
+_ORIGINAL_PHRASES = f"(?:{ORIGINAL_MESSAGE_NAMES})"
 ORIGINAL_MESSAGE = re.compile(
     rf"^\s*+[{_DASHES}]{{2,}}+\s*+{_ORIGINAL_PHRASES}\s*[{_DASHES}]{{2,}}\s*$"
     r"|^\s*+(?:begin forwarded message|début du message réexpédié|"
@@ -238,12 +192,7 @@ _HELPDESK_MARKER = re.compile(
 _FRAME = "-=_#*\u2013\u2014 "
 _MAX_FRAMED_MARKER = 80
 _ABOVE_THIS_LINE = re.compile(
-    r"above this line|(?:reply|write|type|respond|answer)\w*+\s++(?:\w++\s++)?above\b|"
-    r"über dieser zeile|oberhalb dieser zeile|au-dessus de cette ligne|"
-    r"encima de esta l[ií]nea|sopra questa (?:riga|linea)|boven deze (?:regel|lijn)|"
-    r"acima desta linha|ovanför (?:denna|den här) rad|over denne linj|"
-    r"tämän rivin yläpuolel|(?:nad|powyżej) t(?:ą|ej) lini|nad tímto řádkem|"
-    r"(?:над|выше) этой строк|bu satırın üst|この行より上|此行以上|在此行上方|이 줄 위에",  # noqa: RUF001
+    ABOVE_THIS_LINE,
     re.IGNORECASE,
 )
 SEPARATOR = re.compile(r"^\s*+(?:-{3,}|_{3,}|={3,}|\*{3,})\s*$")
