@@ -39,7 +39,7 @@ _INVISIBLE = "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
 _INVISIBLE_CHARS = "".join(
     map(chr, [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF])
 )
-_WORDS = re.compile(rf"[^\s.,;:!?()\[\]<>\"'*\uff1a{_INVISIBLE}]++")
+_WORDS = re.compile(rf"[^\s.,;:!?()\[\]<>\"'*/\uff1a{_INVISIBLE}]++")
 _ONE_WORD_VERBS = frozenset(verb for verb in _VERBS if " " not in verb)
 _TWO_WORD_VERBS = frozenset(tuple(verb.split()) for verb in _VERBS if " " in verb)
 _TWO_WORD_ENDS = frozenset(second for _, second in _TWO_WORD_VERBS)

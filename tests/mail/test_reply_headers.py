@@ -64,6 +64,12 @@ REPLY_HEADERS = [
     "在 2026年11月3日，10:14，Ann Smith <ann@x.org> 写道：",
     "Op 3 nov. 2026 om 10:14 heeft Ann Smith <ann@x.org> het volgende geschreven:",
     "Wiadomość napisana przez Ann Smith <ann@x.org> w dniu 03.11.2026, o godz. 10:14:",
+    "ב-3 בנוב׳ 2026, בשעה 10:14, Ann Smith <ann@x.org> כתב/ה:",
+    "3. stu 2026. u 10:14, Ann Smith <ann@x.org> je napisao/la:",
+    "3 лист. 2026 р. о 10:14 Ann Smith <ann@x.org> написав(ла):",
+    "Ann Smith <ann@x.org> kirjoitti 3.11.2026 kello 10.14:",
+    "3 Kas 2026 tarihinde 10:14 saatinde, Ann Smith <ann@x.org> şunları yazdı:",
+    "Vào 10:14, ngày 3 thg 11, 2026, Ann Smith <ann@x.org> đã viết:",
     # Thunderbird
     "On 03/11/2026 10:14, Ann Smith wrote:",
     "W dniu 3.11.2026 o 10:14, Ann Smith pisze:",
