@@ -266,9 +266,16 @@ def _unframed(line: str) -> str:
 
 
 def _is_framed_header(line: str) -> bool:
-    """A verb of writing framed by dashes on both sides is a header on its own."""
+    """A verb of writing framed by dashes on both sides is a header on its own, with an
+    address or a date, or after a name alone ("---- Ann Smith wrote ----"): "---- As I
+    wrote yesterday ----" is a banner the customer typed."""
     line = line.strip()
-    return line.startswith("--") and line.endswith("--") and _has_verb(line)
+    if not (line.startswith("--") and line.endswith("--")):
+        return False
+    inner = _unframed(line)
+    if "@" in inner or _DIGIT.search(inner):
+        return _has_verb(inner)
+    return _is_bare_header(inner)
 
 
 def _opens_header(lines: list[str], first: int) -> bool:
