@@ -1,19 +1,29 @@
-"""The new part of a reply: quoted history and signatures removed.
+"""The new part of a message: quoted history and signatures removed, forwards kept.
 
-Two passes over the lines, both linear:
+Passes over the lines, each linear:
 
-1. Top down, the first place where unquoted history starts cuts the text: an Outlook
-   "From:/Sent:/To:" block, an "-----Original Message-----" or forward separator, or an
-   "On <date>, <name> wrote:" header followed by unquoted text. Whatever is below is the
-   previous mail, not the reply.
+1. Top down, the first place where history starts ends what the customer wrote: an
+   Outlook "From:/Sent:/To:" block, an "-----Original Message-----" separator, an
+   "On <date>, <name> wrote:" header followed by unquoted text, or the line a phone adds
+   ("Sent from my iPhone"), below which everything is the previous mail. A forward
+   separator there (or below the phone's line) starts a forwarded mail, which is kept
+   and shown as forwarded (bot/mail/forwards.py); so is a message that is nothing but a
+   pasted mail, and any history when the subject says the message is a forward.
 2. Bottom up, as github/email_reply_parser does: trailing ">" quoted blocks (with the reply
    header above them), signatures and blank lines are peeled off until the first line the
-   sender wrote. Quoted blocks between the sender's own paragraphs (inline replies) stay.
+   sender wrote. A typed sign-off under a quote ("Thanks,\\nMaria" below the history of a
+   top-posted reply) is kept, and the quote above it goes.
+3. A quote at the top with the answer below it and no quote after (bottom-posting) goes.
+   Quoted blocks between the sender's own paragraphs (inline replies) stay.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from bot.mail.forwards import forwarded_mail
 from bot.mail.reply_headers import (
+    FORWARD_SEPARATOR,
     GMAIL_WRAPPED_ADDRESS,
     MAX_HEADER_LENGTH,
     ORIGINAL_MESSAGE,
@@ -23,7 +33,7 @@ from bot.mail.reply_headers import (
     is_blank,
     is_outlook_block,
 )
-from bot.mail.signatures import signature_start
+from bot.mail.signatures import is_device_sign_off, is_sign_off, signature_start
 
 # Nobody writes a reply this long; what follows is history (or an attack on our time:
 # a line costs a few microseconds at worst, so this bounds the work at about a second).
@@ -32,24 +42,66 @@ _MAX_LINES = 100_000
 # sits between two quoted lines, right below a line as long as the wrap width.
 _WRAP_WIDTH = 60
 _MAX_WRAPPED_TAIL = 2
+# Forwards of forwards are shown to this depth; each level reads only what is below it.
+_MAX_FORWARD_DEPTH = 4
+_SENTENCE_END = (".", "?", "!", ":", ";")
 
 
-def visible_reply(text: str) -> str:
-    """What the sender wrote in this message, without quoted history or signature.
+def visible_reply(text: str, *, forwarded: bool = False, quotes_are_history: bool = True) -> str:
+    """What the sender wrote in this message, without quoted history or signature, with
+    any mail they forwarded shown as forwarded.
 
-    When nothing would be left (a forward, or a mail that is all quote) the whole text is
-    returned instead, stripped: an empty message helps nobody.
+    `forwarded`: the subject says the message is a forward ("Fwd:"), so the history below
+    what the sender wrote is the forwarded mail. `quotes_are_history=False`: the ">" lines
+    are quotes the sender made (an HTML blockquote nothing marks as a reply's history).
+    When nothing would be left (a mail that is all quote) the whole text is returned
+    instead, stripped: an empty message helps nobody.
     """
-    return strip_quoted_history(text) or "\n".join(_lines(text)).strip()
+    stripped = strip_quoted_history(
+        text, forwarded=forwarded, quotes_are_history=quotes_are_history
+    )
+    return stripped or _pasted_mail(_lines(text)[:_MAX_LINES]) or "\n".join(_lines(text)).strip()
 
 
-def strip_quoted_history(text: str) -> str:
+def strip_quoted_history(
+    text: str, *, forwarded: bool = False, quotes_are_history: bool = True
+) -> str:
     """The reply without history or signature; "" when the text holds nothing else."""
     lines = _lines(text)[:_MAX_LINES]
-    lines = lines[: _history_start(lines)]
-    quoted = _quoted_lines(lines)
-    # Trailing spaces are invisible; format=flowed mail is full of them.
-    return "\n".join(line.rstrip() for line in lines[: _reply_end(lines, quoted)]).strip()
+    return _new_text(lines, forwarded=forwarded, quotes_are_history=quotes_are_history, depth=0)
+
+
+@dataclass(frozen=True)
+class _History:
+    reply_end: int  # where what the sender wrote ends
+    forward: int | None = None  # where a forwarded mail starts, when one is shown
+
+
+def _new_text(lines: list[str], *, forwarded: bool, quotes_are_history: bool, depth: int) -> str:
+    quoted = _quoted_lines(lines) if quotes_are_history else [False] * len(lines)
+    history = _history_start(lines, quoted, forwarded=forwarded)
+    reply = _reply(lines[: history.reply_end], quoted[: history.reply_end])
+    if history.forward is None or depth >= _MAX_FORWARD_DEPTH:
+        return reply
+
+    def shown_body(body: list[str]) -> str:
+        return _new_text(body, forwarded=False, quotes_are_history=True, depth=depth + 1)
+
+    forward = forwarded_mail(lines, history.forward, shown_body)
+    return "\n\n".join(part for part in (reply, forward) if part)
+
+
+def _pasted_mail(lines: list[str]) -> str:
+    """A message that is nothing but a mail pasted with its header block (or with Outlook's
+    "Original Message" line over it), shown as forwarded; "" for any other message."""
+    first = 0
+    while first < len(lines) and is_blank(lines[first]):
+        first += 1
+    if first == len(lines) or not (
+        ORIGINAL_MESSAGE.match(lines[first]) or is_outlook_block(lines, first)
+    ):
+        return ""
+    return _new_text(lines, forwarded=True, quotes_are_history=True, depth=0)
 
 
 def _lines(text: str) -> list[str]:
@@ -64,6 +116,9 @@ def _lines(text: str) -> list[str]:
 
 
 def _quoted_lines(lines: list[str]) -> list[bool]:
+    """Which lines belong to a ">" quote: the ">" lines, and the unquoted pieces a client's
+    re-wrapping broke out of a quote (a tail below a line as long as the wrap width, a link
+    wrapped onto its own line) when the quote goes on below them."""
     quoted = [line.lstrip().startswith(">") for line in lines]
     index = 0
     while index < len(lines):
@@ -73,37 +128,57 @@ def _quoted_lines(lines: list[str]) -> list[bool]:
         tail_end = index
         while tail_end < len(lines) and not quoted[tail_end] and not is_blank(lines[tail_end]):
             tail_end += 1
-        wrapped_tail = (
+        inside_quote = (
             index > 0
             and quoted[index - 1]
-            and len(lines[index - 1].rstrip()) >= _WRAP_WIDTH
             and tail_end < len(lines)
             and quoted[tail_end]
             and tail_end - index <= _MAX_WRAPPED_TAIL
         )
-        if wrapped_tail:
+        wrapped = len(lines[index - 1].rstrip()) >= _WRAP_WIDTH or all(
+            _is_link(line) for line in lines[index:tail_end]
+        )
+        if inside_quote and wrapped:
             quoted[index:tail_end] = [True] * (tail_end - index)
         index = tail_end
     return quoted
 
 
-def _next_content_is_quoted(lines: list[str], index: int) -> bool:
+def _is_link(line: str) -> bool:
+    stripped = line.strip().strip("<>")
+    return stripped.startswith(("http://", "https://", "www.")) and " " not in stripped
+
+
+def _next_content_is_quoted(lines: list[str], quoted: list[bool], index: int) -> bool:
     while index < len(lines) and is_blank(lines[index]):
         index += 1
-    return index < len(lines) and lines[index].lstrip().startswith(">")
+    return index < len(lines) and quoted[index]
 
 
-def _history_start(lines: list[str]) -> int:
-    """Where unquoted history begins (len(lines) when it does not)."""
+def _history_start(lines: list[str], quoted: list[bool], *, forwarded: bool) -> _History:
+    """Where what the sender wrote ends, and where a forwarded mail starts if one does."""
+    device_line = None  # below a phone's sign-off line, the next thing is history
+
+    def reply_end(index: int) -> int:
+        return _with_separators_above(lines, index) if device_line is None else device_line
+
     for index, line in enumerate(lines):
-        if is_blank(line) or line.lstrip().startswith(">") or len(line) > MAX_HEADER_LENGTH:
+        if is_blank(line) or quoted[index] or len(line) > MAX_HEADER_LENGTH:
+            continue
+        if FORWARD_SEPARATOR.match(line):
+            return _History(reply_end(index), forward=index)
+        if device_line is None and is_device_sign_off(line):
+            device_line = index
             continue
         if ORIGINAL_MESSAGE.match(line) or is_outlook_block(lines, index):
-            return _with_separators_above(lines, index)
+            forward = _with_separators_above(lines, index) if forwarded else None
+            return _History(reply_end(index), forward=forward)
         header_end = header_starting_at(lines, index)
-        if header_end is not None and not _next_content_is_quoted(lines, header_end):
-            return _with_separators_above(lines, index)
-    return len(lines)
+        if header_end is not None and not _next_content_is_quoted(lines, quoted, header_end):
+            return _History(reply_end(index))
+        if device_line is not None:
+            return _History(device_line)  # the previous mail, without a header over it
+    return _History(len(lines) if device_line is None else device_line)
 
 
 def _with_separators_above(lines: list[str], index: int) -> int:
@@ -114,13 +189,23 @@ def _with_separators_above(lines: list[str], index: int) -> int:
     return above - 1 if above > 0 and SEPARATOR.match(lines[above - 1]) else index
 
 
-def _reply_end(lines: list[str], quoted: list[bool]) -> int:
+def _reply(lines: list[str], quoted: list[bool]) -> str:
+    end, sign_off = _reply_end(lines, quoted)
+    begin = _bottom_post_start(lines, quoted, end)
+    reply = "\n".join(line.rstrip() for line in lines[begin:end]).strip()
+    # Trailing spaces are invisible; format=flowed mail is full of them.
+    return "\n\n".join(part for part in (reply, sign_off) if part)
+
+
+def _reply_end(lines: list[str], quoted: list[bool]) -> tuple[int, str]:
+    """Where the reply ends bottom up, and the typed sign-off found under its history."""
     end = len(lines)
+    sign_off = ""
     while True:
         while end > 0 and is_blank(lines[end - 1]):
             end -= 1
         if end == 0:
-            return 0
+            return 0, sign_off
         if quoted[end - 1]:
             while end > 0 and (quoted[end - 1] or is_blank(lines[end - 1])):
                 end -= 1
@@ -128,6 +213,75 @@ def _reply_end(lines: list[str], quoted: list[bool]) -> int:
                 end = header
             continue
         signature = signature_start(lines, quoted, end)
-        if signature is None:
-            return end
-        end = signature
+        if signature is not None:
+            end = signature
+            continue
+        below_quote = _sign_off_below_quote(lines, quoted, end) if not sign_off else None
+        if below_quote is None:
+            return end, sign_off
+        end, sign_off = below_quote
+
+
+def _sign_off_below_quote(lines: list[str], quoted: list[bool], end: int) -> tuple[int, str] | None:
+    """When the unquoted lines that end at `end` follow a quote and are only a sign-off:
+    where the quote ends (the quote is peeled next), and the sign-off, to keep."""
+    block = end
+    while block > 0 and not quoted[block - 1]:
+        block -= 1
+    if block == 0:
+        return None
+    top_posted = _top_posted(lines, quoted, block)
+    first = block
+    while first < end and is_blank(lines[first]):
+        first += 1
+    if top_posted and _wraps_quote_line(lines, first):
+        first += 1  # the last quoted line's tail, re-wrapped without its ">"
+    if not is_sign_off(lines[first:end], top_posted=top_posted):
+        return None
+    sign_off = "\n".join(line.rstrip() for line in lines[first:end]).strip()
+    return block, sign_off
+
+
+def _wraps_quote_line(lines: list[str], index: int) -> bool:
+    """Whether lines[index] is the re-wrapped end of the quoted line right above it."""
+    above = lines[index - 1].rstrip()
+    line = lines[index].strip()
+    return (
+        above.lstrip().startswith(">")
+        and len(above) >= _WRAP_WIDTH
+        and not above.endswith(_SENTENCE_END)
+        and line[:1].islower()
+        and (index + 1 == len(lines) or is_blank(lines[index + 1]))
+    )
+
+
+def _top_posted(lines: list[str], quoted: list[bool], quote_end: int) -> bool:
+    """Whether the quote that ends at `quote_end` is a reply's history under what the sender
+    wrote: a reply header over it, and the sender's text over that."""
+    start = quote_end
+    while start > 0 and (quoted[start - 1] or is_blank(lines[start - 1])):
+        start -= 1
+    header = header_ending_at(lines, start - 1) if start > 0 else None
+    if header is None:
+        return False
+    return any(not quoted[index] and not is_blank(lines[index]) for index in range(header))
+
+
+def _bottom_post_start(lines: list[str], quoted: list[bool], end: int) -> int:
+    """Where the answer starts when the reply is a quote (with its header) and the answer
+    below it; 0 when the quote is not at the top or another quote follows the answer."""
+    index = 0
+    while index < end and is_blank(lines[index]):
+        index += 1
+    if index == end:
+        return 0
+    if not quoted[index]:
+        header_end = header_starting_at(lines, index)
+        if header_end is None or not _next_content_is_quoted(lines, quoted, header_end):
+            return 0
+        index = header_end
+    while index < end and (quoted[index] or is_blank(lines[index])):
+        index += 1
+    if index == end or any(quoted[index:end]):
+        return 0
+    return index

@@ -1,4 +1,9 @@
-"""Where a signature starts in the unquoted block at the end of a reply."""
+"""Sign-offs: what ends the text a customer typed, and what a device added under it.
+
+The rule (tests/mail/fidelity/README.md): cut what the customer did not type, a "-- "
+signature block and the line a phone or mail app adds ("Sent from my iPhone", "Get Outlook
+for iOS<https://aka.ms/…>"); keep what they typed, a valediction and their name.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,95 @@ import re
 _DELIMITER = re.compile(r"^--\s*$")
 _LOOSE_SIGNATURE = re.compile(r"^\s*+(?:--|__)|^={30,}\s*$")
 _NAME_SIGNATURE = re.compile(r"^-\w")  # "-Abhishek"
-_MOBILE_SIGNATURE = re.compile(
-    r"^\s*+(?:sent from|sent with|get outlook for|envoyé de|envoyé depuis|von meinem|"
-    r"gesendet von|enviado desde|enviado do|inviato da|verzonden (?:met|vanaf)|"
-    r"skickat från|sendt fra|lähetetty|wysłane z|отправлено с)"  # noqa: RUF001
-    r"(?:\s+[\w'\u2019&+-]+){1,6}\s*$",
+
+# The line a device or app appends: an opening in one of the languages phones are set to,
+# a few words naming the device or app (a link glued to them, as Outlook Mobile does), and
+# nothing else on the line. A device or app must be named, so that "Sent from my desk"
+# stays the customer's sentence.
+_DEVICE_OPENING = re.compile(
+    r"^\s*+(?:sent (?:from|with|via|using)|get outlook for|download outlook for|"
+    r"envoyé (?:de|depuis|à partir de|avec)|obtenir outlook pour|télécharger outlook pour|"
+    r"von meinem|gesendet (?:von|mit|vom)|holen sie sich outlook für|"
+    r"diese nachricht wurde von meinem|enviado (?:desde|do|de|con|com)|"
+    r"obtener outlook para|descargar outlook para|inviato (?:da|dal|con)|scarica outlook per|"
+    r"verzonden (?:met|vanaf|van)|verstuurd (?:met|vanaf|van)|skickat (?:från|med)|"
+    r"sendt (?:fra|med)|lähetetty|wysłane z|wysłano z|отправлено (?:с|из)|odesláno z|"  # noqa: RUF001
+    r"poslano z|从我的|發自我的|来自我的)",
     re.IGNORECASE,
 )
+# "Sent from my …" names a device whatever follows (a "Wiko RIDGE FAB 4G").
+_MY_DEVICE = re.compile(
+    r"^\s*+(?:sent from my|envoyé de mon|envoyé depuis mon|von meinem|enviado desde mi|"
+    r"enviado do meu|enviado de mi|inviato dal mio|verzonden vanaf mijn|verstuurd vanaf mijn|"
+    r"skickat från min|sendt fra min|wysłane z mojego)\s",
+    re.IGNORECASE,
+)
+_DEVICE_REST = re.compile(
+    r"(?:\s*+[\w'\u2019&+®™./()-]++(?:<[^<>\s]*+>)?+){0,9}[\s.!]*+$", re.IGNORECASE
+)
+# Word-final forms ("iPhoneから送信", "iPhone'umdan gönderildi") name the device first.
+_DEVICE_ENDINGS = ("から送信", "发送", "發送", "gönderildi", "küldve")
+_DEVICE_OR_APP = re.compile(
+    r"(?<![a-z])(?:iphone|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|poco|"
+    r"oneplus|oppo|vivo|pixel|motorola|moto|nokia|xperia|sony|htc|blackberry|fairphone|"
+    r"outlook|yahoo|aol|gmail|gmx|web\.de|mail|protonmail|proton|tutanota|ios|"
+    r"mobile|mobil|móvil|mobiel|smartphone|phone|telefon|téléphone|teléfono|telefono|"
+    r"handy|tablet|device|appareil|dispositivo|apparaat|app)(?![a-z])",
+    re.IGNORECASE,
+)
+_MAX_DEVICE_LINE = 200
+
+# A typed valediction, alone on its line or followed by a name ("Thanks, Maria").
+_VALEDICTION = re.compile(
+    r"^\s*+(?:(?:many |best |kind |warm |warmest )?(?:thanks|thank you|thx|ty|"
+    r"cheers|regards|best regards|kind regards|warm regards|best wishes|all the best|best|"
+    r"sincerely|yours sincerely|yours truly|yours faithfully|yours|respectfully|take care|"
+    r"talk soon|br|rgds|brgds)|(?:viele|beste|liebe|herzliche|schöne|freundliche)? ?grüße|"
+    r"mit freundlichen grüßen|mit besten grüßen|gruß|lg|mfg|vg|danke|vielen dank|"
+    r"(?:bien )?cordialement|merci(?: beaucoup)?|bien à vous|salutations|amicalement|"
+    r"bonne journée|bises|(?:un )?saludos?|atentamente|(?:muchas )?gracias|cordialmente|"
+    r"un abrazo|(?:cordiali |distinti )?saluti|un saluto|grazie(?: mille)?|obrigad[oa]|"
+    r"atenciosamente|cumprimentos|abraços|(?:met )?vriendelijke groet(?:en)?|groet(?:en|jes)?|"
+    r"hartelijke groet(?:en)?|bedankt|dank je(?: wel)?|med vänlig hälsning|"
+    r"vänliga hälsningar|hälsningar|mvh|med venlig hilsen|hilsen|ystävällisin terveisin|"
+    r"terveisin|kiitos|pozdrawiam|z poważaniem|dziękuję|с уважением|спасибо)"  # noqa: RUF001
+    r"[\s,.!]*+(?:[^\W\d][\w.'\u2019-]*+(?:\s++[^\W\d][\w.'\u2019-]*+){0,2}[\s,.!]*+)?$",
+    re.IGNORECASE,
+)
+# What may follow a valediction in a sign-off: a name, a title, a phone number.
+_MAX_SIGN_OFF_LINES = 5
+_MAX_SIGN_OFF_LINE = 60
+# A bare name: one to four capitalised words ("Tom", "J. Hughes"), not a sentence.
+_NAME = re.compile(r"^\s*+(?:[A-ZÀ-ÞĀ-Ž](?:[\w'\u2019-]*+|\.)\s*+){1,4}$")
+
+
+def is_device_sign_off(line: str) -> bool:
+    """Whether the line is what a phone or mail app appends ("Sent from my iPhone")."""
+    if len(line) > _MAX_DEVICE_LINE:
+        return False
+    if my_device := _MY_DEVICE.match(line):
+        return _DEVICE_REST.match(line, my_device.end()) is not None
+    # The device must be named; searched last, as it is the slow test.
+    if opening := _DEVICE_OPENING.match(line):
+        rest = _DEVICE_REST.match(line, opening.end())
+    elif line.rstrip(" \t.!").lower().endswith(_DEVICE_ENDINGS):
+        rest = _DEVICE_REST.match(line)
+    else:
+        return False
+    return rest is not None and _DEVICE_OR_APP.search(line) is not None
+
+
+def is_sign_off(lines: list[str], *, top_posted: bool) -> bool:
+    """Whether these lines (blank ones included) are only a sign-off the customer typed: a
+    valediction with a name or title under it, or, below a top-posted reply, a bare name."""
+    typed = [line for line in lines if line.strip()]
+    if not typed or len(typed) > _MAX_SIGN_OFF_LINES:
+        return False
+    if any(len(line.strip()) > _MAX_SIGN_OFF_LINE for line in typed):
+        return False
+    if _VALEDICTION.match(typed[0]):
+        return True
+    return top_posted and len(typed) <= 2 and all(_NAME.match(line) for line in typed)
 
 
 def signature_start(lines: list[str], quoted: list[bool], end: int) -> int | None:
@@ -28,7 +115,6 @@ def signature_start(lines: list[str], quoted: list[bool], end: int) -> int | Non
             return index
         if after_blank and (
             _LOOSE_SIGNATURE.match(line)
-            or _MOBILE_SIGNATURE.match(line)
             or (_NAME_SIGNATURE.match(line) and not _starts_list(lines, index + 1))
         ):
             return index

@@ -31,10 +31,14 @@ def test_multilingual_headers_leave_exactly_the_reply(fixture: str) -> None:
     assert visible.endswith(LOREM_LAST_LINE)
 
 
-def test_forward_without_a_note_keeps_the_whole_text() -> None:
-    text = "---------- Forwarded message ---------\nFrom: Ann <ann@x.org>\n\nThe order is late."
-    assert strip_quoted_history(text) == ""
-    assert visible_reply(text) == text
+def test_forward_without_a_note_is_shown_as_forwarded() -> None:
+    text = (
+        "---------- Forwarded message ---------\nFrom: Ann <ann@x.org>\nTo: <b@y.org>\n\n"
+        "The order is late."
+    )
+    shown = "---------- Forwarded message ----------\nFrom: Ann <ann@x.org>\n\nThe order is late."
+    assert strip_quoted_history(text) == shown
+    assert visible_reply(text) == shown
 
 
 def test_mail_that_is_all_quote_keeps_the_whole_text() -> None:
@@ -43,17 +47,35 @@ def test_mail_that_is_all_quote_keeps_the_whole_text() -> None:
     assert visible_reply("\n\n  \n") == ""
 
 
-def test_outlook_original_message_and_forward_markers() -> None:
+def test_reply_separators_cut_and_forward_separators_show_the_forward() -> None:
     for marker in (
         "-----Original Message-----",
         "----- Original Message -----",
         "-------- Message d'origine --------",
         "-----Ursprüngliche Nachricht-----",
-        "---------- Forwarded message ---------",
-        "Begin forwarded message:",
     ):
         text = f"Yes, please cancel it.\n\n{marker}\nWhatever came before\n"
         assert visible_reply(text) == "Yes, please cancel it.", marker
+    for marker in (
+        "---------- Forwarded message ---------",
+        "-------- Forwarded Message --------",
+        "-----Weitergeleitete Nachricht-----",
+        "Begin forwarded message:",
+    ):
+        text = f"See below.\n\n{marker}\nFrom: Shop <a@shop.example>\n\nYour order shipped.\n"
+        assert visible_reply(text) == (
+            "See below.\n\n---------- Forwarded message ----------\n"
+            "From: Shop <a@shop.example>\n\nYour order shipped."
+        ), marker
+
+
+def test_outlook_history_is_a_forward_when_the_subject_says_so() -> None:
+    text = "FYI\n\nFrom: Shop <a@shop.example>\nSent: Monday\nTo: Ann\nSubject: Order\n\nShipped."
+    assert visible_reply(text) == "FYI"
+    assert visible_reply(text, forwarded=True) == (
+        "FYI\n\n---------- Forwarded message ----------\nFrom: Shop <a@shop.example>\n"
+        "Sent: Monday\nSubject: Order\n\nShipped."
+    )
 
 
 def test_outlook_header_block_needs_a_second_header_line() -> None:
