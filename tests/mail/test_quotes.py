@@ -126,6 +126,106 @@ def test_signatures() -> None:
     assert visible_reply(bullets) == bullets
 
 
+@pytest.mark.parametrize(
+    "device_line",
+    [
+        "Sent from my iPhone",
+        "Sent from my Wiko RIDGE FAB 4G",
+        "Sent from Outlook Mobile<https://aka.ms/blhgte>",
+        "Get Outlook for iOS<https://aka.ms/o0ukef>",
+        "Envoyé à partir de Outlook pour iOS",
+        "Von meinem iPhone gesendet",
+        "Enviado desde mi Samsung Galaxy",
+        "Sent from Yahoo Mail for Android",
+        "Sent from my Galaxy",
+        "Sent from my HUAWEI P30 Pro",
+        "Inviato da iPhone",
+        "Verstuurd vanaf mijn Samsung Galaxy-smartphone.",
+        "Skickat från min iPhone",
+        "iPhoneから送信",
+    ],
+)
+def test_device_sign_offs_end_the_reply_with_what_is_under_them(device_line: str) -> None:
+    assert visible_reply(f"Fine.\n{device_line}") == "Fine."
+    previous_mail = "Hi Ann,\n\nyour parcel has shipped.\n\n> Older\n"
+    assert visible_reply(f"Fine.\n\n{device_line}\n\n{previous_mail}") == "Fine."
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sent from my desk, which is easier than my phone.",
+        "Sent from the warehouse on Monday, it says",
+        "Get it to me by Friday",
+    ],
+)
+def test_sentences_that_start_like_device_lines_stay(sentence: str) -> None:
+    text = f"Fine.\n\n{sentence}\n\nAnd one more thing."
+    assert visible_reply(text) == text
+
+
+def test_typed_valedictions_and_names_are_kept_wherever_they_are() -> None:
+    header = "On Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Which size?\n"
+    assert visible_reply(f"Medium.\n\nThanks,\nAnn\n\n{header}") == "Medium.\n\nThanks,\nAnn"
+    under = f"Medium.\n\n{header}\nThanks,\nAnn\n-- \nAnn Smith, ACME"
+    assert visible_reply(under) == "Medium.\n\nThanks,\nAnn"
+    assert visible_reply(f"Medium.\n\n{header}\nAnn Smith\n") == "Medium.\n\nAnn Smith"
+
+
+def test_an_answer_under_an_unattributed_quote_is_not_a_sign_off() -> None:
+    # Without a reply header over the quote, a short capitalised line is an answer.
+    text = "Hi,\n\n> Which size?\n\nMedium\n\n> Which colour?\n\nBlue"
+    assert visible_reply(text) == text
+
+
+def test_bottom_posted_answers_lose_the_quote_above_them() -> None:
+    header = "On Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n"
+    assert visible_reply(f"{header}> Which size?\n>\n> Shop\n\nMedium.") == "Medium."
+    assert visible_reply("> Which size?\n\nMedium.\n\n-- \nAnn") == "Medium."
+    # A re-wrapped quoted line directly over the answer is no reason to drop the answer.
+    wrapped = f"{header}> " + "word " * 15 + "\nyes please."
+    assert visible_reply(wrapped) == "yes please."
+
+
+def test_a_quote_broken_by_a_link_on_its_own_line_is_one_quote() -> None:
+    text = (
+        "Thanks!\n\nOn Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Track it here:\n"
+        "https://carrier.example/t?id=1\n> Shop\n"
+    )
+    assert visible_reply(text) == "Thanks!"
+    answer = "> Where is it?\nIn the hall\n> And the box?\nBinned"
+    assert visible_reply(answer) == answer
+
+
+def test_quotes_the_sender_made_stay_when_told_they_are_not_history() -> None:
+    text = "Is this true?\n\n> Ships within 24 hours.\n"
+    assert visible_reply(text) == "Is this true?"
+    assert visible_reply(text, quotes_are_history=False) == text.strip()
+    reply = f"{text}\nOn Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Old\n"
+    assert visible_reply(reply, quotes_are_history=False) == text.strip()
+
+
+def test_forwards_keep_the_sender_date_and_subject_of_the_forwarded_mail() -> None:
+    text = (
+        "Look.\n\nBegin forwarded message:\n\n> From: Shop <a@shop.example>\n"
+        "> To: Ann <ann@x.org>,\n>  Bob <bob@x.org>\n> Subject: Order\n>  #1001 shipped\n"
+        "> Date: 1 Jan 2024\n>\n> Shipped.\n>\n> On Sun, Ann <ann@x.org> wrote:\n>> Where?\n"
+    )
+    assert visible_reply(text) == (
+        "Look.\n\n---------- Forwarded message ----------\nFrom: Shop <a@shop.example>\n"
+        "Subject: Order #1001 shipped\nDate: 1 Jan 2024\n\nShipped."
+    )
+
+
+def test_a_message_that_is_only_a_pasted_mail_is_shown_as_forwarded() -> None:
+    pasted = "From: Shop <a@shop.example>\nSent: Monday\nTo: Ann\nSubject: Order\n\nShipped."
+    assert strip_quoted_history(pasted) == ""
+    assert visible_reply(pasted) == (
+        "---------- Forwarded message ----------\nFrom: Shop <a@shop.example>\nSent: Monday\n"
+        "Subject: Order\n\nShipped."
+    )
+
+
 def test_not_every_wrote_is_a_header() -> None:
     text = "Something wrote:\nthis is my own text\n\nAnd more."
     assert visible_reply(text) == text
