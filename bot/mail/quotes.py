@@ -201,6 +201,7 @@ def _reply_end(lines: list[str], quoted: list[bool]) -> tuple[int, str]:
     """Where the reply ends bottom up, and the typed sign-off found under its history."""
     end = len(lines)
     sign_off = ""
+    looked_below_quote = False  # once: the sign-off is the last thing the sender typed
     while True:
         while end > 0 and is_blank(lines[end - 1]):
             end -= 1
@@ -216,15 +217,17 @@ def _reply_end(lines: list[str], quoted: list[bool]) -> tuple[int, str]:
         if signature is not None:
             end = signature
             continue
-        below_quote = _sign_off_below_quote(lines, quoted, end) if not sign_off else None
+        below_quote = None if looked_below_quote else _sign_off_below_quote(lines, quoted, end)
+        looked_below_quote = True
         if below_quote is None:
             return end, sign_off
         end, sign_off = below_quote
 
 
 def _sign_off_below_quote(lines: list[str], quoted: list[bool], end: int) -> tuple[int, str] | None:
-    """When the unquoted lines that end at `end` follow a quote and are only a sign-off:
-    where the quote ends (the quote is peeled next), and the sign-off, to keep."""
+    """When the unquoted lines that end at `end` follow a quote and are only a sign-off (or
+    only the quote's re-wrapped last words): where the quote ends, so that it is peeled
+    next, and the sign-off, to keep."""
     block = end
     while block > 0 and not quoted[block - 1]:
         block -= 1
@@ -236,6 +239,8 @@ def _sign_off_below_quote(lines: list[str], quoted: list[bool], end: int) -> tup
         first += 1
     if top_posted and _wraps_quote_line(lines, first):
         first += 1  # the last quoted line's tail, re-wrapped without its ">"
+        if all(is_blank(line) for line in lines[first:end]):
+            return block, ""
     if not is_sign_off(lines[first:end], top_posted=top_posted):
         return None
     sign_off = "\n".join(line.rstrip() for line in lines[first:end]).strip()

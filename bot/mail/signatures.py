@@ -94,7 +94,8 @@ def is_device_sign_off(line: str) -> bool:
 
 def is_sign_off(lines: list[str], *, top_posted: bool) -> bool:
     """Whether these lines (blank ones included) are only a sign-off the customer typed: a
-    valediction with a name or title under it, or, below a top-posted reply, a bare name."""
+    valediction with a name or title under it, or, below a top-posted reply's history, a
+    name with their title, company or phone number under it."""
     typed = [line for line in lines if line.strip()]
     if not typed or len(typed) > _MAX_SIGN_OFF_LINES:
         return False
@@ -102,7 +103,7 @@ def is_sign_off(lines: list[str], *, top_posted: bool) -> bool:
         return False
     if _VALEDICTION.match(typed[0]):
         return True
-    return top_posted and len(typed) <= 2 and all(_NAME.match(line) for line in typed)
+    return top_posted and _NAME.match(typed[0]) is not None
 
 
 def signature_start(lines: list[str], quoted: list[bool], end: int) -> int | None:
