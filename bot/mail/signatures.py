@@ -23,31 +23,39 @@ _DEVICE_OPENING = re.compile(
     r"^\s*+(?:sent (?:from|with|via|using)|get outlook for|download outlook for|"
     r"envoyé (?:de|depuis|à partir de|avec)|obtenir outlook pour|télécharger outlook pour|"
     r"von meinem|gesendet (?:von|mit|vom)|holen sie sich outlook für|"
-    r"diese nachricht wurde von meinem|enviado (?:desde|do|de|con|com)|"
+    r"diese nachricht wurde von meinem|enviado (?:desde|do|de|con|com)|enviat des de|"
     r"obtener outlook para|descargar outlook para|inviato (?:da|dal|con)|scarica outlook per|"
     r"verzonden (?:met|vanaf|van)|verstuurd (?:met|vanaf|van)|skickat (?:från|med)|"
     r"sendt (?:fra|med)|lähetetty|wysłane z|wysłano z|отправлено (?:с|из)|odesláno z|"  # noqa: RUF001
-    r"poslano z|从我的|發自我的|来自我的)",
+    r"poslano z|στάλθηκε από|从我的|從我的|发自我的|發自我的|来自我的|來自我的)",
     re.IGNORECASE,
 )
 # "Sent from my …" names a device whatever follows (a "Wiko RIDGE FAB 4G").
 _MY_DEVICE = re.compile(
     r"^\s*+(?:sent from my|envoyé de mon|envoyé depuis mon|von meinem|enviado desde mi|"
     r"enviado do meu|enviado de mi|inviato dal mio|verzonden vanaf mijn|verstuurd vanaf mijn|"
-    r"skickat från min|sendt fra min|wysłane z mojego)\s",
+    r"skickat från min|sendt fra min|wysłane z mojego|enviat des del meu)\s",
     re.IGNORECASE,
 )
-_DEVICE_REST = re.compile(
-    r"(?:\s*+[\w'\u2019&+®™./()-]++(?:<[^<>\s]*+>)?+){0,9}[\s.!]*+$", re.IGNORECASE
+_DEVICE_WORD = r"[\w'\u2019&+®™./()-]++(?:<[^<>\s]*+>)?+"
+_DEVICE_REST = re.compile(rf"(?:\s*+{_DEVICE_WORD}){{0,9}}[\s.!]*+$")
+# With the device named, carriers' lines may have a comma before a name ("Sent from my
+# Verizon, Samsung Galaxy smartphone"); ", which is …" is prose.
+_NAMED_DEVICE_REST = re.compile(
+    rf"(?:\s*+(?:,\s*+(?=[A-Z]))?+{_DEVICE_WORD}){{0,12}}[\s.!]*+$"
 )
 # Word-final forms ("iPhoneから送信", "iPhone'umdan gönderildi") name the device first.
-_DEVICE_ENDINGS = ("から送信", "发送", "發送", "gönderildi", "küldve")
+_DEVICE_ENDINGS = ("から送信", "发送", "發送", "傳送", "보냄", "gönderildi", "küldve")
+# Devices and apps. Long names match as stems ("iPhonesta", "iPhonu" in Finnish and Czech);
+# short ones as whole words, so that "app" is not read in "happy" nor "mail" in "email".
 _DEVICE_OR_APP = re.compile(
-    r"(?<![a-z])(?:iphone|ipad|ipod|android|galaxy|samsung|huawei|honor|xiaomi|redmi|poco|"
-    r"oneplus|oppo|vivo|pixel|motorola|moto|nokia|xperia|sony|htc|blackberry|fairphone|"
-    r"outlook|yahoo|aol|gmail|gmx|web\.de|mail|protonmail|proton|tutanota|ios|"
-    r"mobile|mobil|móvil|mobiel|smartphone|phone|telefon|téléphone|teléfono|telefono|"
-    r"handy|tablet|device|appareil|dispositivo|apparaat|app)(?![a-z])",
+    r"(?<![a-z])(?:(?:iphon|ipad|ipod|android|galaxy|samsung|huawei|xiaomi|redmi|oneplus|"
+    r"motorola|nokia|xperia|blackberry|fairphone|outlook|yahoo|gmail|hotmail|bluemail|"
+    r"airmail|fastmail|protonmail|proton|tutanota|mailspring|superhuman|mobil|móvil|"
+    r"smartphone|phone|telefon|téléphone|teléfono|tablet|handy|device|appareil|dispositivo|"
+    r"apparaat|windows|courrier|correo|posta)"
+    r"|(?:honor|poco|oppo|vivo|pixel|moto|sony|htc|aol|gmx|web\.de|mail|spark|ios|app)"
+    r"(?![a-z]))",
     re.IGNORECASE,
 )
 _MAX_DEVICE_LINE = 200
@@ -57,7 +65,9 @@ _VALEDICTION = re.compile(
     r"^\s*+(?:(?:many |best |kind |warm |warmest )?(?:thanks|thank you|thx|ty|"
     r"cheers|regards|best regards|kind regards|warm regards|best wishes|all the best|best|"
     r"sincerely|yours sincerely|yours truly|yours faithfully|yours|respectfully|take care|"
-    r"talk soon|br|rgds|brgds)|(?:viele|beste|liebe|herzliche|schöne|freundliche)? ?grüße|"
+    r"talk soon|br|rgds|brgds|with (?:kind |best |warm )?regards|with best wishes|"
+    r"have a (?:nice|great|good|lovely) (?:day|weekend|evening|week))|"
+    r"(?:viele|beste|liebe|herzliche|schöne|freundliche)? ?grüße|"
     r"mit freundlichen grüßen|mit besten grüßen|gruß|lg|mfg|vg|danke|vielen dank|"
     r"(?:bien )?cordialement|merci(?: beaucoup)?|bien à vous|salutations|amicalement|"
     r"bonne journée|bises|(?:un )?saludos?|atentamente|(?:muchas )?gracias|cordialmente|"
@@ -80,13 +90,13 @@ def is_device_sign_off(line: str) -> bool:
     """Whether the line is what a phone or mail app appends ("Sent from my iPhone")."""
     if len(line) > _MAX_DEVICE_LINE:
         return False
-    if my_device := _MY_DEVICE.match(line):
-        return _DEVICE_REST.match(line, my_device.end()) is not None
+    if (my_device := _MY_DEVICE.match(line)) and _DEVICE_REST.match(line, my_device.end()):
+        return True
     # The device must be named; searched last, as it is the slow test.
     if opening := _DEVICE_OPENING.match(line):
-        rest = _DEVICE_REST.match(line, opening.end())
+        rest = _NAMED_DEVICE_REST.match(line, opening.end())
     elif line.rstrip(" \t.!").lower().endswith(_DEVICE_ENDINGS):
-        rest = _DEVICE_REST.match(line)
+        rest = _NAMED_DEVICE_REST.match(line)
     else:
         return False
     return rest is not None and _DEVICE_OR_APP.search(line) is not None

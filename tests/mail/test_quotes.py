@@ -143,6 +143,11 @@ def test_signatures() -> None:
         "Verstuurd vanaf mijn Samsung Galaxy-smartphone.",
         "Skickat från min iPhone",
         "iPhoneから送信",
+        "发自我的iPhone",
+        "Lähetetty iPhonesta",
+        "Envoyé à partir de Courrier pour Windows 10",
+        "Sent from my Verizon, Samsung Galaxy smartphone",
+        "Sent from my BlackBerry 10 smartphone on the Verizon Wireless 4G LTE network.",
     ],
 )
 def test_device_sign_offs_end_the_reply_with_what_is_under_them(device_line: str) -> None:
@@ -157,6 +162,8 @@ def test_device_sign_offs_end_the_reply_with_what_is_under_them(device_line: str
         "Sent from my desk, which is easier than my phone.",
         "Sent from the warehouse on Monday, it says",
         "Get it to me by Friday",
+        "Sent from the email address on my account",
+        "Sent with love",
     ],
 )
 def test_sentences_that_start_like_device_lines_stay(sentence: str) -> None:
