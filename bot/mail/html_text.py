@@ -49,11 +49,15 @@ _MAX_NESTING_SHOWN = 10
 
 
 # What clients put around the history of a reply: Gmail's header div, Thunderbird's, the
-# cite type of Apple Mail and Thunderbird, Yahoo's and Proton's quote containers. A
-# <blockquote> in mail with none of them is a quote the sender made (a product page, a
-# policy), not history.
+# cite type of Apple Mail, Thunderbird and Roundcube, the quote containers of Yahoo, Proton,
+# Tutanota, Zimbra, Zoho and Front, Outlook for Mac's attribution. A <blockquote> in mail
+# with none of them is a quote the sender made (a product page, a policy), not history.
+# (Outlook's divRplyFwdMsg is not one: Outlook's history is no blockquote, and its header
+# block is cut as text.)
 _HISTORY_MARKS = re.compile(
-    r"gmail_attr|moz-cite-prefix|yahoo_quoted|protonmail_quote|type\s*=\s*[\"']?cite\b",
+    r"gmail_attr|moz-cite-prefix|yahoo_quoted|protonmail_quote|tutanota_quote|zwchr|"
+    r"__QUOTED_TEXT__|zmail_extra|front-blockquote|MAC_OUTLOOK_ATTRIBUTION|"
+    r"type\s*=\s*[\"']?cite\b",
     re.IGNORECASE,
 )
 _BLOCKQUOTE = re.compile(r"<blockquote\b", re.IGNORECASE)

@@ -41,9 +41,7 @@ _DEVICE_WORD = r"[\w'\u2019&+®™./()-]++(?:<[^<>\s]*+>)?+"
 _DEVICE_REST = re.compile(rf"(?:\s*+{_DEVICE_WORD}){{0,9}}[\s.!]*+$")
 # With the device named, carriers' lines may have a comma before a name ("Sent from my
 # Verizon, Samsung Galaxy smartphone"); ", which is …" is prose.
-_NAMED_DEVICE_REST = re.compile(
-    rf"(?:\s*+(?:,\s*+(?=[A-Z]))?+{_DEVICE_WORD}){{0,12}}[\s.!]*+$"
-)
+_NAMED_DEVICE_REST = re.compile(rf"(?:\s*+(?:,\s*+(?=[A-Z]))?+{_DEVICE_WORD}){{0,12}}[\s.!]*+$")
 # Word-final forms ("iPhoneから送信", "iPhone'umdan gönderildi") name the device first.
 _DEVICE_ENDINGS = ("から送信", "发送", "發送", "傳送", "보냄", "gönderildi", "küldve")
 # Devices and apps. Long names match as stems ("iPhonesta", "iPhonu" in Finnish and Czech);

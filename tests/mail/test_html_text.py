@@ -128,5 +128,7 @@ def test_blockquotes_are_history_only_when_a_client_marked_them() -> None:
         "<blockquote type=cite>x</blockquote>",
         '<div class="moz-cite-prefix">On Mon wrote:</div><blockquote>x</blockquote>',
         '<div class="yahoo_quoted"><blockquote>x</blockquote></div>',
+        '<blockquote id="MAC_OUTLOOK_ATTRIBUTION_BLOCKQUOTE">From: x</blockquote>',
+        '<div id="zwchr" data-marker="__QUOTED_TEXT__"><blockquote>x</blockquote></div>',
     ):
         assert blockquotes_are_history(marked), marked
