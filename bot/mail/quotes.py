@@ -19,6 +19,7 @@ Passes over the lines, each linear:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.mail.forwards import forwarded_mail
@@ -45,6 +46,10 @@ _MAX_WRAPPED_TAIL = 2
 # Forwards of forwards are shown to this depth; each level reads only what is below it.
 _MAX_FORWARD_DEPTH = 4
 _SENTENCE_END = (".", "?", "!", ":", ";")
+_MAX_HEADER_BLOCK_LINES = 12
+# "Zitat von Ann <ann@x.org>:" (Horde), "Ann <ann@x.org> sent:": a line ending in a colon
+# after an address, right over a quote, attributes it whatever its language.
+_ATTRIBUTION_LINE = re.compile(r"@[^\s@]+\s*[:\uff1a]\s*$")
 
 
 def visible_reply(text: str, *, forwarded: bool = False, quotes_are_history: bool = True) -> str:
@@ -158,19 +163,28 @@ def _next_content_is_quoted(lines: list[str], quoted: list[bool], index: int) ->
 def _history_start(lines: list[str], quoted: list[bool], *, forwarded: bool) -> _History:
     """Where what the sender wrote ends, and where a forwarded mail starts if one does."""
     device_line = None  # below a phone's sign-off line, the next thing is history
+    typed_above = False
 
     def reply_end(index: int) -> int:
         return _with_separators_above(lines, index) if device_line is None else device_line
 
-    for index, line in enumerate(lines):
+    index = 0
+    while index < len(lines):
+        line = lines[index]
         if is_blank(line) or quoted[index] or len(line) > MAX_HEADER_LENGTH:
+            index += 1
             continue
         if FORWARD_SEPARATOR.match(line):
             return _History(reply_end(index), forward=index)
         if device_line is None and is_device_sign_off(line):
             device_line = index
+            index += 1
             continue
         if ORIGINAL_MESSAGE.match(line) or is_outlook_block(lines, index):
+            block_end = _header_block_end(lines, index)
+            if not typed_above and _next_content_is_quoted(lines, quoted, block_end):
+                index = block_end  # the header of a quote at the top: a bottom-post's
+                continue
             forward = _with_separators_above(lines, index) if forwarded else None
             return _History(reply_end(index), forward=forward)
         header_end = header_starting_at(lines, index)
@@ -178,7 +192,54 @@ def _history_start(lines: list[str], quoted: list[bool], *, forwarded: bool) -> 
             return _History(reply_end(index))
         if device_line is not None:
             return _History(device_line)  # the previous mail, without a header over it
+        typed_above = typed_above or not SEPARATOR.match(line)
+        index += 1
     return _History(len(lines) if device_line is None else device_line)
+
+
+def _header_block_end(lines: list[str], first: int) -> int:
+    """The line after the header block at `first`: an "Original Message" line and the
+    "From:/Sent:/To:/Subject:" lines under it, up to a blank or quoted line."""
+    end = first + 1
+    limit = min(len(lines), first + _MAX_HEADER_BLOCK_LINES)
+    while end < limit and not is_blank(lines[end]) and not lines[end].lstrip().startswith(">"):
+        end += 1
+    return end
+
+
+def _header_block_ending_at(lines: list[str], last: int) -> int | None:
+    """The first line of an Outlook header block (or its "Original Message" line, or the
+    "____" over it) that ends at `last`, if one does."""
+    found = None
+    index = last
+    while index >= 0 and last - index < _MAX_HEADER_BLOCK_LINES and not is_blank(lines[index]):
+        if ORIGINAL_MESSAGE.match(lines[index]) or is_outlook_block(lines, index):
+            found = index
+        index -= 1
+    return None if found is None else _with_separators_above(lines, found)
+
+
+def _attribution_end(lines: list[str], quoted: list[bool], first: int) -> int | None:
+    """The line after the attribution of a quote that starts at lines[first]: a reply
+    header, an "Original Message" or Outlook header block, or an "… <address>:" line;
+    None when lines[first] starts none or no quote follows it."""
+    if ORIGINAL_MESSAGE.match(lines[first]) or is_outlook_block(lines, first):
+        end = _header_block_end(lines, first)
+    elif _ATTRIBUTION_LINE.search(lines[first]):
+        end = first + 1
+    else:
+        end = header_starting_at(lines, first)
+    return end if end is not None and _next_content_is_quoted(lines, quoted, end) else None
+
+
+def _attribution_start(lines: list[str], last: int) -> int | None:
+    """The first line of the attribution of a quote that ends at `last`, as above."""
+    header = header_ending_at(lines, last)
+    if header is not None:
+        return header
+    if _ATTRIBUTION_LINE.search(lines[last]):
+        return last
+    return _header_block_ending_at(lines, last)
 
 
 def _with_separators_above(lines: list[str], index: int) -> int:
@@ -210,8 +271,8 @@ def _reply_end(lines: list[str], quoted: list[bool]) -> tuple[int, str]:
         if quoted[end - 1]:
             while end > 0 and (quoted[end - 1] or is_blank(lines[end - 1])):
                 end -= 1
-            if end > 0 and (header := header_ending_at(lines, end - 1)) is not None:
-                end = header
+            if end > 0 and (attribution := _attribution_start(lines, end - 1)) is not None:
+                end = attribution
             continue
         signature = signature_start(lines, quoted, end)
         if signature is not None:
@@ -276,15 +337,15 @@ def _bottom_post_start(lines: list[str], quoted: list[bool], end: int) -> int:
     """Where the answer starts when the reply is a quote (with its header) and the answer
     below it; 0 when the quote is not at the top or another quote follows the answer."""
     index = 0
-    while index < end and is_blank(lines[index]):
+    while index < end and (is_blank(lines[index]) or SEPARATOR.match(lines[index])):
         index += 1
     if index == end:
         return 0
     if not quoted[index]:
-        header_end = header_starting_at(lines, index)
-        if header_end is None or not _next_content_is_quoted(lines, quoted, header_end):
+        attribution_end = _attribution_end(lines, quoted, index)
+        if attribution_end is None:
             return 0
-        index = header_end
+        index = attribution_end
     while index < end and (quoted[index] or is_blank(lines[index])):
         index += 1
     if index == end or any(quoted[index:end]):

@@ -27,7 +27,8 @@ _DEVICE_OPENING = re.compile(
     r"obtener outlook para|descargar outlook para|inviato (?:da|dal|con)|scarica outlook per|"
     r"verzonden (?:met|vanaf|van)|verstuurd (?:met|vanaf|van)|skickat (?:från|med)|"
     r"sendt (?:fra|med)|lähetetty|wysłane z|wysłano z|отправлено (?:с|из)|odesláno z|"  # noqa: RUF001
-    r"poslano z|στάλθηκε από|从我的|從我的|发自我的|發自我的|来自我的|來自我的)",
+    r"poslano z|στάλθηκε από|נשלח מ|أرسلت من|تم الإرسال من|从我的|從我的|发自|發自|"
+    r"来自我的|來自我的)",
     re.IGNORECASE,
 )
 # "Sent from my …" names a device whatever follows (a "Wiko RIDGE FAB 4G").
@@ -37,7 +38,8 @@ _MY_DEVICE = re.compile(
     r"skickat från min|sendt fra min|wysłane z mojego|enviat des del meu)\s",
     re.IGNORECASE,
 )
-_DEVICE_WORD = r"[\w'\u2019&+®™./()-]++(?:<[^<>\s]*+>)?+"
+# A word, with a link glued to it ("Mobile<https://aka.ms/…>"), or a link on its own.
+_DEVICE_WORD = r"(?:[(<]?+https?://[^\s<>]++>?+|[\w'\u2019&+®™./()-]++(?:<[^<>\s]*+>)?+)"
 _DEVICE_REST = re.compile(rf"(?:\s*+{_DEVICE_WORD}){{0,9}}[\s.!]*+$")
 # With the device named, carriers' lines may have a comma before a name ("Sent from my
 # Verizon, Samsung Galaxy smartphone"); ", which is …" is prose.
@@ -51,12 +53,12 @@ _DEVICE_OR_APP = re.compile(
     r"motorola|nokia|xperia|blackberry|fairphone|outlook|yahoo|gmail|hotmail|bluemail|"
     r"airmail|fastmail|protonmail|proton|tutanota|mailspring|superhuman|mobil|móvil|"
     r"smartphone|phone|telefon|téléphone|teléfono|tablet|handy|device|appareil|dispositivo|"
-    r"apparaat|windows|courrier|correo|posta)"
+    r"apparaat|windows|courrier|correo|posta|手机|手機|邮箱|郵箱|网易|網易)"
     r"|(?:honor|poco|oppo|vivo|pixel|moto|sony|htc|aol|gmx|web\.de|mail|spark|ios|app)"
     r"(?![a-z]))",
     re.IGNORECASE,
 )
-_MAX_DEVICE_LINE = 200
+_MAX_DEVICE_LINE = 500  # Yahoo's tracking links are long
 
 # A typed valediction, alone on its line or followed by a name ("Thanks, Maria").
 _VALEDICTION = re.compile(

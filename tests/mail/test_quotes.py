@@ -194,6 +194,17 @@ def test_bottom_posted_answers_lose_the_quote_above_them() -> None:
     assert visible_reply(wrapped) == "yes please."
 
 
+def test_any_attribution_over_a_bottom_posted_quote_goes_with_it() -> None:
+    block = "From: Shop <a@shop.example>\nSent: Monday\nTo: Ann\nSubject: RE: Size\n"
+    assert visible_reply(f"{block}\n> Which size?\n\nMedium.") == "Medium."
+    original = f"-----Original Message-----\n{block}"
+    assert visible_reply(f"{original}\n> Which size?\n\nMedium.") == "Medium."
+    horde = "Zitat von Shop <a@shop.example>:\n\n> Which size?\n\nMedium."
+    assert visible_reply(horde) == "Medium."
+    # Under what the sender typed, the same block is history, and all of it goes.
+    assert visible_reply(f"Medium.\n\n{block}\n> Which size?") == "Medium."
+
+
 def test_a_quote_broken_by_a_link_on_its_own_line_is_one_quote() -> None:
     text = (
         "Thanks!\n\nOn Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Track it here:\n"

@@ -135,6 +135,7 @@ _REPEATED_STRUCTURES = {
     "labels": "Subject" + " x" * 50 + ": y\n",
     "links in quotes": "> " + "a" * 70 + "\nhttps://x.example/" + "b" * 50 + "\n",
     "valediction": "Thanks " * 50 + "\n",
+    "attributed quotes": "From: a@b.c\nSent: Monday\n\n> x\nZitat von A <a@b.c>:\n> y\n",
 }
 
 
