@@ -85,7 +85,10 @@ class _History:
 def _new_text(lines: list[str], *, forwarded: bool, quotes_are_history: bool, depth: int) -> str:
     quoted = _quoted_lines(lines) if quotes_are_history else [False] * len(lines)
     history = _history_start(lines, quoted, forwarded=forwarded)
-    reply = _reply(lines[: history.reply_end], quoted[: history.reply_end])
+    # A forwarded mail keeps its signature: what a shop's mail has under a dashed line (an
+    # order table, its footer) is part of what the customer forwarded it for.
+    end = history.reply_end
+    reply = _reply(lines[:end], quoted[:end], cut_signatures=depth == 0)
     if history.forward is None or depth >= _MAX_FORWARD_DEPTH:
         return reply
 
@@ -250,15 +253,15 @@ def _with_separators_above(lines: list[str], index: int) -> int:
     return above - 1 if above > 0 and SEPARATOR.match(lines[above - 1]) else index
 
 
-def _reply(lines: list[str], quoted: list[bool]) -> str:
-    end, sign_off = _reply_end(lines, quoted)
+def _reply(lines: list[str], quoted: list[bool], *, cut_signatures: bool) -> str:
+    end, sign_off = _reply_end(lines, quoted, cut_signatures=cut_signatures)
     begin = _bottom_post_start(lines, quoted, end)
     reply = "\n".join(line.rstrip() for line in lines[begin:end]).strip()
     # Trailing spaces are invisible; format=flowed mail is full of them.
     return "\n\n".join(part for part in (reply, sign_off) if part)
 
 
-def _reply_end(lines: list[str], quoted: list[bool]) -> tuple[int, str]:
+def _reply_end(lines: list[str], quoted: list[bool], *, cut_signatures: bool) -> tuple[int, str]:
     """Where the reply ends bottom up, and the typed sign-off found under its history."""
     end = len(lines)
     sign_off = ""
@@ -274,7 +277,7 @@ def _reply_end(lines: list[str], quoted: list[bool]) -> tuple[int, str]:
             if end > 0 and (attribution := _attribution_start(lines, end - 1)) is not None:
                 end = attribution
             continue
-        signature = signature_start(lines, quoted, end)
+        signature = signature_start(lines, quoted, end) if cut_signatures else None
         if signature is not None:
             end = signature
             continue
