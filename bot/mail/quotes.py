@@ -126,7 +126,7 @@ def _lines(text: str) -> list[str]:
 def _quoted_lines(lines: list[str]) -> list[bool]:
     """Which lines belong to a ">" quote: the ">" lines, and the unquoted pieces a client's
     re-wrapping broke out of a quote (a tail below a line as long as the wrap width, a link
-    wrapped onto its own line) when the quote goes on below them."""
+    wrapped onto its own line or broken inside one) when the quote goes on below them."""
     quoted = [line.lstrip().startswith(">") for line in lines]
     index = 0
     while index < len(lines):
@@ -143,8 +143,11 @@ def _quoted_lines(lines: list[str]) -> list[bool]:
             and quoted[tail_end]
             and tail_end - index <= _MAX_WRAPPED_TAIL
         )
-        wrapped = len(lines[index - 1].rstrip()) >= _WRAP_WIDTH or all(
-            _is_link(line) for line in lines[index:tail_end]
+        above = lines[index - 1]
+        wrapped = (
+            len(above.rstrip()) >= _WRAP_WIDTH
+            or _is_link(lines[index].split(maxsplit=1)[0])
+            or above.rfind("<") > above.rfind(">")  # "Click here<https://…" broken mid-link
         )
         if inside_quote and wrapped:
             quoted[index:tail_end] = [True] * (tail_end - index)

@@ -211,6 +211,9 @@ def test_a_quote_broken_by_a_link_on_its_own_line_is_one_quote() -> None:
         "https://carrier.example/t?id=1\n> Shop\n"
     )
     assert visible_reply(text) == "Thanks!"
+    for broken in ("https://carrier.example/t?id=1 if it asks", "t?id=1> from your phone"):
+        text = f"Thanks!\n\n> Track it here <https://carrier.example/\n{broken}\n> Shop\n"
+        assert visible_reply(text) == "Thanks!", broken
     answer = "> Where is it?\nIn the hall\n> And the box?\nBinned"
     assert visible_reply(answer) == answer
 
