@@ -9,12 +9,14 @@ Passes over the lines, each linear:
    separator there (or below the phone's line) starts a forwarded mail, which is kept
    and shown as forwarded (bot/mail/forwards.py); so is a message that is nothing but a
    pasted mail, and any history when the subject says the message is a forward.
-2. Bottom up, as github/email_reply_parser does: trailing ">" quoted blocks (with the reply
-   header above them), signatures and blank lines are peeled off until the first line the
-   sender wrote. A typed sign-off under a quote ("Thanks,\\nMaria" below the history of a
-   top-posted reply) is kept, and the quote above it goes.
-3. A quote at the top with the answer below it and no quote after (bottom-posting) goes.
-   Quoted blocks between the sender's own paragraphs (inline replies) stay.
+2. Bottom up, as github/email_reply_parser does: trailing ">" quoted blocks (with the
+   attribution above them: a reply header, an Outlook header block, "Ann <ann@x.org>:"),
+   signatures and blank lines are peeled off until the first line the sender wrote. A
+   typed sign-off under a quote ("Thanks,\\nMaria" below the history of a top-posted
+   reply) is kept, and the quote above it goes.
+3. A quote at the top (with its attribution) with the answer below it and no quote after
+   (bottom-posting) goes. Quoted blocks between the sender's own paragraphs (inline
+   replies) stay.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ _MAX_WRAPPED_TAIL = 2
 # Forwards of forwards are shown to this depth; each level reads only what is below it.
 _MAX_FORWARD_DEPTH = 4
 _SENTENCE_END = (".", "?", "!", ":", ";")
+# An Outlook header block ("From:", "Sent:", "To:", "Cc:", "Subject:", wrapped recipients).
 _MAX_HEADER_BLOCK_LINES = 12
 # "Zitat von Ann <ann@x.org>:" (Horde), "Ann <ann@x.org> sent:": a line ending in a colon
 # after an address, right over a quote, attributes it whatever its language.
@@ -329,14 +332,14 @@ def _wraps_quote_line(lines: list[str], index: int) -> bool:
 
 def _top_posted(lines: list[str], quoted: list[bool], quote_end: int) -> bool:
     """Whether the quote that ends at `quote_end` is a reply's history under what the sender
-    wrote: a reply header over it, and the sender's text over that."""
+    wrote: an attribution over it, and the sender's text over that."""
     start = quote_end
     while start > 0 and (quoted[start - 1] or is_blank(lines[start - 1])):
         start -= 1
-    header = header_ending_at(lines, start - 1) if start > 0 else None
-    if header is None:
+    attribution = _attribution_start(lines, start - 1) if start > 0 else None
+    if attribution is None:
         return False
-    return any(not quoted[index] and not is_blank(lines[index]) for index in range(header))
+    return any(not quoted[index] and not is_blank(lines[index]) for index in range(attribution))
 
 
 def _bottom_post_start(lines: list[str], quoted: list[bool], end: int) -> int:
