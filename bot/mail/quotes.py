@@ -21,9 +21,15 @@ Passes over the lines, each linear:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from bot.mail.attributions import (
+    attribution_end,
+    attribution_start,
+    header_block_end,
+    next_content_is_quoted,
+    with_separators_above,
+)
 from bot.mail.forwards import forwarded_mail
 from bot.mail.reply_headers import (
     FORWARD_SEPARATOR,
@@ -31,7 +37,6 @@ from bot.mail.reply_headers import (
     MAX_HEADER_LENGTH,
     ORIGINAL_MESSAGE,
     SEPARATOR,
-    header_ending_at,
     header_starting_at,
     is_blank,
     is_outlook_block,
@@ -48,11 +53,6 @@ _MAX_WRAPPED_TAIL = 2
 # Forwards of forwards are shown to this depth; each level reads only what is below it.
 _MAX_FORWARD_DEPTH = 4
 _SENTENCE_END = (".", "?", "!", ":", ";")
-# An Outlook header block ("From:", "Sent:", "To:", "Cc:", "Subject:", wrapped recipients).
-_MAX_HEADER_BLOCK_LINES = 12
-# "Zitat von Ann <ann@x.org>:" (Horde), "Ann <ann@x.org> sent:": a line ending in a colon
-# after an address, right over a quote, attributes it whatever its language.
-_ATTRIBUTION_LINE = re.compile(r"@[^\s@]+\s*[:\uff1a]\s*$")
 
 
 def visible_reply(text: str, *, forwarded: bool = False, quotes_are_history: bool = True) -> str:
@@ -163,19 +163,13 @@ def _is_link(line: str) -> bool:
     return stripped.startswith(("http://", "https://", "www.")) and " " not in stripped
 
 
-def _next_content_is_quoted(lines: list[str], quoted: list[bool], index: int) -> bool:
-    while index < len(lines) and is_blank(lines[index]):
-        index += 1
-    return index < len(lines) and quoted[index]
-
-
 def _history_start(lines: list[str], quoted: list[bool], *, forwarded: bool) -> _History:
     """Where what the sender wrote ends, and where a forwarded mail starts if one does."""
     device_line = None  # below a phone's sign-off line, the next thing is history
     typed_above = False
 
     def reply_end(index: int) -> int:
-        return _with_separators_above(lines, index) if device_line is None else device_line
+        return with_separators_above(lines, index) if device_line is None else device_line
 
     index = 0
     while index < len(lines):
@@ -190,73 +184,20 @@ def _history_start(lines: list[str], quoted: list[bool], *, forwarded: bool) -> 
             index += 1
             continue
         if ORIGINAL_MESSAGE.match(line) or is_outlook_block(lines, index):
-            block_end = _header_block_end(lines, index)
-            if not typed_above and _next_content_is_quoted(lines, quoted, block_end):
+            block_end = header_block_end(lines, index)
+            if not typed_above and next_content_is_quoted(lines, quoted, block_end):
                 index = block_end  # the header of a quote at the top: a bottom-post's
                 continue
-            forward = _with_separators_above(lines, index) if forwarded else None
+            forward = with_separators_above(lines, index) if forwarded else None
             return _History(reply_end(index), forward=forward)
         header_end = header_starting_at(lines, index)
-        if header_end is not None and not _next_content_is_quoted(lines, quoted, header_end):
+        if header_end is not None and not next_content_is_quoted(lines, quoted, header_end):
             return _History(reply_end(index))
         if device_line is not None:
             return _History(device_line)  # the previous mail, without a header over it
         typed_above = typed_above or not SEPARATOR.match(line)
         index += 1
     return _History(len(lines) if device_line is None else device_line)
-
-
-def _header_block_end(lines: list[str], first: int) -> int:
-    """The line after the header block at `first`: an "Original Message" line and the
-    "From:/Sent:/To:/Subject:" lines under it, up to a blank or quoted line."""
-    end = first + 1
-    limit = min(len(lines), first + _MAX_HEADER_BLOCK_LINES)
-    while end < limit and not is_blank(lines[end]) and not lines[end].lstrip().startswith(">"):
-        end += 1
-    return end
-
-
-def _header_block_ending_at(lines: list[str], last: int) -> int | None:
-    """The first line of an Outlook header block (or its "Original Message" line, or the
-    "____" over it) that ends at `last`, if one does."""
-    found = None
-    index = last
-    while index >= 0 and last - index < _MAX_HEADER_BLOCK_LINES and not is_blank(lines[index]):
-        if ORIGINAL_MESSAGE.match(lines[index]) or is_outlook_block(lines, index):
-            found = index
-        index -= 1
-    return None if found is None else _with_separators_above(lines, found)
-
-
-def _attribution_end(lines: list[str], quoted: list[bool], first: int) -> int | None:
-    """The line after the attribution of a quote that starts at lines[first]: a reply
-    header, an "Original Message" or Outlook header block, or an "… <address>:" line;
-    None when lines[first] starts none or no quote follows it."""
-    if ORIGINAL_MESSAGE.match(lines[first]) or is_outlook_block(lines, first):
-        end = _header_block_end(lines, first)
-    elif _ATTRIBUTION_LINE.search(lines[first]):
-        end = first + 1
-    else:
-        end = header_starting_at(lines, first)
-    return end if end is not None and _next_content_is_quoted(lines, quoted, end) else None
-
-
-def _attribution_start(lines: list[str], last: int) -> int | None:
-    """The first line of the attribution of a quote that ends at `last`, as above."""
-    header = header_ending_at(lines, last)
-    if header is not None:
-        return header
-    if _ATTRIBUTION_LINE.search(lines[last]):
-        return last
-    return _header_block_ending_at(lines, last)
-
-
-def _with_separators_above(lines: list[str], index: int) -> int:
-    """Moves a cut above the "____" or "-----" line Outlook draws over the history."""
-    above = index
-    while above > 0 and is_blank(lines[above - 1]):
-        above -= 1
-    return above - 1 if above > 0 and SEPARATOR.match(lines[above - 1]) else index
 
 
 def _reply(lines: list[str], quoted: list[bool], *, cut_signatures: bool) -> str:
@@ -280,7 +221,7 @@ def _reply_end(lines: list[str], quoted: list[bool], *, cut_signatures: bool) ->
         if quoted[end - 1]:
             while end > 0 and (quoted[end - 1] or is_blank(lines[end - 1])):
                 end -= 1
-            if end > 0 and (attribution := _attribution_start(lines, end - 1)) is not None:
+            if end > 0 and (attribution := attribution_start(lines, end - 1)) is not None:
                 end = attribution
             continue
         signature = signature_start(lines, quoted, end) if cut_signatures else None
@@ -336,7 +277,7 @@ def _top_posted(lines: list[str], quoted: list[bool], quote_end: int) -> bool:
     start = quote_end
     while start > 0 and (quoted[start - 1] or is_blank(lines[start - 1])):
         start -= 1
-    attribution = _attribution_start(lines, start - 1) if start > 0 else None
+    attribution = attribution_start(lines, start - 1) if start > 0 else None
     if attribution is None:
         return False
     return any(not quoted[index] and not is_blank(lines[index]) for index in range(attribution))
@@ -351,10 +292,10 @@ def _bottom_post_start(lines: list[str], quoted: list[bool], end: int) -> int:
     if index == end:
         return 0
     if not quoted[index]:
-        attribution_end = _attribution_end(lines, quoted, index)
-        if attribution_end is None:
+        answer_side = attribution_end(lines, quoted, index)
+        if answer_side is None:
             return 0
-        index = attribution_end
+        index = answer_side
     while index < end and (quoted[index] or is_blank(lines[index])):
         index += 1
     if index == end or any(quoted[index:end]):
