@@ -213,16 +213,23 @@ def _reply_end(lines: list[str], quoted: list[bool], *, cut_signatures: bool) ->
     end = len(lines)
     sign_off = ""
     looked_below_quote = False  # once: the sign-off is the last thing the sender typed
+    history_peeled = False  # an attributed quote, a reply's history, was peeled off
     while True:
         while end > 0 and is_blank(lines[end - 1]):
             end -= 1
         if end == 0:
             return 0, sign_off
         if quoted[end - 1]:
+            quote_end = end
             while end > 0 and (quoted[end - 1] or is_blank(lines[end - 1])):
                 end -= 1
-            if end > 0 and (attribution := attribution_start(lines, end - 1)) is not None:
-                end = attribution
+            attribution = attribution_start(lines, end - 1) if end > 0 else None
+            if attribution is None and history_peeled:
+                # A quote nothing attributes, over the attributed history: the sender's own
+                # (a product page, a policy), as their client sent it.
+                return quote_end, sign_off
+            history_peeled = history_peeled or attribution is not None
+            end = end if attribution is None else attribution
             continue
         signature = signature_start(lines, quoted, end) if cut_signatures else None
         if signature is not None:

@@ -218,6 +218,13 @@ def test_a_quote_broken_by_a_link_on_its_own_line_is_one_quote() -> None:
     assert visible_reply(answer) == answer
 
 
+def test_an_unattributed_quote_over_the_attributed_history_is_the_senders() -> None:
+    own = "Is this true?\n\n> Ships within 24 hours."
+    history = "On Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Old\n"
+    assert visible_reply(f"{own}\n\n{history}") == own
+    assert visible_reply(f"{own}\n\n{history}\n> older, unattributed\n") == own
+
+
 def test_quotes_the_sender_made_stay_when_told_they_are_not_history() -> None:
     text = "Is this true?\n\n> Ships within 24 hours.\n"
     assert visible_reply(text) == "Is this true?"
