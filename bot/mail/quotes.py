@@ -86,12 +86,17 @@ class _History:
 
 
 def _new_text(lines: list[str], *, forwarded: bool, quotes_are_history: bool, depth: int) -> str:
-    quoted = _quoted_lines(lines) if quotes_are_history else [False] * len(lines)
-    history = _history_start(lines, quoted, forwarded=forwarded)
+    if quotes_are_history:
+        marked = [line.lstrip().startswith(">") for line in lines]
+    else:
+        marked = [False] * len(lines)
+    history = _history_start(lines, marked, forwarded=forwarded)
+    end = history.reply_end
+    # Re-wrapped quote lines matter only in what the sender wrote; history is cut anyway.
+    quoted = _with_wrapped_tails(lines[:end], marked[:end])
     # A forwarded mail keeps its signature: what a shop's mail has under a dashed line (an
     # order table, its footer) is part of what the customer forwarded it for.
-    end = history.reply_end
-    reply = _reply(lines[:end], quoted[:end], cut_signatures=depth == 0)
+    reply = _reply(lines[:end], quoted, cut_signatures=depth == 0)
     if history.forward is None or depth >= _MAX_FORWARD_DEPTH:
         return reply
 
@@ -126,11 +131,11 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _quoted_lines(lines: list[str]) -> list[bool]:
-    """Which lines belong to a ">" quote: the ">" lines, and the unquoted pieces a client's
-    re-wrapping broke out of a quote (a tail below a line as long as the wrap width, a link
-    wrapped onto its own line or broken inside one) when the quote goes on below them."""
-    quoted = [line.lstrip().startswith(">") for line in lines]
+def _with_wrapped_tails(lines: list[str], marked: list[bool]) -> list[bool]:
+    """Which lines belong to a ">" quote: the `marked` ones, and the unquoted pieces a
+    client's re-wrapping broke out of a quote (a tail below a line as long as the wrap width,
+    a link wrapped onto its own line or broken inside one) when the quote goes on below."""
+    quoted = list(marked)
     index = 0
     while index < len(lines):
         if quoted[index] or is_blank(lines[index]):
@@ -146,16 +151,20 @@ def _quoted_lines(lines: list[str]) -> list[bool]:
             and quoted[tail_end]
             and tail_end - index <= _MAX_WRAPPED_TAIL
         )
-        above = lines[index - 1]
-        wrapped = (
-            len(above.rstrip()) >= _WRAP_WIDTH
-            or _is_link(lines[index].split(maxsplit=1)[0])
-            or above.rfind("<") > above.rfind(">")  # "Click here<https://…" broken mid-link
-        )
-        if inside_quote and wrapped:
+        if inside_quote and _breaks_quote(lines[index - 1], lines[index]):
             quoted[index:tail_end] = [True] * (tail_end - index)
         index = tail_end
     return quoted
+
+
+def _breaks_quote(quoted_line: str, line: str) -> bool:
+    """Whether `line`, under `quoted_line`, is a piece of the quote a client re-wrapped."""
+    return (
+        len(quoted_line.rstrip()) >= _WRAP_WIDTH
+        or _is_link(line.split(maxsplit=1)[0])
+        # "Click here<https://…" broken inside the link
+        or quoted_line.rfind("<") > quoted_line.rfind(">")
+    )
 
 
 def _is_link(line: str) -> bool:

@@ -90,15 +90,17 @@ def is_device_sign_off(line: str) -> bool:
     """Whether the line is what a phone or mail app appends ("Sent from my iPhone")."""
     if len(line) > _MAX_DEVICE_LINE:
         return False
-    if (my_device := _MY_DEVICE.match(line)) and _DEVICE_REST.match(line, my_device.end()):
-        return True
-    # The device must be named; searched last, as it is the slow test.
+    # Most lines open with no such phrase: one anchored match turns them away.
     if opening := _DEVICE_OPENING.match(line):
+        my_device = _MY_DEVICE.match(line)
+        if my_device and _DEVICE_REST.match(line, my_device.end()):
+            return True
         rest = _NAMED_DEVICE_REST.match(line, opening.end())
-    elif line.rstrip(" \t.!").lower().endswith(_DEVICE_ENDINGS):
+    elif not line.isascii() and line.rstrip(" \t.!").lower().endswith(_DEVICE_ENDINGS):
         rest = _NAMED_DEVICE_REST.match(line)
     else:
         return False
+    # The device must be named; searched last, as it is the slow test.
     return rest is not None and _DEVICE_OR_APP.search(line) is not None
 
 
