@@ -12,9 +12,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.mail.reply_headers import FORWARD_SEPARATOR, ORIGINAL_MESSAGE, SEPARATOR, is_blank
+from bot.mail.reply_headers import ORIGINAL_MESSAGE, SEPARATOR, is_blank
 
 MARKER = "---------- Forwarded message ----------"
+# The separators that name a forward, as clients write them (reply_headers.ORIGINAL_MESSAGE
+# matches these and a reply's "-----Original Message-----" alike; a forward is tested first).
+FORWARD_SEPARATOR = re.compile(
+    r"^\s*+[-_=*\u2010-\u2015]{2,}+\s*+(?:forwarded message|weitergeleitete nachricht|"
+    r"message transféré|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|"
+    r"videresendt meddelelse|vidarebefordrat meddelande|välitetty viesti|"
+    r"przekazana wiadomość|přeposlaná zpráva|пересылаемое сообщение|mensagem encaminhada|"
+    r"转发邮件信息|已转发邮件|轉寄郵件)\s*[-_=*\u2010-\u2015]{2,}\s*$"
+    r"|^\s*+(?:begin forwarded message|début du message réexpédié|"
+    r"anfang der weitergeleiteten nachricht|inicio del mensaje reenviado|"
+    r"inizio messaggio inoltrato|begin doorgestuurd bericht)\s*[:\uff1a]\s*$",
+    re.IGNORECASE,
+)
 # "From: …", "De : …", "*Subject:* …": a label of up to three words, then a colon.
 _LABEL = re.compile(
     r"^\s*+[*_]*+([^\W\d_][\w.'\u2019-]*+(?: [\w.'\u2019-]++){0,2}?)[*_]*+\s*+[:\uff1a]"

@@ -30,9 +30,8 @@ from bot.mail.attributions import (
     next_content_is_quoted,
     with_separators_above,
 )
-from bot.mail.forwards import forwarded_mail
+from bot.mail.forwards import FORWARD_SEPARATOR, forwarded_mail
 from bot.mail.reply_headers import (
-    FORWARD_SEPARATOR,
     GMAIL_WRAPPED_ADDRESS,
     MAX_HEADER_LENGTH,
     ORIGINAL_MESSAGE,

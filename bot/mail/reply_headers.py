@@ -45,19 +45,13 @@ _OTHER_LABEL = re.compile(
     re.IGNORECASE,
 )
 _OUTLOOK_BLOCK_LINES = 6
-# The separators a reply's history starts with, and those a forward starts with: the
-# history of a reply is cut, a forwarded mail is shown (bot/mail/forwards.py).
 ORIGINAL_MESSAGE = re.compile(
-    r"^\s*+[-_=*]{2,}+\s*+(?:original message|original|ursprüngliche nachricht|"
-    r"message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|"
-    r"ursprungligt meddelande|opprinnelig melding|oprindelig meddelelse|alkuperäinen viesti|"
-    r"wiadomość oryginalna|původní zpráva|исходное сообщение|mensagem original)"
-    r"\s*[-_=*]{2,}\s*$",
-    re.IGNORECASE,
-)
-FORWARD_SEPARATOR = re.compile(
-    r"^\s*+[-_=*]{2,}+\s*+(?:forwarded message|weitergeleitete nachricht|message transféré|"
-    r"mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|пересылаемое сообщение|"
+    r"^\s*+[-_=*]{2,}+\s*+(?:original message|forwarded message|original|"
+    r"ursprüngliche nachricht|weitergeleitete nachricht|message d'origine|message transféré|"
+    r"mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato|"
+    r"oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande|"
+    r"opprinnelig melding|oprindelig meddelelse|alkuperäinen viesti|wiadomość oryginalna|"
+    r"původní zpráva|исходное сообщение|пересылаемое сообщение|mensagem original|"
     r"mensagem encaminhada)\s*[-_=*]{2,}\s*$"
     r"|^\s*+(?:begin forwarded message|début du message réexpédié|"
     r"anfang der weitergeleiteten nachricht|inicio del mensaje reenviado)\s*[:\uff1a]\s*$",
