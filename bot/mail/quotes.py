@@ -257,7 +257,7 @@ def _sign_off_below_quote(lines: list[str], quoted: list[bool], end: int) -> tup
     block = end
     while block > 0 and not quoted[block - 1]:
         block -= 1
-    if block == 0:
+    if block == 0 or not _last_of_a_reply_or_alone(lines, quoted, block):
         return None
     top_posted = _top_posted(lines, quoted, block)
     first = block
@@ -271,6 +271,18 @@ def _sign_off_below_quote(lines: list[str], quoted: list[bool], end: int) -> tup
         return None
     sign_off = "\n".join(line.rstrip() for line in lines[first:end]).strip()
     return block, sign_off
+
+
+def _last_of_a_reply_or_alone(lines: list[str], quoted: list[bool], quote_end: int) -> bool:
+    """Whether the quote that ends at `quote_end` is a reply's attributed history, or the
+    only quote: the last of several answered quotes (an inline reply) keeps its answer,
+    "Thanks, blue!" under "> Which colour?", with it."""
+    start = quote_end
+    while start > 0 and (quoted[start - 1] or is_blank(lines[start - 1])):
+        start -= 1
+    if start > 0 and attribution_start(lines, start - 1) is not None:
+        return True
+    return not any(quoted[:start])
 
 
 def _wraps_quote_line(lines: list[str], index: int) -> bool:

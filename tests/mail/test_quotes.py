@@ -183,6 +183,12 @@ def test_an_answer_under_an_unattributed_quote_is_not_a_sign_off() -> None:
     # Without a reply header over the quote, a short capitalised line is an answer.
     text = "Hi,\n\n> Which size?\n\nMedium\n\n> Which colour?\n\nBlue"
     assert visible_reply(text) == text
+    # Under the last of several answered quotes, even a valediction keeps its quote.
+    thanks = "Hi,\n\n> Which size?\n\nMedium\n\n> Which colour?\n\nThanks, blue!"
+    assert visible_reply(thanks) == thanks
+    # Under a lone quote a phone's client left without a header, it is a sign-off.
+    alone = "Yes please.\n\n> Shall we refund the order?\n\nThanks,\nAnn"
+    assert visible_reply(alone) == "Yes please.\n\nThanks,\nAnn"
 
 
 def test_bottom_posted_answers_lose_the_quote_above_them() -> None:
