@@ -95,13 +95,19 @@ def _headers(lines: list[str]) -> tuple[list[str], int]:
             recipient = label[1].lower() in _RECIPIENT_LABELS
             if not recipient:
                 shown.append(_SPACES.sub(" ", line.strip()))
+        elif recipient and _continues_recipients(lines[index - 1], line):
+            pass  # a recipient list wrapped over lines
         elif shown and not recipient and line[:1].isspace():
             shown[-1] += " " + _SPACES.sub(" ", line.strip())  # a folded value
-        elif not recipient:  # a recipient list runs on over lines; anything else is body
-            break
+        else:
+            break  # neither a header line nor a wrapped one: the body starts here
         index += 1
-    if not shown and not recipient:
+    if index == 0:
         return [], 0
     while index < len(lines) and is_blank(lines[index]):
         index += 1
     return shown, index
+
+
+def _continues_recipients(above: str, line: str) -> bool:
+    return line[:1].isspace() or "@" in line or above.rstrip().endswith((",", ";"))

@@ -251,6 +251,21 @@ def test_forwards_keep_the_sender_date_and_subject_of_the_forwarded_mail() -> No
     )
 
 
+def test_a_forwarded_body_right_under_its_headers_is_kept() -> None:
+    text = (
+        "FYI\n\n---------- Forwarded message ---------\nFrom: Shop <a@shop.example>\n"
+        "To: Ann <ann@x.org>,\nBob <bob@x.org>\nSubject: Order\nYour order shipped.\n"
+    )
+    assert visible_reply(text) == (
+        "FYI\n\n---------- Forwarded message ----------\nFrom: Shop <a@shop.example>\n"
+        "Subject: Order\n\nYour order shipped."
+    )
+    no_headers = "FYI\n\n---------- Forwarded message ---------\nYour order shipped.\n"
+    assert visible_reply(no_headers) == (
+        "FYI\n\n---------- Forwarded message ----------\n\nYour order shipped."
+    )
+
+
 def test_a_message_that_is_only_a_pasted_mail_is_shown_as_forwarded() -> None:
     pasted = "From: Shop <a@shop.example>\nSent: Monday\nTo: Ann\nSubject: Order\n\nShipped."
     assert strip_quoted_history(pasted) == ""
