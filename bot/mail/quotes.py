@@ -85,10 +85,9 @@ class _History:
 
 
 def _new_text(lines: list[str], *, forwarded: bool, quotes_are_history: bool, depth: int) -> str:
-    if quotes_are_history:
-        marked = [line.lstrip().startswith(">") for line in lines]
-    else:
-        marked = [False] * len(lines)
+    marked = [line.lstrip().startswith(">") for line in lines]
+    if not quotes_are_history:
+        marked = _attributed_quotes(lines, marked)
     history = _history_start(lines, marked, forwarded=forwarded)
     end = history.reply_end
     # Re-wrapped quote lines matter only in what the sender wrote; history is cut anyway.
@@ -104,6 +103,27 @@ def _new_text(lines: list[str], *, forwarded: bool, quotes_are_history: bool, de
 
     forward = forwarded_mail(lines, history.forward, shown_body)
     return "\n\n".join(part for part in (reply, forward) if part)
+
+
+def _attributed_quotes(lines: list[str], marked: list[bool]) -> list[bool]:
+    """Of the ">" lines, those of quotes with an attribution right above them (a reply
+    header, an Outlook block): when quotes the sender made stay, these are still history."""
+    attributed = [False] * len(lines)
+    index = 0
+    last_text = None  # the last unquoted, non-blank line above
+    while index < len(lines):
+        if not marked[index]:
+            if not is_blank(lines[index]):
+                last_text = index
+            index += 1
+            continue
+        end = index
+        while end < len(lines) and (marked[end] or is_blank(lines[end])):
+            end += 1
+        if last_text is not None and attribution_start(lines, last_text) is not None:
+            attributed[index:end] = marked[index:end]
+        index = end
+    return attributed
 
 
 def _pasted_mail(lines: list[str]) -> str:

@@ -237,6 +237,9 @@ def test_quotes_the_sender_made_stay_when_told_they_are_not_history() -> None:
     assert visible_reply(text, quotes_are_history=False) == text.strip()
     reply = f"{text}\nOn Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Old\n"
     assert visible_reply(reply, quotes_are_history=False) == text.strip()
+    # An attributed quote is history still: a bottom-posted answer shows alone.
+    bottom = "On Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Which size?\n\nM."
+    assert visible_reply(bottom, quotes_are_history=False) == "M."
 
 
 def test_forwards_keep_the_sender_date_and_subject_of_the_forwarded_mail() -> None:
