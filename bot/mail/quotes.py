@@ -208,7 +208,7 @@ def _history_start(lines: list[str], quoted: list[bool], *, forwarded: bool) -> 
         if FORWARD_SEPARATOR.match(line):
             return _History(reply_end(index), forward=index)
         if device_line is None and is_device_sign_off(line):
-            device_line = index
+            device_line = with_separators_above(lines, index)  # with a rule drawn over it
             index += 1
             continue
         if ORIGINAL_MESSAGE.match(line) or is_outlook_block(lines, index):
