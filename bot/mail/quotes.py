@@ -61,8 +61,9 @@ def visible_reply(text: str, *, forwarded: bool = False, quotes_are_history: boo
     `forwarded`: the subject says the message is a forward ("Fwd:"), so the history below
     what the sender wrote is the forwarded mail. `quotes_are_history=False`: the ">" lines
     are quotes the sender made (an HTML blockquote nothing marks as a reply's history).
-    When nothing would be left (a mail that is all quote) the whole text is returned
-    instead, stripped: an empty message helps nobody.
+    When nothing would be left, a message that is only a pasted mail (its first line opens
+    a header block) is shown as forwarded, and any other (a mail that is all quote) whole,
+    stripped: an empty message helps nobody.
     """
     stripped = strip_quoted_history(
         text, forwarded=forwarded, quotes_are_history=quotes_are_history
