@@ -75,7 +75,7 @@ _VALEDICTION = re.compile(
     r"atenciosamente|cumprimentos|abraços|(?:met )?vriendelijke groet(?:en)?|groet(?:en|jes)?|"
     r"hartelijke groet(?:en)?|bedankt|dank je(?: wel)?|med vänlig hälsning|"
     r"vänliga hälsningar|hälsningar|mvh|med venlig hilsen|hilsen|ystävällisin terveisin|"
-    r"terveisin|kiitos|pozdrawiam|z poważaniem|dziękuję|с уважением|спасибо)"  # noqa: RUF001
+    r"terveisin|kiitos|pozdrawiam|z poważaniem|dziękuję|с уважением|спасибо)(?!\w)"  # noqa: RUF001
     r"[\s,.!]*+(?:[^\W\d][\w.'\u2019-]*+(?:\s++[^\W\d][\w.'\u2019-]*+){0,2}[\s,.!]*+)?$",
     re.IGNORECASE,
 )
