@@ -27,140 +27,7 @@ SUITE = Path(__file__).parent / "fidelity"
 _EXPECTED = ".expected.txt"
 
 # case path relative to SUITE -> why it fails today
-KNOWN_FAILURES: dict[str, str] = {
-    "02-inline-quotes/quote-then-outlook-android-signoff.txt": (
-        "class 2: quote followed only by a sign-off kept whole as an inline reply"
-    ),
-    "02-inline-quotes/quote-then-proton-signoff.txt": (
-        "class 2: quote followed only by a sign-off kept whole as an inline reply"
-    ),
-    "02-inline-quotes/quote-then-samsung-signoff-fr.txt": (
-        "class 2: quote followed only by a sign-off kept whole as an inline reply"
-    ),
-    "05-mobile-signoffs/blackberry-signoff.txt": ("class 5: BlackBerry sign-off not cut"),
-    "05-mobile-signoffs/enviado-desde-outlook-es.txt": (
-        'class 5: Spanish "Enviado desde Outlook<link>" not cut'
-    ),
-    "05-mobile-signoffs/envoye-outlook-pour-ios-fr.txt": (
-        "class 5: French Outlook for iOS sign-off with link not cut"
-    ),
-    "05-mobile-signoffs/get-outlook-for-ios.txt": ('class 5: "Get Outlook for iOS<link>" not cut'),
-    "05-mobile-signoffs/iphone-he.txt": ("class 5: Hebrew iPhone sign-off not cut"),
-    "05-mobile-signoffs/iphone-ja.txt": ("class 5: Japanese iPhone sign-off not cut"),
-    "05-mobile-signoffs/iphone-ko.txt": ("class 5: Korean iPhone sign-off not cut"),
-    "05-mobile-signoffs/iphone-nl.txt": ("class 5: Dutch iPhone sign-off not cut"),
-    "05-mobile-signoffs/iphone-zh.txt": ("class 5: Chinese iPhone sign-off not cut"),
-    "05-mobile-signoffs/mailru-android-ru.txt": ("class 5: Mail.ru app sign-off not cut"),
-    "05-mobile-signoffs/netease-master-zh.txt": ("class 5: NetEase Mail Master sign-off not cut"),
-    "05-mobile-signoffs/outlook-android-de-link.txt": (
-        "class 5: German Outlook for Android sign-off with link not cut"
-    ),
-    "05-mobile-signoffs/outlook-ios-whole-message.eml": (
-        'class 5: "Get Outlook for iOS<link>" not cut'
-    ),
-    "05-mobile-signoffs/outlook-mobile-link.txt": (
-        'class 5: "Sent from Outlook Mobile<link>" not cut'
-    ),
-    "05-mobile-signoffs/outlook-web-sent-from-outlook.txt": (
-        'class 5: "Sent from Outlook<link>" not cut'
-    ),
-    "05-mobile-signoffs/samsung-de-nachricht.txt": ("class 5: German Samsung sign-off not cut"),
-    "05-mobile-signoffs/superhuman.txt": ('class 5: "Sent via Superhuman ( link )" not cut'),
-    "05-mobile-signoffs/verizon-galaxy.txt": ("class 5: carrier Samsung sign-off not cut"),
-    "05-mobile-signoffs/windows-mail-link-mid-line.txt": (
-        "class 5: Windows Mail sign-off with a link mid-line not cut"
-    ),
-    "05-mobile-signoffs/yahoo-android-link.txt": (
-        "class 5: Yahoo sign-off with link not cut, run-together quote kept"
-    ),
-    "05-mobile-signoffs/yahoo-iphone-link.txt": (
-        "class 5: Yahoo for iPhone sign-off with link not cut"
-    ),
-    "06-bottom-posted/apple-mail-de-bottom.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/bottom-post-fr-crlf.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/bottom-post-ja.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/bottom-post-then-iphone-signoff.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/bottom-post-two-paragraphs-and-list.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/gmail-answer-below-quote.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/horde-zitat-von-bottom.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/mutt-bottom-post-with-signature.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/outlook-original-message-bottom.txt": (
-        "class 6: header block and quote kept above the answer"
-    ),
-    "06-bottom-posted/roundcube-bottom-post-with-valediction-crlf.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/ru-bottom-post-with-signature.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/sogo-bottom-post.txt": (
-        "class 6: the answer is lost, only the SOGo header shown"
-    ),
-    "06-bottom-posted/thunderbird-bottom-post.txt": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "06-bottom-posted/thunderbird-html-bottom-post.eml": (
-        "class 6: quote header and quote kept above the answer"
-    ),
-    "07-history-on-first-line/apple-html-quote-first.eml": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/blank-lines-then-header.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/crlf-header-first-line.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/indented-attribution-first-line.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/original-message-at-top-fr.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/pasted-outlook-block-at-top.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/quoted-header-block-at-top.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/reply-header-first-line-gmail.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/ru-header-first-line.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/whole-history-pasted-then-text.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/yahoo-header-first-line.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "07-history-on-first-line/zh-header-first-line.txt": (
-        "class 7: history from the first line kept above the answer"
-    ),
-    "11-html-blockquotes/proton-quote-and-signature.eml": (
-        "class 5: Proton Mail app sign-off (HTML) not cut"
-    ),
-    "11-html-blockquotes/unattributed-quote-at-end.eml": (
-        "class 11: unattributed blockquote at the end dropped"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _classes() -> list[Path]:
@@ -203,6 +70,9 @@ def test_fidelity_class(folder: Path) -> None:
         min_passed=len(cases) - len(known),
         known_failures=known,
     )
+    # The list says what fails today: a case that passes (or is gone) leaves it.
+    stale = [name for name in known if outcomes.get(name, True)]
+    assert not stale, f"KNOWN_FAILURES lists cases of {folder.name} that pass or are gone: {stale}"
 
 
 def test_every_case_has_its_expected_text() -> None:

@@ -118,7 +118,34 @@ def test_random_mime_shaped_messages(headers: list, body: list) -> None:
 def test_text_helpers_never_raise(text: str) -> None:
     assert isinstance(html_to_text(text), str)
     assert isinstance(visible_reply(text), str)
+    assert isinstance(visible_reply(text, forwarded=True, quotes_are_history=False), str)
     assert isinstance(normalize_subject(text), str)
+
+
+# About 2 MB each of what the reply stripping scans for line by line: phones' sign-off
+# lines, forward separators (each forward is read below the last), sign-offs under quotes,
+# bottom-posts, pasted header blocks, label-like lines and links breaking quotes.
+_REPEATED_STRUCTURES = {
+    "device lines": "Sent from my iPhone\n",
+    "device-like prose": "Sent from my " + "very " * 30 + "old phone\n",
+    "forwards": "---------- Forwarded message ---------\nFrom: A <a@b.c>\n\nx\n",
+    "sign-offs under quotes": "On Mon, 1 Jan 2024, A <a@b.c> wrote:\n> a\n\nThanks,\nTom\n",
+    "bottom posts": "On Mon, 1 Jan 2024, A <a@b.c> wrote:\n> x\n\nanswer\n",
+    "pasted blocks": "From: a@b.c\nSent: Monday\nTo: x\n",
+    "labels": "Subject" + " x" * 50 + ": y\n",
+    "links in quotes": "> " + "a" * 70 + "\nhttps://x.example/" + "b" * 50 + "\n",
+    "valediction": "Thanks " * 50 + "\n",
+    "attributed quotes": "From: a@b.c\nSent: Monday\n\n> x\nZitat von A <a@b.c>:\n> y\n",
+}
+
+
+@HANG_WATCHDOG
+@pytest.mark.parametrize("unit", _REPEATED_STRUCTURES.values(), ids=_REPEATED_STRUCTURES.keys())
+def test_reply_stripping_stays_linear_on_repeated_structures(unit: str) -> None:
+    text = unit * (2_000_000 // len(unit))
+    for forwarded in (False, True):
+        assert isinstance(visible_reply(text, forwarded=forwarded), str)
+    assert isinstance(visible_reply(text, quotes_are_history=False), str)
 
 
 def _parse(raw: bytes) -> ParsedEmail:
