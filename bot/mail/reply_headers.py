@@ -29,8 +29,8 @@ MAX_HEADER_LENGTH = 500
 _MAX_BARE_HEADER = 100
 _MAX_NAME_WORDS = 4
 _VERBS = WRITING_VERBS.split("|")
-# "… Ann <ann@x.org> sent:"
-_ADDRESS_SENT = re.compile(r">\)?\s*+sent\b", re.IGNORECASE)
+# "… Ann <ann@x.org> sent:", "… ann@x.org sent:"
+_ADDRESS_SENT = re.compile(r"(?:>|@[^\s<>()]++)\)?\s*+sent\b", re.IGNORECASE)
 # Looking a text's words up in sets is far cheaper than a regex trying ~60 verbs at every
 # position of every line (about 40 µs for a line of 100 characters).
 # Words end at punctuation and at invisible marks: bidi controls around Hebrew and Arabic
