@@ -29,8 +29,8 @@ MAX_HEADER_LENGTH = 500
 _MAX_BARE_HEADER = 100
 _MAX_NAME_WORDS = 4
 _VERBS = WRITING_VERBS.split("|")
-# "… Ann <ann@x.org> sent:"
-_ADDRESS_SENT = re.compile(r">\)?\s*+sent\b", re.IGNORECASE)
+# "… Ann <ann@x.org> sent:", "… ann@x.org sent:"
+_ADDRESS_SENT = re.compile(r"(?:>|@[^\s<>()@]++)\)?\s*+sent\b", re.IGNORECASE)
 # Looking a text's words up in sets is far cheaper than a regex trying ~60 verbs at every
 # position of every line (about 40 µs for a line of 100 characters).
 # Words end at punctuation and at invisible marks: bidi controls around Hebrew and Arabic
@@ -270,7 +270,7 @@ def _is_framed_header(line: str) -> bool:
     address or a date, or after a name alone ("---- Ann Smith wrote ----"): "---- As I
     wrote yesterday ----" is a banner the customer typed."""
     line = line.strip()
-    if not (line.startswith("--") and line.endswith("--")):
+    if not (line.startswith("--") and line.endswith("--")) or len(line) > MAX_HEADER_LENGTH:
         return False
     inner = _unframed(line)
     if "@" in inner or _DIGIT.search(inner):

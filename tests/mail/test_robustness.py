@@ -307,11 +307,14 @@ def test_5_mb_html_body() -> None:
         ("Ann " * 100 + "wrote\n") * 20_000,
         ("x" + "-" * 200 + " Original " + "-" * 200 + "\n") * 5_000,
         ("aFrom: a@b Sent: x To: y " * 20 + "\n") * 5_000,
+        "--" + "@" * 2_000_000 + "--",
+        ("-- " + "a@" * 240 + " wrote --\n") * 2_000,
     ],
     ids=[
         "glued openers", "one long glued line", "label lines", "rules", "rules over contacts",
         "GroupWise lines", "2MB Zendesk marker", "helpdesk-like lines", "wrapped addresses",
         "2MB Gmail date line", "verbs without colons", "glued rules", "glued header blocks",
+        "2MB framed '@'", "framed addresses",
     ],
 )  # fmt: skip
 def test_hostile_reply_text_stays_linear(text: str) -> None:
