@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn
 
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bot.storage.db import make_engine
 from bot.storage.migrate import upgrade
+from tests.mail.corpus import SCORES, Score
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 POSTGRES_URL = os.environ.get(
@@ -51,6 +53,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return next(starts, len(STARTED_FIRST))
 
     items.sort(key=rank)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: its scores go to the controller
+        worker_output["corpus_scores"] = [asdict(score) for score in SCORES]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """An xdist worker's scores, collected for the summary the controller prints."""
+    scores = getattr(node, "workeroutput", {}).get("corpus_scores", [])
+    SCORES.extend(Score(**score) for score in scores)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Every corpus score of the run (tests/mail/corpus.py), so runs without -s show them,
+    and runs on several workers too."""
+    if SCORES:
+        terminalreporter.section("corpus scores")
+        for score in SCORES:
+            terminalreporter.write_line(score.summary())
 
 
 # Ports handed to servers a test starts a moment later. Below Linux's ephemeral range

@@ -15,7 +15,7 @@ from bot.core.acknowledgements import acknowledge
 from bot.core.attachments import keep
 from bot.core.context import Desk
 from bot.core.notices import Notice
-from bot.core.threading import find_ticket, reply_token_in
+from bot.core.threading import find_ticket, reply_token_in, thread_root
 from bot.mail.authentication import unverified_reason
 from bot.mail.files import extract
 from bot.mail.ids import is_own_message_id
@@ -94,6 +94,7 @@ def receive_email(
         body=mail.visible_text.strip() or mail.text.strip() or EMPTY_BODY,
         full_body=mail.text,
         email_message_id=message_id,
+        email_thread_root=thread_root(mail.in_reply_to, mail.references),
         content_hash=digest,
         unverified_sender=unverified,
     )

@@ -215,7 +215,11 @@ def _erase_message(scrub: _Scrub, message: Message, address: str) -> bool:
     values: dict[str, Any] = {"body": PLACEHOLDER, "full_body": PLACEHOLDER}
     if message.direction == Direction.INBOUND:
         values.update(
-            author=address, author_name=PLACEHOLDER, email_message_id=None, content_hash=None
+            author=address,
+            author_name=PLACEHOLDER,
+            email_message_id=None,
+            email_thread_root=None,
+            content_hash=None,
         )
     if message.delivery_error is not None:
         values["delivery_error"] = PLACEHOLDER

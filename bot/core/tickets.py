@@ -46,6 +46,7 @@ class NewMessage:
     body: str
     full_body: str = ""
     email_message_id: str | None = None
+    email_thread_root: str | None = None
     content_hash: str | None = None
     # Makes a resent message a no-op, e.g. a chat message retried by the widget.
     request_key: str | None = None
@@ -156,6 +157,7 @@ def add_customer_message(
         body=new.body,
         full_body=new.full_body,
         email_message_id=new.email_message_id,
+        email_thread_root=new.email_thread_root,
         content_hash=new.content_hash,
         request_key=new.request_key,
         unverified_sender=new.unverified_sender,

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.core.shop_actions import ActionKind, ActionState
-from bot.read_models.reply_draft import draft_for
+from bot.read_models.reply_draft import ReplyFeatures, draft_for
 from bot.storage.models import ShopAction, Ticket
 from bot.views.discount_modal import discount_in_reply
 from bot.views.reply_modal import reply_modal
@@ -51,12 +51,10 @@ def insert_code_into_reply(client: WebClient, session: Session, action: ShopActi
     draft = draft_for(
         session,
         ticket,
+        ReplyFeatures(**reply.get("features") or {}),
         answer,
         version=int(reply.get("version") or 0) + 1,
-        order_picker=True,
         seen=reply.get("seen"),
-        articles=bool(reply.get("articles")),
-        assistant=bool(reply.get("assistant")),
     )
     try:
         client.views_update(view_id=reply["view"], view=reply_modal(draft))

@@ -176,6 +176,10 @@ class Message(SQLModel, table=True):
     full_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # Without angle brackets; unique so a redelivered mail is recognised and not doubled.
     email_message_id: str | None = Field(default=None, max_length=998, unique=True)
+    # An inbound mail's thread root, the first id of its References (else its In-Reply-To):
+    # the conversation it continues, which may be mail the helpdesk never received (a
+    # shop's order confirmation). See bot/core/threading.py.
+    email_thread_root: str | None = Field(default=None, max_length=998, index=True)
     # Why the sender of a customer's email is not verified (e.g. "dmarc=fail"); None: verified
     # or nothing said otherwise. Such mail never joins a ticket by its number or reply address.
     unverified_sender: str | None = Field(default=None, max_length=200)

@@ -83,6 +83,25 @@ def test_the_tickets_reply_address_joins_it(core):
     assert bodies(core, 1) == ["Mine", "By address"]
 
 
+def test_the_customers_second_answer_to_mail_the_helpdesk_never_saw_joins_the_first(core):
+    """Two answers to the shop's order confirmation (sent by Shopify, not the helpdesk): the
+    second names no mail the helpdesk stored, only the conversation both continue."""
+    confirmation = "order-1001@shopify.example"
+    core.receive(email("Wrong size", subject="Re: Order #1001", in_reply_to=confirmation))
+    # A later message of that conversation, still not one the helpdesk received.
+    later = (confirmation, "shipping-1001@shopify.example")
+    core.receive(email("And the colour", subject="Re: Shipped", references=later))
+    # The same answer from anyone else proves nothing: a newsletter is every reader's root.
+    core.receive(email("Mine too", sender="Bob <bob@other.example>", references=later))
+    # Nor from the customer's address when it isn't verified, nor a subject alone.
+    core.receive(email("Forged", references=later, headers=(DMARC_FAIL,)))
+    core.receive(email("Another order", subject="Re: Order #1001"))
+
+    assert bodies(core, 1) == ["Wrong size", "And the colour"]
+    assert core.tickets() == [1, 2, 3, 4]
+    assert [bodies(core, n) for n in (2, 3, 4)] == [["Mine too"], ["Forged"], ["Another order"]]
+
+
 def test_an_unverified_sender_never_joins_by_number_or_address_but_does_by_message_id(core):
     first = email("Mine")
     core.receive(first)

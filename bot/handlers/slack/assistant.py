@@ -68,13 +68,11 @@ class _Modal:
             draft = draft_for(
                 session,
                 ticket,
+                self.helpdesk.reply_features,
                 self.answer,
                 version=self.version,
-                order_picker=self.helpdesk.shopify is not None,
                 notice=notice,
                 seen=self.metadata.get("seen"),
-                articles=self.helpdesk.kb is not None,
-                assistant=True,
                 assistant_status=status,
             )
         try:

@@ -158,12 +158,10 @@ def on_article_inserted(ack: Ack, body: dict, action: dict, client: WebClient, c
         draft = draft_for(
             session,
             ticket,
+            services.reply_features,
             with_addition(answer, addition)[:ANSWER_LIMIT],
             version=metadata.get("version", 0) + 1,
-            order_picker=services.shopify is not None,
             seen=metadata.get("seen"),
-            articles=True,
-            assistant=services.ai is not None,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import timedelta
 
 from slack_bolt import Ack, App
@@ -92,8 +93,7 @@ def keep_reply_draft(helpdesk: Services, reply: dict) -> None:
         "version": metadata.get("version", 0),
         "seen": metadata.get("seen"),
         # How the modal is drawn again once the code is in: with what it offered.
-        "articles": helpdesk.kb is not None,
-        "assistant": helpdesk.ai is not None,
+        "features": asdict(helpdesk.reply_features),
     }
     helpdesk.shared.put(REPLY_DRAFT_KEY + reply["id"], json.dumps(draft), REPLY_DRAFT_SECONDS)
 

@@ -206,13 +206,11 @@ def on_order_picked(ack: Ack, body: dict, client: WebClient, context) -> None:
         draft = draft_for(
             session,
             ticket,
+            helpdesk.reply_features,
             answer,
             version=version,
-            order_picker=True,
             notice=refusal,
             seen=metadata.get("seen"),
-            articles=helpdesk.kb is not None,
-            assistant=helpdesk.ai is not None,
             picked=picked_order,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))

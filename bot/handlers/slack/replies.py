@@ -56,10 +56,8 @@ def open_reply_modal(client: WebClient, body: dict, context, find_ticket) -> Non
         draft = draft_for(
             session,
             ticket,
-            order_picker=helpdesk.shopify is not None,
+            helpdesk.reply_features,
             agent=agent,
-            articles=helpdesk.kb is not None,
-            assistant=helpdesk.ai is not None,
         )
     opened = client.views_open(trigger_id=body["trigger_id"], view=reply_modal(draft))
     with transaction(helpdesk.engine) as session:
@@ -100,12 +98,10 @@ def on_saved_reply_picked(ack: Ack, body: dict, client: WebClient, context) -> N
         draft = draft_for(
             session,
             ticket,
+            helpdesk.reply_features,
             text,
             version=metadata.get("version", 0) + 1,
-            order_picker=helpdesk.shopify is not None,
             seen=metadata.get("seen"),
-            articles=helpdesk.kb is not None,
-            assistant=helpdesk.ai is not None,
         )
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=reply_modal(draft))
 
@@ -201,12 +197,10 @@ def wrote_again(session: Session, ticket: Ticket, metadata: dict, answer: str, h
     return draft_for(
         session,
         ticket,
+        helpdesk.reply_features,
         answer,
         version=metadata.get("version", 0) + 1,
-        order_picker=helpdesk.shopify is not None,
         changed=True,
-        articles=helpdesk.kb is not None,
-        assistant=helpdesk.ai is not None,
     )
 
 

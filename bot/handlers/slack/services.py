@@ -12,6 +12,7 @@ from bot.core.kb import KnowledgeBase
 from bot.handlers.slack.permalinks import Permalinks
 from bot.integrations.ai import AiClient
 from bot.integrations.shopify_cache import CachedShopify
+from bot.read_models.reply_draft import ReplyFeatures
 from bot.storage.db import reader
 from bot.storage.shared_state import SharedState
 
@@ -36,3 +37,11 @@ class Services:
     def reader(self) -> Engine:
         """For lookups that write nothing: on SQLite they don't queue behind writers."""
         return reader(self.engine)
+
+    @property
+    def reply_features(self) -> ReplyFeatures:
+        return ReplyFeatures(
+            order_picker=self.shopify is not None,
+            articles=self.kb is not None,
+            assistant=self.ai is not None,
+        )
