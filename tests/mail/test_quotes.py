@@ -227,6 +227,30 @@ def test_any_attribution_over_a_bottom_posted_quote_goes_with_it() -> None:
     assert visible_reply(f"Medium.\n\n{block}\n> Which size?") == "Medium."
 
 
+def test_headers_recognised_in_new_forms_attribute_bottom_posts_and_sign_offs() -> None:
+    # A block opened by "Date:" (Hotmail), a wrapped Gmail header and a header glued to a
+    # phone's line are attributions like any other to the bottom-post and sign-off rules.
+    hotmail = "Date: Tue, 3 Nov 2026 10:14\nFrom: Shop <a@shop.example>\nSubject: Re: Size\n"
+    assert visible_reply(f"{hotmail}\n> Which size?\n\nMedium please.") == "Medium please."
+    wrapped = "On Tue, 3 Nov 2026 at 10:14, Northwind Goods\n<help@shop.example> wrote:\n"
+    assert visible_reply(f"{wrapped}> Which size?\n\nMedium.") == "Medium."
+    assert visible_reply(f"Medium.\n\n{wrapped}> Which size?\n\nThanks,\nMaria") == (
+        "Medium.\n\nThanks,\nMaria"
+    )
+    glued = "Sent from my iPhoneOn Nov 3, 2026, at 9:14 AM, Shop <a@shop.example> wrote:\n"
+    assert visible_reply(f"Medium.\n\n{glued}\n> Which size?") == "Medium."
+
+
+def test_a_helpdesk_marker_or_groupwise_header_under_a_phones_line_is_history() -> None:
+    marker = "##- Please type your reply above this line -##"
+    assert visible_reply(f"Fine by me\n\nSent from my iPhone\n\n{marker}\nTicket 12") == (
+        "Fine by me"
+    )
+    groupwise = ">>> Shop <a@shop.example> 11/3/2026 10:14 AM >>>"
+    assert visible_reply(f"Yes.\n\nSent from my iPhone\n\n{groupwise}\nWhich size?") == "Yes."
+    assert visible_reply(f"Yes.\n\n{groupwise}\nWhich size?") == "Yes."
+
+
 def test_a_quote_broken_by_a_link_on_its_own_line_is_one_quote() -> None:
     text = (
         "Thanks!\n\nOn Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> Track it here:\n"

@@ -320,3 +320,6 @@ def test_5_mb_html_body() -> None:
 def test_hostile_reply_text_stays_linear(text: str) -> None:
     visible = visible_reply(text)
     assert isinstance(visible, str) and len(visible) <= len(text)
+    # The passes a forward's subject and an HTML blockquote switch on read the same lines.
+    assert isinstance(visible_reply(text, forwarded=True), str)
+    assert isinstance(visible_reply(text, quotes_are_history=False), str)
