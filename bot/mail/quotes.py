@@ -9,9 +9,10 @@ Passes over the lines, each linear:
    (also wrapped, or glued to the end of the reply's last line, whose reply part stays),
    or the line a phone adds ("Sent from my iPhone"), below which everything is the
    previous mail (bot/mail/reply_headers.py recognises these lines). A forward separator
-   there (or below the phone's line) starts a forwarded mail, which is kept and shown as
-   forwarded (bot/mail/forwards.py); so is a message that is nothing but a pasted mail,
-   and any history when the subject says the message is a forward.
+   there (or glued to the note's last line, or below the phone's line) starts a forwarded
+   mail, which is kept and shown as forwarded (bot/mail/forwards.py); so is a message that
+   is nothing but a pasted mail, and any history when the subject says the message is a
+   forward.
 2. Bottom up, as github/email_reply_parser does: trailing ">" quoted blocks (with the
    attribution above them: a reply header, an Outlook header block, "Ann <ann@x.org>:",
    and a rule drawn over them), signatures and blank lines are peeled off until the first
