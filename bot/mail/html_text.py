@@ -48,6 +48,27 @@ _NO_URL_SCHEMES = ("#", "javascript:", "data:", "cid:")
 _MAX_NESTING_SHOWN = 10
 
 
+# What clients put around the history of a reply: Gmail's header div, Thunderbird's, the
+# cite type of Apple Mail, Thunderbird and Roundcube, the quote containers of Yahoo, Proton,
+# Tutanota, Zimbra, Zoho and Front, Outlook for Mac's attribution. A <blockquote> in mail
+# with none of them is a quote the sender made (a product page, a policy), not history.
+# (Outlook's divRplyFwdMsg is not one: Outlook's history is no blockquote, and its header
+# block is cut as text.)
+_HISTORY_MARKS = re.compile(
+    r"gmail_attr|moz-cite-prefix|yahoo_quoted|protonmail_quote|tutanota_quote|zwchr|"
+    r"__QUOTED_TEXT__|zmail_extra|front-blockquote|MAC_OUTLOOK_ATTRIBUTION|"
+    r"type\s*=\s*[\"']?cite\b",
+    re.IGNORECASE,
+)
+_BLOCKQUOTE = re.compile(r"<blockquote\b", re.IGNORECASE)
+
+
+def blockquotes_are_history(html: str | None) -> bool:
+    """Whether the ">" quotes of this mail's text can be read as a reply's history: true
+    unless its HTML has a <blockquote> and nothing that marks one as a reply's."""
+    return not html or not _BLOCKQUOTE.search(html) or _HISTORY_MARKS.search(html) is not None
+
+
 def html_to_text(html: str) -> str:
     """Plain text of an HTML document; linear time, never raises, whatever the markup."""
     converter = _Converter()

@@ -29,11 +29,12 @@ from bot.mail.headers import (
     raw_values,
     text,
 )
-from bot.mail.html_text import html_to_text
+from bot.mail.html_text import blockquotes_are_history, html_to_text
 from bot.mail.ids import message_id, message_ids
 from bot.mail.mime_tree import read_message
 from bot.mail.quotes import visible_reply
 from bot.mail.sender import read_from
+from bot.mail.subjects import is_forward_subject
 
 __all__ = ["Address", "AttachmentInfo", "ParsedEmail", "parse_email"]
 
@@ -104,11 +105,12 @@ def _parse(raw: bytes) -> ParsedEmail:
     # HTML character references can spell out anything, "&#13;" included.
     full_text = multiline(full_text)
     from_field = read_from(raw_values(message, "From"))
+    subject = text(message, "Subject")
     return ParsedEmail(
         message_id=message_id(first_value(message, "Message-ID")),
         in_reply_to=_ids(message, "In-Reply-To"),
         references=_ids(message, "References"),
-        subject=text(message, "Subject"),
+        subject=subject,
         sender=from_field.sender,
         reply_to=addresses(message, "Reply-To"),
         to=addresses(message, "To"),
@@ -116,7 +118,11 @@ def _parse(raw: bytes) -> ParsedEmail:
         date=date(message),
         text=full_text,
         html=html,
-        visible_text=visible_reply(full_text),
+        visible_text=visible_reply(
+            full_text,
+            forwarded=is_forward_subject(subject),
+            quotes_are_history=blockquotes_are_history(html),
+        ),
         attachments=body.attachments,
         auto_submitted_reason=auto_submitted_reason(message, from_field.mailboxes),
         delivered_to=addresses(message, "Delivered-To") + addresses(message, "X-Original-To"),

@@ -31,6 +31,9 @@ _FORWARD_WRAPPER = re.compile(
     rf"\s*\[\s*(?:{_alternation(_FORWARD_WORDS)}){_COUNTER}{_COLON}(?P<inner>[^\[\]]*)\]",
     re.IGNORECASE,
 )
+_FORWARD_PREFIX = re.compile(
+    rf"\s*(?:\[[^\[\]]*\]\s*)*(?:{_alternation(_FORWARD_WORDS)}){_COUNTER}{_COLON}", re.IGNORECASE
+)
 _TAG = re.compile(r"\s*\[[^\[\]]*\]")  # "[list-name]", "[#123]", "[10]"
 _TRAILING_MARKERS = {word.lower() for word in _FORWARD_WORDS if len(word) > 1}
 _TICKET_NUMBER = re.compile(r"\[#(\d{1,18})\]")
@@ -86,3 +89,8 @@ def ticket_number_in_subject(subject: str) -> int | None:
     """The n of the first "[#n]" in the subject, the tag our replies carry."""
     found = _TICKET_NUMBER.search(subject)
     return int(found.group(1)) if found else None
+
+
+def is_forward_subject(subject: str) -> bool:
+    """Whether the subject's first prefix is a forward's ("Fwd:", "WG:", "[list] TR:")."""
+    return _FORWARD_PREFIX.match(subject) is not None

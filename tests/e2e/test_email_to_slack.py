@@ -82,6 +82,29 @@ def test_new_email_becomes_a_ticket_thread(database_url, slack):
     assert "&lt;@U0BOSS&gt;" in reply["text"]
 
 
+def test_a_forwarded_mail_shows_as_forwarded_in_the_thread(database_url, slack):
+    forward = customer_mail(
+        "This is the order that never came.\n\nSent from my iPhone\n\n"
+        "Begin forwarded message:\n\n> From: Shop Orders <orders@shop.example>\n"
+        "> Subject: Order #1042 <!channel>\n> Date: 4 March 2026 at 10:12:33 GMT\n"
+        "> To: jane@customer.example\n>\n> Thanks for your order #1042 & welcome.\n",
+        subject="Fwd: Order #1042",
+    )
+    with running_helpdesk(database_url, slack) as helpdesk:
+        assert smtp_send(helpdesk.smtp.port, forward)[0] == 250
+        wait_for_replies(slack, 1)
+
+    [root] = roots(slack)
+    [reply] = replies(slack, root)
+    # The customer's words, then the forwarded mail, escaped; the phone's line and the
+    # forwarded mail's recipient line are not shown.
+    assert reply["text"] == (
+        "This is the order that never came.\n\n---------- Forwarded message ----------\n"
+        "From: Shop Orders &lt;orders@shop.example&gt;\nSubject: Order #1042 &lt;!channel&gt;\n"
+        "Date: 4 March 2026 at 10:12:33 GMT\n\nThanks for your order #1042 &amp; welcome."
+    )
+
+
 @ON_BOTH_DATABASES
 def test_follow_ups_join_their_thread_in_order(database_url, slack):
     first = customer_mail("First message")

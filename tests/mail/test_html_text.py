@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mail.html_text import html_to_text
+from bot.mail.html_text import blockquotes_are_history, html_to_text
 
 
 def test_scripts_styles_and_head_are_dropped() -> None:
@@ -116,3 +116,19 @@ def test_hostile_markup_stays_linear(hostile: str) -> None:
 def test_unclosed_head_ends_at_the_first_body_tag() -> None:
     html = "<html><head><meta charset=utf-8><o:p>96</o:p><style>p{}</style><p>Hello"
     assert html_to_text(html) == "Hello"
+
+
+def test_blockquotes_are_history_only_when_a_client_marked_them() -> None:
+    assert blockquotes_are_history(None)
+    assert blockquotes_are_history("<p>No quote at all</p>")
+    assert not blockquotes_are_history("<p>It says:</p><blockquote>Free returns</blockquote>")
+    for marked in (
+        '<div class="gmail_attr">On Mon wrote:</div><blockquote class="gmail_quote">x</blockquote>',
+        '<blockquote type="cite">x</blockquote>',
+        "<blockquote type=cite>x</blockquote>",
+        '<div class="moz-cite-prefix">On Mon wrote:</div><blockquote>x</blockquote>',
+        '<div class="yahoo_quoted"><blockquote>x</blockquote></div>',
+        '<blockquote id="MAC_OUTLOOK_ATTRIBUTION_BLOCKQUOTE">From: x</blockquote>',
+        '<div id="zwchr" data-marker="__QUOTED_TEXT__"><blockquote>x</blockquote></div>',
+    ):
+        assert blockquotes_are_history(marked), marked

@@ -121,7 +121,34 @@ def test_random_mime_shaped_messages(headers: list, body: list) -> None:
 def test_text_helpers_never_raise(text: str) -> None:
     assert isinstance(html_to_text(text), str)
     assert isinstance(visible_reply(text), str)
+    assert isinstance(visible_reply(text, forwarded=True, quotes_are_history=False), str)
     assert isinstance(normalize_subject(text), str)
+
+
+# About 2 MB each of what the reply stripping scans for line by line: phones' sign-off
+# lines, forward separators (each forward is read below the last), sign-offs under quotes,
+# bottom-posts, pasted header blocks, label-like lines and links breaking quotes.
+_REPEATED_STRUCTURES = {
+    "device lines": "Sent from my iPhone\n",
+    "device-like prose": "Sent from my " + "very " * 30 + "old phone\n",
+    "forwards": "---------- Forwarded message ---------\nFrom: A <a@b.c>\n\nx\n",
+    "sign-offs under quotes": "On Mon, 1 Jan 2024, A <a@b.c> wrote:\n> a\n\nThanks,\nTom\n",
+    "bottom posts": "On Mon, 1 Jan 2024, A <a@b.c> wrote:\n> x\n\nanswer\n",
+    "pasted blocks": "From: a@b.c\nSent: Monday\nTo: x\n",
+    "labels": "Subject" + " x" * 50 + ": y\n",
+    "links in quotes": "> " + "a" * 70 + "\nhttps://x.example/" + "b" * 50 + "\n",
+    "valediction": "Thanks " * 50 + "\n",
+    "attributed quotes": "From: a@b.c\nSent: Monday\n\n> x\nZitat von A <a@b.c>:\n> y\n",
+}
+
+
+@HANG_WATCHDOG
+@pytest.mark.parametrize("unit", _REPEATED_STRUCTURES.values(), ids=_REPEATED_STRUCTURES.keys())
+def test_reply_stripping_stays_linear_on_repeated_structures(unit: str) -> None:
+    text = unit * (2_000_000 // len(unit))
+    for forwarded in (False, True):
+        assert isinstance(visible_reply(text, forwarded=forwarded), str)
+    assert isinstance(visible_reply(text, quotes_are_history=False), str)
 
 
 def _parse(raw: bytes) -> ParsedEmail:
@@ -302,3 +329,42 @@ def test_5_mb_html_body() -> None:
     )
     parsed = _parse(b"Content-Type: text/html\n\n" + chunk * (5 * 1024 * 1024 // len(chunk)))
     assert parsed.text.startswith("Hello there & order (https://shop.example/o/1)")
+
+
+# Hostile text for each test reply stripping runs on every line: a header glued to a
+# line, a header block not opened by "From:", helpdesk and GroupWise markers, rules over
+# a signature, headers wrapped inside an address. Each stays linear; a quadratic scan of
+# 100,000 lines would trip the watchdog.
+@HANG_WATCHDOG
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks On 3 On 4 On 5 On 6 wrote:\n" * 100_000,
+        "x On 1 " * 200_000 + "wrote:\n",
+        "Date: x\nSubject: y\nTo: z\n" * 40_000,
+        "---\n\n" * 50_000,
+        "---\nann@x.org\n" * 50_000,
+        ">>> a 10:14 >>>\n" * 100_000,
+        "##-" + "-" * 2_000_000,
+        ("-- reply " * 20 + "\n") * 20_000,
+        "On 1 Ann <a@b\n> wrote:\n" * 50_000,
+        "2011/4/7 " + "a " * 1_000_000 + "<a@b>\n",
+        ("Ann " * 100 + "wrote\n") * 20_000,
+        ("x" + "-" * 200 + " Original " + "-" * 200 + "\n") * 5_000,
+        ("aFrom: a@b Sent: x To: y " * 20 + "\n") * 5_000,
+        "--" + "@" * 2_000_000 + "--",
+        ("-- " + "a@" * 240 + " wrote --\n") * 2_000,
+    ],
+    ids=[
+        "glued openers", "one long glued line", "label lines", "rules", "rules over contacts",
+        "GroupWise lines", "2MB Zendesk marker", "helpdesk-like lines", "wrapped addresses",
+        "2MB Gmail date line", "verbs without colons", "glued rules", "glued header blocks",
+        "2MB framed '@'", "framed addresses",
+    ],
+)  # fmt: skip
+def test_hostile_reply_text_stays_linear(text: str) -> None:
+    visible = visible_reply(text)
+    assert isinstance(visible, str) and len(visible) <= len(text)
+    # The passes a forward's subject and an HTML blockquote switch on read the same lines.
+    assert isinstance(visible_reply(text, forwarded=True), str)
+    assert isinstance(visible_reply(text, quotes_are_history=False), str)

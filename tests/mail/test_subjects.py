@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mail.subjects import normalize_subject, ticket_number_in_subject
+from bot.mail.subjects import is_forward_subject, normalize_subject, ticket_number_in_subject
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,10 @@ def test_normalize_subject(subject: str, expected: str) -> None:
 )
 def test_normalize_subject_stays_linear(subject: str, expected: str) -> None:
     assert normalize_subject(subject) == expected
+
+
+def test_forward_subjects() -> None:
+    for subject in ("Fwd: Order", "FW: Order", "WG: Bestellung", "TR : Commande", "[shop] Fwd: x"):
+        assert is_forward_subject(subject), subject
+    for subject in ("Re: Fwd: Order", "Order FW: x", "Forward planning", "AW: WG: x", ""):
+        assert not is_forward_subject(subject), subject

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
+from bot.mail.parse import parse_email
 from bot.views import ids
 from bot.views.text import SECTION_LIMIT, escape_mrkdwn, shown_sender, split_for_sections
 from bot.views.thread_message import CustomerMessage, customer_message_blocks, customer_message_text
@@ -108,6 +109,22 @@ def test_customer_text_is_escaped_in_text_and_blocks():
     message = CustomerMessage("<!here>", "a@b.example", "hi <!channel> <@U999>", "email")
     assert "<!channel>" not in customer_message_text(message)
     assert "<!" not in str(customer_message_blocks(message))
+
+
+def test_a_forwarded_mail_shows_as_forwarded_and_escaped_in_the_thread():
+    raw = (
+        b"From: Ann <ann@cust.example>\nSubject: Fwd: Order\nContent-Type: text/plain\n\n"
+        b"FYI <!channel>\n\n---------- Forwarded message ---------\n"
+        b"From: Shop <orders@shop.example>\nDate: Mon, 4 Mar 2024\nSubject: Order <@U1>\n"
+        b"To: <ann@cust.example>\n\nThanks for your order & welcome.\n"
+    )
+    body = parse_email(raw).visible_text
+    section = customer_message_blocks(CustomerMessage("Ann", "ann@cust.example", body, "email"))[1]
+    assert section["text"]["text"] == (
+        "FYI &lt;!channel&gt;\n\n---------- Forwarded message ----------\n"
+        "From: Shop &lt;orders@shop.example&gt;\nDate: Mon, 4 Mar 2024\n"
+        "Subject: Order &lt;@U1&gt;\n\nThanks for your order &amp; welcome."
+    )
 
 
 def test_root_shows_the_current_priority_assignee_and_other_statuses():
