@@ -266,7 +266,7 @@ def _history_start(lines: list[str], quoted: list[bool], *, forwarded: bool) -> 
             )
         if device_line is not None:
             return _History(device_line)  # the previous mail, without a header over it
-        glued = glued_history_start(line)
+        glued = glued_history_start(line, lines[index + 1] if index + 1 < len(lines) else "")
         if glued is not None:
             lines[index] = line[:glued]  # the reply's part of the line
             # A forward's separator glued to the note ("See below---------- Forwarded

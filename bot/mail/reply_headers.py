@@ -472,21 +472,30 @@ def _holds_block(line: str) -> bool:
     return False
 
 
-def glued_history_start(line: str) -> int | None:
+def glued_history_start(line: str, next_line: str = "") -> int | None:
     """Where earlier mail glued to the end of a line of the reply starts in it: an
-    "Original Message" rule ("Cheers, Ben-----Original Message-----") or a header block run
-    into the line ("Thanks, AnnaFrom: Ann <ann@x.org> Sent: ... To: ... Subject: ...")."""
+    "Original Message" rule ("Cheers, Ben-----Original Message-----"), a header block run
+    into the line ("Thanks, AnnaFrom: Ann <ann@x.org> Sent: ... To: ... Subject: ..."), or
+    a block's From: line glued to the reply, its other labels on the lines below ("Kate
+    From: Ann <ann@x.org>" over "Sent: ...")."""
     stripped = line.rstrip()
     if stripped.endswith(("--", "__", "==", "**", "\u2014\u2014")):
         tail_from = max(0, len(stripped) - _GLUED_TAIL)
         rule = _GLUED_ORIGINAL.search(stripped, tail_from)
         if rule is not None and stripped[: rule.start()].strip():
             return rule.start()
-    if "@" not in line or line.count(":") < _MIN_GLUED_BLOCK_COLONS:
+    if "@" not in line:
+        return None
+    one_line_block = line.count(":") >= _MIN_GLUED_BLOCK_COLONS
+    block_below = _is_other_label(next_line)
+    if not (one_line_block or block_below):
         return None
     for label in _GLUED_FROM_LABEL.finditer(line):
         start = label.start()
-        if not label[1][0].islower() and line[:start].strip() and _holds_block(line[start:]):
+        if label[1][0].islower() or not line[:start].strip():
+            continue
+        rest = line[start:]
+        if (one_line_block and _holds_block(rest)) or (block_below and "@" in rest):
             return start
     return None
 
