@@ -68,8 +68,12 @@ def attribution_end(lines: list[str], quoted: list[bool], first: int) -> int | N
 def attribution_start(lines: list[str], last: int) -> int | None:
     """The first line of the attribution of a quote that ends at `last`, as above."""
     header = header_ending_at(lines, last)
-    if header is not None:
-        return header
+    return header if header is not None else block_or_address_line_start(lines, last)
+
+
+def block_or_address_line_start(lines: list[str], last: int) -> int | None:
+    """The first line of an attribution other than a reply header that ends at `last`: an
+    "… <address>:" line, or a header block with its "Original Message" or "____" line."""
     if _ATTRIBUTION_LINE.search(lines[last]):
         return last
     return _header_block_ending_at(lines, last)

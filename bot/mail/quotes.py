@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from bot.mail.attributions import (
     attribution_end,
     attribution_start,
+    block_or_address_line_start,
     header_block_end,
     next_content_is_quoted,
     with_separators_above,
@@ -342,7 +343,7 @@ def _history_above(lines: list[str], last: int) -> int | None:
     when nothing attributes the quote."""
     header = header_ending_at(lines, last)
     if header is None:
-        return attribution_start(lines, last)
+        return block_or_address_line_start(lines, last)
     return _history_from_header(lines, header)
 
 
