@@ -35,7 +35,7 @@ test: $(VENV)/.dev
 	$(BIN)/pytest -n 3 --dist load --maxschedchunk 1 --durations=15
 
 # The longest first: BENCH_QUICK=1 runs two at a time (scripts/bench).
-BENCHMARKS := ack_latency ingest chat_sse kb_search digest sla_sweep
+BENCHMARKS := ack_latency ingest chat_sse kb_search digest sla_sweep reply_stripping
 
 ## bench: run every benchmark under bench/, print their tables, then one table of headlines; fail if one broke (BENCH_QUICK=1: small sizes, two at a time, a few minutes)
 bench: $(VENV)/.dev
