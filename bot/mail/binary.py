@@ -15,6 +15,8 @@ import binascii
 import re
 from email.message import Message
 
+from bot.core.units import human_size
+
 HEAD_BYTES = 64 * 1024  # decoded bytes looked at; an .msg names its streams within them
 _HEAD_CHARACTERS = HEAD_BYTES * 4 // 3 + 4  # encoded characters holding that many bytes
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -74,17 +76,8 @@ def binary_extension(part: Message) -> str | None:
 
 def binary_note(kind: str, size: int) -> str:
     """The line shown as the body in place of a binary file."""
-    return (
-        f"[The message body was a binary file ({kind}, {_size(size)}) and is kept as an attachment]"
-    )
-
-
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{round(size / 1024)} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    described = f"{kind}, {human_size(size)}"
+    return f"[The message body was a binary file ({described}) and is kept as an attachment]"
 
 
 def _filename(part: Message) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.notices import TOO_LARGE
+from bot.core.units import human_size
 from bot.views.elements import context, section
 from bot.views.text import (
     FALLBACK_TEXT_LIMIT,
@@ -25,18 +26,6 @@ class RefusedFile:
     filename: str
     size: int
     reason: str
-
-
-def human_size(size: int) -> str:
-    """1,023 bytes, 1.5 KB, 20 MB: binary units, as file managers show them."""
-    if size < 1024:
-        return f"{size:,} byte{'' if size == 1 else 's'}"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def upload_comment(sender_name: str, sender_email: str, count: int, part: int = 1) -> str:

@@ -268,7 +268,7 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "__substg1.0_0037001F".
         (
             b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
             + base64.encodebytes(OLE + bytes(range(256)) * 8),
-            "[The message body was a binary file (Outlook .msg, 3 KB) and is kept as an "
+            "[The message body was a binary file (Outlook .msg, 2.6 KB) and is kept as an "
             "attachment]",
         ),
         (

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from bot.config import Policy
 from bot.core import tickets
 from bot.core.attachments import SLACK_ATTACHMENTS, FileStore, dangerous, keep, refusal
+from bot.core.units import human_size
 from bot.mail.files import NAME_LIMIT, MailFile, extract, safe_filename
 from bot.mail.mime_tree import _LenientMessage
 from bot.mail.parse import parse_email
@@ -32,7 +33,6 @@ from bot.storage.migrate import upgrade
 from bot.storage.models import Attachment, Message, OutboxItem, Source
 from bot.views.file_lines import (
     RefusedFile,
-    human_size,
     refusal_words,
     refused_blocks,
     refused_text,
